@@ -1,0 +1,779 @@
+/* The lifecycle commands: create, start, run, kill, delete, state, list. */
+#include "container.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../cgroups/cgroup.h"
+#include "../oci/config.h"
+#include "../oci/state.h"
+#include "hooks.h"
+#include "log.h"
+#include "spawn.h"
+#include "state.h"
+#include "sync.h"
+#include "syscalls.h"
+#include "terminal.h"
+#include "utils.h"
+
+int nook_validate_id(const char *id, nook_error_t *err)
+{
+  size_t n = id ? strlen(id) : 0;
+  if (n == 0)
+    return nook_error(err, 0, "container id must not be empty");
+  if (n > 1024)
+    return nook_error(err, 0, "container id is longer than 1024 bytes");
+  if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+    return nook_error(err, 0, "invalid container id \"%s\"", id);
+  for (const char *p = id; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '_' || *p == '+' || *p == '-' || *p == '.'))
+      return nook_error(err, 0, "invalid container id \"%s\": only [A-Za-z0-9_+.-] are allowed",
+                        id);
+  return 0;
+}
+
+static char *absolute(const char *path)
+{
+  if (path == NULL)
+    return NULL;
+  if (path[0] == '/')
+    return xstrdup(path);
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == NULL)
+    return xstrdup(path);
+  char *out;
+  xasprintf(&out, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
+  return out;
+}
+
+static char *owner_name(void)
+{
+  struct passwd *pw = getpwuid(geteuid());
+  return xstrdup(pw ? pw->pw_name : "");
+}
+
+/* ---- create -------------------------------------------------------------- */
+
+struct creating {
+  const struct nook_create_opts *o;
+  const struct oci_config *config;
+  const struct cgroup_manager *cgm;
+  struct cgroup_paths cg;
+  bool have_cg;
+  int dirfd;
+  struct nook_state st;
+};
+
+static char *state_json_for(const struct oci_config *c, const struct nook_state *st,
+                            const char *status, bool pretty)
+{
+  struct oci_state s = {.oci_version = "1.3.0",
+                        .id = st->id,
+                        .status = status,
+                        .pid = st->pid,
+                        .bundle = st->bundle,
+                        .annotations = c ? c->annotations : NULL,
+                        .n_annotations = c ? c->n_annotations : 0,
+                        .rootfs = st->rootfs,
+                        .created = st->created,
+                        .owner = st->owner};
+  return oci_state_to_json(&s, pretty);
+}
+
+static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
+{
+  struct creating *cr = data;
+  if (!cr->have_cg)
+    return 0;
+  return cr->cgm->enter(&cr->cg, pid, err);
+}
+
+static int cb_on_pid(void *data, pid_t pid, nook_error_t *err)
+{
+  struct creating *cr = data;
+  cr->st.pid = pid;
+  cr->st.pid_start = proc_start_time(pid);
+  return state_write(cr->dirfd, &cr->st, err);
+}
+
+static int cb_run_hooks(void *data, pid_t pid, char **state_json, nook_error_t *err)
+{
+  struct creating *cr = data;
+  const struct oci_config *c = cr->config;
+  cleanup_free char *creating = state_json_for(c, &cr->st, "creating", false);
+  if (c->has_hooks) {
+    if (hooks_run("createRuntime", c->hooks.create_runtime, c->hooks.n_create_runtime, creating,
+                  err) < 0)
+      return -1;
+    if (hooks_run("prestart", c->hooks.prestart, c->hooks.n_prestart, creating, err) < 0)
+      return -1;
+  }
+  *state_json = steal_pointer(&creating);
+  return 0;
+}
+
+static int setup_cgroup(struct creating *cr, nook_error_t *err)
+{
+  const struct oci_config *c = cr->config;
+  if (cr->o->systemd_cgroup)
+    nook_debug("--systemd-cgroup: using the cgroupfs driver");
+  enum cgroup_mode mode;
+  if (cgroup_detect_mode(&mode, err) < 0)
+    return -1;
+  cr->cgm = cgroup_manager_for(mode);
+  if (cr->cgm->create(c->linux_.cgroups_path, cr->o->id, &cr->cg, err) < 0)
+    return nook_error_wrap(err, "linux.cgroupsPath");
+  cr->have_cg = true;
+  cr->st.cgroup = cgroup_paths_serialize(&cr->cg);
+  if (c->linux_.has_resources && cr->cgm->apply(&cr->cg, &c->linux_.resources, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* The socket `start` connects to.  Its path goes through the state dir fd so
+ * that a deep --root never overflows sun_path. */
+static int listen_start_socket(int dirfd, nook_error_t *err)
+{
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/start.sock", dirfd);
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return nook_error(err, errno, "socket");
+  if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
+    int e = errno;
+    close(fd);
+    return nook_error(err, e, "bind start.sock");
+  }
+  return fd;
+}
+
+static int write_pid_file(const char *path, pid_t pid, nook_error_t *err)
+{
+  cleanup_free char *tmp = NULL;
+  char buf[32];
+  int n = snprintf(buf, sizeof(buf), "%d", pid);
+  xasprintf(&tmp, "%s.nook-tmp", path);
+  if (write_file_at(AT_FDCWD, tmp, O_CREAT | O_TRUNC, 0644, buf, (size_t)n, err) < 0)
+    return nook_error_wrap(err, "--pid-file");
+  if (rename(tmp, path) < 0) {
+    unlink(tmp);
+    return nook_error(err, errno, "--pid-file: rename to `%s`", path);
+  }
+  return 0;
+}
+
+/* LISTEN_FDS (socket activation) pass through as runc does: the fds join the
+ * preserved ones and the workload is told it is their listener. */
+static int listen_fds(void)
+{
+  long long n;
+  const char *s = getenv("LISTEN_FDS");
+  if (s == NULL || parse_int64(s, &n) < 0 || n < 0 || n > 4096)
+    return 0;
+  return (int)n;
+}
+
+static void add_listen_env(struct oci_config *c, int n)
+{
+  size_t count = strv_len(c->process.env);
+  c->process.env = xrealloc(c->process.env, (count + 3) * sizeof(char *));
+  xasprintf(&c->process.env[count++], "LISTEN_FDS=%d", n);
+  c->process.env[count++] = xstrdup("LISTEN_PID=1");
+  c->process.env[count] = NULL;
+  c->process.n_env = count;
+}
+
+struct created {
+  struct spawn_result sr;
+  struct oci_config *config;
+  int dirfd;
+  struct nook_state st;
+  struct cgroup_paths cg;
+  const struct cgroup_manager *cgm;
+  bool have_cg;
+};
+
+static void created_release(struct created *c)
+{
+  if (c->sr.sock >= 0)
+    close(c->sr.sock);
+  if (c->sr.pty_master >= 0)
+    close(c->sr.pty_master);
+  if (c->dirfd >= 0)
+    close(c->dirfd);
+  oci_config_free(c->config);
+  state_clear(&c->st);
+  cgroup_paths_clear(&c->cg);
+}
+
+static int do_create(const struct nook_create_opts *o, bool run_mode, struct created *out,
+                     nook_error_t *err)
+{
+  struct oci_config *c = NULL;
+  cleanup_free char *bundle = NULL;
+  cleanup_free char *config_text = NULL;
+  cleanup_free char *pid_file = absolute(o->pid_file);
+  cleanup_free char *console = absolute(o->console_socket);
+  cleanup_free char *root = absolute(o->root);
+  size_t config_len = 0;
+  int start_fd = -1, ret = -1;
+  bool made_dir = false;
+  struct creating cr = {.o = o, .dirfd = -1};
+  memset(out, 0, sizeof(*out));
+  out->dirfd = -1;
+  out->sr.sock = out->sr.pty_master = -1;
+
+  if (nook_validate_id(o->id, err) < 0)
+    return -1;
+  bundle = absolute(o->bundle ? o->bundle : ".");
+  if (chdir(bundle) < 0)
+    return nook_error(err, errno, "bundle `%s`", bundle);
+  if (read_file_at(AT_FDCWD, "config.json", &config_text, &config_len, err) < 0)
+    return nook_error_wrap(err, "bundle `%s`", bundle);
+  if (oci_config_parse(config_text, config_len, "config.json", &c, err) < 0)
+    return -1;
+  if (oci_config_validate(c, true, err) < 0)
+    goto out;
+  if (c->process.terminal && console == NULL && (!run_mode || o->detach)) {
+    nook_error(err, 0,
+               "process.terminal is true: a detached container needs --console-socket");
+    goto out;
+  }
+  if (!c->process.terminal && console) {
+    nook_error(err, 0, "--console-socket given but process.terminal is false");
+    goto out;
+  }
+  int nlisten = listen_fds();
+  if (nlisten > 0)
+    add_listen_env(c, nlisten);
+
+  if (state_dir_open(root, o->id, true, &cr.dirfd, err) < 0)
+    goto out;
+  made_dir = true;
+  if (state_lock(cr.dirfd, err) < 0)
+    goto out;
+  if (write_file_at(cr.dirfd, "config.json", O_CREAT | O_TRUNC, 0600, config_text, config_len,
+                    err) < 0)
+    goto out;
+
+  cr.config = c;
+  cr.st.id = xstrdup(o->id);
+  cr.st.bundle = xstrdup(bundle);
+  cr.st.rootfs = c->root_path[0] == '/' ? xstrdup(c->root_path) : NULL;
+  if (cr.st.rootfs == NULL)
+    xasprintf(&cr.st.rootfs, "%s/%s", bundle, c->root_path);
+  cr.st.created = now_rfc3339();
+  cr.st.owner = owner_name();
+
+  if (setup_cgroup(&cr, err) < 0)
+    goto out;
+  if (!run_mode && (start_fd = listen_start_socket(cr.dirfd, err)) < 0)
+    goto out;
+
+  struct spawn_ctx sc = {.config = c,
+                         .id = o->id,
+                         .bundle = bundle,
+                         .rootfs = cr.st.rootfs,
+                         .preserve_fds = o->preserve_fds + nlisten,
+                         .no_pivot = o->no_pivot,
+                         .no_new_keyring = o->no_new_keyring,
+                         .start_fd = start_fd};
+  spawn_plan_namespaces(&sc);
+  if (!sc.new_mntns) {
+    nook_error(err, 0, "linux.namespaces: a mount namespace is required");
+    goto out;
+  }
+  struct spawn_callbacks cb = {.on_pid = cb_on_pid,
+                               .before_go = cb_before_go,
+                               .run_hooks = cb_run_hooks,
+                               .data = &cr};
+  if (spawn_container(&sc, &cb, &out->sr, err) < 0)
+    goto out;
+  if (console && out->sr.pty_master >= 0) {
+    if (terminal_send_to_socket(console, out->sr.pty_master, err) < 0)
+      goto out_kill;
+    close(out->sr.pty_master);
+    out->sr.pty_master = -1;
+  }
+  cr.st.ready = true;
+  if (state_write(cr.dirfd, &cr.st, err) < 0)
+    goto out_kill;
+  if (pid_file && write_pid_file(pid_file, out->sr.pid, err) < 0)
+    goto out_kill;
+
+  out->config = steal_pointer(&c);
+  out->dirfd = cr.dirfd;
+  cr.dirfd = -1;
+  out->st = cr.st;
+  memset(&cr.st, 0, sizeof(cr.st));
+  out->cg = cr.cg;
+  memset(&cr.cg, 0, sizeof(cr.cg));
+  out->cgm = cr.cgm;
+  out->have_cg = cr.have_cg;
+  cr.have_cg = false;
+  ret = 0;
+  goto out;
+
+out_kill:
+  kill(out->sr.pid, SIGKILL);
+  waitpid(out->sr.pid, NULL, __WALL | WNOHANG);
+out:
+  if (start_fd >= 0)
+    close(start_fd);
+  if (ret < 0) {
+    if (cr.have_cg) {
+      nook_error_t e2 = NULL;
+      if (cr.cgm->destroy(&cr.cg, &e2) < 0) {
+        cleanup_free char *t = nook_error_text(e2);
+        nook_warn("cleanup after failed create: %s", t);
+        nook_error_free(&e2);
+      }
+    }
+    if (made_dir)
+      state_dir_remove(root, o->id, NULL);
+    if (out->sr.sock >= 0)
+      close(out->sr.sock);
+    if (out->sr.pty_master >= 0)
+      close(out->sr.pty_master);
+    out->sr.sock = out->sr.pty_master = -1;
+  }
+  if (cr.dirfd >= 0)
+    close(cr.dirfd);
+  cgroup_paths_clear(&cr.cg);
+  state_clear(&cr.st);
+  oci_config_free(c);
+  return ret;
+}
+
+int nook_container_create(const struct nook_create_opts *o, nook_error_t *err)
+{
+  struct created cr;
+  if (do_create(o, false, &cr, err) < 0)
+    return -1;
+  created_release(&cr);
+  return 0;
+}
+
+/* ---- loading an existing container --------------------------------------- */
+
+struct loaded {
+  int dirfd;
+  struct nook_state st;
+  enum nook_status status;
+  struct oci_config *config; /* only when asked for */
+};
+
+static void loaded_release(struct loaded *l)
+{
+  if (l->dirfd >= 0)
+    close(l->dirfd);
+  state_clear(&l->st);
+  oci_config_free(l->config);
+  l->config = NULL;
+  l->dirfd = -1;
+}
+
+static int load(const char *root, const char *id, bool lock, bool want_config, struct loaded *l,
+                nook_error_t *err)
+{
+  memset(l, 0, sizeof(*l));
+  l->dirfd = -1;
+  if (nook_validate_id(id, err) < 0)
+    return -1;
+  if (state_dir_open(root, id, false, &l->dirfd, err) < 0)
+    return -1;
+  if (lock && state_lock(l->dirfd, err) < 0)
+    goto fail;
+  if (state_read(l->dirfd, &l->st, err) < 0) {
+    if ((*err)->status != ENOENT)
+      goto fail;
+    /* A runtime killed before it wrote any state: nothing runs. */
+    nook_error_free(err);
+    l->st.id = xstrdup(id);
+    l->st.ready = true;
+  }
+  l->status = state_status(l->dirfd, &l->st);
+  if (want_config) {
+    cleanup_free char *text = NULL;
+    size_t len;
+    if (read_file_at(l->dirfd, "config.json", &text, &len, err) == 0) {
+      if (oci_config_parse(text, len, "config.json", &l->config, err) < 0)
+        goto fail;
+    } else {
+      nook_error_free(err);
+    }
+  }
+  return 0;
+fail:
+  loaded_release(l);
+  return -1;
+}
+
+static int cgroup_of(const struct nook_state *st, const struct cgroup_manager **m,
+                     struct cgroup_paths *p, nook_error_t *err)
+{
+  if (st->cgroup == NULL)
+    return 0;
+  if (cgroup_paths_parse(st->cgroup, p, err) < 0)
+    return -1;
+  *m = cgroup_manager_for(p->mode);
+  return 1;
+}
+
+/* ---- start --------------------------------------------------------------- */
+
+static int start_loaded(const char *id, struct loaded *l, nook_error_t *err)
+{
+  if (l->status != NOOK_CREATED) {
+    if (l->status == NOOK_STOPPED)
+      return nook_error(err, 0, "cannot start a container that has stopped");
+    if (l->status == NOOK_RUNNING || l->status == NOOK_PAUSED)
+      return nook_error(err, 0, "cannot start an already running container");
+    return nook_error(err, 0, "cannot start a container in the %s state",
+                      nook_status_name(l->status));
+  }
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/start.sock", l->dirfd);
+  cleanup_close int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return nook_error(err, errno, "socket");
+  if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+    return nook_error(err, errno, "connect to container \"%s\"", id);
+  unlinkat(l->dirfd, "start.sock", 0);
+  if (sync_send(fd, SYNC_START, 0, NULL, -1, err) < 0)
+    return -1;
+  /* EOF means execve closed the connection (close-on-exec): started. */
+  struct sync_msg *msg = xmalloc(sizeof(*msg));
+  int r = sync_recv(fd, SYNC_READY, msg, NULL, err);
+  free(msg);
+  if (r == 0)
+    return nook_error(err, EPROTO, "unexpected message from the container");
+  if ((*err)->status == 0 && has_prefix((*err)->msg, "sync: the other side exited")) {
+    nook_error_free(err);
+    return 0;
+  }
+  return -1;
+}
+
+static void run_poststart(struct loaded *l)
+{
+  if (l->config == NULL || !l->config->has_hooks || l->config->hooks.n_poststart == 0)
+    return;
+  cleanup_free char *json = state_json_for(l->config, &l->st, "running", false);
+  hooks_run_warn("poststart", l->config->hooks.poststart, l->config->hooks.n_poststart, json);
+}
+
+int nook_container_start(const char *root, const char *id, nook_error_t *err)
+{
+  struct loaded l;
+  if (load(root, id, true, true, &l, err) < 0)
+    return -1;
+  int r = start_loaded(id, &l, err);
+  if (r == 0)
+    run_poststart(&l);
+  loaded_release(&l);
+  return r;
+}
+
+/* ---- kill ---------------------------------------------------------------- */
+
+/* Signal through a pidfd checked against the recorded start time, so a pid
+ * recycled since the container died is never signalled. */
+static int signal_container(const struct nook_state *st, int sig, nook_error_t *err)
+{
+  cleanup_close int pidfd = sys_pidfd_open(st->pid, 0);
+  if (pidfd < 0) {
+    if (errno == ESRCH)
+      return nook_error(err, 0, "container not running");
+    return nook_error(err, errno, "pidfd_open %d", st->pid);
+  }
+  if (proc_start_time(st->pid) != st->pid_start)
+    return nook_error(err, 0, "container not running");
+  if (sys_pidfd_send_signal(pidfd, sig, NULL, 0) < 0)
+    return nook_error(err, errno, "send signal %d to the container", sig);
+  return 0;
+}
+
+int nook_container_kill(const char *root, const char *id, int sig, bool all, nook_error_t *err)
+{
+  struct loaded l;
+  if (load(root, id, false, false, &l, err) < 0)
+    return -1;
+  int r;
+  if (l.status == NOOK_STOPPED) {
+    r = nook_error(err, 0, "container not running");
+  } else if (all) {
+    const struct cgroup_manager *m = NULL;
+    struct cgroup_paths p = {0};
+    r = cgroup_of(&l.st, &m, &p, err);
+    if (r > 0)
+      r = m->kill(&p, sig, err);
+    else if (r == 0)
+      r = signal_container(&l.st, sig, err);
+    cgroup_paths_clear(&p);
+  } else {
+    r = signal_container(&l.st, sig, err);
+  }
+  loaded_release(&l);
+  return r;
+}
+
+/* ---- delete -------------------------------------------------------------- */
+
+static void wait_gone(const struct nook_state *st)
+{
+  cleanup_close int pidfd = sys_pidfd_open(st->pid, 0);
+  if (pidfd < 0 || proc_start_time(st->pid) != st->pid_start)
+    return;
+  sys_pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+  struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+  /* Our own child (run) must also be reaped or it lingers as a zombie. */
+  for (int i = 0; i < 50; i++) {
+    if (poll(&pfd, 1, 100) > 0)
+      break;
+  }
+  waitpid(st->pid, NULL, WNOHANG);
+}
+
+int nook_container_delete(const char *root, const char *id, bool force, nook_error_t *err)
+{
+  struct loaded l;
+  if (load(root, id, true, true, &l, err) < 0)
+    return -1;
+  int ret = -1;
+  if ((l.status == NOOK_RUNNING || l.status == NOOK_PAUSED) && !force) {
+    nook_error(err, 0, "cannot delete container %s that is not stopped: %s", id,
+               nook_status_name(l.status));
+    goto out;
+  }
+  const struct cgroup_manager *m = NULL;
+  struct cgroup_paths p = {0};
+  int has_cg = cgroup_of(&l.st, &m, &p, err);
+  if (has_cg < 0)
+    goto out;
+  if (l.status != NOOK_STOPPED) {
+    if (has_cg > 0 && l.status == NOOK_PAUSED)
+      m->freeze(&p, false, NULL);
+    wait_gone(&l.st);
+  }
+  if (has_cg > 0 && m->destroy(&p, err) < 0) {
+    cgroup_paths_clear(&p);
+    goto out;
+  }
+  cgroup_paths_clear(&p);
+  if (l.config && l.config->has_hooks && l.st.pid > 0 && l.config->hooks.n_poststop > 0) {
+    cleanup_free char *json = state_json_for(l.config, &l.st, "stopped", false);
+    hooks_run_warn("poststop", l.config->hooks.poststop, l.config->hooks.n_poststop, json);
+  }
+  ret = state_dir_remove(root, id, err);
+out:
+  loaded_release(&l);
+  return ret;
+}
+
+/* ---- state and list ------------------------------------------------------ */
+
+int nook_container_state_json(const char *root, const char *id, char **out, nook_error_t *err)
+{
+  struct loaded l;
+  if (load(root, id, false, true, &l, err) < 0)
+    return -1;
+  if (l.status == NOOK_STOPPED)
+    l.st.pid = 0;
+  *out = state_json_for(l.config, &l.st, nook_status_name(l.status), true);
+  loaded_release(&l);
+  return 0;
+}
+
+int nook_container_list(const char *root, struct nook_container_info **out, size_t *n,
+                        nook_error_t *err)
+{
+  *out = NULL;
+  *n = 0;
+  DIR *d = opendir(root);
+  if (d == NULL)
+    return errno == ENOENT ? 0 : nook_error(err, errno, "open state root `%s`", root);
+  struct dirent *de;
+  size_t cap = 0;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.')
+      continue;
+    struct loaded l;
+    nook_error_t e = NULL;
+    if (load(root, de->d_name, false, false, &l, &e) < 0) {
+      nook_error_free(&e);
+      continue;
+    }
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 8;
+      *out = xrealloc(*out, cap * sizeof(**out));
+    }
+    struct nook_container_info *i = &(*out)[(*n)++];
+    i->id = xstrdup(de->d_name);
+    i->pid = l.status == NOOK_STOPPED ? 0 : l.st.pid;
+    i->status = xstrdup(nook_status_name(l.status));
+    i->bundle = xstrdup(l.st.bundle ? l.st.bundle : "");
+    i->created = xstrdup(l.st.created ? l.st.created : "");
+    i->owner = xstrdup(l.st.owner ? l.st.owner : "");
+    loaded_release(&l);
+  }
+  closedir(d);
+  return 0;
+}
+
+void nook_container_info_free(struct nook_container_info *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].id);
+    free(v[i].status);
+    free(v[i].bundle);
+    free(v[i].created);
+    free(v[i].owner);
+  }
+  free(v);
+}
+
+/* ---- run ----------------------------------------------------------------- */
+
+struct proxy_arg {
+  int master;
+};
+
+static void *proxy_thread(void *arg)
+{
+  struct proxy_arg *pa = arg;
+  nook_error_t err = NULL;
+  if (terminal_proxy(pa->master, &err) < 0)
+    nook_error_free(&err);
+  return NULL;
+}
+
+static int status_of(int wstatus)
+{
+  if (WIFEXITED(wstatus))
+    return WEXITSTATUS(wstatus);
+  if (WIFSIGNALED(wstatus))
+    return 128 + WTERMSIG(wstatus);
+  return 255;
+}
+
+/* Forward every signal we get to the container until it exits; reap
+ * everything (we are a subreaper, so orphans come to us). */
+static int wait_forwarding(pid_t pid, const sigset_t *set, int *exit_status)
+{
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(set, &si);
+    if (sig < 0)
+      continue;
+    if (sig == SIGCHLD) {
+      int ws;
+      pid_t r;
+      while ((r = waitpid(-1, &ws, WNOHANG)) > 0)
+        if (r == pid) {
+          *exit_status = status_of(ws);
+          return 0;
+        }
+      continue;
+    }
+    if (sig == SIGWINCH)
+      continue;
+    kill(pid, sig);
+  }
+}
+
+int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_error_t *err)
+{
+  struct created cr;
+  sigset_t all, old;
+  sigfillset(&all);
+  sigdelset(&all, SIGSEGV);
+  sigdelset(&all, SIGBUS);
+  sigdelset(&all, SIGILL);
+  sigdelset(&all, SIGFPE);
+  sigdelset(&all, SIGABRT);
+  sigdelset(&all, SIGTRAP);
+  if (!o->detach) {
+    /* Orphans of the container's pid namespace set-up come to us. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    sigprocmask(SIG_BLOCK, &all, &old);
+  }
+  *exit_status = 255;
+  if (do_create(o, true, &cr, err) < 0)
+    goto fail_unblock;
+
+  /* Start: the container execs and its sync socket closes (close-on-exec). */
+  struct sync_msg *msg = xmalloc(sizeof(*msg));
+  int r = sync_send(cr.sr.sock, SYNC_START, 0, NULL, -1, err);
+  if (r == 0) {
+    r = sync_recv(cr.sr.sock, SYNC_READY, msg, NULL, err);
+    if (r == 0)
+      r = nook_error(err, EPROTO, "unexpected message from the container");
+    else if ((*err)->status == 0 && has_prefix((*err)->msg, "sync: the other side exited")) {
+      nook_error_free(err);
+      r = 0;
+    }
+  }
+  free(msg);
+  if (r < 0) {
+    nook_error_t e2 = NULL;
+    cleanup_free char *root = absolute(o->root);
+    created_release(&cr);
+    nook_container_delete(root, o->id, true, &e2);
+    nook_error_free(&e2);
+    goto fail_unblock;
+  }
+  unlinkat(cr.dirfd, "start.sock", 0);
+  struct loaded l = {.dirfd = -1, .st = cr.st, .config = cr.config};
+  run_poststart(&l);
+
+  if (o->detach) {
+    created_release(&cr);
+    *exit_status = 0;
+    return 0;
+  }
+
+  pthread_t proxy;
+  bool proxying = false;
+  struct proxy_arg pa = {.master = cr.sr.pty_master};
+  if (cr.sr.pty_master >= 0 && pthread_create(&proxy, NULL, proxy_thread, &pa) == 0)
+    proxying = true;
+  wait_forwarding(cr.sr.pid, &all, exit_status);
+  if (proxying) {
+    pthread_join(proxy, NULL);
+  }
+  cleanup_free char *root = absolute(o->root);
+  pid_t pid = cr.sr.pid;
+  created_release(&cr);
+  (void)pid;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  if (!o->keep) {
+    nook_error_t e2 = NULL;
+    if (nook_container_delete(root, o->id, true, &e2) < 0) {
+      cleanup_free char *t = nook_error_text(e2);
+      nook_warn("delete after run: %s", t);
+      nook_error_free(&e2);
+    }
+  }
+  return 0;
+
+fail_unblock:
+  if (!o->detach)
+    sigprocmask(SIG_SETMASK, &old, NULL);
+  return -1;
+}

@@ -1,0 +1,319 @@
+/* The container process, from clone to execve.
+ *
+ * It runs with the runtime's privileges until the very end, so every step
+ * here reports failure to the parent over the sync socket instead of
+ * printing, and nothing of the runtime (fds, environment) survives execve. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../net/net.h"
+#include "hooks.h"
+#include "process.h"
+#include "rootfs.h"
+#include "spawn.h"
+#include "sync.h"
+#include "syscalls.h"
+#include "terminal.h"
+#include "utils.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+__attribute__((noreturn)) static void fail(struct spawn_ctx *ctx, nook_error_t *err)
+{
+  sync_send_error(ctx->sock, *err);
+  _exit(1);
+}
+
+static int join_namespaces(struct spawn_ctx *ctx, nook_error_t *err)
+{
+  const struct oci_linux *l = &ctx->config->linux_;
+  /* The user namespace first: joining it grants the capabilities needed to
+   * join the namespaces it owns. */
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < l->n_namespaces; i++) {
+      const struct oci_namespace *ns = &l->namespaces[i];
+      if (ns->path == NULL || (pass == 0) != (ns->type == OCI_NS_USER))
+        continue;
+      cleanup_close int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        return nook_error(err, errno, "linux.namespaces[%zu]: open `%s`", i, ns->path);
+      if (setns(fd, oci_ns_clone_flag(ns->type)) < 0)
+        return nook_error(err, errno, "linux.namespaces[%zu]: join %s namespace `%s`", i,
+                          oci_ns_type_name(ns->type), ns->path);
+    }
+  return 0;
+}
+
+static int become_root_in_userns(nook_error_t *err)
+{
+  if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+    return nook_error(err, errno, "become root in the user namespace (is 0 mapped?)");
+  return 0;
+}
+
+/* A time namespace's clocks can only be set before anything runs in it:
+ * unshare, write the offsets, then enter it ourselves. */
+static int setup_timens(struct spawn_ctx *ctx, nook_error_t *err)
+{
+  const struct oci_linux *l = &ctx->config->linux_;
+  if (unshare(CLONE_NEWTIME) < 0)
+    return nook_error(err, errno, "unshare the time namespace");
+  char buf[128];
+  int n = 0;
+  if (l->has_time_offsets_monotonic)
+    n += snprintf(buf + n, sizeof(buf) - (size_t)n, "monotonic %lld %u\n",
+                  (long long)l->time_monotonic.secs, l->time_monotonic.nanosecs);
+  if (l->has_time_offsets_boottime)
+    n += snprintf(buf + n, sizeof(buf) - (size_t)n, "boottime %lld %u\n",
+                  (long long)l->time_boottime.secs, l->time_boottime.nanosecs);
+  if (n > 0) {
+    cleanup_close int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || safe_write(fd, buf, (size_t)n) < 0)
+      return nook_error(err, errno, "linux.timeOffsets: write /proc/self/timens_offsets");
+  }
+  cleanup_close int ns = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+  if (ns < 0 || setns(ns, CLONE_NEWTIME) < 0)
+    return nook_error(err, errno, "enter the time namespace");
+  return 0;
+}
+
+static int setup_uts(const struct oci_config *c, nook_error_t *err)
+{
+  if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
+    return nook_error(err, errno, "hostname: sethostname \"%s\"", c->hostname);
+  if (c->domainname && setdomainname(c->domainname, strlen(c->domainname)) < 0)
+    return nook_error(err, errno, "domainname: setdomainname \"%s\"", c->domainname);
+  return 0;
+}
+
+/* Only fds 0-2 and the preserved ones reach the workload: everything else
+ * the runtime (or whoever started it) had open is close-on-exec from here. */
+static int prepare_fds(int preserve, nook_error_t *err)
+{
+  for (int fd = 3; fd < 3 + preserve; fd++) {
+    int fl = fcntl(fd, F_GETFD);
+    if (fl >= 0 && fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+      return nook_error(err, errno, "preserve fd %d", fd);
+  }
+  return cloexec_fds_from(3 + preserve, err);
+}
+
+/* Slow path: unshare what the config creates, after joining what it names.
+ * With a pid namespace the container process must be a child: fork, let the
+ * first process report the pid and leave. */
+static int unshare_and_fork(struct spawn_ctx *ctx, nook_error_t *err)
+{
+  struct sync_msg *msg = xmalloc(sizeof(*msg));
+  int ret = -1;
+  if (join_namespaces(ctx, err) < 0)
+    goto out;
+  if (ctx->new_userns) {
+    if (unshare(CLONE_NEWUSER) < 0) {
+      nook_error(err, errno, "unshare the user namespace");
+      goto out;
+    }
+    if (sync_send(ctx->sock, SYNC_USERNS_PLS, 0, NULL, -1, err) < 0)
+      goto out;
+  }
+  if (sync_recv(ctx->sock, SYNC_GO, msg, NULL, err) < 0)
+    goto out;
+  if (ctx->new_userns && become_root_in_userns(err) < 0)
+    goto out;
+  if (ctx->unshare_flags && unshare((int)ctx->unshare_flags) < 0) {
+    nook_error(err, errno, "unshare namespaces");
+    goto out;
+  }
+  if (ctx->fork_for_pid) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      nook_error(err, errno, "fork into the pid namespace");
+      goto out;
+    }
+    if (pid > 0) {
+      int r = sync_send(ctx->sock, SYNC_PID, pid, NULL, -1, err);
+      _exit(r < 0 ? 1 : 0);
+    }
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+  }
+  ret = 0;
+out:
+  free(msg);
+  return ret;
+}
+
+static int wait_for_start(struct spawn_ctx *ctx, int *report_fd, nook_error_t *err)
+{
+  struct sync_msg *msg = xmalloc(sizeof(*msg));
+  int ret = -1;
+  if (ctx->start_fd < 0) {
+    /* run: the parent says start over the sync socket. */
+    if (sync_recv(ctx->sock, SYNC_START, msg, NULL, err) == 0) {
+      *report_fd = ctx->sock;
+      ret = 0;
+    }
+  } else {
+    for (;;) {
+      int c = accept4(ctx->start_fd, NULL, NULL, SOCK_CLOEXEC);
+      if (c < 0) {
+        if (errno == EINTR)
+          continue;
+        nook_error(err, errno, "wait for start");
+        break;
+      }
+      /* Anything but a well-formed start (a stray connect) is ignored. */
+      if (sync_recv(c, SYNC_START, msg, NULL, err) == 0) {
+        *report_fd = c;
+        ret = 0;
+        break;
+      }
+      nook_error_free(err);
+      close(c);
+    }
+  }
+  free(msg);
+  return ret;
+}
+
+void container_init(struct spawn_ctx *ctx)
+{
+  nook_error_t err = NULL;
+  const struct oci_config *c = ctx->config;
+  const struct oci_process *p = &c->process;
+  struct sync_msg *msg = xmalloc(sizeof(*msg));
+
+  close(ctx->parent_sock);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* `run` blocks signals to forward them; the workload must start with a
+   * clean slate, as if exec'd from a fresh process. */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int sig = 1; sig < _NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal(sig, SIG_DFL);
+
+  if (ctx->slow_path) {
+    if (unshare_and_fork(ctx, &err) < 0)
+      fail(ctx, &err);
+  } else {
+    if (sync_recv(ctx->sock, SYNC_GO, msg, NULL, &err) < 0)
+      fail(ctx, &err);
+    if (ctx->new_userns && become_root_in_userns(&err) < 0)
+      fail(ctx, &err);
+  }
+  if (ctx->new_timens && setup_timens(ctx, &err) < 0)
+    fail(ctx, &err);
+  if (ctx->new_utsns && setup_uts(c, &err) < 0)
+    fail(ctx, &err);
+  if (ctx->new_netns && net_loopback_up(&err) < 0) {
+    nook_error_wrap(&err, "bring up lo");
+    fail(ctx, &err);
+  }
+
+  /* The parent runs createRuntime/prestart hooks now and hands back the
+   * state JSON for ours. */
+  if (sync_send(ctx->sock, SYNC_HOOKS_PLS, 0, NULL, -1, &err) < 0 ||
+      sync_recv(ctx->sock, SYNC_HOOKS_DONE, msg, NULL, &err) < 0)
+    fail(ctx, &err);
+  char *state_json = xstrdup(msg->data);
+
+  /* Process attributes that use the runtime's /proc go before pivot_root,
+   * where /proc is still the host's (the container may not mount one). */
+  if (process_apply_oom_score_adj(p, &err) < 0)
+    fail(ctx, &err);
+
+  struct rootfs_ctx rctx = {.config = c,
+                            .rootfs = ctx->rootfs,
+                            .userns = ctx->in_userns,
+                            .cgroupns = ctx->new_cgroupns,
+                            .no_pivot = ctx->no_pivot,
+                            .rootfd = -1};
+  if (rootfs_prepare(&rctx, &err) < 0)
+    fail(ctx, &err);
+  if (c->has_hooks &&
+      hooks_run("createContainer", c->hooks.create_container, c->hooks.n_create_container,
+                state_json, &err) < 0)
+    fail(ctx, &err);
+  if (rootfs_pivot(&rctx, &err) < 0)
+    fail(ctx, &err);
+
+  if (p->terminal) {
+    int master = -1;
+    if (terminal_setup_container(p->has_console_size, p->console_height, p->console_width, &master,
+                                 &err) < 0)
+      fail(ctx, &err);
+    if (sync_send(ctx->sock, SYNC_PTY, 0, NULL, master, &err) < 0)
+      fail(ctx, &err);
+    close(master);
+  }
+  if (rootfs_finalize(&rctx, &err) < 0)
+    fail(ctx, &err);
+  close(rctx.rootfd);
+
+  if (!ctx->no_new_keyring) {
+    char name[64];
+    snprintf(name, sizeof(name), "_ses.%.50s", ctx->id);
+    /* A kernel without keyrings (or a seccomp'd host) is not an error. */
+    if (syscall(__NR_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0 && errno != ENOSYS &&
+        errno != EPERM && errno != EACCES) {
+      nook_error(&err, errno, "join a session keyring");
+      fail(ctx, &err);
+    }
+  }
+
+  if (process_apply_rlimits(p, &err) < 0 || process_apply_personality(&c->linux_, &err) < 0 ||
+      process_apply_scheduler(p, &err) < 0 || process_apply_io_priority(p, &err) < 0 ||
+      prepare_fds(ctx->preserve_fds, &err) < 0)
+    fail(ctx, &err);
+  bool setgroups_ok = true;
+  if (ctx->new_userns) {
+    char buf[16] = "";
+    cleanup_close int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && safe_read(fd, buf, sizeof(buf) - 1) > 0 && has_prefix(buf, "deny"))
+      setgroups_ok = false;
+  }
+  if (process_apply_user(p, setgroups_ok, &err) < 0)
+    fail(ctx, &err);
+  const char *cwd = p->cwd ? p->cwd : "/";
+  if (chdir(cwd) < 0) {
+    nook_error(&err, errno, "process.cwd: chdir to `%s`", cwd);
+    fail(ctx, &err);
+  }
+  char *exe = NULL;
+  if (process_find_executable(p, &exe, &err) < 0)
+    fail(ctx, &err);
+  if (process_apply_capabilities(p, &err) < 0 || process_apply_no_new_privs(p, &err) < 0)
+    fail(ctx, &err);
+  process_apply_umask(p);
+
+  if (sync_send(ctx->sock, SYNC_READY, 0, NULL, -1, &err) < 0)
+    _exit(1);
+  /* From here on the parent may be gone (create returned). */
+  prctl(PR_SET_PDEATHSIG, 0);
+
+  int report = -1;
+  if (wait_for_start(ctx, &report, &err) < 0)
+    _exit(1);
+  if (ctx->start_fd >= 0)
+    close(ctx->start_fd);
+  ctx->sock = report;
+  if (c->has_hooks &&
+      hooks_run("startContainer", c->hooks.start_container, c->hooks.n_start_container,
+                state_json, &err) < 0)
+    fail(ctx, &err);
+
+  execve(exe, p->args, p->env ? p->env : (char *[]){NULL});
+  nook_error(&err, errno, "exec: \"%s\"", p->args[0]);
+  fail(ctx, &err);
+}

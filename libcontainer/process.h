@@ -1,0 +1,46 @@
+/* Container-side process attributes, applied by the container init (and later
+ * by exec) after the rootfs is in place and before execve.  Each function
+ * acts on the calling process only and reports through the error contract. */
+#ifndef NOOK_PROCESS_H
+#define NOOK_PROCESS_H
+
+#include "../oci/config.h"
+#include "error.h"
+
+/* setrlimit for each; a hard limit above the current hard limit without
+ * CAP_SYS_RESOURCE gives a message that says so and names the rlimit. */
+int process_apply_rlimits(const struct oci_process *p, nook_error_t *err);
+
+/* setgroups(additionalGids) (skipped when the user namespace forbids
+ * setgroups), setresgid, setresuid -- keeping capabilities across the uid
+ * change so process_apply_capabilities() can set the final sets. */
+int process_apply_user(const struct oci_process *p, bool setgroups_allowed, nook_error_t *err);
+
+/* Bounding set drop, then inheritable/permitted/effective with libcap, then
+ * ambient.  Must be called after process_apply_user().  A capability the
+ * kernel does not know is warned about and skipped (config.md). */
+int process_apply_capabilities(const struct oci_process *p, nook_error_t *err);
+
+/* prctl(PR_SET_NO_NEW_PRIVS) when requested. */
+int process_apply_no_new_privs(const struct oci_process *p, nook_error_t *err);
+
+/* personality(2) from linux.personality (may be NULL). */
+int process_apply_personality(const struct oci_linux *l, nook_error_t *err);
+
+/* sched_setattr for process.scheduler; ioprio_set for process.ioPriority. */
+int process_apply_scheduler(const struct oci_process *p, nook_error_t *err);
+int process_apply_io_priority(const struct oci_process *p, nook_error_t *err);
+
+/* Write process.oomScoreAdj to /proc/self/oom_score_adj through an fd
+ * verified to be on procfs (fstatfs). */
+int process_apply_oom_score_adj(const struct oci_process *p, nook_error_t *err);
+
+/* umask when process.user.umask is set (default 0022 as runc). */
+void process_apply_umask(const struct oci_process *p);
+
+/* Find args[0] in the PATH of process.env (not of nook's environment) as seen
+ * from the current root; returns an allocated path.  The error says
+ * `exec: "foo": executable file not found in $PATH` like runc. */
+int process_find_executable(const struct oci_process *p, char **out, nook_error_t *err);
+
+#endif

@@ -1,0 +1,615 @@
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "mount_opts.h"
+#include "syscalls.h"
+#include "utils.h"
+
+/* ---- path resolution inside the rootfs ---------------------------------- */
+
+static int open_in_root(int rootfd, const char *path, int flags, int *out)
+{
+  struct open_how how = {
+      .flags = (uint64_t)(flags | O_CLOEXEC),
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV * 0,
+  };
+  for (;;) {
+    int fd = sys_openat2(rootfd, path, &how);
+    if (fd >= 0) {
+      *out = fd;
+      return 0;
+    }
+    if (errno != EAGAIN && errno != EINTR)
+      return -1;
+  }
+}
+
+/* Lexically clean a path so that dirname/basename walks terminate; the real
+ * resolution is still done by the kernel inside the root. */
+static char *clean_path(const char *path)
+{
+  size_t n = strlen(path);
+  char *out = xmalloc(n + 2);
+  size_t o = 0;
+  const char *p = path;
+  while (*p) {
+    while (*p == '/')
+      p++;
+    const char *s = p;
+    while (*p && *p != '/')
+      p++;
+    size_t len = (size_t)(p - s);
+    if (len == 0 || (len == 1 && s[0] == '.'))
+      continue;
+    if (len == 2 && s[0] == '.' && s[1] == '.') {
+      while (o > 0 && out[o - 1] != '/')
+        o--;
+      if (o > 0)
+        o--;
+      continue;
+    }
+    out[o++] = '/';
+    memcpy(out + o, s, len);
+    o += len;
+  }
+  if (o == 0)
+    out[o++] = '/';
+  out[o] = '\0';
+  return out;
+}
+
+static int resolve_clean(int rootfd, const char *path, bool create, bool file, int *out,
+                         nook_error_t *err)
+{
+  if (open_in_root(rootfd, path, O_PATH, out) == 0)
+    return 0;
+  if (errno != ENOENT || !create || strcmp(path, "/") == 0)
+    return nook_error(err, errno, "resolve `%s` in the rootfs", path);
+
+  const char *slash = strrchr(path, '/');
+  cleanup_free char *parent = xstrndup(path, (size_t)(slash - path));
+  const char *base = slash + 1;
+  cleanup_close int pfd = -1;
+  if (resolve_clean(rootfd, *parent ? parent : "/", true, false, &pfd, err) < 0)
+    return -1;
+  /* The parent may be an O_PATH fd to something that is not a directory
+   * (the image can put a file there): the *at() calls then fail ENOTDIR. */
+  if (file) {
+    int fd = openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0)
+      close(fd);
+    else if (errno != EEXIST)
+      return nook_error(err, errno, "create `%s` in the rootfs", path);
+  } else if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST) {
+    return nook_error(err, errno, "mkdir `%s` in the rootfs", path);
+  }
+  if (open_in_root(rootfd, path, O_PATH, out) < 0) {
+    if (errno == ENOENT)
+      return nook_error(err, errno,
+                        "resolve `%s` in the rootfs (a dangling symlink is in the way)", path);
+    return nook_error(err, errno, "resolve `%s` in the rootfs", path);
+  }
+  return 0;
+}
+
+int rootfs_resolve(int rootfd, const char *path, bool create, bool file, int *out,
+                   nook_error_t *err)
+{
+  cleanup_free char *clean = clean_path(path);
+  return resolve_clean(rootfd, clean, create, file, out, err);
+}
+
+/* ---- mounting through fds ----------------------------------------------- */
+
+/* The kernel explains fsconfig() failures in the fs context's log. */
+static int fs_error(nook_error_t *err, int fsfd, int errno_, const char *what, const char *type)
+{
+  char buf[512];
+  ssize_t n = read(fsfd, buf, sizeof(buf) - 1);
+  if (n > 2) {
+    buf[n] = '\0';
+    if (buf[n - 1] == '\n')
+      buf[n - 1] = '\0';
+    return nook_error(err, errno_, "%s %s (%s)", what, type, buf + 2);
+  }
+  return nook_error(err, errno_, "%s %s", what, type);
+}
+
+static int setattr(int mfd, uint64_t set, uint64_t clr, bool recursive, unsigned long propagation,
+                   nook_error_t *err)
+{
+  if (set == 0 && clr == 0 && propagation == 0)
+    return 0;
+  struct mount_attr a = {.attr_set = set, .attr_clr = clr, .propagation = propagation};
+  if (sys_mount_setattr(mfd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a) < 0)
+    return nook_error(err, errno, "mount_setattr");
+  return 0;
+}
+
+static int apply_attrs(int mfd, const struct mount_opts *o, nook_error_t *err)
+{
+  if (setattr(mfd, o->attr_set, o->attr_clr, false, 0, err) < 0)
+    return -1;
+  if (setattr(mfd, o->rattr_set, o->rattr_clr, true, 0, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* A new filesystem instance, detached, with its options; returns the mount fd. */
+static int new_fs(const char *type, const char *source, const struct mount_opts *o, int *out,
+                  nook_error_t *err)
+{
+  cleanup_close int fsfd = sys_fsopen(type, FSOPEN_CLOEXEC);
+  if (fsfd < 0)
+    return nook_error(err, errno, "fsopen %s", type);
+  if (source && *source && sys_fsconfig(fsfd, FSCONFIG_SET_STRING, "source", source, 0) < 0)
+    return fs_error(err, fsfd, errno, "set source of", type);
+  char *const *lists[] = {o->sb_flags, o->data};
+  for (size_t l = 0; l < 2; l++)
+    for (char *const *p = lists[l]; p && *p; p++) {
+      char *eq = strchr(*p, '=');
+      int r;
+      if (eq) {
+        cleanup_free char *key = xstrndup(*p, (size_t)(eq - *p));
+        r = sys_fsconfig(fsfd, FSCONFIG_SET_STRING, key, eq + 1, 0);
+      } else {
+        r = sys_fsconfig(fsfd, FSCONFIG_SET_FLAG, *p, NULL, 0);
+      }
+      if (r < 0)
+        return fs_error(err, fsfd, errno, "option", *p);
+    }
+  if (sys_fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return fs_error(err, fsfd, errno, "create", type);
+  int mfd = sys_fsmount(fsfd, FSMOUNT_CLOEXEC, 0);
+  if (mfd < 0)
+    return nook_error(err, errno, "fsmount %s", type);
+  *out = mfd;
+  return 0;
+}
+
+static int attach(int mfd, int destfd, const char *dest, nook_error_t *err)
+{
+  if (sys_move_mount(mfd, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return nook_error(err, errno, "attach mount on `%s`", dest);
+  return 0;
+}
+
+static bool is_bind(const struct oci_mount *m, const struct mount_opts *o)
+{
+  return o->bind || (m->type && strcmp(m->type, "bind") == 0);
+}
+
+/* cgroup v1 hierarchies as runc lays them out: a tmpfs holding one mount per
+ * hierarchy the host has; cgroup2 alone on a unified host. */
+static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
+                        const struct mount_opts *o, int destfd, nook_error_t *err);
+
+static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t idx,
+                    nook_error_t *err)
+{
+  struct mount_opts o;
+  mount_opts_parse(m->options, &o, NULL);
+  int ret = -1;
+  cleanup_close int destfd = -1;
+  cleanup_close int mfd = -1;
+  bool bind = is_bind(m, &o);
+  bool file = false;
+
+  if (bind) {
+    struct stat st;
+    if (m->source == NULL || stat(m->source, &st) < 0) {
+      nook_error(err, m->source ? errno : EINVAL, "bind source `%s`",
+                 m->source ? m->source : "(none)");
+      goto out;
+    }
+    file = !S_ISDIR(st.st_mode);
+  }
+  if (rootfs_resolve(ctx->rootfd, m->destination, true, file, &destfd, err) < 0)
+    goto out;
+
+  if (bind) {
+    mfd = sys_open_tree(AT_FDCWD, m->source,
+                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (o.rbind ? AT_RECURSIVE : 0));
+    if (mfd < 0) {
+      nook_error(err, errno, "open_tree `%s`", m->source);
+      goto out;
+    }
+  } else if (m->type && (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0)) {
+    ret = mount_cgroup(ctx, m, &o, destfd, err);
+    goto out;
+  } else {
+    if (m->type == NULL) {
+      nook_error(err, EINVAL, "no type given");
+      goto out;
+    }
+    if (new_fs(m->type, m->source, &o, &mfd, err) < 0)
+      goto out;
+  }
+  if (apply_attrs(mfd, &o, err) < 0 || attach(mfd, destfd, m->destination, err) < 0)
+    goto out;
+  if (o.propagation &&
+      setattr(mfd, 0, 0, o.propagation_recursive, o.propagation, err) < 0)
+    goto out;
+  ret = 0;
+out:
+  if (ret < 0)
+    nook_error_wrap(err, "mounts[%zu] (%s on %s)", idx, m->type ? m->type : "bind",
+                    m->destination);
+  mount_opts_clear(&o);
+  return ret;
+}
+
+static const char *const v1_hierarchies[] = {
+    "cpu,cpuacct", "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
+    "pids", "hugetlb", "net_cls,net_prio", "net_cls", "net_prio", "perf_event", "rdma", "misc",
+};
+
+static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
+                        const struct mount_opts *o, int destfd, nook_error_t *err)
+{
+  struct statfs sfs;
+  bool unified = statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
+  cleanup_close int mfd = -1;
+  struct mount_opts plain = {.attr_set = o->attr_set, .attr_clr = o->attr_clr};
+
+  if (unified || strcmp(m->type, "cgroup2") == 0) {
+    if (new_fs("cgroup2", "cgroup2", &plain, &mfd, err) < 0)
+      return -1;
+    if (apply_attrs(mfd, o, err) < 0)
+      return -1;
+    return attach(mfd, destfd, m->destination, err);
+  }
+
+  /* Legacy/hybrid: a tmpfs to hold the hierarchies, made read-only last. */
+  struct mount_opts t = {0};
+  char *data[] = {"mode=755", NULL};
+  t.data = data;
+  if (new_fs("tmpfs", "tmpfs", &t, &mfd, err) < 0)
+    return -1;
+  if (setattr(mfd, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, false, 0, err) < 0)
+    return -1;
+  for (size_t i = 0; i < ARRAY_SIZE(v1_hierarchies); i++) {
+    char host[128];
+    snprintf(host, sizeof(host), "/sys/fs/cgroup/%s", v1_hierarchies[i]);
+    struct stat st;
+    if (lstat(host, &st) < 0 || !S_ISDIR(st.st_mode))
+      continue;
+    if (statfs(host, &sfs) < 0 || sfs.f_type != CGROUP_SUPER_MAGIC)
+      continue;
+    if (mkdirat(mfd, v1_hierarchies[i], 0755) < 0 && errno != EEXIST)
+      return nook_error(err, errno, "mkdir cgroup/%s", v1_hierarchies[i]);
+    cleanup_close int sub = -1;
+    cleanup_close int at = openat(mfd, v1_hierarchies[i], O_PATH | O_CLOEXEC | O_NOFOLLOW);
+    if (at < 0)
+      return nook_error(err, errno, "open cgroup/%s", v1_hierarchies[i]);
+    /* In a cgroup namespace a fresh mount shows the namespace root; outside
+     * one, bind the host hierarchy as runc does. */
+    if (ctx->cgroupns) {
+      struct mount_opts c = {0};
+      cleanup_strv char **names = NULL;
+      char *copy = xstrdup(v1_hierarchies[i]);
+      size_t n = 0;
+      for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        names = xrealloc(names, (n + 2) * sizeof(char *));
+        names[n++] = xstrdup(tok);
+        names[n] = NULL;
+      }
+      free(copy);
+      c.data = names;
+      if (new_fs("cgroup", "cgroup", &c, &sub, err) < 0)
+        return -1;
+    } else {
+      sub = sys_open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+      if (sub < 0)
+        return nook_error(err, errno, "open_tree `%s`", host);
+    }
+    if (apply_attrs(sub, o, err) < 0 || attach(sub, at, v1_hierarchies[i], err) < 0)
+      return -1;
+  }
+  /* The unified hierarchy of a hybrid host. */
+  if (statfs("/sys/fs/cgroup/unified", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+    if (mkdirat(mfd, "unified", 0755) < 0 && errno != EEXIST)
+      return nook_error(err, errno, "mkdir cgroup/unified");
+    cleanup_close int at = openat(mfd, "unified", O_PATH | O_CLOEXEC | O_NOFOLLOW);
+    cleanup_close int sub = -1;
+    if (ctx->cgroupns) {
+      if (new_fs("cgroup2", "cgroup2", &plain, &sub, err) < 0)
+        return -1;
+    } else if ((sub = sys_open_tree(AT_FDCWD, "/sys/fs/cgroup/unified",
+                                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0) {
+      return nook_error(err, errno, "open_tree /sys/fs/cgroup/unified");
+    }
+    if (at < 0 || apply_attrs(sub, o, err) < 0 || attach(sub, at, "unified", err) < 0)
+      return -1;
+  }
+  if (attach(mfd, destfd, m->destination, err) < 0)
+    return -1;
+  return apply_attrs(mfd, o, err);
+}
+
+/* ---- /dev ---------------------------------------------------------------- */
+
+struct devnode {
+  const char *name;
+  unsigned major, minor;
+};
+
+static const struct devnode default_devices[] = {
+    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
+    {"tty", 5, 0},
+};
+
+/* Open the rootfs's /dev as a real directory without following any symlink,
+ * so an image whose /dev points elsewhere cannot redirect device creation. */
+static int open_dev(int rootfd, int *out, nook_error_t *err)
+{
+  struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
+  int fd = sys_openat2(rootfd, "dev", &how);
+  if (fd < 0)
+    return nook_error(err, errno, "open /dev in the rootfs (it must be a directory)");
+  *out = fd;
+  return 0;
+}
+
+static int make_node(int devfd, const char *name, mode_t mode, dev_t dev, bool userns,
+                     uint32_t uid, uint32_t gid, nook_error_t *err)
+{
+  if (!userns) {
+    if (mknodat(devfd, name, mode, dev) < 0) {
+      if (errno != EEXIST)
+        return nook_error(err, errno, "mknod /dev/%s", name);
+      /* Replace what the image put there: unlinkat never follows the name. */
+      if (unlinkat(devfd, name, 0) < 0 || mknodat(devfd, name, mode, dev) < 0)
+        return nook_error(err, errno, "mknod /dev/%s", name);
+    }
+    if (fchownat(devfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+      return nook_error(err, errno, "chown /dev/%s", name);
+    return 0;
+  }
+  /* mknod is not allowed in a user namespace: bind the host's node. */
+  char host[64];
+  snprintf(host, sizeof(host), "/dev/%s", name);
+  int fd = openat(devfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return nook_error(err, errno, "create /dev/%s", name);
+  close(fd);
+  cleanup_close int target = openat(devfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int tree = sys_open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (target < 0 || tree < 0)
+    return nook_error(err, errno, "bind /dev/%s from the host", name);
+  return attach(tree, target, host, err);
+}
+
+static int setup_dev(struct rootfs_ctx *ctx, nook_error_t *err)
+{
+  const struct oci_config *c = ctx->config;
+  cleanup_close int devfd = -1;
+  if (open_dev(ctx->rootfd, &devfd, err) < 0)
+    return -1;
+  mode_t old = umask(0);
+  int ret = -1;
+  for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+    const struct devnode *d = &default_devices[i];
+    if (make_node(devfd, d->name, S_IFCHR | 0666, makedev(d->major, d->minor), ctx->userns, 0, 0,
+                  err) < 0)
+      goto out;
+  }
+  for (size_t i = 0; c->has_linux && i < c->linux_.n_devices; i++) {
+    const struct oci_device *d = &c->linux_.devices[i];
+    if (!has_prefix(d->path, "/dev/") || strchr(d->path + 5, '/') != NULL) {
+      /* Nested device paths are resolved like mount destinations. */
+      cleanup_close int parent = -1;
+      cleanup_free char *dir = xstrdup(d->path);
+      *strrchr(dir, '/') = '\0';
+      if (rootfs_resolve(ctx->rootfd, *dir ? dir : "/", true, false, &parent, err) < 0)
+        goto out;
+      cleanup_close int pdir = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (pdir < 0) {
+        nook_error(err, errno, "linux.devices[%zu]: open parent of `%s`", i, d->path);
+        goto out;
+      }
+      mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+      if (make_node(pdir, strrchr(d->path, '/') + 1,
+                    type | (d->has_file_mode ? d->file_mode & 07777 : 0666),
+                    makedev(d->major, d->minor), ctx->userns, d->has_uid ? d->uid : 0,
+                    d->has_gid ? d->gid : 0, err) < 0) {
+        nook_error_wrap(err, "linux.devices[%zu]", i);
+        goto out;
+      }
+      continue;
+    }
+    mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+    if (make_node(devfd, d->path + 5, type | (d->has_file_mode ? d->file_mode & 07777 : 0666),
+                  makedev(d->major, d->minor), ctx->userns, d->has_uid ? d->uid : 0,
+                  d->has_gid ? d->gid : 0, err) < 0) {
+      nook_error_wrap(err, "linux.devices[%zu]", i);
+      goto out;
+    }
+  }
+  static const struct {
+    const char *target, *name;
+  } links[] = {{"/proc/self/fd", "fd"},
+               {"/proc/self/fd/0", "stdin"},
+               {"/proc/self/fd/1", "stdout"},
+               {"/proc/self/fd/2", "stderr"},
+               {"pts/ptmx", "ptmx"}};
+  for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+    if (symlinkat(links[i].target, devfd, links[i].name) < 0 && errno != EEXIST) {
+      nook_error(err, errno, "symlink /dev/%s", links[i].name);
+      goto out;
+    }
+  if (access("/proc/kcore", F_OK) == 0 && symlinkat("/proc/kcore", devfd, "core") < 0 &&
+      errno != EEXIST) {
+    nook_error(err, errno, "symlink /dev/core");
+    goto out;
+  }
+  /* The pty slave is bound over this file once the terminal exists. */
+  if (c->process.terminal) {
+    int fd = openat(devfd, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
+      nook_error(err, errno, "create /dev/console");
+      goto out;
+    }
+    if (fd >= 0)
+      close(fd);
+  }
+  ret = 0;
+out:
+  umask(old);
+  return ret;
+}
+
+/* ---- the whole sequence -------------------------------------------------- */
+
+static bool mounts_dev(const struct oci_config *c)
+{
+  for (size_t i = 0; i < c->n_mounts; i++)
+    if (strcmp(c->mounts[i].destination, "/dev") == 0)
+      return true;
+  return false;
+}
+
+int rootfs_prepare(struct rootfs_ctx *ctx, nook_error_t *err)
+{
+  const struct oci_config *c = ctx->config;
+  unsigned long prop = c->linux_.rootfs_propagation_flags;
+
+  /* Nothing we mount may propagate back to the host. */
+  unsigned long root_prop = MS_SLAVE | MS_REC;
+  if (prop && !(prop & MS_SHARED))
+    root_prop = prop | MS_REC;
+  if (mount(NULL, "/", NULL, root_prop, NULL) < 0)
+    return nook_error(err, errno, "make / %s", (root_prop & MS_PRIVATE) ? "rprivate" : "rslave");
+
+  if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return nook_error(err, errno, "bind the rootfs `%s` onto itself", ctx->rootfs);
+  if (prop & MS_SHARED) {
+    /* pivot_root refuses a shared parent: make the mount that holds the
+     * rootfs private, walking up to the first mount point. */
+    cleanup_free char *p = xstrdup(ctx->rootfs);
+    for (char *s = strrchr(p, '/'); s; s = strrchr(p, '/')) {
+      *s = '\0';
+      if (mount(NULL, *p ? p : "/", NULL, MS_PRIVATE, NULL) == 0)
+        break;
+      if (*p == '\0')
+        break;
+    }
+  }
+  ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (ctx->rootfd < 0)
+    return nook_error(err, errno, "open the rootfs `%s`", ctx->rootfs);
+
+  for (size_t i = 0; i < c->n_mounts; i++)
+    if (do_mount(ctx, &c->mounts[i], i, err) < 0)
+      return -1;
+  if (mounts_dev(c) && setup_dev(ctx, err) < 0)
+    return -1;
+  return 0;
+}
+
+int rootfs_pivot(struct rootfs_ctx *ctx, nook_error_t *err)
+{
+  if (fchdir(ctx->rootfd) < 0)
+    return nook_error(err, errno, "chdir into the rootfs");
+  if (ctx->no_pivot) {
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+      return nook_error(err, errno, "move the rootfs to /");
+    if (chroot(".") < 0)
+      return nook_error(err, errno, "chroot");
+  } else {
+    /* pivot_root(".", ".") stacks the old root on top of the new one; it is
+     * then detached without ever needing a directory for it. */
+    if (sys_pivot_root(".", ".") < 0)
+      return nook_error(err, errno, "pivot_root");
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+      return nook_error(err, errno, "make the old root rslave");
+    if (umount2(".", MNT_DETACH) < 0)
+      return nook_error(err, errno, "detach the old root");
+  }
+  if (chdir("/") < 0)
+    return nook_error(err, errno, "chdir /");
+  close(ctx->rootfd);
+  ctx->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (ctx->rootfd < 0)
+    return nook_error(err, errno, "open /");
+  return 0;
+}
+
+static int mask_path(int rootfd, const char *path, nook_error_t *err)
+{
+  cleanup_close int fd = -1;
+  cleanup_free char *clean = clean_path(path);
+  /* Never follow a symlink the image planted at a masked path: a symlink
+   * there is masked as itself being absent. */
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  fd = sys_openat2(rootfd, clean, &how);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : nook_error(err, errno, "maskedPaths: resolve `%s`", path);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return nook_error(err, errno, "maskedPaths: stat `%s`", path);
+  if (S_ISLNK(st.st_mode))
+    return 0;
+  cleanup_close int mfd = -1;
+  if (S_ISDIR(st.st_mode)) {
+    struct mount_opts o = {0};
+    char *data[] = {"size=0", "mode=555", NULL};
+    o.data = data;
+    if (new_fs("tmpfs", "tmpfs", &o, &mfd, err) < 0)
+      return nook_error_wrap(err, "maskedPaths: `%s`", path);
+    if (setattr(mfd, MOUNT_ATTR_RDONLY, 0, false, 0, err) < 0)
+      return nook_error_wrap(err, "maskedPaths: `%s`", path);
+  } else {
+    mfd = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (mfd < 0)
+      return nook_error(err, errno, "maskedPaths: `%s`: open_tree /dev/null", path);
+  }
+  if (attach(mfd, fd, path, err) < 0)
+    return nook_error_wrap(err, "maskedPaths");
+  return 0;
+}
+
+static int readonly_path(int rootfd, const char *path, nook_error_t *err)
+{
+  cleanup_close int fd = -1;
+  cleanup_free char *clean = clean_path(path);
+  if (open_in_root(rootfd, clean, O_PATH | O_NOFOLLOW, &fd) < 0)
+    return errno == ENOENT ? 0 : nook_error(err, errno, "readonlyPaths: resolve `%s`", path);
+  cleanup_close int mfd =
+      sys_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  if (mfd < 0)
+    return nook_error(err, errno, "readonlyPaths: `%s`: open_tree", path);
+  if (setattr(mfd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
+              true, 0, err) < 0 ||
+      attach(mfd, fd, path, err) < 0)
+    return nook_error_wrap(err, "readonlyPaths: `%s`", path);
+  return 0;
+}
+
+int rootfs_finalize(struct rootfs_ctx *ctx, nook_error_t *err)
+{
+  const struct oci_config *c = ctx->config;
+  unsigned long prop = c->linux_.rootfs_propagation_flags;
+  if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
+    return nook_error(err, errno, "linux.rootfsPropagation: %s", c->linux_.rootfs_propagation);
+  for (size_t i = 0; i < c->linux_.n_readonly_paths; i++)
+    if (readonly_path(ctx->rootfd, c->linux_.readonly_paths[i], err) < 0)
+      return -1;
+  for (size_t i = 0; i < c->linux_.n_masked_paths; i++)
+    if (mask_path(ctx->rootfd, c->linux_.masked_paths[i], err) < 0)
+      return -1;
+  if (c->root_readonly && setattr(ctx->rootfd, MOUNT_ATTR_RDONLY, 0, false, 0, err) < 0)
+    return nook_error_wrap(err, "root.readonly");
+  return 0;
+}

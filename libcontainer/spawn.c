@@ -1,0 +1,184 @@
+/* Creating the container process: the runtime's side of the sync protocol. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sync.h"
+#include "syscalls.h"
+#include "utils.h"
+
+void spawn_plan_namespaces(struct spawn_ctx *ctx)
+{
+  const struct oci_linux *l = &ctx->config->linux_;
+  unsigned long create = 0;
+  for (size_t i = 0; i < l->n_namespaces; i++) {
+    const struct oci_namespace *ns = &l->namespaces[i];
+    if (ns->path) {
+      ctx->slow_path = true;
+      if (ns->type == OCI_NS_PID)
+        ctx->fork_for_pid = true;
+      if (ns->type == OCI_NS_USER)
+        ctx->in_userns = true;
+      continue;
+    }
+    switch (ns->type) {
+    case OCI_NS_USER:
+      ctx->new_userns = ctx->in_userns = true;
+      break;
+    case OCI_NS_NETWORK:
+      ctx->new_netns = true;
+      break;
+    case OCI_NS_UTS:
+      ctx->new_utsns = true;
+      break;
+    case OCI_NS_CGROUP:
+      ctx->new_cgroupns = true;
+      break;
+    case OCI_NS_MOUNT:
+      ctx->new_mntns = true;
+      break;
+    case OCI_NS_TIME:
+      /* Its offsets must be written before it is entered: see init.c. */
+      ctx->new_timens = true;
+      continue;
+    default:
+      break;
+    }
+    create |= (unsigned long)oci_ns_clone_flag(ns->type);
+  }
+  if (ctx->slow_path) {
+    ctx->unshare_flags = create & ~(unsigned long)CLONE_NEWUSER;
+    if (create & CLONE_NEWPID)
+      ctx->fork_for_pid = true;
+  } else {
+    ctx->clone_flags = create;
+  }
+}
+
+static int write_map(pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
+                     nook_error_t *err)
+{
+  char path[64];
+  size_t cap = 64 * (n ? n : 1), len = 0;
+  cleanup_free char *buf = xmalloc(cap);
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(buf + len, cap - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
+                            m[i].size);
+  snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+  if (write_file_at(AT_FDCWD, path, 0, 0, buf, len, err) < 0)
+    return nook_error_wrap(err, "linux.%s", strcmp(file, "uid_map") == 0 ? "uidMappings"
+                                                                         : "gidMappings");
+  return 0;
+}
+
+static int write_maps(const struct spawn_ctx *ctx, pid_t pid, nook_error_t *err)
+{
+  const struct oci_linux *l = &ctx->config->linux_;
+  if (write_map(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0)
+    return -1;
+  return write_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err);
+}
+
+static void kill_and_reap(pid_t pid)
+{
+  if (pid <= 0)
+    return;
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+    ;
+}
+
+int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,
+                    struct spawn_result *out, nook_error_t *err)
+{
+  int sv[2];
+  struct sync_msg *msg = xmalloc(sizeof(*msg));
+  pid_t child = -1, pid = -1;
+  cleanup_free char *state_json = NULL;
+  int ret = -1;
+  out->pty_master = -1;
+  out->stage1 = 0;
+
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    free(msg);
+    return nook_error(err, errno, "socketpair");
+  }
+  ctx->sock = sv[1];
+  ctx->parent_sock = sv[0];
+
+  struct clone_args args = {.flags = ctx->clone_flags, .exit_signal = SIGCHLD};
+  child = (pid_t)sys_clone3(&args, sizeof(args));
+  if (child < 0 && errno == ENOSYS)
+    child = (pid_t)syscall(__NR_clone, ctx->clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (child < 0) {
+    nook_error(err, errno, "clone the container process");
+    close(sv[0]);
+    close(sv[1]);
+    free(msg);
+    return -1;
+  }
+  if (child == 0)
+    container_init(ctx);
+  close(sv[1]);
+  out->sock = sv[0];
+  pid = child;
+
+  if (ctx->new_userns && !ctx->slow_path && write_maps(ctx, child, err) < 0)
+    goto fail;
+  if (cb->before_go && cb->before_go(cb->data, child, err) < 0)
+    goto fail;
+  if (ctx->new_userns && ctx->slow_path) {
+    if (sync_recv(out->sock, SYNC_USERNS_PLS, msg, NULL, err) < 0 ||
+        write_maps(ctx, child, err) < 0)
+      goto fail;
+  }
+  if (sync_send(out->sock, SYNC_GO, 0, NULL, -1, err) < 0)
+    goto fail;
+  if (ctx->fork_for_pid) {
+    if (sync_recv(out->sock, SYNC_PID, msg, NULL, err) < 0)
+      goto fail;
+    pid = msg->value;
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+      ;
+    out->stage1 = child;
+    child = -1;
+  }
+  if (cb->on_pid && cb->on_pid(cb->data, pid, err) < 0)
+    goto fail;
+
+  if (sync_recv(out->sock, SYNC_HOOKS_PLS, msg, NULL, err) < 0)
+    goto fail;
+  if (cb->run_hooks(cb->data, pid, &state_json, err) < 0)
+    goto fail;
+  if (sync_send(out->sock, SYNC_HOOKS_DONE, 0, state_json, -1, err) < 0)
+    goto fail;
+  if (ctx->config->process.terminal &&
+      sync_recv(out->sock, SYNC_PTY, msg, &out->pty_master, err) < 0)
+    goto fail;
+  if (sync_recv(out->sock, SYNC_READY, msg, NULL, err) < 0)
+    goto fail;
+  out->pid = pid;
+  ret = 0;
+  goto done;
+
+fail:
+  if (out->pty_master >= 0)
+    close(out->pty_master);
+  out->pty_master = -1;
+  close(out->sock);
+  out->sock = -1;
+  kill_and_reap(child);
+  if (pid != child)
+    kill(pid, SIGKILL); /* a grandchild: not ours to reap */
+done:
+  free(msg);
+  return ret;
+}

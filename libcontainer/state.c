@@ -1,0 +1,257 @@
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "utils.h"
+
+const char *nook_status_name(enum nook_status s)
+{
+  static const char *const names[] = {"creating", "created", "running", "paused", "stopped"};
+  return names[s];
+}
+
+int state_dir_open(const char *root, const char *id, bool create, int *dirfd, nook_error_t *err)
+{
+  if (create && mkdir_p(root, 0711, err) < 0)
+    return nook_error_wrap(err, "state root");
+  cleanup_close int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) {
+    if (errno == ENOENT && !create)
+      return nook_error(err, 0, "container \"%s\" does not exist", id);
+    return nook_error(err, errno, "open state root `%s`", root);
+  }
+  if (create && mkdirat(rootfd, id, 0711) < 0) {
+    if (errno == EEXIST)
+      return nook_error(err, 0, "container \"%s\" already exists", id);
+    return nook_error(err, errno, "create state directory `%s/%s`", root, id);
+  }
+  int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return nook_error(err, 0, "container \"%s\" does not exist", id);
+    return nook_error(err, errno, "open state directory `%s/%s`", root, id);
+  }
+  *dirfd = fd;
+  return 0;
+}
+
+int state_lock(int dirfd, nook_error_t *err)
+{
+  while (flock(dirfd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      return nook_error(err, errno, "lock container state");
+  return 0;
+}
+
+static void gen_str(yajl_gen g, const char *k, const char *v)
+{
+  if (v == NULL)
+    return;
+  yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+  yajl_gen_string(g, (const unsigned char *)v, strlen(v));
+}
+
+static void gen_int(yajl_gen g, const char *k, long long v)
+{
+  yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+  yajl_gen_integer(g, v);
+}
+
+int state_write(int dirfd, const struct nook_state *s, nook_error_t *err)
+{
+  yajl_gen g = yajl_gen_alloc(NULL);
+  yajl_gen_map_open(g);
+  gen_str(g, "id", s->id);
+  gen_int(g, "pid", s->pid);
+  gen_int(g, "pid_start", (long long)s->pid_start);
+  gen_str(g, "bundle", s->bundle);
+  gen_str(g, "rootfs", s->rootfs);
+  gen_str(g, "created", s->created);
+  gen_str(g, "owner", s->owner);
+  gen_str(g, "cgroup", s->cgroup);
+  gen_str(g, "overlay_upper", s->overlay_upper);
+  yajl_gen_string(g, (const unsigned char *)"ready", 5);
+  yajl_gen_bool(g, s->ready);
+  yajl_gen_map_close(g);
+  const unsigned char *buf;
+  size_t len;
+  yajl_gen_get_buf(g, &buf, &len);
+
+  /* Write-then-rename so a reader never sees half a file. */
+  int r = write_file_at(dirfd, "state.json.tmp", O_CREAT | O_TRUNC, 0600, buf, len, err);
+  yajl_gen_free(g);
+  if (r < 0)
+    return r;
+  if (renameat(dirfd, "state.json.tmp", dirfd, "state.json") < 0)
+    return nook_error(err, errno, "rename state.json");
+  return 0;
+}
+
+static char *tree_str(yajl_val root, const char *key)
+{
+  const char *path[] = {key, NULL};
+  yajl_val v = yajl_tree_get(root, path, yajl_t_string);
+  return v ? xstrdup(YAJL_GET_STRING(v)) : NULL;
+}
+
+static long long tree_int(yajl_val root, const char *key)
+{
+  const char *path[] = {key, NULL};
+  yajl_val v = yajl_tree_get(root, path, yajl_t_number);
+  return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+int state_read(int dirfd, struct nook_state *s, nook_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  memset(s, 0, sizeof(*s));
+  if (read_file_at(dirfd, "state.json", &text, NULL, err) < 0)
+    return -1;
+  char ebuf[256];
+  yajl_val root = yajl_tree_parse(text, ebuf, sizeof(ebuf));
+  if (root == NULL || !YAJL_IS_OBJECT(root)) {
+    yajl_tree_free(root);
+    return nook_error(err, 0, "state.json is corrupt: %s", ebuf);
+  }
+  s->id = tree_str(root, "id");
+  s->pid = (pid_t)tree_int(root, "pid");
+  s->pid_start = (unsigned long long)tree_int(root, "pid_start");
+  s->bundle = tree_str(root, "bundle");
+  s->rootfs = tree_str(root, "rootfs");
+  s->created = tree_str(root, "created");
+  s->owner = tree_str(root, "owner");
+  s->cgroup = tree_str(root, "cgroup");
+  s->overlay_upper = tree_str(root, "overlay_upper");
+  const char *rp[] = {"ready", NULL};
+  s->ready = YAJL_IS_TRUE(yajl_tree_get(root, rp, yajl_t_true));
+  yajl_tree_free(root);
+  return 0;
+}
+
+void state_clear(struct nook_state *s)
+{
+  free(s->id);
+  free(s->bundle);
+  free(s->rootfs);
+  free(s->created);
+  free(s->owner);
+  free(s->cgroup);
+  free(s->overlay_upper);
+  memset(s, 0, sizeof(*s));
+}
+
+/* Parse /proc/PID/stat after the command name (which may hold spaces and
+ * parentheses: the last ')' ends it).  Field 3 is the state, 22 the start
+ * time. */
+static int proc_stat(pid_t pid, char *state, unsigned long long *start)
+{
+  char path[64], buf[1024];
+  snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = safe_read(fd, buf, sizeof(buf) - 1);
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  char *p = strrchr(buf, ')');
+  if (p == NULL || p[1] != ' ')
+    return -1;
+  p += 2;
+  *state = *p;
+  for (int field = 3; field < 22; field++) {
+    p = strchr(p, ' ');
+    if (p == NULL)
+      return -1;
+    p++;
+  }
+  *start = strtoull(p, NULL, 10);
+  return 0;
+}
+
+unsigned long long proc_start_time(pid_t pid)
+{
+  char st;
+  unsigned long long start;
+  if (pid <= 0 || proc_stat(pid, &st, &start) < 0 || st == 'Z' || st == 'X')
+    return 0;
+  return start;
+}
+
+enum nook_status state_status(int dirfd, const struct nook_state *s)
+{
+  if (s->pid <= 0)
+    return s->ready ? NOOK_STOPPED : NOOK_CREATING;
+  unsigned long long start = proc_start_time(s->pid);
+  if (start == 0 || start != s->pid_start)
+    return NOOK_STOPPED;
+  if (!s->ready)
+    return NOOK_CREATING;
+  struct stat st;
+  if (fstatat(dirfd, "start.sock", &st, AT_SYMLINK_NOFOLLOW) == 0)
+    return NOOK_CREATED;
+  return NOOK_RUNNING;
+}
+
+static int remove_tree_at(int dirfd, nook_error_t *err)
+{
+  DIR *d = fdopendir(dirfd);
+  if (d == NULL) {
+    close(dirfd);
+    return nook_error(err, errno, "fdopendir");
+  }
+  struct dirent *de;
+  int ret = 0;
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    if (unlinkat(dirfd, de->d_name, 0) == 0 || errno == ENOENT)
+      continue;
+    if (errno != EISDIR && errno != EPERM) {
+      ret = nook_error(err, errno, "unlink `%s`", de->d_name);
+      continue;
+    }
+    int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub >= 0 && remove_tree_at(sub, err) == 0 && unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0)
+      ret = nook_error(err, errno, "rmdir `%s`", de->d_name);
+  }
+  closedir(d);
+  return ret;
+}
+
+int state_dir_remove(const char *root, const char *id, nook_error_t *err)
+{
+  cleanup_close int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return errno == ENOENT ? 0 : nook_error(err, errno, "open state root `%s`", root);
+  int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : nook_error(err, errno, "open state directory of \"%s\"", id);
+  if (remove_tree_at(fd, err) < 0)
+    return nook_error_wrap(err, "remove state of \"%s\"", id);
+  if (unlinkat(rootfd, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return nook_error(err, errno, "remove state directory of \"%s\"", id);
+  return 0;
+}
+
+char *now_rfc3339(void)
+{
+  struct timespec ts;
+  struct tm tm;
+  char buf[64];
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
+  return xstrdup(buf);
+}

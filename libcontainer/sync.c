@@ -1,0 +1,117 @@
+#include "sync.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "utils.h"
+
+static const char *const step_names[] = {
+    [SYNC_USERNS_PLS] = "userns-ready", [SYNC_GO] = "go",
+    [SYNC_HOOKS_PLS] = "run-hooks",     [SYNC_HOOKS_DONE] = "hooks-done",
+    [SYNC_PTY] = "pty",                 [SYNC_PID] = "pid",
+    [SYNC_READY] = "ready",             [SYNC_START] = "start",
+    [SYNC_ERROR] = "error",
+};
+
+const char *sync_step_name(enum sync_step s)
+{
+  if ((size_t)s < ARRAY_SIZE(step_names) && step_names[s])
+    return step_names[s];
+  return "unknown";
+}
+
+struct wire {
+  uint32_t step;
+  int32_t value;
+  uint32_t len;
+};
+
+int sync_send(int sock, enum sync_step step, int32_t value, const char *data, int pass_fd,
+              nook_error_t *err)
+{
+  struct wire w = {.step = step, .value = value, .len = data ? (uint32_t)strlen(data) : 0};
+  if (w.len > SYNC_MAX_DATA)
+    w.len = SYNC_MAX_DATA;
+  struct iovec iov[2] = {{&w, sizeof(w)}, {(void *)data, w.len}};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = w.len ? 2 : 1};
+  if (pass_fd >= 0) {
+    memset(&ctl, 0, sizeof(ctl));
+    mh.msg_control = ctl.buf;
+    mh.msg_controllen = sizeof(ctl.buf);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+  }
+  for (;;) {
+    if (sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0)
+      return 0;
+    if (errno != EINTR)
+      return nook_error(err, errno, "sync: send %s", sync_step_name(step));
+  }
+}
+
+void sync_send_error(int sock, const nook_error_t cause)
+{
+  sync_send(sock, SYNC_ERROR, cause ? cause->status : 0, cause ? cause->msg : "unknown error", -1,
+            NULL);
+}
+
+int sync_recv(int sock, enum sync_step expect, struct sync_msg *msg, int *fd_out,
+              nook_error_t *err)
+{
+  struct wire w;
+  struct iovec iov[2] = {{&w, sizeof(w)}, {msg->data, SYNC_MAX_DATA}};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = ctl.buf,
+                      .msg_controllen = sizeof(ctl.buf)};
+  ssize_t n;
+  do
+    n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return nook_error(err, errno, "sync: waiting for %s", sync_step_name(expect));
+  if (n == 0)
+    return nook_error(err, 0, "sync: the other side exited while waiting for %s",
+                      sync_step_name(expect));
+  if ((size_t)n < sizeof(w) || w.len > SYNC_MAX_DATA || (size_t)n != sizeof(w) + w.len)
+    return nook_error(err, EPROTO, "sync: malformed message while waiting for %s",
+                      sync_step_name(expect));
+
+  int passed = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      memcpy(&passed, CMSG_DATA(c), sizeof(int));
+
+  msg->step = w.step;
+  msg->value = w.value;
+  msg->len = w.len;
+  msg->data[w.len] = '\0';
+
+  if (w.step == SYNC_ERROR) {
+    if (passed >= 0)
+      close(passed);
+    return nook_error(err, w.value > 0 ? w.value : 0, "%s", msg->data);
+  }
+  if (w.step != (uint32_t)expect) {
+    if (passed >= 0)
+      close(passed);
+    return nook_error(err, EPROTO, "sync: expected %s, got %s", sync_step_name(expect),
+                      sync_step_name(w.step));
+  }
+  if (fd_out)
+    *fd_out = passed;
+  else if (passed >= 0)
+    close(passed);
+  return 0;
+}

@@ -1,0 +1,50 @@
+/* Parent/child synchronisation over one SOCK_SEQPACKET socketpair.
+ *
+ * Every message has the same shape; each step is named and checked: a side
+ * that receives anything but the step it waits for (or SYNC_ERROR) fails with
+ * a message naming both.  SYNC_ERROR carries an errno and a message from the
+ * container side, so child failures reach the runtime's error contract (and
+ * with it --log and --log-format json) unchanged. */
+#ifndef NOOK_SYNC_H
+#define NOOK_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+enum sync_step {
+  SYNC_USERNS_PLS = 1, /* child -> parent: my user namespace exists, write the maps */
+  SYNC_GO,             /* parent -> child: ids mapped, cgroup joined; go on */
+  SYNC_HOOKS_PLS,      /* child -> parent: namespaces ready, run createRuntime/prestart */
+  SYNC_HOOKS_DONE,     /* parent -> child */
+  SYNC_PTY,            /* child -> parent: the pty master, as an SCM_RIGHTS fd */
+  SYNC_PID,            /* child -> parent: pid of the container process (when forked) */
+  SYNC_READY,          /* child -> parent: set up; waiting for start */
+  SYNC_START,          /* parent -> child (run only): start now */
+  SYNC_ERROR,          /* either way: errno in value, message in data */
+};
+
+#define SYNC_MAX_DATA 60000
+
+struct sync_msg {
+  uint32_t step;
+  int32_t value;
+  uint32_t len;
+  char data[SYNC_MAX_DATA + 1]; /* always NUL-terminated on receive */
+};
+
+const char *sync_step_name(enum sync_step s);
+
+int sync_send(int sock, enum sync_step step, int32_t value, const char *data, int pass_fd,
+              nook_error_t *err);
+/* Send an error built from *cause (child side; best effort). */
+void sync_send_error(int sock, const nook_error_t cause);
+
+/* Wait for `expect`.  SYNC_ERROR turns into *err with the peer's errno and
+ * message; EOF means the peer died.  When fd_out is non-NULL a passed fd is
+ * stored there (else closed). */
+int sync_recv(int sock, enum sync_step expect, struct sync_msg *msg, int *fd_out,
+              nook_error_t *err);
+
+#endif

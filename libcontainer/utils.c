@@ -1,0 +1,223 @@
+#include "utils.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "syscalls.h"
+
+void cleanup_freep(void *p)
+{
+  void **pp = p;
+  free(*pp);
+  *pp = NULL;
+}
+
+void cleanup_closep(int *fd)
+{
+  if (*fd >= 0) {
+    int saved = errno;
+    close(*fd);
+    errno = saved;
+  }
+  *fd = -1;
+}
+
+void cleanup_fclosep(FILE **f)
+{
+  if (*f != NULL)
+    fclose(*f);
+  *f = NULL;
+}
+
+void strv_free(char **v)
+{
+  if (v == NULL)
+    return;
+  for (char **p = v; *p; p++)
+    free(*p);
+  free(v);
+}
+
+void cleanup_strvp(char ***v)
+{
+  strv_free(*v);
+  *v = NULL;
+}
+
+size_t strv_len(char *const *v)
+{
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+ssize_t safe_write(int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t r = write(fd, p + done, len - done);
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    done += (size_t)r;
+  }
+  return (ssize_t)done;
+}
+
+ssize_t safe_read(int fd, void *buf, size_t len)
+{
+  for (;;) {
+    ssize_t r = read(fd, buf, len);
+    if (r < 0 && errno == EINTR)
+      continue;
+    return r;
+  }
+}
+
+int write_file_at(int dirfd, const char *path, int flags, mode_t mode, const void *data, size_t len,
+                  nook_error_t *err)
+{
+  cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | flags, mode);
+  if (fd < 0)
+    return nook_error(err, errno, "open `%s`", path);
+  if (safe_write(fd, data, len) < 0)
+    return nook_error(err, errno, "write `%s`", path);
+  return 0;
+}
+
+int read_fd_all(int fd, char **out, size_t *len, nook_error_t *err)
+{
+  size_t cap = 4096, n = 0;
+  char *buf = xmalloc(cap + 1);
+  for (;;) {
+    if (n == cap) {
+      cap *= 2;
+      buf = xrealloc(buf, cap + 1);
+    }
+    ssize_t r = safe_read(fd, buf + n, cap - n);
+    if (r < 0) {
+      free(buf);
+      return nook_error(err, errno, "read");
+    }
+    if (r == 0)
+      break;
+    n += (size_t)r;
+  }
+  buf[n] = '\0';
+  *out = buf;
+  if (len)
+    *len = n;
+  return 0;
+}
+
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, nook_error_t *err)
+{
+  cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return nook_error(err, errno, "open `%s`", path);
+  if (read_fd_all(fd, out, len, err) < 0)
+    return nook_error_wrap(err, "`%s`", path);
+  return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, nook_error_t *err)
+{
+  cleanup_free char *p = xstrdup(path);
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/')
+      continue;
+    *s = '\0';
+    if (mkdir(p, mode) < 0 && errno != EEXIST)
+      return nook_error(err, errno, "mkdir `%s`", p);
+    *s = '/';
+  }
+  if (mkdir(p, mode) < 0 && errno != EEXIST)
+    return nook_error(err, errno, "mkdir `%s`", p);
+  return 0;
+}
+
+bool has_prefix(const char *s, const char *prefix)
+{
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool has_suffix(const char *s, const char *suffix)
+{
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+int parse_int64(const char *s, long long *out)
+{
+  if (s == NULL || *s == '\0')
+    return -1;
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno != 0 || *end != '\0')
+    return -1;
+  *out = v;
+  return 0;
+}
+
+int parse_uint64(const char *s, unsigned long long *out)
+{
+  if (s == NULL || *s < '0' || *s > '9')
+    return -1;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno != 0 || *end != '\0')
+    return -1;
+  *out = v;
+  return 0;
+}
+
+static int for_each_fd_from(int from, int (*fn)(int), nook_error_t *err)
+{
+  cleanup_close int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return nook_error(err, errno, "open /proc/self/fd");
+  DIR *d = fdopendir(dfd);
+  if (d == NULL)
+    return nook_error(err, errno, "fdopendir /proc/self/fd");
+  int own = steal_fd(&dfd);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    long long fd;
+    if (parse_int64(de->d_name, &fd) < 0 || fd < from || fd == own)
+      continue;
+    fn((int)fd);
+  }
+  closedir(d);
+  return 0;
+}
+
+static int set_cloexec(int fd)
+{
+  int fl = fcntl(fd, F_GETFD);
+  return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+}
+
+int close_fds_from(int from, nook_error_t *err)
+{
+  if (sys_close_range((unsigned)from, ~0U, 0) == 0)
+    return 0;
+  return for_each_fd_from(from, close, err);
+}
+
+int cloexec_fds_from(int from, nook_error_t *err)
+{
+  if (sys_close_range((unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    return 0;
+  return for_each_fd_from(from, set_cloexec, err);
+}

@@ -1,0 +1,70 @@
+/* Small helpers shared by every part of nook: scope-bound cleanup, ownership
+ * transfer, safe reads and writes. */
+#ifndef NOOK_UTILS_H
+#define NOOK_UTILS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+void cleanup_freep(void *p);
+void cleanup_closep(int *fd);
+void cleanup_fclosep(FILE **f);
+void cleanup_strvp(char ***v);
+
+#define cleanup_free __attribute__((cleanup(cleanup_freep)))
+#define cleanup_close __attribute__((cleanup(cleanup_closep)))
+#define cleanup_file __attribute__((cleanup(cleanup_fclosep)))
+#define cleanup_strv __attribute__((cleanup(cleanup_strvp)))
+
+/* Explicit ownership transfer out of a cleanup-managed variable. */
+#define steal_pointer(pp)                                                                          \
+  ({                                                                                               \
+    __typeof__(*(pp)) _p = *(pp);                                                                  \
+    *(pp) = NULL;                                                                                  \
+    _p;                                                                                            \
+  })
+#define steal_fd(fdp)                                                                              \
+  ({                                                                                               \
+    int _fd = *(fdp);                                                                              \
+    *(fdp) = -1;                                                                                   \
+    _fd;                                                                                           \
+  })
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void strv_free(char **v);
+size_t strv_len(char *const *v);
+
+/* Retry on EINTR, handle short I/O.  Return bytes or a negative value with err set. */
+ssize_t safe_write(int fd, const void *buf, size_t len);
+ssize_t safe_read(int fd, void *buf, size_t len);
+
+/* Whole-file helpers relative to a directory fd (AT_FDCWD for plain paths).
+ * write_file_at() opens with O_WRONLY|O_CLOEXEC|O_NOFOLLOW and flags. */
+int write_file_at(int dirfd, const char *path, int flags, mode_t mode, const void *data, size_t len,
+                  nook_error_t *err);
+int read_file_at(int dirfd, const char *path, char **out, size_t *len, nook_error_t *err);
+int read_fd_all(int fd, char **out, size_t *len, nook_error_t *err);
+
+/* Create every missing component of an absolute or relative host path. */
+int mkdir_p(const char *path, mode_t mode, nook_error_t *err);
+
+bool has_prefix(const char *s, const char *prefix);
+bool has_suffix(const char *s, const char *suffix);
+
+/* Parse a decimal integer with full validation (no trailing junk, range). */
+int parse_int64(const char *s, long long *out);
+int parse_uint64(const char *s, unsigned long long *out);
+
+/* Close every fd >= from that is not in keep[] (nkeep entries); uses
+ * close_range where it can. */
+int close_fds_from(int from, nook_error_t *err);
+/* Set FD_CLOEXEC on every fd >= from. */
+int cloexec_fds_from(int from, nook_error_t *err);
+
+#endif

@@ -1,0 +1,13 @@
+/* `nook spec`: the default config.json (runc's defaults: /bin/sh with a
+ * terminal, the default mounts, masked and read-only paths, namespaces). */
+#ifndef NOOK_OCI_SPEC_H
+#define NOOK_OCI_SPEC_H
+
+#include <stdbool.h>
+
+/* rootless: user namespace with mappings for the caller's uid/gid, no
+ * network namespace, bind mounts of /sys, as runc --rootless.  Returns an
+ * allocated, pretty-printed JSON document. */
+char *oci_default_spec(bool rootless, unsigned host_uid, unsigned host_gid);
+
+#endif
