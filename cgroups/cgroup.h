@@ -15,8 +15,8 @@ enum cgroup_mode { CGROUP_MODE_UNIFIED, CGROUP_MODE_LEGACY, CGROUP_MODE_HYBRID }
  * later commands (delete, kill --all, ps, pause) find it without the config. */
 struct cgroup_paths {
   enum cgroup_mode mode;
-  char *unified;        /* absolute dir in the v2 hierarchy, or NULL */
-  char **v1_dirs;       /* absolute dirs, one per v1 hierarchy, NULL-terminated */
+  char *unified;  /* absolute dir in the v2 hierarchy, or NULL */
+  char **v1_dirs; /* absolute dirs, one per v1 hierarchy, NULL-terminated */
   /* Parallel to v1_dirs: the hierarchy's controllers as /proc/self/cgroup
    * names them ("memory", "cpu,cpuacct", "name=systemd"), so later commands
    * find the freezer or pids dir without rescanning the mounts. */

@@ -127,6 +127,58 @@ static int cb_run_hooks(void *data, pid_t pid, char **state_json, nook_error_t *
   return 0;
 }
 
+/* The device rules the cgroup gets, in runc's order: the config's own, then
+ * the devices every container needs, then one allow per linux.devices entry
+ * (a device made in the container must also be usable there). */
+static const struct oci_device_cgroup default_allowed[] = {
+    {.allow = true, .type = 'c', .major = -1, .minor = -1, .access = "m"},
+    {.allow = true, .type = 'b', .major = -1, .minor = -1, .access = "m"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 3,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 8,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 7,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 5, .minor = 0,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 5,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 9,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .major = 136, .minor = -1, .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 5, .minor = 2,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 10, .minor = 200,
+     .access = "rwm"},
+};
+
+static struct oci_device_cgroup *device_rules(const struct oci_config *c, size_t *n)
+{
+  const struct oci_resources *r = &c->linux_.resources;
+  size_t own = c->linux_.has_resources ? r->n_devices : 0;
+  size_t total = own + ARRAY_SIZE(default_allowed) + c->linux_.n_devices;
+  struct oci_device_cgroup *v = xcalloc(total, sizeof(*v));
+  size_t k = 0;
+  for (size_t i = 0; i < own; i++)
+    v[k++] = r->devices[i];
+  for (size_t i = 0; i < ARRAY_SIZE(default_allowed); i++)
+    v[k++] = default_allowed[i];
+  for (size_t i = 0; i < c->linux_.n_devices; i++) {
+    const struct oci_device *d = &c->linux_.devices[i];
+    if (d->type == 'p')
+      continue;
+    v[k++] = (struct oci_device_cgroup){.allow = true,
+                                        .type = d->type == 'b' ? 'b' : 'c',
+                                        .has_major = true,
+                                        .has_minor = true,
+                                        .major = d->major,
+                                        .minor = d->minor,
+                                        .access = "rwm"};
+  }
+  *n = k;
+  return v;
+}
+
 static int setup_cgroup(struct creating *cr, nook_error_t *err)
 {
   const struct oci_config *c = cr->config;
@@ -140,7 +192,14 @@ static int setup_cgroup(struct creating *cr, nook_error_t *err)
     return nook_error_wrap(err, "linux.cgroupsPath");
   cr->have_cg = true;
   cr->st.cgroup = cgroup_paths_serialize(&cr->cg);
-  if (c->linux_.has_resources && cr->cgm->apply(&cr->cg, &c->linux_.resources, err) < 0)
+
+  /* Devices are always restricted, whether or not the config has resources. */
+  struct oci_resources res = {0};
+  if (c->linux_.has_resources)
+    res = c->linux_.resources;
+  cleanup_free struct oci_device_cgroup *rules = device_rules(c, &res.n_devices);
+  res.devices = rules;
+  if (cr->cgm->apply(&cr->cg, &res, err) < 0)
     return -1;
   return 0;
 }

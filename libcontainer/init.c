@@ -152,6 +152,58 @@ out:
   return ret;
 }
 
+/* runc semantics: a missing cwd is created (we are inside the new root, so
+ * nothing outside it can be reached). */
+static int make_cwd(const char *cwd, nook_error_t *err)
+{
+  struct stat st;
+  if (stat(cwd, &st) == 0)
+    return 0;
+  if (mkdir_p(cwd, 0755, err) < 0)
+    return nook_error_wrap(err, "process.cwd");
+  return 0;
+}
+
+/* The home directory of `uid` in the container's /etc/passwd.  The file is
+ * the image's: opened non-blocking (it might be a fifo), regular files only,
+ * bounded. */
+static char *passwd_home(uid_t uid)
+{
+  cleanup_close int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20))
+    return NULL;
+  cleanup_free char *text = NULL;
+  if (read_fd_all(fd, &text, NULL, NULL) < 0)
+    return NULL;
+  for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    /* name:pw:uid:gid:gecos:home:shell */
+    char *f[7] = {0};
+    int n = 0;
+    for (char *p = line; n < 7 && p; n++) {
+      f[n] = p;
+      p = strchr(p, ':');
+      if (p)
+        *p++ = '\0';
+    }
+    unsigned long long v;
+    if (n >= 6 && parse_uint64(f[2], &v) == 0 && v == uid && *f[5])
+      return xstrdup(f[5]);
+  }
+  return NULL;
+}
+
+static void ensure_home(struct oci_process *p)
+{
+  for (size_t i = 0; i < p->n_env; i++)
+    if (has_prefix(p->env[i], "HOME="))
+      return;
+  cleanup_free char *home = passwd_home(p->user.uid);
+  p->env = xrealloc(p->env, (p->n_env + 2) * sizeof(char *));
+  xasprintf(&p->env[p->n_env++], "HOME=%s", home ? home : "/");
+  p->env[p->n_env] = NULL;
+}
+
 static int wait_for_start(struct spawn_ctx *ctx, int *report_fd, nook_error_t *err)
 {
   struct sync_msg *msg = xmalloc(sizeof(*msg));
@@ -247,6 +299,8 @@ void container_init(struct spawn_ctx *ctx)
     fail(ctx, &err);
   if (rootfs_pivot(&rctx, &err) < 0)
     fail(ctx, &err);
+  if (p->cwd && make_cwd(p->cwd, &err) < 0)
+    fail(ctx, &err);
 
   if (p->terminal) {
     int master = -1;
@@ -260,6 +314,8 @@ void container_init(struct spawn_ctx *ctx)
   if (rootfs_finalize(&rctx, &err) < 0)
     fail(ctx, &err);
   close(rctx.rootfd);
+  /* This process owns its copy of the config: it may complete the env. */
+  ensure_home((struct oci_process *)p);
 
   if (!ctx->no_new_keyring) {
     char name[64];

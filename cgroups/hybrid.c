@@ -1,0 +1,95 @@
+/* Hybrid mode (systemd's layout): every v1 controller on its own hierarchy,
+ * plus a cgroup v2 mount at /sys/fs/cgroup/unified that usually carries no
+ * controllers (or just the ones no v1 hierarchy claimed, hugetlb on the
+ * host nook is built on).  The container
+ * gets a cgroup in all of them.  v1 hierarchies enforce the resources; the
+ * unified one tracks processes and gives what v1 does badly: cgroup.kill
+ * (atomic, race-free against forks), cgroup.freeze with change
+ * notification, and cgroup.events.  Those work there without any controller
+ * enabled. */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int hybrid_create(const char *cgroups_path, const char *id, struct cgroup_paths *out,
+                         nook_error_t *err)
+{
+  const struct cg_host *h;
+  if (cg_host_get(&h, err) < 0 || cg_resolve(h, cgroups_path, id, out, err) < 0)
+    return -1;
+  if (cg1_create_all(out, h, err) < 0)
+    goto fail;
+  /* No controller is enabled here: the unified side usually has none or
+   * only ones nook does not set (hugetlb), and enabling means writing the
+   * subtree_control of systemd's cgroups above the container on every
+   * create.  apply enables a controller along the path when a resource
+   * needs one that only the unified side has. */
+  if (cg2_create(out->unified, strlen(h->unified.mountpoint), &out->unified_created, false, err) <
+      0) {
+    for (size_t i = 0; out->v1_dirs[i]; i++)
+      cg_rollback(out->v1_dirs[i], out->v1_created[i]);
+    goto fail;
+  }
+  return 0;
+fail:
+  cgroup_paths_clear(out);
+  return -1;
+}
+
+static int hybrid_enter(const struct cgroup_paths *p, pid_t pid, nook_error_t *err)
+{
+  if (p->unified && cg_enter(p->unified, pid, err) < 0)
+    return -1;
+  return cg1_enter_all(p, pid, err);
+}
+
+static int hybrid_apply(const struct cgroup_paths *p, const struct oci_resources *r,
+                        nook_error_t *err)
+{
+  return cg1_apply(p, r, p->unified, err);
+}
+
+/* State written by an older layout may lack the unified dir: fall back to
+ * the v1 hierarchies then. */
+static int hybrid_pids(const struct cgroup_paths *p, pid_t **out, size_t *n, nook_error_t *err)
+{
+  if (p->unified)
+    return cg_read_pids(p->unified, out, n, err);
+  return cgroup_manager_for(CGROUP_MODE_LEGACY)->pids(p, out, n, err);
+}
+
+static int hybrid_kill(const struct cgroup_paths *p, int sig, nook_error_t *err)
+{
+  if (p->unified)
+    return cg2_kill(p->unified, sig, err);
+  return cgroup_manager_for(CGROUP_MODE_LEGACY)->kill(p, sig, err);
+}
+
+static int hybrid_freeze(const struct cgroup_paths *p, bool frozen, nook_error_t *err)
+{
+  if (p->unified) {
+    int r = cg2_freeze(p->unified, frozen, err);
+    /* No cgroup.freeze before Linux 5.2: the v1 freezer does the job. */
+    if (r != -ENOENT || cg_v1_dir(p, "freezer") == NULL)
+      return r;
+    nook_error_free(err);
+  }
+  return cgroup_manager_for(CGROUP_MODE_LEGACY)->freeze(p, frozen, err);
+}
+
+static int hybrid_destroy(const struct cgroup_paths *p, nook_error_t *err)
+{
+  return cg1_destroy_all(p, err);
+}
+
+const struct cgroup_manager cg_hybrid_manager = {
+    .name = "hybrid",
+    .create = hybrid_create,
+    .enter = hybrid_enter,
+    .apply = hybrid_apply,
+    .pids = hybrid_pids,
+    .kill = hybrid_kill,
+    .freeze = hybrid_freeze,
+    .destroy = hybrid_destroy,
+};

@@ -1,0 +1,42 @@
+#include "cli.h"
+
+static const char help[] =
+    "NAME:\n"
+    "   nook create - create a container\n"
+    "\n"
+    "USAGE:\n"
+    "   nook create [command options] <container-id>\n"
+    "\n"
+    "Where \"<container-id>\" is your name for the instance of the container that you\n"
+    "are starting. The name you provide for the container instance must be unique on\n"
+    "your host.\n"
+    "\n"
+    "DESCRIPTION:\n"
+    "   The create command creates an instance of a container for a bundle. The bundle\n"
+    "is a directory with a specification file named \"config.json\" and a root\n"
+    "filesystem.\n"
+    "\n"
+    "The container's process is set up but does not run the args of the spec until\n"
+    "\"nook start\" is called. See \"nook spec --help\" for the specification file.\n"
+    "\n"
+    "OPTIONS:\n"
+    "   --bundle value, -b value  path to the root of the bundle directory, defaults to the "
+    "current directory\n"
+    "   --console-socket value    path to an AF_UNIX socket which will receive a file descriptor "
+    "referencing the master end of the console's pseudoterminal\n"
+    "   --pid-file value          specify the file to write the process id to\n"
+    "   --no-pivot                do not use pivot root to jail process inside rootfs.  This "
+    "should be used whenever the rootfs is on top of a ramdisk\n"
+    "   --no-new-keyring          do not create a new session keyring for the container.  This "
+    "will cause the container to inherit the calling processes session key\n"
+    "   --preserve-fds value      Pass N additional file descriptors to the container (stdio + "
+    "$LISTEN_FDS + N in total) (default: 0)\n";
+
+int cmd_create(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
+{
+  struct nook_create_opts o;
+  int r = cli_parse_create(g, argc, argv, help, false, &o, err);
+  if (r != 0)
+    return cli_stop(r);
+  return nook_container_create(&o, err) < 0 ? -1 : 0;
+}

@@ -1,0 +1,49 @@
+#include "cli.h"
+
+static const char help[] =
+    "NAME:\n"
+    "   nook run - create and run a container\n"
+    "\n"
+    "USAGE:\n"
+    "   nook run [command options] <container-id>\n"
+    "\n"
+    "Where \"<container-id>\" is your name for the instance of the container that you\n"
+    "are starting. The name you provide for the container instance must be unique on\n"
+    "your host.\n"
+    "\n"
+    "DESCRIPTION:\n"
+    "   The run command creates an instance of a container for a bundle and starts it.\n"
+    "The bundle is a directory with a specification file named \"config.json\" and a\n"
+    "root filesystem.\n"
+    "\n"
+    "Unless --detach is given, nook waits for the container's process and exits with\n"
+    "its status (128+N if it was killed by signal N), then deletes the container\n"
+    "unless --keep is given.\n"
+    "\n"
+    "OPTIONS:\n"
+    "   --bundle value, -b value  path to the root of the bundle directory, defaults to the "
+    "current directory\n"
+    "   --console-socket value    path to an AF_UNIX socket which will receive a file descriptor "
+    "referencing the master end of the console's pseudoterminal\n"
+    "   --detach, -d              detach from the container's process\n"
+    "   --keep                    do not delete the container after it exits\n"
+    "   --pid-file value          specify the file to write the process id to\n"
+    "   --no-subreaper            accepted for compatibility with runc, and ignored\n"
+    "   --no-pivot                do not use pivot root to jail process inside rootfs.  This "
+    "should be used whenever the rootfs is on top of a ramdisk\n"
+    "   --no-new-keyring          do not create a new session keyring for the container.  This "
+    "will cause the container to inherit the calling processes session key\n"
+    "   --preserve-fds value      Pass N additional file descriptors to the container (stdio + "
+    "$LISTEN_FDS + N in total) (default: 0)\n";
+
+int cmd_run(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
+{
+  struct nook_create_opts o;
+  int r = cli_parse_create(g, argc, argv, help, true, &o, err);
+  if (r != 0)
+    return cli_stop(r);
+  int status = 0;
+  if (nook_container_run(&o, &status, err) < 0)
+    return -1;
+  return status;
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env bats
+# kill: default signal, names and numbers, --all, states that allow it.
+
+load helpers
+
+# A container whose init traps signals and reports them on its stdout.
+TRAP_SCRIPT='for s in HUP USR1 USR2 INT; do trap "echo got-$s" $s; done
+trap "echo got-TERM; exit 0" TERM
+echo ready
+while :; do sleep 0.05; done'
+
+# wait_for_output ID TEXT: until the container printed a line TEXT.
+wait_for_output() {
+  local i
+  for ((i = 0; i < 200; i++)); do
+    grep -qx "$2" "$BATS_TEST_TMPDIR/$1.out" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  fail "container $1 did not print '$2'; output: $(container_output "$1")"
+}
+
+start_trap_container() {
+  setup_bundle sh -c "$TRAP_SCRIPT"
+  run_detached "$ID"
+  wait_for_output "$ID" ready
+}
+
+@test "kill: the default signal is SIGTERM" {
+  start_trap_container
+  run nook kill "$ID"
+  assert_success
+  wait_for_output "$ID" got-TERM
+  wait_for_state "$ID" stopped
+}
+
+@test "kill: signal names with and without SIG, and numbers" {
+  start_trap_container
+  nook kill "$ID" USR1
+  wait_for_output "$ID" got-USR1
+  nook kill "$ID" SIGUSR2
+  wait_for_output "$ID" got-USR2
+  nook kill "$ID" 1
+  wait_for_output "$ID" got-HUP
+  nook kill "$ID" sigint
+  wait_for_output "$ID" got-INT
+  run nook state "$ID"
+  assert_equal "$(jq -r .status <<<"$output")" running
+  nook kill "$ID" 15
+  wait_for_output "$ID" got-TERM
+  wait_for_state "$ID" stopped
+}
+
+@test "kill KILL: the container stops" {
+  setup_bundle sleep 100
+  run_detached "$ID"
+  pid=$(state_field "$ID" pid)
+  run nook kill "$ID" KILL
+  assert_success
+  wait_for_state "$ID" stopped
+  wait_pid_gone "$pid"
+}
+
+@test "kill: a created container can be signalled" {
+  setup_bundle sleep 100
+  create_container "$ID"
+  pid=$(state_field "$ID" pid)
+  run nook kill "$ID" KILL
+  assert_success
+  wait_for_state "$ID" stopped
+  wait_pid_gone "$pid"
+}
+
+@test "kill: a stopped container gives an error" {
+  setup_bundle true
+  run_detached "$ID"
+  wait_for_state "$ID" stopped
+  run nook kill "$ID" KILL
+  assert_failure
+  # and changes nothing
+  assert_equal "$(state_field "$ID" status)" stopped
+}
+
+@test "kill: an unknown signal name gives an error" {
+  start_trap_container
+  run nook kill "$ID" NOSUCHSIG
+  assert_failure
+  run nook kill "$ID" 12345
+  assert_failure
+  assert_equal "$(state_field "$ID" status)" running
+}
+
+@test "kill --all: the signal reaches every process of the container" {
+  # PID 1 ignores TERM (no handler); its child sleep does not.  Only when
+  # the child gets the signal too does the shell go on to print.
+  setup_bundle sh -c 'sleep 100 & echo ready; wait; echo child-gone; sleep 100'
+  run_detached "$ID"
+  wait_for_file "$BATS_TEST_TMPDIR/$ID.out"
+  sleep 0.2
+  run nook kill --all "$ID" TERM
+  assert_success
+  for ((i = 0; i < 100; i++)); do
+    grep -q child-gone "$BATS_TEST_TMPDIR/$ID.out" && break
+    sleep 0.05
+  done
+  run container_output "$ID"
+  assert_line child-gone
+}
+
+@test "kill without --all signals only the init process" {
+  setup_bundle sh -c 'sleep 100 & echo ready; wait; echo child-gone; sleep 100'
+  run_detached "$ID"
+  wait_for_file "$BATS_TEST_TMPDIR/$ID.out"
+  sleep 0.2
+  run nook kill "$ID" TERM
+  assert_success
+  sleep 0.5
+  run container_output "$ID"
+  refute_line child-gone
+  assert_equal "$(state_field "$ID" status)" running
+}
+
+@test "kill -a KILL: every process dies, also without a pid namespace" {
+  setup_bundle sh -c 'sleep 100 & sleep 100 & echo $! > /tmp/child; wait'
+  update_config 'ns_remove("pid"); c["root"]["readonly"] = False'
+  run_detached "$ID"
+  wait_for_file "$BUNDLE/rootfs/tmp/child"
+  pid=$(state_field "$ID" pid)
+  child=$(cat "$BUNDLE/rootfs/tmp/child")
+  run nook kill -a "$ID" KILL
+  assert_success
+  wait_pid_gone "$pid"
+  wait_pid_gone "$child"
+}

@@ -1,0 +1,243 @@
+#!/usr/bin/env bats
+# linux.namespaces: new namespaces of each kind, joining by path, user
+# namespace mappings, time namespace offsets, loopback in a new netns.
+
+load helpers
+
+NS_SCRIPT='for n in pid net ipc uts mnt cgroup user time; do echo "$n $(readlink /proc/self/ns/$n)"; done'
+
+# ns_link OUTPUT TYPE: the link the container printed for TYPE.
+ns_link() {
+  awk -v t="$2" '$1 == t { print $2 }' <<<"$1"
+}
+
+# Make the test's tmpdir traversable for ids mapped into a user namespace
+# (bats creates its temp dirs 0700).
+open_tmpdir_for_userns() {
+  local d=$BATS_TEST_TMPDIR
+  while [ "$d" != / ] && [ "$d" != /tmp ]; do
+    chmod o+x "$d"
+    d=$(dirname "$d")
+  done
+}
+
+@test "every configured namespace is new; others are shared with the host" {
+  setup_bundle sh -c "$NS_SCRIPT"
+  update_config 'for t in ["pid", "network", "ipc", "uts", "mount", "cgroup"]: ns_add(t)
+ns_remove("user"); ns_remove("time")'
+  run nook run "$ID"
+  assert_success
+  for t in pid net ipc uts mnt cgroup; do
+    inside=$(ns_link "$output" $t)
+    [ -n "$inside" ] || fail "no $t link"
+    [ "$inside" != "$(host_ns $t)" ] || fail "$t namespace is the host's"
+  done
+  for t in user time; do
+    assert_equal "$(ns_link "$output" $t)" "$(host_ns $t)"
+  done
+}
+
+@test "namespaces left out of the config are the host's" {
+  setup_bundle sh -c "$NS_SCRIPT"
+  update_config 'c["linux"]["namespaces"] = [{"type": "mount"}]
+c.pop("hostname", None)'
+  run nook run "$ID"
+  assert_success
+  for t in pid net ipc uts cgroup user time; do
+    assert_equal "$(ns_link "$output" $t)" "$(host_ns $t)"
+  done
+  [ "$(ns_link "$output" mnt)" != "$(host_ns mnt)" ]
+}
+
+@test "pid namespace: the process is PID 1 and sees only its own processes" {
+  # (the trailing echo keeps sh from exec-ing ps as PID 1)
+  setup_bundle sh -c 'echo "pid=$$"; ps -o pid,comm; echo end'
+  update_config 'ns_add("pid")'
+  run nook run "$ID"
+  assert_success
+  assert_line --index 0 pid=1
+  # pid=1, the ps header, sh (pid 1), ps itself, end
+  assert_equal "${#lines[@]}" 5
+  assert_line --regexp '^ *1 +sh$'
+  assert_line --regexp '^ *[0-9]+ +ps$'
+}
+
+@test "network namespace: only lo, and it is up" {
+  setup_bundle sh -c 'ls /sys/class/net; cat /sys/class/net/lo/flags; ip addr show lo'
+  update_config 'ns_add("network")'
+  run nook run "$ID"
+  assert_success
+  assert_line --index 0 lo
+  # IFF_UP | IFF_LOOPBACK (| IFF_RUNNING is not in sysfs flags)
+  assert_line --index 1 0x9
+  assert_output --regexp 'lo: <LOOPBACK,UP'
+  assert_output --partial 'inet 127.0.0.1/8'
+}
+
+@test "network namespace shared with the host: the host's interfaces are visible" {
+  setup_bundle ls /sys/class/net
+  update_config 'ns_remove("network")
+c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/sys"]
+c["mounts"].append({"destination": "/sys", "type": "bind", "source": "/sys", "options": ["rbind", "ro"]})'
+  run nook run "$ID"
+  assert_success
+  assert_equal "$(echo "$output" | sort)" "$(ls /sys/class/net | sort)"
+}
+
+@test "cgroup namespace: the container's cgroup is its root" {
+  setup_bundle cat /proc/self/cgroup
+  update_config 'ns_add("cgroup")'
+  run nook run "$ID"
+  assert_success
+  [ "${#lines[@]}" -gt 0 ]
+  for l in "${lines[@]}"; do
+    [[ $l == *:/ ]] || fail "not at the cgroup namespace root: $l"
+  done
+}
+
+@test "cgroup namespace absent: the full cgroup path is visible" {
+  setup_bundle cat /proc/self/cgroup
+  update_config 'ns_remove("cgroup")'
+  run nook run "$ID"
+  assert_success
+  # at least one hierarchy shows a path that is not /
+  assert_line --regexp ':/.+$'
+}
+
+@test "ipc and uts namespaces: hostname changes stay inside" {
+  setup_bundle sh -c 'hostname'
+  update_config 'ns_add("uts"); ns_add("ipc"); c["hostname"] = "inner-host"'
+  run nook run "$ID"
+  assert_success
+  assert_output inner-host
+  [ "$(hostname)" != inner-host ]
+}
+
+@test "joining namespaces by path: net, ipc, uts, pid, cgroup of another container" {
+  setup_bundle sleep 100
+  update_config 'for t in ["pid", "network", "ipc", "uts", "cgroup"]: ns_add(t)'
+  create_container "$ID"
+  pid1=$(state_field "$ID" pid)
+
+  update_config "for t, f in [('network', 'net'), ('ipc', 'ipc'), ('uts', 'uts'), ('pid', 'pid'), ('cgroup', 'cgroup')]: ns_add(t, '/proc/$pid1/ns/' + f)
+c.pop('hostname', None)
+c['process']['args'] = ['sh', '-c', '''$NS_SCRIPT''']"
+  run nook run "$ID2"
+  assert_success
+  for t in net ipc uts pid cgroup; do
+    assert_equal "$(ns_link "$output" $t)" "$(readlink /proc/$pid1/ns/$t)"
+  done
+  # the mount namespace is still new
+  [ "$(ns_link "$output" mnt)" != "$(readlink /proc/$pid1/ns/mnt)" ]
+}
+
+@test "joining a pid namespace by path: the process is not PID 1 there" {
+  setup_bundle sleep 100
+  update_config 'ns_add("pid")'
+  create_container "$ID"
+  pid1=$(state_field "$ID" pid)
+  update_config "ns_add('pid', '/proc/$pid1/ns/pid')"
+  set_args sh -c 'echo "pid=$$"; readlink /proc/self/ns/pid; [ -d /proc/1 ] && echo has-init'
+  run nook run "$ID2"
+  assert_success
+  assert_line --regexp '^pid=[0-9]+$'
+  refute_line pid=1
+  assert_line "$(readlink /proc/$pid1/ns/pid)"
+  # its /proc is that namespace's: the first container's init is PID 1 there
+  assert_line has-init
+}
+
+@test "joining a namespace by path that does not exist fails" {
+  setup_bundle true
+  update_config 'ns_add("network", "/proc/999999999/ns/net")'
+  run nook run "$ID"
+  assert_failure
+  run nook state "$ID"
+  assert_failure
+}
+
+@test "user namespace: uid and gid mappings" {
+  open_tmpdir_for_userns
+  setup_bundle sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; readlink /proc/self/ns/user'
+  update_config 'ns_add("user")
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
+  run nook run "$ID"
+  assert_success
+  assert_line --index 0 --regexp '^ *0 +100000 +65536$'
+  assert_line --index 1 --regexp '^ *0 +200000 +65536$'
+  assert_line --index 2 0
+  [ "${lines[3]}" != "$(host_ns user)" ]
+}
+
+@test "user namespace: the process runs as the mapped host uid" {
+  open_tmpdir_for_userns
+  setup_bundle sleep 100
+  update_config 'ns_add("user")
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["process"]["user"] = {"uid": 1000, "gid": 1000}'
+  run_detached "$ID"
+  pid=$(state_field "$ID" pid)
+  run awk '/^Uid:|^Gid:/ {print $1, $2}' "/proc/$pid/status"
+  assert_line "Uid: 101000"
+  assert_line "Gid: 101000"
+}
+
+@test "user namespace: several mapping ranges" {
+  open_tmpdir_for_userns
+  setup_bundle cat /proc/self/uid_map
+  update_config 'ns_add("user")
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 1000},
+                             {"containerID": 1000, "hostID": 300000, "size": 10}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+  run nook run "$ID"
+  assert_success
+  assert_line --regexp '^ *0 +100000 +1000$'
+  assert_line --regexp '^ *1000 +300000 +10$'
+}
+
+@test "user namespace: joining another container's user namespace by path" {
+  open_tmpdir_for_userns
+  setup_bundle sleep 100
+  update_config 'ns_add("user")
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+  create_container "$ID"
+  pid1=$(state_field "$ID" pid)
+  update_config "ns_add('user', '/proc/$pid1/ns/user')
+c['process']['args'] = ['sh', '-c', 'readlink /proc/self/ns/user; cat /proc/self/uid_map']"
+  run nook run "$ID2"
+  assert_success
+  assert_line --index 0 "$(readlink /proc/$pid1/ns/user)"
+  assert_line --index 1 --regexp '^ *0 +100000 +65536$'
+}
+
+@test "time namespace: timeOffsets shift monotonic and boottime clocks" {
+  skip_if_peer_lacks "time namespace" '.linux.namespaces | index("time")'
+  setup_bundle sh -c 'cat /proc/self/timens_offsets; cut -d" " -f1 /proc/uptime; readlink /proc/self/ns/time'
+  update_config 'ns_add("time")
+c["linux"]["timeOffsets"] = {"monotonic": {"secs": 864000, "nanosecs": 0},
+                             "boottime": {"secs": 1728000, "nanosecs": 0}}'
+  run nook run "$ID"
+  assert_success
+  assert_line --regexp '^monotonic +864000 +0$'
+  assert_line --regexp '^boottime +1728000 +0$'
+  host_up=$(cut -d' ' -f1 /proc/uptime)
+  inner_up=$(sed -n 3p <<<"$output")
+  # /proc/uptime follows boottime: shifted by 20 days (give 60 s of slack)
+  "$PYTHON" -c "import sys; d = float(sys.argv[2]) - float(sys.argv[1]); sys.exit(0 if abs(d - 1728000) < 60 else 1)" "$host_up" "$inner_up" ||
+    fail "uptime inside $inner_up, host $host_up"
+  [ "$(sed -n 4p <<<"$output")" != "$(host_ns time)" ]
+}
+
+@test "time namespace without offsets: clocks are the host's" {
+  skip_if_peer_lacks "time namespace" '.linux.namespaces | index("time")'
+  setup_bundle sh -c 'cat /proc/self/timens_offsets; readlink /proc/self/ns/time'
+  update_config 'ns_add("time")'
+  run nook run "$ID"
+  assert_success
+  assert_line --regexp '^monotonic +0 +0$'
+  assert_line --regexp '^boottime +0 +0$'
+  [ "${lines[2]}" != "$(host_ns time)" ]
+}
