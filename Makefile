@@ -49,9 +49,13 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ASAN_FLAGS) -O1 -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ASAN_FLAGS) -O1 -o $@ $< $(LIB_SRCS:%.c=$(BUILD)/asan/%.o) $(LDLIBS)
+
+# The runtime-spec's sample configs sit beside the checkout (../shared).
+NOOK_OCI_SPEC_DIR ?= $(abspath $(CURDIR)/../shared/oci-runtime-spec)
+export NOOK_OCI_SPEC_DIR
 
 unit: $(UNIT_BINS)
 	@tests/unit/run $(UNIT_BINS)
@@ -82,5 +86,7 @@ format-check:
 
 clean:
 	rm -rf $(BUILD) nook
+
+.SECONDARY:
 
 .PHONY: all unit deps check check-nodeps demo install format format-check clean

@@ -51,13 +51,29 @@ static char *absolute(const char *path)
 {
   if (path == NULL)
     return NULL;
-  if (path[0] == '/')
-    return xstrdup(path);
-  char cwd[PATH_MAX];
-  if (getcwd(cwd, sizeof(cwd)) == NULL)
-    return xstrdup(path);
   char *out;
-  xasprintf(&out, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
+  if (path[0] == '/') {
+    out = xstrdup(path);
+  } else {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) == NULL)
+      return xstrdup(path);
+    xasprintf(&out, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
+  }
+  /* Lexically clean: "a/./b", "a//b" and a trailing "/." or "/" go. */
+  char *w = out;
+  for (const char *r = out; *r;) {
+    if (r[0] == '/' && (r[1] == '/' || (r[1] == '.' && (r[2] == '/' || r[2] == '\0')))) {
+      r += r[1] == '/' ? 1 : 2;
+      continue;
+    }
+    *w++ = *r++;
+  }
+  if (w > out + 1 && w[-1] == '/')
+    w--;
+  if (w == out)
+    *w++ = '/';
+  *w = '\0';
   return out;
 }
 
@@ -117,10 +133,11 @@ static int cb_run_hooks(void *data, pid_t pid, char **state_json, nook_error_t *
   const struct oci_config *c = cr->config;
   cleanup_free char *creating = state_json_for(c, &cr->st, "creating", false);
   if (c->has_hooks) {
+    /* runc's order: the deprecated prestart hooks first, then createRuntime. */
+    if (hooks_run("prestart", c->hooks.prestart, c->hooks.n_prestart, creating, err) < 0)
+      return -1;
     if (hooks_run("createRuntime", c->hooks.create_runtime, c->hooks.n_create_runtime, creating,
                   err) < 0)
-      return -1;
-    if (hooks_run("prestart", c->hooks.prestart, c->hooks.n_prestart, creating, err) < 0)
       return -1;
   }
   *state_json = steal_pointer(&creating);
@@ -177,6 +194,13 @@ static struct oci_device_cgroup *device_rules(const struct oci_config *c, size_t
   }
   *n = k;
   return v;
+}
+
+static int cb_created_json(void *data, char **state_json)
+{
+  struct creating *cr = data;
+  *state_json = state_json_for(cr->config, &cr->st, "created", false);
+  return 0;
 }
 
 static int setup_cgroup(struct creating *cr, nook_error_t *err)
@@ -241,8 +265,13 @@ static int write_pid_file(const char *path, pid_t pid, nook_error_t *err)
 static int listen_fds(void)
 {
   long long n;
+  long long pid;
   const char *s = getenv("LISTEN_FDS");
+  const char *p = getenv("LISTEN_PID");
   if (s == NULL || parse_int64(s, &n) < 0 || n < 0 || n > 4096)
+    return 0;
+  /* sd_listen_fds(3): the fds are only ours if LISTEN_PID names us. */
+  if (p == NULL || parse_int64(p, &pid) < 0 || pid != getpid())
     return 0;
   return (int)n;
 }
@@ -351,7 +380,8 @@ static int do_create(const struct nook_create_opts *o, bool run_mode, struct cre
                          .preserve_fds = o->preserve_fds + nlisten,
                          .no_pivot = o->no_pivot,
                          .no_new_keyring = o->no_new_keyring,
-                         .start_fd = start_fd};
+                         .start_fd = start_fd,
+                         .state_dirfd = cr.dirfd};
   spawn_plan_namespaces(&sc);
   if (!sc.new_mntns) {
     nook_error(err, 0, "linux.namespaces: a mount namespace is required");
@@ -360,6 +390,7 @@ static int do_create(const struct nook_create_opts *o, bool run_mode, struct cre
   struct spawn_callbacks cb = {.on_pid = cb_on_pid,
                                .before_go = cb_before_go,
                                .run_hooks = cb_run_hooks,
+                               .created_json = cb_created_json,
                                .data = &cr};
   if (spawn_container(&sc, &cb, &out->sr, err) < 0)
     goto out;
@@ -612,6 +643,9 @@ static void wait_gone(const struct nook_state *st)
 int nook_container_delete(const char *root, const char *id, bool force, nook_error_t *err)
 {
   struct loaded l;
+  /* runc: with --force a container that does not exist is not an error. */
+  if (force && nook_validate_id(id, NULL) == 0 && !state_exists(root, id))
+    return 0;
   if (load(root, id, true, true, &l, err) < 0)
     return -1;
   int ret = -1;
@@ -756,31 +790,14 @@ static int wait_forwarding(pid_t pid, const sigset_t *set, int *exit_status)
   }
 }
 
-int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_error_t *err)
+/* Start a container made by do_create(run_mode): SYNC_START over the sync
+ * socket; the socket closing on execve means it started. */
+static int start_created(struct created *cr, nook_error_t *err)
 {
-  struct created cr;
-  sigset_t all, old;
-  sigfillset(&all);
-  sigdelset(&all, SIGSEGV);
-  sigdelset(&all, SIGBUS);
-  sigdelset(&all, SIGILL);
-  sigdelset(&all, SIGFPE);
-  sigdelset(&all, SIGABRT);
-  sigdelset(&all, SIGTRAP);
-  if (!o->detach) {
-    /* Orphans of the container's pid namespace set-up come to us. */
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
-    sigprocmask(SIG_BLOCK, &all, &old);
-  }
-  *exit_status = 255;
-  if (do_create(o, true, &cr, err) < 0)
-    goto fail_unblock;
-
-  /* Start: the container execs and its sync socket closes (close-on-exec). */
   struct sync_msg *msg = xmalloc(sizeof(*msg));
-  int r = sync_send(cr.sr.sock, SYNC_START, 0, NULL, -1, err);
+  int r = sync_send(cr->sr.sock, SYNC_START, 0, NULL, -1, err);
   if (r == 0) {
-    r = sync_recv(cr.sr.sock, SYNC_READY, msg, NULL, err);
+    r = sync_recv(cr->sr.sock, SYNC_READY, msg, NULL, err);
     if (r == 0)
       r = nook_error(err, EPROTO, "unexpected message from the container");
     else if ((*err)->status == 0 && has_prefix((*err)->msg, "sync: the other side exited")) {
@@ -789,50 +806,70 @@ int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_
     }
   }
   free(msg);
-  if (r < 0) {
-    nook_error_t e2 = NULL;
-    cleanup_free char *root = absolute(o->root);
-    created_release(&cr);
-    nook_container_delete(root, o->id, true, &e2);
-    nook_error_free(&e2);
-    goto fail_unblock;
-  }
-  unlinkat(cr.dirfd, "start.sock", 0);
-  struct loaded l = {.dirfd = -1, .st = cr.st, .config = cr.config};
-  run_poststart(&l);
+  return r;
+}
 
-  if (o->detach) {
-    created_release(&cr);
-    *exit_status = 0;
-    return 0;
+static void delete_quietly(const char *root, const char *id, const char *why)
+{
+  nook_error_t e = NULL;
+  if (nook_container_delete(root, id, true, &e) < 0) {
+    cleanup_free char *t = nook_error_text(e);
+    nook_warn("%s: %s", why, t);
+    nook_error_free(&e);
   }
+}
 
+/* Wait for the container in the foreground, proxying its terminal when it
+ * has one, and clean up unless --keep. */
+static void wait_created(const struct nook_create_opts *o, const char *root, struct created *cr,
+                         const sigset_t *set, int *exit_status)
+{
   pthread_t proxy;
   bool proxying = false;
-  struct proxy_arg pa = {.master = cr.sr.pty_master};
-  if (cr.sr.pty_master >= 0 && pthread_create(&proxy, NULL, proxy_thread, &pa) == 0)
+  struct proxy_arg pa = {.master = cr->sr.pty_master};
+  if (cr->sr.pty_master >= 0 && pthread_create(&proxy, NULL, proxy_thread, &pa) == 0)
     proxying = true;
-  wait_forwarding(cr.sr.pid, &all, exit_status);
-  if (proxying) {
+  wait_forwarding(cr->sr.pid, set, exit_status);
+  if (proxying)
     pthread_join(proxy, NULL);
+  created_release(cr);
+  if (!o->keep)
+    delete_quietly(root, o->id, "delete after run");
+}
+
+int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_error_t *err)
+{
+  struct created cr;
+  sigset_t all, old;
+  sigfillset(&all);
+  static const int sync_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+  for (size_t i = 0; i < ARRAY_SIZE(sync_signals); i++)
+    sigdelset(&all, sync_signals[i]);
+  if (!o->detach) {
+    /* Orphans of the container's pid namespace set-up come to us, and every
+     * signal waits for wait_forwarding() to pass it on. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    sigprocmask(SIG_BLOCK, &all, &old);
   }
+  *exit_status = 255;
   cleanup_free char *root = absolute(o->root);
-  pid_t pid = cr.sr.pid;
-  created_release(&cr);
-  (void)pid;
-  sigprocmask(SIG_SETMASK, &old, NULL);
-  if (!o->keep) {
-    nook_error_t e2 = NULL;
-    if (nook_container_delete(root, o->id, true, &e2) < 0) {
-      cleanup_free char *t = nook_error_text(e2);
-      nook_warn("delete after run: %s", t);
-      nook_error_free(&e2);
+  int r = do_create(o, true, &cr, err);
+  if (r == 0 && (r = start_created(&cr, err)) < 0) {
+    created_release(&cr);
+    delete_quietly(root, o->id, "delete after a failed start");
+  }
+  if (r == 0) {
+    unlinkat(cr.dirfd, "start.sock", 0);
+    struct loaded l = {.dirfd = -1, .st = cr.st, .config = cr.config};
+    run_poststart(&l);
+    if (o->detach) {
+      created_release(&cr);
+      *exit_status = 0;
+    } else {
+      wait_created(o, root, &cr, &all, exit_status);
     }
   }
-  return 0;
-
-fail_unblock:
   if (!o->detach)
     sigprocmask(SIG_SETMASK, &old, NULL);
-  return -1;
+  return r;
 }

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,6 +99,39 @@ static int setup_uts(const struct oci_config *c, nook_error_t *err)
   return 0;
 }
 
+/* linux.sysctl, written through the runtime's own procfs (never the
+ * container's), verified to be procfs, with no symlink followed below it.
+ * Namespaced sysctls take the writer's namespaces, which are the
+ * container's by now; the validator only lets namespaced keys through. */
+static int apply_sysctl(const struct oci_linux *l, nook_error_t *err)
+{
+  if (l->n_sysctl == 0)
+    return 0;
+  cleanup_close int dir = open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct statfs sfs;
+  if (dir < 0 || fstatfs(dir, &sfs) < 0)
+    return nook_error(err, errno, "linux.sysctl: open /proc/sys");
+  if (sfs.f_type != PROC_SUPER_MAGIC)
+    return nook_error(err, EXDEV, "linux.sysctl: /proc/sys is not procfs");
+  for (size_t i = 0; i < l->n_sysctl; i++) {
+    cleanup_free char *rel = xstrdup(l->sysctl[i].key);
+    for (char *q = rel; *q; q++)
+      if (*q == '.')
+        *q = '/';
+    struct open_how how = {.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+                                      RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV};
+    cleanup_close int fd = sys_openat2(dir, rel, &how);
+    if (fd < 0)
+      return nook_error(err, errno, "linux.sysctl[\"%s\"]: open /proc/sys/%s", l->sysctl[i].key,
+                        rel);
+    const char *v = l->sysctl[i].value ? l->sysctl[i].value : "";
+    if (safe_write(fd, v, strlen(v)) < 0)
+      return nook_error(err, errno, "linux.sysctl[\"%s\"]: write \"%s\"", l->sysctl[i].key, v);
+  }
+  return 0;
+}
+
 /* Only fds 0-2 and the preserved ones reach the workload: everything else
  * the runtime (or whoever started it) had open is close-on-exec from here. */
 static int prepare_fds(int preserve, nook_error_t *err)
@@ -128,7 +163,7 @@ static int unshare_and_fork(struct spawn_ctx *ctx, nook_error_t *err)
   }
   if (sync_recv(ctx->sock, SYNC_GO, msg, NULL, err) < 0)
     goto out;
-  if (ctx->new_userns && become_root_in_userns(err) < 0)
+  if (ctx->in_userns && become_root_in_userns(err) < 0)
     goto out;
   if (ctx->unshare_flags && unshare((int)ctx->unshare_flags) < 0) {
     nook_error(err, errno, "unshare namespaces");
@@ -245,6 +280,7 @@ void container_init(struct spawn_ctx *ctx)
   struct sync_msg *msg = xmalloc(sizeof(*msg));
 
   close(ctx->parent_sock);
+  close(ctx->state_dirfd);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   /* `run` blocks signals to forward them; the workload must start with a
    * clean slate, as if exec'd from a fresh process. */
@@ -264,6 +300,12 @@ void container_init(struct spawn_ctx *ctx)
     if (ctx->new_userns && become_root_in_userns(&err) < 0)
       fail(ctx, &err);
   }
+  /* The cgroup namespace is rooted where the process is when it is made:
+   * only now, after the runtime moved us into the container's cgroup. */
+  if (ctx->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
+    nook_error(&err, errno, "unshare the cgroup namespace");
+    fail(ctx, &err);
+  }
   if (ctx->new_timens && setup_timens(ctx, &err) < 0)
     fail(ctx, &err);
   if (ctx->new_utsns && setup_uts(c, &err) < 0)
@@ -279,10 +321,16 @@ void container_init(struct spawn_ctx *ctx)
       sync_recv(ctx->sock, SYNC_HOOKS_DONE, msg, NULL, &err) < 0)
     fail(ctx, &err);
   char *state_json = xstrdup(msg->data);
+  char *started_json = NULL;
+  if (c->has_hooks && c->hooks.n_start_container > 0) {
+    if (sync_recv(ctx->sock, SYNC_HOOKS_DONE, msg, NULL, &err) < 0)
+      fail(ctx, &err);
+    started_json = xstrdup(msg->data);
+  }
 
   /* Process attributes that use the runtime's /proc go before pivot_root,
    * where /proc is still the host's (the container may not mount one). */
-  if (process_apply_oom_score_adj(p, &err) < 0)
+  if (process_apply_oom_score_adj(p, &err) < 0 || apply_sysctl(&c->linux_, &err) < 0)
     fail(ctx, &err);
 
   struct rootfs_ctx rctx = {.config = c,
@@ -353,10 +401,12 @@ void container_init(struct spawn_ctx *ctx)
     fail(ctx, &err);
   process_apply_umask(p);
 
+  /* Once ready, the container outlives `create`.  The death signal goes
+   * first: if the runtime dies before it reads READY, the send fails and we
+   * leave; its early state record lets `delete --force` clean up. */
+  prctl(PR_SET_PDEATHSIG, 0);
   if (sync_send(ctx->sock, SYNC_READY, 0, NULL, -1, &err) < 0)
     _exit(1);
-  /* From here on the parent may be gone (create returned). */
-  prctl(PR_SET_PDEATHSIG, 0);
 
   int report = -1;
   if (wait_for_start(ctx, &report, &err) < 0)
@@ -366,7 +416,7 @@ void container_init(struct spawn_ctx *ctx)
   ctx->sock = report;
   if (c->has_hooks &&
       hooks_run("startContainer", c->hooks.start_container, c->hooks.n_start_container,
-                state_json, &err) < 0)
+                started_json, &err) < 0)
     fail(ctx, &err);
 
   execve(exe, p->args, p->env ? p->env : (char *[]){NULL});

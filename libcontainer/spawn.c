@@ -40,8 +40,9 @@ void spawn_plan_namespaces(struct spawn_ctx *ctx)
       ctx->new_utsns = true;
       break;
     case OCI_NS_CGROUP:
+      /* Unshared by the child once it is in its cgroup: see init.c. */
       ctx->new_cgroupns = true;
-      break;
+      continue;
     case OCI_NS_MOUNT:
       ctx->new_mntns = true;
       break;
@@ -160,6 +161,12 @@ int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,
     goto fail;
   if (sync_send(out->sock, SYNC_HOOKS_DONE, 0, state_json, -1, err) < 0)
     goto fail;
+  if (ctx->config->has_hooks && ctx->config->hooks.n_start_container > 0) {
+    cleanup_free char *created = NULL;
+    if (cb->created_json(cb->data, &created) < 0 ||
+        sync_send(out->sock, SYNC_HOOKS_DONE, 0, created, -1, err) < 0)
+      goto fail;
+  }
   if (ctx->config->process.terminal &&
       sync_recv(out->sock, SYNC_PTY, msg, &out->pty_master, err) < 0)
     goto fail;

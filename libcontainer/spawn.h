@@ -31,6 +31,7 @@ struct spawn_ctx {
   int sock;        /* child's end of the sync socketpair */
   int parent_sock; /* parent's end: closed in the child */
   int start_fd;    /* listening start.sock (create), -1 for run */
+  int state_dirfd; /* the locked state dir: the lock must not live on in the child */
 };
 
 /* Container side.  Never returns: execs the workload or _exit()s after
@@ -57,6 +58,8 @@ struct spawn_callbacks {
   int (*on_pid)(void *data, pid_t pid, nook_error_t *err);
   int (*before_go)(void *data, pid_t pid, nook_error_t *err);
   int (*run_hooks)(void *data, pid_t pid, char **state_json, nook_error_t *err);
+  /* The state startContainer hooks get (status "created"). */
+  int (*created_json)(void *data, char **state_json);
   void *data;
 };
 int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,

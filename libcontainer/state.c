@@ -45,6 +45,13 @@ int state_dir_open(const char *root, const char *id, bool create, int *dirfd, no
   return 0;
 }
 
+bool state_exists(const char *root, const char *id)
+{
+  cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct stat st;
+  return rootfd >= 0 && fstatat(rootfd, id, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 int state_lock(int dirfd, nook_error_t *err)
 {
   while (flock(dirfd, LOCK_EX) < 0)

@@ -38,6 +38,7 @@ const char *nook_status_name(enum nook_status s);
  * (failing with EEXIST-class message if it exists). */
 int state_dir_open(const char *root, const char *id, bool create, int *dirfd, nook_error_t *err);
 int state_lock(int dirfd, nook_error_t *err);
+bool state_exists(const char *root, const char *id);
 
 int state_write(int dirfd, const struct nook_state *s, nook_error_t *err);
 int state_read(int dirfd, struct nook_state *s, nook_error_t *err);

@@ -3,7 +3,12 @@
  * Conventions: arrays are (pointer, count) pairs; strings are NULL when
  * absent; an optional scalar whose zero value is meaningful has a has_<name>
  * flag.  Everything is owned by the oci_config and freed by
- * oci_config_free(). */
+ * oci_config_free().
+ *
+ * Optional names, labels and paths given as "" (Go's zero value, meaning
+ * "not set" to runc) are NULL as well: hostname, domainname,
+ * apparmorProfile, selinuxLabel, namespace paths, cgroupsPath, mountLabel,
+ * intelRdt.closID, seccomp listenerPath and listenerMetadata. */
 #ifndef NOOK_OCI_CONFIG_H
 #define NOOK_OCI_CONFIG_H
 
@@ -19,7 +24,8 @@ struct oci_id_mapping {
 };
 
 struct oci_mount {
-  char *destination;
+  char *destination; /* absolute (a deprecated relative one is taken from "/"),
+                        without "//", "/./" or a trailing "/" */
   char *source;
   char *type;
   char **options; /* NULL-terminated */
@@ -67,7 +73,7 @@ struct oci_exec_cpu_affinity {
 
 struct oci_process {
   bool terminal;
-  bool has_console_size;
+  bool has_console_size; /* never set without terminal (config.md) */
   uint32_t console_height, console_width;
   char *cwd;
   char **env; /* NULL-terminated */
@@ -228,6 +234,9 @@ struct oci_seccomp_arg {
   int op; /* enum scmp_compare */
 };
 
+/* errno_ret: the errnoRet given (has_errno_ret), else EPERM for
+ * SCMP_ACT_ERRNO and SCMP_ACT_TRACE (the spec's default), else 0.  The parser
+ * rejects errnoRet with actions that cannot return an errno. */
 struct oci_seccomp_syscall {
   char **names; /* NULL-terminated */
   size_t n_names;
@@ -301,9 +310,9 @@ struct oci_linux {
   size_t n_sysctl;
   bool has_seccomp;
   struct oci_seccomp seccomp;
-  char *rootfs_propagation; /* as written */
+  char *rootfs_propagation;               /* as written */
   unsigned long rootfs_propagation_flags; /* MS_* or 0 */
-  char **masked_paths, **readonly_paths; /* NULL-terminated */
+  char **masked_paths, **readonly_paths;  /* NULL-terminated */
   size_t n_masked_paths, n_readonly_paths;
   char *mount_label;
   bool has_personality;
@@ -347,19 +356,32 @@ int oci_process_parse(const char *json, size_t len, const char *origin, struct o
 void oci_process_clear(struct oci_process *p);
 
 /* Parse a linux.resources JSON (for `update --resources`). */
-int oci_resources_parse(const char *json, size_t len, const char *origin,
-                        struct oci_resources *out, nook_error_t *err);
+int oci_resources_parse(const char *json, size_t len, const char *origin, struct oci_resources *out,
+                        nook_error_t *err);
 void oci_resources_clear(struct oci_resources *r);
 
+/* Checks of a process that do not need the rest of the config (used for
+ * `exec --process` too): cwd absolute, args non-empty, no duplicate
+ * rlimits, soft <= hard.  Messages name the field ("process.cwd: ..."). */
+int oci_process_validate(const struct oci_process *p, nook_error_t *err);
+
+/* The namespace entry of type t, NULL when the container shares the
+ * runtime's. */
+const struct oci_namespace *oci_config_namespace(const struct oci_config *c, enum oci_ns_type t);
+
+/* The highest capability number nook knows: CAP_CHECKPOINT_RESTORE. */
+#define OCI_CAP_LAST 40
+
 /* Lookups shared by parser, CLI and library. */
-const char *oci_ns_type_name(enum oci_ns_type t);   /* "pid", "network", ... */
-int oci_ns_type_from_name(const char *name);        /* -1 if unknown */
-int oci_ns_clone_flag(enum oci_ns_type t);          /* CLONE_NEW* */
-const char *oci_ns_proc_name(enum oci_ns_type t);   /* /proc/PID/ns/<name>: "pid", "net", ... */
-int oci_cap_from_name(const char *name);            /* -1 if unknown; accepts "CAP_X" */
-const char *oci_cap_name(int cap);                  /* "CAP_CHOWN"; NULL if unknown */
-int oci_rlimit_from_name(const char *name);         /* -1 if unknown */
-int oci_signal_from_name(const char *name);         /* "KILL", "SIGKILL", "9"; -1 if unknown */
+const char *oci_ns_type_name(enum oci_ns_type t); /* "pid", "network", ... */
+int oci_ns_type_from_name(const char *name);      /* -1 if unknown */
+int oci_ns_clone_flag(enum oci_ns_type t);        /* CLONE_NEW* */
+const char *oci_ns_proc_name(enum oci_ns_type t); /* /proc/PID/ns/<name>: "pid", "net", ... */
+int oci_cap_from_name(const char *name);          /* -1 if unknown; accepts "CAP_X" */
+const char *oci_cap_name(int cap);                /* "CAP_CHOWN"; NULL if unknown */
+int oci_rlimit_from_name(const char *name);       /* -1 if unknown */
+const char *oci_rlimit_name(int resource);        /* "RLIMIT_NOFILE"; NULL if unknown */
+int oci_signal_from_name(const char *name);       /* "KILL", "SIGKILL", "9"; -1 if unknown */
 const char *oci_annotation(const struct oci_config *c, const char *key);
 
 #endif

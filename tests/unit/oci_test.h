@@ -11,7 +11,7 @@
 __attribute__((unused)) static const char *spec_dir(void)
 {
   const char *d = getenv("NOOK_OCI_SPEC_DIR");
-  return d != NULL ? d : "/work/shared/oci-runtime-spec";
+  return d != NULL ? d : "../shared/oci-runtime-spec";
 }
 
 __attribute__((unused)) static char *spec_file(const char *rel, size_t *len)

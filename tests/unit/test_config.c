@@ -264,6 +264,15 @@ TEST(mount_destinations)
       parse_ok("{" BASE ", 'mounts': [{'destination': 'tmp', 'type': 'tmpfs'}]}");
   CHECK(c != NULL && strcmp(c->mounts[0].destination, "/tmp") == 0);
   oci_config_free(c);
+  c = parse_ok("{" BASE ", 'mounts': [{'destination': 'run//x/./'}, {'destination': '/dev/'}, "
+               "{'destination': '/'}, {'destination': '/a/../b'}]}");
+  if (CHECK(c != NULL && c->n_mounts == 4)) {
+    CHECK_STR_EQ(c->mounts[0].destination, "/run/x");
+    CHECK_STR_EQ(c->mounts[1].destination, "/dev");
+    CHECK_STR_EQ(c->mounts[2].destination, "/");
+    CHECK_STR_EQ(c->mounts[3].destination, "/a/../b");
+  }
+  oci_config_free(c);
   CHECK_PARSE_ERROR("{" BASE ", 'mounts': [{'destination': '/a'}, {'destination': ''}]}",
                     "config.json: mounts[1].destination: must not be empty");
   CHECK_PARSE_ERROR("{" BASE ", 'mounts': [{'type': 'tmpfs'}]}",
