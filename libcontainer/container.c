@@ -14,15 +14,19 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../cgroups/cgroup.h"
+#include "../net/net.h"
 #include "../oci/config.h"
 #include "../oci/state.h"
 #include "hooks.h"
 #include "log.h"
+#include "seccomp.h"
 #include "spawn.h"
 #include "state.h"
 #include "sync.h"
@@ -132,6 +136,15 @@ static int cb_run_hooks(void *data, pid_t pid, char **state_json, nook_error_t *
   struct creating *cr = data;
   const struct oci_config *c = cr->config;
   cleanup_free char *creating = state_json_for(c, &cr->st, "creating", false);
+  if (c->linux_.n_net_devices > 0) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+    cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0)
+      return nook_error(err, errno, "linux.netDevices: open `%s`", path);
+    if (net_move_devices(&c->linux_, ns, err) < 0)
+      return -1;
+  }
   if (c->has_hooks) {
     /* runc's order: the deprecated prestart hooks first, then createRuntime. */
     if (hooks_run("prestart", c->hooks.prestart, c->hooks.n_prestart, creating, err) < 0)
@@ -286,6 +299,47 @@ static void add_listen_env(struct oci_config *c, int n)
   c->process.n_env = count;
 }
 
+static bool lsm_enabled(const char *name)
+{
+  char path[64];
+  snprintf(path, sizeof(path), "/sys/kernel/security/%s", name);
+  if (access(path, F_OK) == 0)
+    return true;
+  cleanup_free char *lsms = NULL;
+  return read_file_at(AT_FDCWD, "/sys/kernel/security/lsm", &lsms, NULL, NULL) == 0 &&
+         strstr(lsms, name) != NULL;
+}
+
+/* What the config asks for that this host cannot give: refused up front,
+ * naming the field, rather than silently not applied. */
+static int check_host_support(const struct oci_config *c, nook_error_t *err)
+{
+  const struct oci_linux *l = &c->linux_;
+  if (c->process.apparmor_profile && !lsm_enabled("apparmor"))
+    return nook_error(err, 0,
+                      "process.apparmorProfile: AppArmor is not enabled on this host "
+                      "(profile \"%s\")",
+                      c->process.apparmor_profile);
+  if (c->process.selinux_label && !lsm_enabled("selinux"))
+    return nook_error(err, 0, "process.selinuxLabel: SELinux is not enabled on this host");
+  if (l->mount_label && !lsm_enabled("selinux"))
+    return nook_error(err, 0, "linux.mountLabel: SELinux is not enabled on this host");
+  if (l->has_intel_rdt) {
+    struct statfs sfs;
+    if (statfs("/sys/fs/resctrl", &sfs) < 0 || sfs.f_type != RDTGROUP_SUPER_MAGIC)
+      return nook_error(err, 0, "linux.intelRdt: no resctrl filesystem is mounted at "
+                                "/sys/fs/resctrl");
+    return nook_error(err, 0, "linux.intelRdt: resctrl groups are not part of this nook build");
+  }
+  bool netns = false;
+  for (size_t i = 0; i < l->n_namespaces; i++)
+    if (l->namespaces[i].type == OCI_NS_NETWORK && l->namespaces[i].path == NULL)
+      netns = true;
+  if (l->n_net_devices > 0 && !netns)
+    return nook_error(err, 0, "linux.netDevices: moving devices needs a new network namespace");
+  return 0;
+}
+
 struct created {
   struct spawn_result sr;
   struct oci_config *config;
@@ -322,9 +376,10 @@ static int do_create(const struct nook_create_opts *o, bool run_mode, struct cre
   int start_fd = -1, ret = -1;
   bool made_dir = false;
   struct creating cr = {.o = o, .dirfd = -1};
+  struct seccomp_prog prog = {0};
   memset(out, 0, sizeof(*out));
   out->dirfd = -1;
-  out->sr.sock = out->sr.pty_master = -1;
+  out->sr.sock = out->sr.pty_master = out->sr.seccomp_fd = -1;
 
   if (nook_validate_id(o->id, err) < 0)
     return -1;
@@ -335,7 +390,11 @@ static int do_create(const struct nook_create_opts *o, bool run_mode, struct cre
     return nook_error_wrap(err, "bundle `%s`", bundle);
   if (oci_config_parse(config_text, config_len, "config.json", &c, err) < 0)
     return -1;
-  if (oci_config_validate(c, true, err) < 0)
+  if (oci_config_validate(c, true, err) < 0) {
+    nook_error_wrap(err, "config.json");
+    goto out;
+  }
+  if (check_host_support(c, err) < 0)
     goto out;
   if (c->process.terminal && console == NULL && (!run_mode || o->detach)) {
     nook_error(err, 0,
@@ -382,6 +441,13 @@ static int do_create(const struct nook_create_opts *o, bool run_mode, struct cre
                          .no_new_keyring = o->no_new_keyring,
                          .start_fd = start_fd,
                          .state_dirfd = cr.dirfd};
+  if (c->linux_.has_seccomp) {
+    if (seccomp_compile(&c->linux_.seccomp, &prog, err) < 0) {
+      nook_error_wrap(err, "linux.seccomp");
+      goto out;
+    }
+    sc.seccomp = &prog;
+  }
   spawn_plan_namespaces(&sc);
   if (!sc.new_mntns) {
     nook_error(err, 0, "linux.namespaces: a mount namespace is required");
@@ -394,6 +460,14 @@ static int do_create(const struct nook_create_opts *o, bool run_mode, struct cre
                                .data = &cr};
   if (spawn_container(&sc, &cb, &out->sr, err) < 0)
     goto out;
+  if (out->sr.seccomp_fd >= 0) {
+    cleanup_free char *json = state_json_for(c, &cr.st, "creating", false);
+    int r = seccomp_send_notify_fd(&c->linux_.seccomp, out->sr.seccomp_fd, json, out->sr.pid, err);
+    close(out->sr.seccomp_fd);
+    out->sr.seccomp_fd = -1;
+    if (r < 0)
+      goto out_kill;
+  }
   if (console && out->sr.pty_master >= 0) {
     if (terminal_send_to_socket(console, out->sr.pty_master, err) < 0)
       goto out_kill;
@@ -446,6 +520,7 @@ out:
     close(cr.dirfd);
   cgroup_paths_clear(&cr.cg);
   state_clear(&cr.st);
+  seccomp_prog_clear(&prog);
   oci_config_free(c);
   return ret;
 }

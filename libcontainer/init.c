@@ -132,6 +132,47 @@ static int apply_sysctl(const struct oci_linux *l, nook_error_t *err)
   return 0;
 }
 
+/* The LSM label the workload execs into.  The attr file is opened from the
+ * runtime's procfs before pivot_root (the container's /proc is not trusted)
+ * and written right before execve: the label applies to the next exec of
+ * this thread only, so hooks forked earlier do not run under it. */
+static int open_exec_attr(const struct oci_process *p, int *fd, nook_error_t *err)
+{
+  *fd = -1;
+  if (p->apparmor_profile == NULL && p->selinux_label == NULL)
+    return 0;
+  const char *path = p->selinux_label ? "/proc/thread-self/attr/exec"
+                                      : "/proc/thread-self/attr/apparmor/exec";
+  int f = open(path, O_WRONLY | O_CLOEXEC);
+  if (f < 0 && p->selinux_label == NULL)
+    f = open(path = "/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC);
+  struct statfs sfs;
+  if (f < 0 || fstatfs(f, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
+    int e = errno;
+    if (f >= 0)
+      close(f);
+    return nook_error(err, e, "%s: open `%s`",
+                      p->selinux_label ? "process.selinuxLabel" : "process.apparmorProfile", path);
+  }
+  *fd = f;
+  return 0;
+}
+
+static int write_exec_attr(const struct oci_process *p, int fd, nook_error_t *err)
+{
+  if (fd < 0)
+    return 0;
+  cleanup_free char *v = NULL;
+  if (p->selinux_label)
+    v = xstrdup(p->selinux_label);
+  else
+    xasprintf(&v, "exec %s", p->apparmor_profile);
+  if (safe_write(fd, v, strlen(v)) < 0)
+    return nook_error(err, errno, "%s: set \"%s\"",
+                      p->selinux_label ? "process.selinuxLabel" : "process.apparmorProfile", v);
+  return 0;
+}
+
 /* Only fds 0-2 and the preserved ones reach the workload: everything else
  * the runtime (or whoever started it) had open is close-on-exec from here. */
 static int prepare_fds(int preserve, nook_error_t *err)
@@ -239,6 +280,28 @@ static void ensure_home(struct oci_process *p)
   p->env[p->n_env] = NULL;
 }
 
+/* The filter goes in as late as the kernel allows.  With no_new_privs that
+ * is right before execve.  Without it, loading needs CAP_SYS_ADMIN, so it
+ * goes in before the user switch and capability drop (as runc does), and so
+ * does a notify profile, whose fd must reach the runtime before READY. */
+static bool seccomp_early(const struct spawn_ctx *ctx)
+{
+  return ctx->seccomp && (!ctx->config->process.no_new_privileges || ctx->seccomp->notify);
+}
+
+static int install_seccomp(struct spawn_ctx *ctx, nook_error_t *err)
+{
+  int notify = -1;
+  if (seccomp_install(ctx->seccomp, &notify, err) < 0)
+    return -1;
+  if (notify >= 0) {
+    int r = sync_send(ctx->sock, SYNC_SECCOMP, 0, NULL, notify, err);
+    close(notify);
+    return r;
+  }
+  return 0;
+}
+
 static int wait_for_start(struct spawn_ctx *ctx, int *report_fd, nook_error_t *err)
 {
   struct sync_msg *msg = xmalloc(sizeof(*msg));
@@ -330,7 +393,9 @@ void container_init(struct spawn_ctx *ctx)
 
   /* Process attributes that use the runtime's /proc go before pivot_root,
    * where /proc is still the host's (the container may not mount one). */
-  if (process_apply_oom_score_adj(p, &err) < 0 || apply_sysctl(&c->linux_, &err) < 0)
+  int exec_attr = -1;
+  if (process_apply_oom_score_adj(p, &err) < 0 || apply_sysctl(&c->linux_, &err) < 0 ||
+      open_exec_attr(p, &exec_attr, &err) < 0)
     fail(ctx, &err);
 
   struct rootfs_ctx rctx = {.config = c,
@@ -377,6 +442,7 @@ void container_init(struct spawn_ctx *ctx)
   }
 
   if (process_apply_rlimits(p, &err) < 0 || process_apply_personality(&c->linux_, &err) < 0 ||
+      process_apply_memory_policy(&c->linux_, &err) < 0 ||
       process_apply_scheduler(p, &err) < 0 || process_apply_io_priority(p, &err) < 0 ||
       prepare_fds(ctx->preserve_fds, &err) < 0)
     fail(ctx, &err);
@@ -386,6 +452,11 @@ void container_init(struct spawn_ctx *ctx)
     cleanup_close int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
     if (fd >= 0 && safe_read(fd, buf, sizeof(buf) - 1) > 0 && has_prefix(buf, "deny"))
       setgroups_ok = false;
+  }
+  if (seccomp_early(ctx)) {
+    /* no_new_privs first when asked: the filter then needs no capability. */
+    if (process_apply_no_new_privs(p, &err) < 0 || install_seccomp(ctx, &err) < 0)
+      fail(ctx, &err);
   }
   if (process_apply_user(p, setgroups_ok, &err) < 0)
     fail(ctx, &err);
@@ -419,6 +490,10 @@ void container_init(struct spawn_ctx *ctx)
                 started_json, &err) < 0)
     fail(ctx, &err);
 
+  if (write_exec_attr(p, exec_attr, &err) < 0)
+    fail(ctx, &err);
+  if (ctx->seccomp && !seccomp_early(ctx) && seccomp_install(ctx->seccomp, NULL, &err) < 0)
+    fail(ctx, &err);
   execve(exe, p->args, p->env ? p->env : (char *[]){NULL});
   nook_error(&err, errno, "exec: \"%s\"", p->args[0]);
   fail(ctx, &err);

@@ -229,3 +229,49 @@ int process_find_executable(const struct oci_process *p, char **out, nook_error_
   }
   return nook_error(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
 }
+
+/* "0-3,7" -> bits; nodes beyond `max` are an error rather than dropped. */
+static int parse_node_list(const char *s, unsigned long *mask, size_t max, nook_error_t *err)
+{
+  const char *p = s;
+  while (*p) {
+    char *end;
+    errno = 0;
+    unsigned long a = strtoul(p, &end, 10), b;
+    if (end == p || errno)
+      return nook_error(err, 0, "linux.memoryPolicy.nodes: invalid node list \"%s\"", s);
+    b = a;
+    if (*end == '-') {
+      p = end + 1;
+      b = strtoul(p, &end, 10);
+      if (end == p || errno || b < a)
+        return nook_error(err, 0, "linux.memoryPolicy.nodes: invalid node list \"%s\"", s);
+    }
+    if (b >= max)
+      return nook_error(err, 0, "linux.memoryPolicy.nodes: node %lu is out of range", b);
+    for (unsigned long n = a; n <= b; n++)
+      mask[n / (8 * sizeof(long))] |= 1UL << (n % (8 * sizeof(long)));
+    if (*end == ',')
+      end++;
+    else if (*end != '\0')
+      return nook_error(err, 0, "linux.memoryPolicy.nodes: invalid node list \"%s\"", s);
+    p = end;
+  }
+  return 0;
+}
+
+int process_apply_memory_policy(const struct oci_linux *l, nook_error_t *err)
+{
+  if (!l->has_memory_policy)
+    return 0;
+  enum { MAX_NODES = 1024 };
+  unsigned long mask[MAX_NODES / (8 * sizeof(long))] = {0};
+  const struct oci_memory_policy *m = &l->memory_policy;
+  bool have_nodes = m->nodes && *m->nodes;
+  if (have_nodes && parse_node_list(m->nodes, mask, MAX_NODES, err) < 0)
+    return -1;
+  if (syscall(SYS_set_mempolicy, m->mode | (int)m->flags, have_nodes ? mask : NULL,
+              have_nodes ? (unsigned long)MAX_NODES + 1 : 0UL) < 0)
+    return nook_error(err, errno, "linux.memoryPolicy: set_mempolicy");
+  return 0;
+}

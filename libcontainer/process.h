@@ -24,6 +24,9 @@ int process_apply_capabilities(const struct oci_process *p, nook_error_t *err);
 /* prctl(PR_SET_NO_NEW_PRIVS) when requested. */
 int process_apply_no_new_privs(const struct oci_process *p, nook_error_t *err);
 
+/* set_mempolicy(2) from linux.memoryPolicy. */
+int process_apply_memory_policy(const struct oci_linux *l, nook_error_t *err);
+
 /* personality(2) from linux.personality (may be NULL). */
 int process_apply_personality(const struct oci_linux *l, nook_error_t *err);
 

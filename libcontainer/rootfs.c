@@ -231,6 +231,16 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t id
       nook_error(err, EINVAL, "no type given");
       goto out;
     }
+    /* linux.mountLabel labels every filesystem nook creates (not binds,
+     * whose files keep their own labels). */
+    if (ctx->config->linux_.mount_label) {
+      cleanup_free char *ctxopt = NULL;
+      xasprintf(&ctxopt, "context=\"%s\"", ctx->config->linux_.mount_label);
+      size_t n = strv_len(o.data);
+      o.data = xrealloc(o.data, (n + 2) * sizeof(char *));
+      o.data[n] = steal_pointer(&ctxopt);
+      o.data[n + 1] = NULL;
+    }
     if (new_fs(m->type, m->source, &o, &mfd, err) < 0)
       goto out;
   }

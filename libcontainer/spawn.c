@@ -106,6 +106,7 @@ int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,
   cleanup_free char *state_json = NULL;
   int ret = -1;
   out->pty_master = -1;
+  out->seccomp_fd = -1;
   out->stage1 = 0;
 
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -170,6 +171,9 @@ int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,
   if (ctx->config->process.terminal &&
       sync_recv(out->sock, SYNC_PTY, msg, &out->pty_master, err) < 0)
     goto fail;
+  if (ctx->seccomp && ctx->seccomp->notify &&
+      sync_recv(out->sock, SYNC_SECCOMP, msg, &out->seccomp_fd, err) < 0)
+    goto fail;
   if (sync_recv(out->sock, SYNC_READY, msg, NULL, err) < 0)
     goto fail;
   out->pid = pid;
@@ -179,7 +183,9 @@ int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,
 fail:
   if (out->pty_master >= 0)
     close(out->pty_master);
-  out->pty_master = -1;
+  if (out->seccomp_fd >= 0)
+    close(out->seccomp_fd);
+  out->pty_master = out->seccomp_fd = -1;
   close(out->sock);
   out->sock = -1;
   kill_and_reap(child);

@@ -9,6 +9,7 @@
 #include "../cgroups/cgroup.h"
 #include "../oci/config.h"
 #include "error.h"
+#include "seccomp.h"
 
 struct spawn_ctx {
   const struct oci_config *config;
@@ -32,6 +33,7 @@ struct spawn_ctx {
   int parent_sock; /* parent's end: closed in the child */
   int start_fd;    /* listening start.sock (create), -1 for run */
   int state_dirfd; /* the locked state dir: the lock must not live on in the child */
+  const struct seccomp_prog *seccomp; /* compiled linux.seccomp, or NULL */
 };
 
 /* Container side.  Never returns: execs the workload or _exit()s after
@@ -47,6 +49,7 @@ struct spawn_result {
   pid_t stage1;         /* slow path: the first child (reaped), else 0 */
   int sock;             /* parent's end of the sync socket */
   int pty_master;       /* when process.terminal, else -1 */
+  int seccomp_fd;       /* the notify fd when the profile uses SCMP_ACT_NOTIFY, else -1 */
 };
 
 /* Clone the container process and drive it to SYNC_READY.  `on_pid` is

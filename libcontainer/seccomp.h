@@ -1,0 +1,34 @@
+/* linux.seccomp: compiled to a BPF program by the runtime (libseccomp),
+ * loaded by the container process as late as possible, just before execve. */
+#ifndef NOOK_SECCOMP_H
+#define NOOK_SECCOMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../oci/config.h"
+#include "error.h"
+
+struct seccomp_prog {
+  void *bpf; /* struct sock_filter[] */
+  size_t len; /* number of instructions */
+  unsigned flags; /* SECCOMP_FILTER_FLAG_* to load with */
+  bool notify;    /* the profile uses SCMP_ACT_NOTIFY */
+};
+
+/* Runtime side, before clone: compile (or fetch from a cache). */
+int seccomp_compile(const struct oci_seccomp *s, struct seccomp_prog *out, nook_error_t *err);
+void seccomp_prog_clear(struct seccomp_prog *p);
+
+/* Container side: install the program with seccomp(2).  Requires
+ * no_new_privs or CAP_SYS_ADMIN (the caller sets no_new_privs when the
+ * process keeps no CAP_SYS_ADMIN).  With notify, *notify_fd gets the
+ * listener fd. */
+int seccomp_install(const struct seccomp_prog *p, int *notify_fd, nook_error_t *err);
+
+/* Runtime side: send the notify fd and the container process state to
+ * linux.seccomp.listenerPath (config-linux.md "The Container Process State"). */
+int seccomp_send_notify_fd(const struct oci_seccomp *s, int notify_fd, const char *state_json,
+                           pid_t pid, nook_error_t *err);
+
+#endif
