@@ -403,7 +403,8 @@ void container_init(struct spawn_ctx *ctx)
                             .userns = ctx->in_userns,
                             .cgroupns = ctx->new_cgroupns,
                             .no_pivot = ctx->no_pivot,
-                            .rootfd = -1};
+                            .rootfd = -1,
+                            .devnull = -1};
   if (rootfs_prepare(&rctx, &err) < 0)
     fail(ctx, &err);
   if (c->has_hooks &&

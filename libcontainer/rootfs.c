@@ -518,6 +518,11 @@ int rootfs_prepare(struct rootfs_ctx *ctx, nook_error_t *err)
   ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (ctx->rootfd < 0)
     return nook_error(err, errno, "open the rootfs `%s`", ctx->rootfs);
+  if (c->linux_.n_masked_paths > 0) {
+    ctx->devnull = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (ctx->devnull < 0)
+      return nook_error(err, errno, "open_tree /dev/null");
+  }
 
   for (size_t i = 0; i < c->n_mounts; i++)
     if (do_mount(ctx, &c->mounts[i], i, err) < 0)
@@ -555,7 +560,7 @@ int rootfs_pivot(struct rootfs_ctx *ctx, nook_error_t *err)
   return 0;
 }
 
-static int mask_path(int rootfd, const char *path, nook_error_t *err)
+static int mask_path(int rootfd, int devnull, const char *path, nook_error_t *err)
 {
   cleanup_close int fd = -1;
   cleanup_free char *clean = clean_path(path);
@@ -581,9 +586,11 @@ static int mask_path(int rootfd, const char *path, nook_error_t *err)
     if (setattr(mfd, MOUNT_ATTR_RDONLY, 0, false, 0, err) < 0)
       return nook_error_wrap(err, "maskedPaths: `%s`", path);
   } else {
-    mfd = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    /* The host's /dev/null, cloned before pivot_root: the image's /dev/null
+     * could be anything. */
+    mfd = sys_open_tree(devnull, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
     if (mfd < 0)
-      return nook_error(err, errno, "maskedPaths: `%s`: open_tree /dev/null", path);
+      return nook_error(err, errno, "maskedPaths: `%s`: clone /dev/null", path);
   }
   if (attach(mfd, fd, path, err) < 0)
     return nook_error_wrap(err, "maskedPaths");
@@ -617,8 +624,11 @@ int rootfs_finalize(struct rootfs_ctx *ctx, nook_error_t *err)
     if (readonly_path(ctx->rootfd, c->linux_.readonly_paths[i], err) < 0)
       return -1;
   for (size_t i = 0; i < c->linux_.n_masked_paths; i++)
-    if (mask_path(ctx->rootfd, c->linux_.masked_paths[i], err) < 0)
+    if (mask_path(ctx->rootfd, ctx->devnull, c->linux_.masked_paths[i], err) < 0)
       return -1;
+  if (ctx->devnull >= 0)
+    close(ctx->devnull);
+  ctx->devnull = -1;
   if (c->root_readonly && setattr(ctx->rootfd, MOUNT_ATTR_RDONLY, 0, false, 0, err) < 0)
     return nook_error_wrap(err, "root.readonly");
   return 0;

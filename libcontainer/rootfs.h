@@ -17,6 +17,7 @@ struct rootfs_ctx {
   bool cgroupns;      /* inside a new cgroup namespace */
   bool no_pivot;
   int rootfd; /* O_PATH fd of the rootfs mount, set by rootfs_prepare() */
+  int devnull; /* detached clone of the host's /dev/null, for maskedPaths */
 };
 
 /* Before pivot_root: propagation, bind the rootfs onto itself, config mounts,
