@@ -19,6 +19,7 @@
 
 #include "../net/net.h"
 #include "hooks.h"
+#include "idmap.h"
 #include "process.h"
 #include "rootfs.h"
 #include "spawn.h"
@@ -393,6 +394,18 @@ void container_init(struct spawn_ctx *ctx)
 
   /* Process attributes that use the runtime's /proc go before pivot_root,
    * where /proc is still the host's (the container may not mount one). */
+  int *mount_fds = xmalloc((c->n_mounts + 1) * sizeof(int));
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    mount_fds[i] = -1;
+    if (mount_wants_idmap(&c->mounts[i]) &&
+        (sync_recv(ctx->sock, SYNC_MOUNT_FD, msg, &mount_fds[i], &err) < 0 ||
+         msg->value != (int32_t)i)) {
+      if (err == NULL)
+        nook_error(&err, EPROTO, "sync: mount fd for mounts[%zu] out of order", i);
+      fail(ctx, &err);
+    }
+  }
+
   int exec_attr = -1;
   if (process_apply_oom_score_adj(p, &err) < 0 || apply_sysctl(&c->linux_, &err) < 0 ||
       open_exec_attr(p, &exec_attr, &err) < 0)
@@ -404,7 +417,8 @@ void container_init(struct spawn_ctx *ctx)
                             .cgroupns = ctx->new_cgroupns,
                             .no_pivot = ctx->no_pivot,
                             .rootfd = -1,
-                            .devnull = -1};
+                            .devnull = -1,
+                            .mount_fds = mount_fds};
   if (rootfs_prepare(&rctx, &err) < 0)
     fail(ctx, &err);
   if (c->has_hooks &&

@@ -50,6 +50,8 @@ static const struct opt table[] = {
     {"rstrictatime", RATTR_SET, MOUNT_ATTR_STRICTATIME},
     {"ratime", RATTR_SET, MOUNT_ATTR_RELATIME},
     {"rnodiratime", RATTR_SET, MOUNT_ATTR_NODIRATIME},
+    {"rnorelatime", RATTR_SET, MOUNT_ATTR_STRICTATIME},
+    {"rnostrictatime", RATTR_SET, MOUNT_ATTR_RELATIME},
     {"rdiratime", RATTR_CLR, MOUNT_ATTR_NODIRATIME},
     {"rnosymfollow", RATTR_SET, MOUNT_ATTR_NOSYMFOLLOW},
     {"rsymfollow", RATTR_CLR, MOUNT_ATTR_NOSYMFOLLOW},
@@ -70,6 +72,10 @@ static const struct opt table[] = {
     {"nolazytime", SB_FLAG, 0},
     {"silent", SB_FLAG, 0},
     {"loud", SB_FLAG, 0},
+    /* The kernel manages i_version itself since 5.x (a mount flag from
+     * userspace is ignored); accepted so configs written for runc work. */
+    {"iversion", SPECIAL, SP_DEFAULTS},
+    {"noiversion", SPECIAL, SP_DEFAULTS},
     {"bind", SPECIAL, SP_BIND},
     {"rbind", SPECIAL, SP_RBIND},
     {"remount", SPECIAL, SP_REMOUNT},

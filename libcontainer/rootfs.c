@@ -1,6 +1,8 @@
 #include "rootfs.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <string.h>
@@ -176,6 +178,102 @@ static int new_fs(const char *type, const char *source, const struct mount_opts 
   return 0;
 }
 
+/* tmpcopyup: the image's files under the destination are copied into the
+ * fresh tmpfs before it covers them.  Every step is relative to directory
+ * fds and never follows a symlink: symlinks are copied as symlinks. */
+static int copy_tree(int src, int dst, int depth, nook_error_t *err)
+{
+  if (depth > 64)
+    return nook_error(err, ELOOP, "tmpcopyup: directory tree too deep");
+  cleanup_close int iter = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (iter < 0)
+    return nook_error(err, errno, "tmpcopyup: open directory");
+  DIR *d = fdopendir(iter);
+  if (d == NULL)
+    return nook_error(err, errno, "tmpcopyup: fdopendir");
+  iter = -1;
+  int ret = 0;
+  struct dirent *de;
+  while (ret == 0 && (de = readdir(d)) != NULL) {
+    const char *n = de->d_name;
+    if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+      continue;
+    struct stat st;
+    if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      ret = nook_error(err, errno, "tmpcopyup: stat `%s`", n);
+      break;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      cleanup_close int s2 = -1, d2 = -1;
+      if (mkdirat(dst, n, st.st_mode & 07777) < 0 ||
+          (s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+          (d2 = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        ret = nook_error(err, errno, "tmpcopyup: directory `%s`", n);
+        break;
+      }
+      ret = copy_tree(s2, d2, depth + 1, err);
+    } else if (S_ISREG(st.st_mode)) {
+      cleanup_close int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      cleanup_close int out =
+          openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
+      if (in < 0 || out < 0) {
+        ret = nook_error(err, errno, "tmpcopyup: file `%s`", n);
+        break;
+      }
+      char buf[65536];
+      ssize_t r;
+      while ((r = safe_read(in, buf, sizeof(buf))) > 0)
+        if (safe_write(out, buf, (size_t)r) < 0)
+          break;
+      if (r < 0 || errno == ENOSPC) {
+        ret = nook_error(err, errno, "tmpcopyup: copy `%s`", n);
+        break;
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t len = readlinkat(src, n, target, sizeof(target) - 1);
+      if (len < 0 || (target[len] = '\0', symlinkat(target, dst, n) < 0)) {
+        ret = nook_error(err, errno, "tmpcopyup: symlink `%s`", n);
+        break;
+      }
+    } else if (mknodat(dst, n, st.st_mode, st.st_rdev) < 0) {
+      ret = nook_error(err, errno, "tmpcopyup: node `%s`", n);
+      break;
+    }
+    if (fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) {
+      ret = nook_error(err, errno, "tmpcopyup: chown `%s`", n);
+      break;
+    }
+  }
+  closedir(d);
+  return ret;
+}
+
+static bool has_data_key(const struct mount_opts *o, const char *key)
+{
+  size_t n = strlen(key);
+  for (char **p = o->data; p && *p; p++)
+    if (strncmp(*p, key, n) == 0 && (*p)[n] == '=')
+      return true;
+  return false;
+}
+
+static int tmpcopyup(int destfd, int mfd, const struct mount_opts *o, nook_error_t *err)
+{
+  struct stat st;
+  cleanup_close int root = openat(mfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0 || fstat(destfd, &st) < 0)
+    return nook_error(err, errno, "tmpcopyup");
+  /* The tmpfs takes the covered directory's place: its mode and owner too,
+   * unless the options set them. */
+  if (!has_data_key(o, "mode") && fchmod(root, st.st_mode & 07777) < 0)
+    return nook_error(err, errno, "tmpcopyup: chmod");
+  if (!has_data_key(o, "uid") && !has_data_key(o, "gid") &&
+      fchown(root, st.st_uid, st.st_gid) < 0)
+    return nook_error(err, errno, "tmpcopyup: chown");
+  return copy_tree(destfd, root, 0, err);
+}
+
 static int attach(int mfd, int destfd, const char *dest, nook_error_t *err)
 {
   if (sys_move_mount(mfd, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
@@ -216,7 +314,23 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t id
   if (rootfs_resolve(ctx->rootfd, m->destination, true, file, &destfd, err) < 0)
     goto out;
 
-  if (bind) {
+  if (o.remount) {
+    /* The mount already at the destination: open_tree without CLONE gives
+     * that mount itself, for mount_setattr. */
+    mfd = sys_open_tree(destfd, "", OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (mfd < 0) {
+      nook_error(err, errno, "remount: open the mount");
+      goto out;
+    }
+    if (apply_attrs(mfd, &o, err) < 0)
+      goto out;
+    ret = 0;
+    goto out;
+  }
+  if (ctx->mount_fds && ctx->mount_fds[idx] >= 0) {
+    mfd = ctx->mount_fds[idx];
+    ctx->mount_fds[idx] = -1;
+  } else if (bind) {
     mfd = sys_open_tree(AT_FDCWD, m->source,
                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (o.rbind ? AT_RECURSIVE : 0));
     if (mfd < 0) {
@@ -243,6 +357,8 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t id
     }
     if (new_fs(m->type, m->source, &o, &mfd, err) < 0)
       goto out;
+    if (o.tmpcopyup && tmpcopyup(destfd, mfd, &o, err) < 0)
+      goto out;
   }
   if (apply_attrs(mfd, &o, err) < 0 || attach(mfd, destfd, m->destination, err) < 0)
     goto out;
@@ -263,9 +379,38 @@ static const char *const v1_hierarchies[] = {
     "pids", "hugetlb", "net_cls,net_prio", "net_cls", "net_prio", "perf_event", "rdma", "misc",
 };
 
+/* The process's own cgroup in the hierarchy whose /proc/self/cgroup
+ * controller field is `controllers` ("" for the unified one), as a host path
+ * under `mountpoint`.  Without a cgroup namespace the container is shown
+ * this directory as the hierarchy's root, as runc does. */
+static char *own_cgroup_dir(const char *cgroup_file, const char *controllers,
+                            const char *mountpoint)
+{
+  size_t want = strlen(controllers);
+  for (const char *line = cgroup_file; line && *line;) {
+    const char *nl = strchr(line, '\n');
+    const char *c1 = strchr(line, ':');
+    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c2 && (!nl || c2 < nl) && (size_t)(c2 - c1 - 1) == want &&
+        strncmp(c1 + 1, controllers, want) == 0) {
+      size_t len = nl ? (size_t)(nl - c2 - 1) : strlen(c2 + 1);
+      cleanup_free char *rel = xstrndup(c2 + 1, len);
+      char *out;
+      xasprintf(&out, "%s%s", mountpoint, strcmp(rel, "/") == 0 ? "" : rel);
+      return out;
+    }
+    line = nl ? nl + 1 : NULL;
+  }
+  return xstrdup(mountpoint);
+}
+
 static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
                         const struct mount_opts *o, int destfd, nook_error_t *err)
 {
+  cleanup_free char *self_cgroup = NULL;
+  if (!ctx->cgroupns &&
+      read_file_at(AT_FDCWD, "/proc/self/cgroup", &self_cgroup, NULL, err) < 0)
+    return nook_error_wrap(err, "cgroup mount");
   struct statfs sfs;
   bool unified = statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
   cleanup_close int mfd = -1;
@@ -318,9 +463,10 @@ static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
       if (new_fs("cgroup", "cgroup", &c, &sub, err) < 0)
         return -1;
     } else {
-      sub = sys_open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+      cleanup_free char *own = own_cgroup_dir(self_cgroup, v1_hierarchies[i], host);
+      sub = sys_open_tree(AT_FDCWD, own, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
       if (sub < 0)
-        return nook_error(err, errno, "open_tree `%s`", host);
+        return nook_error(err, errno, "open_tree `%s`", own);
     }
     if (apply_attrs(sub, o, err) < 0 || attach(sub, at, v1_hierarchies[i], err) < 0)
       return -1;
@@ -334,9 +480,10 @@ static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
     if (ctx->cgroupns) {
       if (new_fs("cgroup2", "cgroup2", &plain, &sub, err) < 0)
         return -1;
-    } else if ((sub = sys_open_tree(AT_FDCWD, "/sys/fs/cgroup/unified",
-                                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0) {
-      return nook_error(err, errno, "open_tree /sys/fs/cgroup/unified");
+    } else {
+      cleanup_free char *own = own_cgroup_dir(self_cgroup, "", "/sys/fs/cgroup/unified");
+      if ((sub = sys_open_tree(AT_FDCWD, own, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0)
+        return nook_error(err, errno, "open_tree `%s`", own);
     }
     if (at < 0 || apply_attrs(sub, o, err) < 0 || attach(sub, at, "unified", err) < 0)
       return -1;
@@ -489,6 +636,61 @@ static bool mounts_dev(const struct oci_config *c)
   return false;
 }
 
+/* The annotation-driven overlay rootfs: root.path is the read-only lower
+ * layer; the upper and work dirs live on a tmpfs that exists only in this
+ * mount namespace (so it goes away with the container), or in a directory
+ * the user names (persistent).  The overlay is mounted over root.path in our
+ * private namespace: the host and the image never see it. */
+static int mount_overlay_rootfs(struct rootfs_ctx *ctx, const char *where, nook_error_t *err)
+{
+  const struct oci_config *c = ctx->config;
+  const char *size = oci_annotation(c, "nook.rootfs.overlay.size");
+  cleanup_close int upperfs = -1;
+  cleanup_free char *upper = NULL, *work = NULL;
+
+  if (strcmp(where, "tmpfs") == 0) {
+    struct mount_opts t = {0};
+    cleanup_free char *sz = NULL;
+    char *data[3] = {"mode=755", NULL, NULL};
+    if (size) {
+      xasprintf(&sz, "size=%s", size);
+      data[1] = sz;
+    }
+    t.data = data;
+    if (new_fs("tmpfs", "tmpfs", &t, &upperfs, err) < 0)
+      return nook_error_wrap(err, "annotation nook.rootfs.overlay.size");
+    if (mkdirat(upperfs, "upper", 0755) < 0 || mkdirat(upperfs, "work", 0755) < 0)
+      return nook_error(err, errno, "overlay rootfs: upper and work dirs");
+    /* A detached mount is reachable by path only through its fd. */
+    xasprintf(&upper, "/proc/self/fd/%d/upper", upperfs);
+    xasprintf(&work, "/proc/self/fd/%d/work", upperfs);
+  } else if (where[0] == '/') {
+    xasprintf(&upper, "%s/upper", where);
+    xasprintf(&work, "%s/work", where);
+    if (mkdir_p(upper, 0755, err) < 0 || mkdir_p(work, 0755, err) < 0)
+      return nook_error_wrap(err, "annotation nook.rootfs.overlay");
+  } else {
+    return nook_error(err, 0,
+                      "annotation nook.rootfs.overlay: \"%s\" is neither \"tmpfs\" nor an "
+                      "absolute directory",
+                      where);
+  }
+  struct mount_opts o = {0};
+  cleanup_free char *lower = NULL, *u = NULL, *w = NULL;
+  xasprintf(&lower, "lowerdir=%s", ctx->rootfs);
+  xasprintf(&u, "upperdir=%s", upper);
+  xasprintf(&w, "workdir=%s", work);
+  char *data[] = {lower, u, w, NULL};
+  o.data = data;
+  cleanup_close int ofd = -1;
+  cleanup_close int target = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (target < 0)
+    return nook_error(err, errno, "open the rootfs `%s`", ctx->rootfs);
+  if (new_fs("overlay", "overlay", &o, &ofd, err) < 0)
+    return nook_error_wrap(err, "overlay rootfs");
+  return attach(ofd, target, ctx->rootfs, err);
+}
+
 int rootfs_prepare(struct rootfs_ctx *ctx, nook_error_t *err)
 {
   const struct oci_config *c = ctx->config;
@@ -501,8 +703,13 @@ int rootfs_prepare(struct rootfs_ctx *ctx, nook_error_t *err)
   if (mount(NULL, "/", NULL, root_prop, NULL) < 0)
     return nook_error(err, errno, "make / %s", (root_prop & MS_PRIVATE) ? "rprivate" : "rslave");
 
-  if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+  const char *overlay = oci_annotation(c, "nook.rootfs.overlay");
+  if (overlay) {
+    if (mount_overlay_rootfs(ctx, overlay, err) < 0)
+      return -1;
+  } else if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
     return nook_error(err, errno, "bind the rootfs `%s` onto itself", ctx->rootfs);
+  }
   if (prop & MS_SHARED) {
     /* pivot_root refuses a shared parent: make the mount that holds the
      * rootfs private, walking up to the first mount point. */

@@ -18,6 +18,7 @@ struct rootfs_ctx {
   bool no_pivot;
   int rootfd; /* O_PATH fd of the rootfs mount, set by rootfs_prepare() */
   int devnull; /* detached clone of the host's /dev/null, for maskedPaths */
+  int *mount_fds; /* per mounts[] entry: a tree the runtime prepared (idmap), or -1 */
 };
 
 /* Before pivot_root: propagation, bind the rootfs onto itself, config mounts,

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "idmap.h"
 #include "sync.h"
 #include "syscalls.h"
 #include "utils.h"
@@ -166,6 +167,18 @@ int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,
     cleanup_free char *created = NULL;
     if (cb->created_json(cb->data, &created) < 0 ||
         sync_send(out->sock, SYNC_HOOKS_DONE, 0, created, -1, err) < 0)
+      goto fail;
+  }
+  for (size_t i = 0; i < ctx->config->n_mounts; i++) {
+    const struct oci_mount *m = &ctx->config->mounts[i];
+    if (!mount_wants_idmap(m))
+      continue;
+    int fd = -1;
+    if (idmap_prepare_mount(m, i, pid, ctx->in_userns, &fd, err) < 0)
+      goto fail;
+    int r = sync_send(out->sock, SYNC_MOUNT_FD, (int32_t)i, NULL, fd, err);
+    close(fd);
+    if (r < 0)
       goto fail;
   }
   if (ctx->config->process.terminal &&

@@ -11,7 +11,7 @@ static const char *const step_names[] = {
     [SYNC_USERNS_PLS] = "userns-ready", [SYNC_GO] = "go",
     [SYNC_HOOKS_PLS] = "run-hooks",     [SYNC_HOOKS_DONE] = "hooks-done",
     [SYNC_PTY] = "pty",                 [SYNC_PID] = "pid",
-    [SYNC_SECCOMP] = "seccomp-fd",
+    [SYNC_SECCOMP] = "seccomp-fd",      [SYNC_MOUNT_FD] = "mount-fd",
     [SYNC_READY] = "ready",             [SYNC_START] = "start",
     [SYNC_ERROR] = "error",
 };

@@ -21,6 +21,7 @@ enum sync_step {
   SYNC_PTY,            /* child -> parent: the pty master, as an SCM_RIGHTS fd */
   SYNC_PID,            /* child -> parent: pid of the container process (when forked) */
   SYNC_SECCOMP,        /* child -> parent: the seccomp notify fd, as an SCM_RIGHTS fd */
+  SYNC_MOUNT_FD,       /* parent -> child: a prepared (idmapped) mount for mounts[value] */
   SYNC_READY,          /* child -> parent: set up; waiting for start */
   SYNC_START,          /* parent -> child (run only): start now */
   SYNC_ERROR,          /* either way: errno in value, message in data */

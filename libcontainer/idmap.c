@@ -1,0 +1,122 @@
+#include "idmap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "syscalls.h"
+#include "utils.h"
+
+bool mount_wants_idmap(const struct oci_mount *m)
+{
+  if (m->n_uid_mappings || m->n_gid_mappings)
+    return true;
+  for (size_t i = 0; i < m->n_options; i++)
+    if (strcmp(m->options[i], "idmap") == 0 || strcmp(m->options[i], "ridmap") == 0)
+      return true;
+  return false;
+}
+
+static bool has_option(const struct oci_mount *m, const char *opt)
+{
+  for (size_t i = 0; i < m->n_options; i++)
+    if (strcmp(m->options[i], opt) == 0)
+      return true;
+  return false;
+}
+
+static int write_map(pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
+                     nook_error_t *err)
+{
+  char path[64];
+  size_t cap = 40 * (n ? n : 1), len = 0;
+  cleanup_free char *buf = xmalloc(cap);
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(buf + len, cap - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
+                            m[i].size);
+  snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+  return write_file_at(AT_FDCWD, path, 0, 0, buf, len, err);
+}
+
+/* A user namespace carrying just these mappings: a child that does nothing
+ * but exist in it long enough for us to write its maps and open it. */
+static int userns_with_mappings(const struct oci_mount *m, int *out, nook_error_t *err)
+{
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0)
+    return nook_error(err, errno, "pipe");
+  struct clone_args args = {.flags = CLONE_NEWUSER, .exit_signal = SIGCHLD};
+  pid_t pid = (pid_t)sys_clone3(&args, sizeof(args));
+  if (pid < 0) {
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return nook_error(err, errno, "clone a user namespace for an idmapped mount");
+  }
+  if (pid == 0) {
+    char c;
+    close(pipefd[1]);
+    while (read(pipefd[0], &c, 1) < 0 && errno == EINTR)
+      ;
+    _exit(0);
+  }
+  close(pipefd[0]);
+  int ret = -1;
+  char path[64];
+  if (write_map(pid, "uid_map", m->uid_mappings, m->n_uid_mappings, err) < 0 ||
+      write_map(pid, "gid_map", m->gid_mappings, m->n_gid_mappings, err) < 0)
+    goto out;
+  snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+  *out = open(path, O_RDONLY | O_CLOEXEC);
+  if (*out < 0) {
+    nook_error(err, errno, "open `%s`", path);
+    goto out;
+  }
+  ret = 0;
+out:
+  close(pipefd[1]);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  return ret;
+}
+
+int idmap_prepare_mount(const struct oci_mount *m, size_t idx, pid_t pid, bool has_userns,
+                        int *out, nook_error_t *err)
+{
+  bool recursive = has_option(m, "ridmap");
+  bool rbind = has_option(m, "rbind");
+  cleanup_close int userns = -1;
+  if (m->n_uid_mappings != m->n_gid_mappings && (!m->n_uid_mappings || !m->n_gid_mappings))
+    return nook_error(err, 0, "mounts[%zu]: uidMappings and gidMappings go together", idx);
+  bool bind = has_option(m, "bind") || rbind || (m->type && strcmp(m->type, "bind") == 0);
+  if (!bind)
+    return nook_error(err, EINVAL, "mounts[%zu]: idmap applies to bind mounts", idx);
+  if (m->n_uid_mappings) {
+    if (userns_with_mappings(m, &userns, err) < 0)
+      return nook_error_wrap(err, "mounts[%zu]", idx);
+  } else {
+    if (!has_userns)
+      return nook_error(err, 0,
+                        "mounts[%zu]: idmap without uidMappings/gidMappings needs a user "
+                        "namespace",
+                        idx);
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+    userns = open(path, O_RDONLY | O_CLOEXEC);
+    if (userns < 0)
+      return nook_error(err, errno, "mounts[%zu]: open `%s`", idx, path);
+  }
+  cleanup_close int tree = sys_open_tree(AT_FDCWD, m->source,
+                                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                             (rbind ? AT_RECURSIVE : 0));
+  if (tree < 0)
+    return nook_error(err, errno, "mounts[%zu]: open_tree `%s`", idx, m->source);
+  struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+  if (sys_mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a) < 0)
+    return nook_error(err, errno, "mounts[%zu]: idmap `%s`", idx, m->source);
+  *out = steal_fd(&tree);
+  return 0;
+}

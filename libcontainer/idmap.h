@@ -1,0 +1,24 @@
+/* Idmapped mounts (mount options idmap/ridmap, mounts[].uidMappings).
+ *
+ * The kernel lets only a process privileged over the filesystem's user
+ * namespace idmap a mount, so the runtime (on the host) makes each detached,
+ * idmapped tree and hands its fd to the container process, which attaches it
+ * where the mount belongs. */
+#ifndef NOOK_IDMAP_H
+#define NOOK_IDMAP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../oci/config.h"
+#include "error.h"
+
+bool mount_wants_idmap(const struct oci_mount *m);
+
+/* A detached clone of the mount's source, idmapped with the mount's own
+ * mappings, or with the user namespace of `pid` when it has none (an error
+ * when the container has no user namespace). */
+int idmap_prepare_mount(const struct oci_mount *m, size_t idx, pid_t pid, bool has_userns,
+                        int *out, nook_error_t *err);
+
+#endif
