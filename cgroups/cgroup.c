@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../libcontainer/log.h"
 #include "../libcontainer/utils.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -965,63 +964,4 @@ int cg_signal_procs(const char *dir, int sig, const char *freezer, nook_error_t 
     if (delay < 10000)
       delay *= 2;
   }
-}
-
-/* ---- resources shared by v1 and v2 ---- */
-
-const char *cg_limit_str(int64_t v, char *buf)
-{
-  if (v < 0)
-    return "max";
-  snprintf(buf, 24, "%lld", (long long)v);
-  return buf;
-}
-
-int cg_check_shares(uint64_t shares, nook_error_t *err)
-{
-  /* The kernel silently clamps cpu.shares to [2, 262144]; runc reads the
-   * value back and fails on a mismatch.  Checking the range here gives the
-   * same answer without the extra read. */
-  if (shares < 2)
-    return nook_error(err, 0, "linux.resources.cpu.shares: %llu is below the minimum 2",
-                      (unsigned long long)shares);
-  if (shares > 262144)
-    return nook_error(err, 0, "linux.resources.cpu.shares: %llu is above the maximum 262144",
-                      (unsigned long long)shares);
-  return 0;
-}
-
-void cg_warn_unimplemented(const struct oci_resources *r, bool v2)
-{
-  /* The foundation manager applies devices, memory limit/reservation/swap,
-   * cpu shares/quota/period, cpuset and pids; the rest comes with the
-   * cgroups resources work.  Say so rather than pretend it was applied. */
-  const struct oci_memory *m = &r->memory;
-  const struct oci_cpu *c = &r->cpu;
-  struct {
-    bool set;
-    const char *field;
-  } todo[] = {
-      {r->has_memory && m->has_kernel, "memory.kernel"},
-      {r->has_memory && m->has_kernel_tcp, "memory.kernelTCP"},
-      {r->has_memory && m->has_swappiness, "memory.swappiness"},
-      {r->has_memory && m->has_disable_oom_killer && m->disable_oom_killer,
-       "memory.disableOOMKiller"},
-      {r->has_memory && m->has_use_hierarchy, "memory.useHierarchy"},
-      {r->has_memory && m->has_check_before_update && m->check_before_update,
-       "memory.checkBeforeUpdate"},
-      {r->has_cpu && c->has_burst, "cpu.burst"},
-      {r->has_cpu && (c->has_realtime_runtime || c->has_realtime_period),
-       "cpu.realtimeRuntime/realtimePeriod"},
-      {r->has_cpu && c->has_idle, "cpu.idle"},
-      {r->has_blockio, "blockIO"},
-      {r->n_hugepage_limits > 0, "hugepageLimits"},
-      {r->has_network, "network"},
-      {r->n_rdma > 0, "rdma"},
-      {r->n_unified > 0, "unified"},
-  };
-  for (size_t i = 0; i < ARRAY_SIZE(todo); i++)
-    if (todo[i].set)
-      nook_warn("linux.resources.%s is not applied yet by nook's cgroup %s manager; ignored",
-                todo[i].field, v2 ? "v2" : "v1");
 }

@@ -4,6 +4,7 @@
 #define NOOK_CGROUP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "../libcontainer/error.h"
@@ -28,6 +29,63 @@ struct cgroup_paths {
   unsigned unified_created;
 };
 
+/* Usage figures for `events --stats` (runc's stats JSON) plus what cgroup v2
+ * adds.  A has_* flag is false when the host does not provide the figure. */
+struct cgroup_blkio_entry {
+  uint64_t major, minor;
+  char op[16]; /* "Read", "Write", "Sync", "Async", "Discard", "Total" */
+  uint64_t value;
+};
+
+struct cgroup_hugetlb_entry {
+  char page_size[16]; /* "2MB" */
+  /* max: the peak usage on v1 (max_usage_in_bytes); v2 keeps no peak, so
+   * there it is the limit (hugetlb.<size>.max, UINT64_MAX for "max"). */
+  uint64_t usage, max, failcnt;
+};
+
+struct cgroup_psi {
+  double avg10, avg60, avg300;
+  uint64_t total;
+};
+
+struct cgroup_stats {
+  /* cpu */
+  bool has_cpu;
+  uint64_t cpu_usage_total, cpu_usage_kernel, cpu_usage_user; /* ns */
+  uint64_t *cpu_percpu; /* ns, n_percpu entries (v1 cpuacct.usage_percpu) */
+  size_t n_percpu;
+  uint64_t throttling_periods, throttled_periods, throttled_time; /* throttled_time ns */
+  /* memory */
+  bool has_memory;
+  uint64_t mem_usage, mem_max_usage, mem_limit, mem_failcnt, mem_cache;
+  uint64_t swap_usage, swap_limit;
+  struct oci_kv *mem_raw; /* memory.stat, key/value, n_mem_raw entries */
+  size_t n_mem_raw;
+  /* v2 extras */
+  bool has_mem_peak;
+  uint64_t mem_peak;
+  bool has_mem_events;
+  uint64_t ev_low, ev_high, ev_max, ev_oom, ev_oom_kill;
+  /* pids */
+  bool has_pids;
+  uint64_t pids_current, pids_limit; /* limit 0 = max */
+  bool has_pids_peak;
+  uint64_t pids_peak;
+  /* blkio */
+  struct cgroup_blkio_entry *io_service_bytes, *io_serviced;
+  size_t n_io_service_bytes, n_io_serviced;
+  /* hugetlb */
+  struct cgroup_hugetlb_entry *hugetlb;
+  size_t n_hugetlb;
+  /* PSI (v2, or the unified hierarchy of a hybrid host when it has them) */
+  bool has_psi_cpu, has_psi_memory, has_psi_io;
+  struct cgroup_psi psi_cpu_some, psi_cpu_full, psi_mem_some, psi_mem_full, psi_io_some,
+      psi_io_full;
+};
+
+void cgroup_stats_clear(struct cgroup_stats *s);
+
 struct cgroup_manager {
   const char *name;
   /* Create the cgroup for `cgroups_path` (absolute, relative to the caller's
@@ -40,6 +98,13 @@ struct cgroup_manager {
   int (*pids)(const struct cgroup_paths *p, pid_t **out, size_t *n, nook_error_t *err);
   int (*kill)(const struct cgroup_paths *p, int sig, nook_error_t *err);
   int (*freeze)(const struct cgroup_paths *p, bool frozen, nook_error_t *err);
+  /* Whether the cgroup is frozen now (for the "paused" status). */
+  int (*frozen)(const struct cgroup_paths *p, bool *out, nook_error_t *err);
+  int (*stats)(const struct cgroup_paths *p, struct cgroup_stats *out, nook_error_t *err);
+  /* An fd that becomes readable (poll POLLIN/POLLPRI) when an OOM kill
+   * happens in the cgroup (v1 memory.oom_control eventfd, v2 memory.events
+   * POLLPRI), or -1 with err set when the host has no such notification. */
+  int (*oom_notify_fd)(const struct cgroup_paths *p, nook_error_t *err);
   /* Remove every directory; kills what is left first.  Missing dirs are not
    * an error (delete must be idempotent). */
   int (*destroy)(const struct cgroup_paths *p, nook_error_t *err);

@@ -78,6 +78,69 @@ static int hybrid_freeze(const struct cgroup_paths *p, bool frozen, nook_error_t
   return cgroup_manager_for(CGROUP_MODE_LEGACY)->freeze(p, frozen, err);
 }
 
+static int hybrid_frozen(const struct cgroup_paths *p, bool *out, nook_error_t *err)
+{
+  *out = false;
+  if (p->unified) {
+    int r = cg2_frozen(p->unified, err);
+    if (r >= 0) {
+      *out = r == 1;
+      return 0;
+    }
+    if (r != -ENOENT)
+      return -1;
+    nook_error_free(err);
+  }
+  /* No cgroup.freeze (Linux < 5.2): hybrid_freeze used the v1 freezer. */
+  return cgroup_manager_for(CGROUP_MODE_LEGACY)->frozen(p, out, err);
+}
+
+/* Each figure from where its controller is: a v1 hierarchy if one carries
+ * it, else the unified hierarchy.  PSI exists only on the unified side. */
+static int hybrid_stats(const struct cgroup_paths *p, struct cgroup_stats *s, nook_error_t *err)
+{
+  memset(s, 0, sizeof(*s));
+  const char *u = p->unified, *d;
+  int r = 0;
+  if (cg_v1_dir(p, "cpu") || cg_v1_dir(p, "cpuacct"))
+    r = cg1_stats_cpu(cg_v1_dir(p, "cpu"), cg_v1_dir(p, "cpuacct"), s, err);
+  else if (u)
+    r = cg2_stats_cpu(u, s, err);
+  if (r == 0 && (d = cg_v1_dir(p, "memory")))
+    r = cg1_stats_memory(d, s, err);
+  else if (r == 0 && u)
+    r = cg2_stats_memory(u, s, err);
+  if (r == 0 && (d = cg_v1_dir(p, "pids")))
+    r = cg1_stats_pids(d, s, err);
+  else if (r == 0 && u)
+    r = cg2_stats_pids(u, s, err);
+  if (r == 0 && (d = cg_v1_dir(p, "blkio")))
+    r = cg1_stats_blkio(d, s, err);
+  else if (r == 0 && u)
+    r = cg2_stats_io(u, s, err);
+  if (r == 0 && (d = cg_v1_dir(p, "hugetlb")))
+    r = cg1_stats_hugetlb(d, s, err);
+  else if (r == 0 && u)
+    r = cg2_stats_hugetlb(u, s, err);
+  if (r == 0 && u)
+    r = cg2_stats_psi(u, s, err);
+  if (r < 0) {
+    cgroup_stats_clear(s);
+    return -1;
+  }
+  return 0;
+}
+
+static int hybrid_oom_notify_fd(const struct cgroup_paths *p, nook_error_t *err)
+{
+  const char *d = cg_v1_dir(p, "memory");
+  if (d)
+    return cg1_oom_notify_fd(d, err);
+  if (p->unified && cg2_has_controller("memory"))
+    return cg2_oom_notify_fd(p->unified, err);
+  return nook_error(err, 0, "no OOM notification: no memory cgroup controller on this host");
+}
+
 static int hybrid_destroy(const struct cgroup_paths *p, nook_error_t *err)
 {
   return cg1_destroy_all(p, err);
@@ -91,5 +154,8 @@ const struct cgroup_manager cg_hybrid_manager = {
     .pids = hybrid_pids,
     .kill = hybrid_kill,
     .freeze = hybrid_freeze,
+    .frozen = hybrid_frozen,
+    .stats = hybrid_stats,
+    .oom_notify_fd = hybrid_oom_notify_fd,
     .destroy = hybrid_destroy,
 };

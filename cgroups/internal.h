@@ -102,36 +102,146 @@ int cg2_create(const char *dir, size_t stop, unsigned *created, bool enable_cont
  * done only when a resource needs a controller that lives on the unified
  * side, so that a plain create never writes above the container). */
 int cg2_enable_controller(const char *dir, const char *controller, nook_error_t *err);
+/* Is `controller` available on the unified hierarchy (its root's
+ * cgroup.controllers)?  Read once per process. */
+bool cg2_has_controller(const char *controller);
 int cg2_kill(const char *dir, int sig, nook_error_t *err);
 int cg2_freeze(const char *dir, bool frozen, nook_error_t *err);
+/* 1 frozen, 0 not, -ENOENT when cgroup.events has no `frozen` key (Linux
+ * < 5.2) or the cgroup is gone; other failures -1 with err set. */
+int cg2_frozen(const char *dir, nook_error_t *err);
 int cg2_destroy(const char *dir, unsigned created, nook_error_t *err);
-int cg2_apply_memory(const char *dir, const struct oci_memory *m, nook_error_t *err);
-int cg2_apply_cpu(const char *dir, const struct oci_cpu *c, nook_error_t *err);
-int cg2_apply_cpuset(const char *dir, const struct oci_cpu *c, nook_error_t *err);
-int cg2_apply_pids(const char *dir, int64_t limit, nook_error_t *err);
 
 /* v1 operations (v1.c), used by the v1 and hybrid managers. */
 int cg1_create_all(struct cgroup_paths *p, const struct cg_host *h, nook_error_t *err);
 int cg1_enter_all(const struct cgroup_paths *p, pid_t pid, nook_error_t *err);
 const char *cg1_procs_dir(const struct cgroup_paths *p);
 int cg1_freeze(const char *freezer_dir, bool frozen, nook_error_t *err);
+int cg1_frozen(const char *freezer_dir, bool *out, nook_error_t *err);
 /* Kill what is left and remove every v1 leaf and p->unified (hybrid, may be
  * NULL), then the parents nook created. */
 int cg1_destroy_all(const struct cgroup_paths *p, nook_error_t *err);
-/* Apply on v1; with `unified` (hybrid) a controller no v1 hierarchy has is
- * set in the unified hierarchy instead. */
+int cg1_apply_devices(const char *dir, const struct oci_resources *r, nook_error_t *err);
+
+/* ---- resources (resources.c dispatches; resources_v1.c, resources_v2.c
+ * write; ebpf.c builds the v2 device filter) ----
+ * Every function writes only the files of fields that are set.  A field
+ * the host cannot apply (controller or file missing) is an error naming
+ * the field and the file, unless its value is what the host does anyway. */
+
+/* Apply on v1 hierarchies; with `unified` (hybrid) a controller no v1
+ * hierarchy carries is set in the unified hierarchy instead. */
 int cg1_apply(const struct cgroup_paths *p, const struct oci_resources *r, const char *unified,
               nook_error_t *err);
-int cg1_apply_devices(const char *dir, const struct oci_resources *r, nook_error_t *err);
+/* Apply everything on one v2 directory (pure v2). */
+int cg2_apply(const char *dir, const struct oci_resources *r, nook_error_t *err);
+
+/* v1 files of one controller; `created` is how many trailing components of
+ * dir nook made (cpu: realtime budget of its own parents). */
 int cg1_apply_memory(const char *dir, const struct oci_memory *m, nook_error_t *err);
-int cg1_apply_cpu(const char *dir, const struct oci_cpu *c, nook_error_t *err);
+int cg1_apply_cpu(const char *dir, const struct oci_cpu *c, unsigned created, nook_error_t *err);
 int cg1_apply_cpuset(const char *dir, const struct oci_cpu *c, nook_error_t *err);
 int cg1_apply_pids(const char *dir, int64_t limit, nook_error_t *err);
+int cg1_apply_blkio(const char *dir, const struct oci_blockio *b, nook_error_t *err);
+int cg1_apply_hugetlb(const char *dir, const struct oci_resources *r, nook_error_t *err);
+int cg1_apply_net_cls(const char *dir, const struct oci_network_resources *n, nook_error_t *err);
+int cg1_apply_net_prio(const char *dir, const struct oci_network_resources *n, nook_error_t *err);
+int cg1_apply_rdma(const char *dir, const struct oci_resources *r, nook_error_t *err);
 
-/* Shared resource checks and the warning for what is not implemented yet. */
+/* v2 files of one controller. */
+int cg2_apply_memory(const char *dir, const struct oci_memory *m, nook_error_t *err);
+int cg2_apply_cpu(const char *dir, const struct oci_cpu *c, nook_error_t *err);
+int cg2_apply_cpuset(const char *dir, const struct oci_cpu *c, nook_error_t *err);
+int cg2_apply_pids(const char *dir, int64_t limit, nook_error_t *err);
+int cg2_apply_io(const char *dir, const struct oci_blockio *b, nook_error_t *err);
+int cg2_apply_hugetlb(const char *dir, const struct oci_resources *r, nook_error_t *err);
+int cg2_apply_rdma(const char *dir, const struct oci_resources *r, nook_error_t *err);
+/* linux.resources.unified: raw writes to dir.  hybrid: a file that is
+ * missing because its controller is not enabled yet is enabled first, if
+ * the unified hierarchy has that controller at all. */
+int cg2_apply_unified(const char *dir, const struct oci_resources *r, bool hybrid,
+                      nook_error_t *err);
+/* The device filter: build, load and attach (replacing nook's previous
+ * program on this cgroup). */
+int cg2_apply_devices(const char *dir, const struct oci_resources *r, nook_error_t *err);
+
+/* Which fields are set, per controller (resources.c). */
+bool cg_memory_set(const struct oci_resources *r);
+bool cg_cpu_set(const struct oci_resources *r);
+bool cg_cpuset_set(const struct oci_resources *r);
+bool cg_blkio_set(const struct oci_resources *r);
+bool cg_net_cls_set(const struct oci_resources *r);
+bool cg_net_prio_set(const struct oci_resources *r);
+
+/* Shared checks and conversions. */
 int cg_check_shares(uint64_t shares, nook_error_t *err);
-void cg_warn_unimplemented(const struct oci_resources *r, bool v2);
+/* runc's mapping of cpu.shares [2, 262144] onto cpu.weight [1, 10000]. */
+uint64_t cg_shares_to_weight(uint64_t shares);
+/* runc's mapping of blkio weight [10, 1000] onto io.weight [1, 10000]. */
+uint64_t cg_blkio_to_io_weight(uint64_t weight);
+/* Validate hugepageLimits[i].pageSize ("2MB") against the host's huge page
+ * sizes; the file name part is the size itself. */
+int cg_hugetlb_check_size(const char *size, size_t idx, nook_error_t *err);
+/* A `unified` key must be a plain file name of the cgroup directory. */
+int cg_unified_check_key(const char *key, nook_error_t *err);
+/* checkBeforeUpdate: refuse a limit below the current usage (read from
+ * usage_file). */
+int cg_check_before_update(const char *dir, const char *usage_file, int64_t limit,
+                           nook_error_t *err);
 /* "max" for -1, else the decimal value; buf >= 24 bytes. */
 const char *cg_limit_str(int64_t v, char *buf);
+/* Write a decimal value with cg_set. */
+int cg_set_num(const char *dir, const char *file, long long v, const char *field, const char *hint,
+               nook_error_t *err);
+
+/* ---- the v2 device filter (ebpf.c) ---- */
+struct bpf_insn;
+/* The BPF_PROG_TYPE_CGROUP_DEVICE program for a rule list: rules apply in
+ * order, the last one that covers an access bit decides it; a rule of type
+ * `a` resets everything before it to allow-all or deny-all (as on v1); the
+ * default with no `a` rule is deny. */
+int cg_devices_bpf_build(const struct oci_device_cgroup *rules, size_t n, struct bpf_insn **out,
+                         size_t *n_out, nook_error_t *err);
+/* BPF_PROG_LOAD; the verifier's log is in the error on failure. */
+int cg_devices_bpf_load(const struct bpf_insn *insns, size_t n, nook_error_t *err);
+/* Attach prog_fd to dir (BPF_F_ALLOW_MULTI), replacing nook's program. */
+int cg_devices_bpf_attach(const char *dir, int prog_fd, nook_error_t *err);
+/* How many programs are attached to dir, and how many of them are nook's. */
+int cg_devices_bpf_count(const char *dir, size_t *total, size_t *nook, nook_error_t *err);
+
+/* ---- stats (stats.c, stats_v1.c, stats_v2.c) and OOM notification ---- */
+/* Read a whole file: length, or -errno (ENOENT: missing) without err. */
+ssize_t cg_read_all(const char *dir, const char *file, char **out);
+/* 1 read (*out allocated), 0 the host or cgroup has no such file, -1 a
+ * real failure (err set). */
+int cg_stats_read(const char *dir, const char *file, char **out, nook_error_t *err);
+/* The same for a file of one number ("max" gives max_value). */
+int cg_stats_u64(const char *dir, const char *file, uint64_t max_value, uint64_t *out,
+                 nook_error_t *err);
+/* The value of a "key value" line ("max" is UINT64_MAX). */
+bool cg_kv_u64(const char *text, const char *key, uint64_t *out);
+/* Every "key value" line into s->mem_raw. */
+void cg_stats_raw(struct cgroup_stats *s, const char *text);
+struct cgroup_hugetlb_entry *cg_stats_add_hugetlb(struct cgroup_stats *s, const char *size);
+/* The host's huge page sizes as cgroup files name them ("2MB"), NULL-ended. */
+char *const *cg_hugetlb_sizes(void);
+int cg_parse_psi(const char *text, struct cgroup_psi *some, struct cgroup_psi *full);
+void cg_stats_add_blkio(struct cgroup_blkio_entry **v, size_t *n, uint64_t major, uint64_t minor,
+                        const char *op, uint64_t value);
+/* Stats that a missing file does not fail: each sets its has_* flags. */
+int cg1_stats_cpu(const char *cpu_dir, const char *cpuacct_dir, struct cgroup_stats *s,
+                  nook_error_t *err);
+int cg1_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err);
+int cg1_stats_pids(const char *dir, struct cgroup_stats *s, nook_error_t *err);
+int cg1_stats_blkio(const char *dir, struct cgroup_stats *s, nook_error_t *err);
+int cg1_stats_hugetlb(const char *dir, struct cgroup_stats *s, nook_error_t *err);
+int cg2_stats_cpu(const char *dir, struct cgroup_stats *s, nook_error_t *err);
+int cg2_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err);
+int cg2_stats_pids(const char *dir, struct cgroup_stats *s, nook_error_t *err);
+int cg2_stats_io(const char *dir, struct cgroup_stats *s, nook_error_t *err);
+int cg2_stats_hugetlb(const char *dir, struct cgroup_stats *s, nook_error_t *err);
+int cg2_stats_psi(const char *dir, struct cgroup_stats *s, nook_error_t *err);
+int cg1_oom_notify_fd(const char *memory_dir, nook_error_t *err);
+int cg2_oom_notify_fd(const char *dir, nook_error_t *err);
 
 #endif

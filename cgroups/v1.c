@@ -130,6 +130,17 @@ int cg1_freeze(const char *dir, bool frozen, nook_error_t *err)
   }
 }
 
+int cg1_frozen(const char *dir, bool *out, nook_error_t *err)
+{
+  char state[32];
+  if (cg_read(dir, "freezer.state", state, sizeof(state), err) < 0)
+    return -1;
+  /* FREEZING is a pause still under way (or one that failed): the
+   * container is not reliably stopped, so it does not count as paused. */
+  *out = strcmp(state, "FROZEN") == 0;
+  return 0;
+}
+
 /* ---- destroy (shared with hybrid: unified may be NULL) ---- */
 
 int cg1_destroy_all(const struct cgroup_paths *p, nook_error_t *err)
@@ -334,228 +345,6 @@ out:
   return ret;
 }
 
-/* ---- memory, cpu, cpuset, pids ---- */
-
-static int check_mem_value(const char *field, int64_t v, nook_error_t *err)
-{
-  if (v < -1)
-    return nook_error(err, 0,
-                      "linux.resources.memory.%s: invalid value %lld (use -1 for unlimited)", field,
-                      (long long)v);
-  return 0;
-}
-
-static int set_num(const char *dir, const char *file, long long v, const char *field,
-                   const char *hint, nook_error_t *err)
-{
-  char buf[24];
-  snprintf(buf, sizeof(buf), "%lld", v);
-  return cg_set(dir, file, buf, field, hint, err);
-}
-
-#define SWAP_HINT "swap accounting disabled?"
-
-int cg1_apply_memory(const char *dir, const struct oci_memory *m, nook_error_t *err)
-{
-  /* runc semantics: 0 is "not set", -1 unlimited; swap is memory+swap. */
-  int64_t limit = m->has_limit ? m->limit : 0, swap = m->has_swap ? m->swap : 0;
-  int64_t res = m->has_reservation ? m->reservation : 0;
-  if (check_mem_value("limit", limit, err) < 0 || check_mem_value("swap", swap, err) < 0 ||
-      check_mem_value("reservation", res, err) < 0)
-    return -1;
-  if (limit > 0 && swap > 0 && swap < limit)
-    return nook_error(err, 0,
-                      "linux.resources.memory.swap: %lld is below memory.limit %lld (swap counts "
-                      "memory plus swap)",
-                      (long long)swap, (long long)limit);
-  /* Unlimited memory with swap unset means unlimited swap too.  An
-   * unlimited swap request on a host without swap accounting asks for what
-   * the host does anyway. */
-  bool swap_optional = swap == -1 || (limit == -1 && swap == 0);
-  if (limit == -1 && swap == 0)
-    swap = -1;
-  const char *lf = "linux.resources.memory.limit", *sf = "linux.resources.memory.swap";
-  if (limit != 0 && swap != 0) {
-    /* memsw must stay >= limit after every single write: raise memsw first
-     * when it grows past the current limit, else lower the limit first. */
-    char cur[32];
-    unsigned long long curv = 0;
-    if (cg_read(dir, "memory.limit_in_bytes", cur, sizeof(cur), err) < 0)
-      return nook_error_wrap(err, "%s", lf);
-    parse_uint64(cur, &curv);
-    if (swap == -1 || curv < (unsigned long long)swap) {
-      int r = set_num(dir, "memory.memsw.limit_in_bytes", swap, sf, SWAP_HINT, err);
-      if (r < 0 && !(r == -ENOENT && swap_optional))
-        return -1;
-      if (r < 0)
-        nook_error_free(err);
-      if (set_num(dir, "memory.limit_in_bytes", limit, lf, NULL, err) < 0)
-        return -1;
-    } else {
-      if (set_num(dir, "memory.limit_in_bytes", limit, lf, NULL, err) < 0 ||
-          set_num(dir, "memory.memsw.limit_in_bytes", swap, sf, SWAP_HINT, err) < 0)
-        return -1;
-    }
-  } else if (limit != 0) {
-    if (set_num(dir, "memory.limit_in_bytes", limit, lf, NULL, err) < 0)
-      return -1;
-  } else if (swap != 0) {
-    int r = set_num(dir, "memory.memsw.limit_in_bytes", swap, sf, SWAP_HINT, err);
-    if (r < 0 && !(r == -ENOENT && swap_optional))
-      return -1;
-    if (r < 0)
-      nook_error_free(err);
-  }
-  if (res != 0 && set_num(dir, "memory.soft_limit_in_bytes", res,
-                          "linux.resources.memory.reservation", NULL, err) < 0)
-    return -1;
-  return 0;
-}
-
-#define CFS_HINT "CFS bandwidth control (CONFIG_CFS_BANDWIDTH) not in the kernel?"
-
-int cg1_apply_cpu(const char *dir, const struct oci_cpu *c, nook_error_t *err)
-{
-  if (c->has_shares && c->shares != 0) {
-    if (cg_check_shares(c->shares, err) < 0 || set_num(dir, "cpu.shares", (long long)c->shares,
-                                                       "linux.resources.cpu.shares", NULL, err) < 0)
-      return -1;
-  }
-  int64_t quota = c->has_quota ? c->quota : 0;
-  uint64_t period = c->has_period ? c->period : 0;
-  bool period_pending = false;
-  if (period != 0) {
-    int r = set_num(dir, "cpu.cfs_period_us", (long long)period, "linux.resources.cpu.period",
-                    CFS_HINT, err);
-    /* A shorter period can be refused (EINVAL) while the old quota/period
-     * ratio exceeds the parent's; setting the quota first fixes that. */
-    if (r == -EINVAL && quota != 0) {
-      nook_error_free(err);
-      period_pending = true;
-    } else if (r < 0) {
-      return -1;
-    }
-  }
-  if (quota != 0) {
-    if (set_num(dir, "cpu.cfs_quota_us", quota < 0 ? -1 : (long long)quota,
-                "linux.resources.cpu.quota", CFS_HINT, err) < 0)
-      return -1;
-    if (period_pending && set_num(dir, "cpu.cfs_period_us", (long long)period,
-                                  "linux.resources.cpu.period", CFS_HINT, err) < 0)
-      return -1;
-  }
-  return 0;
-}
-
-int cg1_apply_cpuset(const char *dir, const struct oci_cpu *c, nook_error_t *err)
-{
-  if (c->cpus && *c->cpus &&
-      cg_set(dir, "cpuset.cpus", c->cpus, "linux.resources.cpu.cpus", NULL, err) < 0)
-    return -1;
-  if (c->mems && *c->mems &&
-      cg_set(dir, "cpuset.mems", c->mems, "linux.resources.cpu.mems", NULL, err) < 0)
-    return -1;
-  return 0;
-}
-
-int cg1_apply_pids(const char *dir, int64_t limit, nook_error_t *err)
-{
-  /* runtime-spec 1.3: -1 (any negative) is "max"; 0 is a real limit. */
-  char buf[24];
-  return cg_set(dir, "pids.max", cg_limit_str(limit, buf), "linux.resources.pids.limit", NULL, err);
-}
-
-/* What a resource group needs, so a missing hierarchy is only an error when
- * something would have been written to it. */
-static bool memory_set(const struct oci_resources *r)
-{
-  const struct oci_memory *m = &r->memory;
-  return r->has_memory && ((m->has_limit && m->limit != 0) || (m->has_swap && m->swap != 0) ||
-                           (m->has_reservation && m->reservation != 0));
-}
-
-static bool cpu_set(const struct oci_resources *r)
-{
-  const struct oci_cpu *c = &r->cpu;
-  return r->has_cpu && ((c->has_shares && c->shares != 0) || (c->has_quota && c->quota != 0) ||
-                        (c->has_period && c->period != 0));
-}
-
-static bool cpuset_set(const struct oci_resources *r)
-{
-  return r->has_cpu && ((r->cpu.cpus && *r->cpu.cpus) || (r->cpu.mems && *r->cpu.mems));
-}
-
-static int not_mounted(const char *field, const char *controller, nook_error_t *err)
-{
-  return nook_error(err, 0, "%s: the %s cgroup controller is not available on this host", field,
-                    controller);
-}
-
-/* Apply on v1 hierarchies; with `unified` (hybrid), a controller no v1
- * hierarchy carries is looked for in the unified hierarchy instead. */
-int cg1_apply(const struct cgroup_paths *p, const struct oci_resources *r, const char *unified,
-              nook_error_t *err)
-{
-  const char *d;
-  if ((d = cg_v1_dir(p, "devices")) != NULL) {
-    if (cg1_apply_devices(d, r, err) < 0)
-      return -1;
-  } else if (unified == NULL) {
-    /* Without a devices controller the container could open any device
-     * node it can create: refuse, as runc does. */
-    return not_mounted("linux.resources.devices", "devices", err);
-  }
-  /* else hybrid with devices on v2: see v2_apply for why nothing is done. */
-
-  if (memory_set(r)) {
-    if ((d = cg_v1_dir(p, "memory")) != NULL) {
-      if (cg1_apply_memory(d, &r->memory, err) < 0)
-        return -1;
-    } else if (unified == NULL) {
-      return not_mounted("linux.resources.memory", "memory", err);
-    } else if (cg2_enable_controller(unified, "memory", err) < 0 ||
-               cg2_apply_memory(unified, &r->memory, err) < 0) {
-      return -1;
-    }
-  }
-  if (cpu_set(r)) {
-    if ((d = cg_v1_dir(p, "cpu")) != NULL) {
-      if (cg1_apply_cpu(d, &r->cpu, err) < 0)
-        return -1;
-    } else if (unified == NULL) {
-      return not_mounted("linux.resources.cpu", "cpu", err);
-    } else if (cg2_enable_controller(unified, "cpu", err) < 0 ||
-               cg2_apply_cpu(unified, &r->cpu, err) < 0) {
-      return -1;
-    }
-  }
-  if (cpuset_set(r)) {
-    if ((d = cg_v1_dir(p, "cpuset")) != NULL) {
-      if (cg1_apply_cpuset(d, &r->cpu, err) < 0)
-        return -1;
-    } else if (unified == NULL) {
-      return not_mounted("linux.resources.cpu.cpus/mems", "cpuset", err);
-    } else if (cg2_enable_controller(unified, "cpuset", err) < 0 ||
-               cg2_apply_cpuset(unified, &r->cpu, err) < 0) {
-      return -1;
-    }
-  }
-  if (r->has_pids) {
-    if ((d = cg_v1_dir(p, "pids")) != NULL) {
-      if (cg1_apply_pids(d, r->pids_limit, err) < 0)
-        return -1;
-    } else if (unified == NULL) {
-      return not_mounted("linux.resources.pids", "pids", err);
-    } else if (cg2_enable_controller(unified, "pids", err) < 0 ||
-               cg2_apply_pids(unified, r->pids_limit, err) < 0) {
-      return -1;
-    }
-  }
-  cg_warn_unimplemented(r, false);
-  return 0;
-}
-
 /* ---- the v1 manager ---- */
 
 static int v1_create(const char *cgroups_path, const char *id, struct cgroup_paths *out,
@@ -610,6 +399,42 @@ static int v1_freeze(const struct cgroup_paths *p, bool frozen, nook_error_t *er
   return cg1_freeze(d, frozen, err);
 }
 
+static int v1_frozen(const struct cgroup_paths *p, bool *out, nook_error_t *err)
+{
+  const char *d = cg_v1_dir(p, "freezer");
+  *out = false;
+  return d ? cg1_frozen(d, out, err) : 0;
+}
+
+static int v1_stats(const struct cgroup_paths *p, struct cgroup_stats *s, nook_error_t *err)
+{
+  memset(s, 0, sizeof(*s));
+  const char *d;
+  if ((cg_v1_dir(p, "cpu") || cg_v1_dir(p, "cpuacct")) &&
+      cg1_stats_cpu(cg_v1_dir(p, "cpu"), cg_v1_dir(p, "cpuacct"), s, err) < 0)
+    goto fail;
+  if ((d = cg_v1_dir(p, "memory")) && cg1_stats_memory(d, s, err) < 0)
+    goto fail;
+  if ((d = cg_v1_dir(p, "pids")) && cg1_stats_pids(d, s, err) < 0)
+    goto fail;
+  if ((d = cg_v1_dir(p, "blkio")) && cg1_stats_blkio(d, s, err) < 0)
+    goto fail;
+  if ((d = cg_v1_dir(p, "hugetlb")) && cg1_stats_hugetlb(d, s, err) < 0)
+    goto fail;
+  return 0;
+fail:
+  cgroup_stats_clear(s);
+  return -1;
+}
+
+static int v1_oom_notify_fd(const struct cgroup_paths *p, nook_error_t *err)
+{
+  const char *d = cg_v1_dir(p, "memory");
+  if (d == NULL)
+    return nook_error(err, 0, "no OOM notification: the memory cgroup controller is not mounted");
+  return cg1_oom_notify_fd(d, err);
+}
+
 static int v1_destroy(const struct cgroup_paths *p, nook_error_t *err)
 {
   return cg1_destroy_all(p, err);
@@ -623,5 +448,8 @@ const struct cgroup_manager cg_v1_manager = {
     .pids = v1_pids,
     .kill = v1_kill,
     .freeze = v1_freeze,
+    .frozen = v1_frozen,
+    .stats = v1_stats,
+    .oom_notify_fd = v1_oom_notify_fd,
     .destroy = v1_destroy,
 };

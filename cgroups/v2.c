@@ -104,6 +104,27 @@ int cg2_enable_controller(const char *dir, const char *controller, nook_error_t 
   return enable_along(dir, stop, plus, err);
 }
 
+bool cg2_has_controller(const char *controller)
+{
+  static char avail[512];
+  static bool ready;
+  if (!ready) {
+    const struct cg_host *h;
+    nook_error_t e = NULL;
+    if (cg_host_get(&h, &e) < 0 || !h->has_unified ||
+        cg_read(h->unified.mountpoint, "cgroup.controllers", avail, sizeof(avail), &e) < 0) {
+      nook_error_free(&e);
+      avail[0] = '\0';
+    }
+    /* A space-separated list: make it the comma list cg_list_has takes. */
+    for (char *c = avail; *c; c++)
+      if (*c == ' ')
+        *c = ',';
+    ready = true;
+  }
+  return cg_list_has(avail, controller);
+}
+
 /* Wait until `key` in cgroup.events reads `want`: the kernel signals every
  * change with POLLPRI, so this sleeps exactly as long as needed. */
 static int wait_event(const char *dir, const char *key, int want, int timeout_ms, bool *timed_out,
@@ -179,6 +200,21 @@ int cg2_freeze(const char *dir, bool frozen, nook_error_t *err)
   return nook_error_wrap(err, "%s `%s`", frozen ? "freeze" : "thaw", dir);
 }
 
+int cg2_frozen(const char *dir, nook_error_t *err)
+{
+  char buf[256];
+  ssize_t n = cg_read(dir, "cgroup.events", buf, sizeof(buf), err);
+  if (n < 0)
+    return (int)n;
+  for (char *l = buf; *l;) {
+    char *end = strchrnul(l, '\n');
+    if (strncmp(l, "frozen ", 7) == 0)
+      return l[7] == '1';
+    l = *end ? end + 1 : end;
+  }
+  return -ENOENT;
+}
+
 int cg2_destroy(const char *dir, unsigned created, nook_error_t *err)
 {
   /* The usual delete finds the container gone: one rmdir and done. */
@@ -195,115 +231,6 @@ int cg2_destroy(const char *dir, unsigned created, nook_error_t *err)
   if (created > 1)
     cg_rmdir_parents(dir, created - 1);
   return 0;
-}
-
-/* ---- resources ---- */
-
-static const char *hint_for(const char *controller)
-{
-  static char buf[128];
-  snprintf(buf, sizeof(buf), "is the %s controller enabled in the parent's cgroup.subtree_control?",
-           controller);
-  return buf;
-}
-
-static int check_mem_value(const char *field, int64_t v, nook_error_t *err)
-{
-  if (v < -1)
-    return nook_error(err, 0,
-                      "linux.resources.memory.%s: invalid value %lld (use -1 for unlimited)", field,
-                      (long long)v);
-  return 0;
-}
-
-int cg2_apply_memory(const char *dir, const struct oci_memory *m, nook_error_t *err)
-{
-  /* runc semantics: 0 is "not set", -1 is unlimited; swap is memory+swap as
-   * on v1 and becomes memory.swap.max = swap - limit. */
-  int64_t limit = m->has_limit ? m->limit : 0, swap = m->has_swap ? m->swap : 0;
-  int64_t res = m->has_reservation ? m->reservation : 0;
-  if (check_mem_value("limit", limit, err) < 0 || check_mem_value("swap", swap, err) < 0 ||
-      check_mem_value("reservation", res, err) < 0)
-    return -1;
-  char buf[24];
-  const char *swap_val = NULL;
-  if (limit == -1 && swap == 0) {
-    swap_val = "max"; /* unlimited memory: unlimited swap too, as v1 */
-  } else if (swap == -1) {
-    swap_val = "max";
-  } else if (swap > 0) {
-    if (limit <= 0)
-      return nook_error(err, 0, "linux.resources.memory.swap: a swap limit needs a memory limit");
-    if (swap < limit)
-      return nook_error(err, 0,
-                        "linux.resources.memory.swap: %lld is below memory.limit %lld (swap "
-                        "counts memory plus swap)",
-                        (long long)swap, (long long)limit);
-    snprintf(buf, sizeof(buf), "%lld", (long long)(swap - limit));
-    swap_val = buf;
-  }
-  if (swap_val) {
-    int r = cg_set(dir, "memory.swap.max", swap_val, "linux.resources.memory.swap",
-                   "swap accounting disabled?", err);
-    /* No swap accounting: "max" and "0" ask for what the host does anyway. */
-    if (r < 0 && !(r == -ENOENT && (strcmp(swap_val, "max") == 0 || strcmp(swap_val, "0") == 0)))
-      return -1;
-    if (r < 0)
-      nook_error_free(err);
-  }
-  if (limit != 0 && cg_set(dir, "memory.max", cg_limit_str(limit, buf),
-                           "linux.resources.memory.limit", hint_for("memory"), err) < 0)
-    return -1;
-  if (res != 0 && cg_set(dir, "memory.low", cg_limit_str(res, buf),
-                         "linux.resources.memory.reservation", hint_for("memory"), err) < 0)
-    return -1;
-  return 0;
-}
-
-int cg2_apply_cpu(const char *dir, const struct oci_cpu *c, nook_error_t *err)
-{
-  char buf[64];
-  if (c->has_shares && c->shares != 0) {
-    if (cg_check_shares(c->shares, err) < 0)
-      return -1;
-    /* runc's mapping of shares [2, 262144] onto weight [1, 10000]. */
-    unsigned long long w = 1 + ((c->shares - 2) * 9999) / 262142;
-    snprintf(buf, sizeof(buf), "%llu", w);
-    if (cg_set(dir, "cpu.weight", buf, "linux.resources.cpu.shares", hint_for("cpu"), err) < 0)
-      return -1;
-  }
-  int64_t quota = c->has_quota ? c->quota : 0;
-  uint64_t period = c->has_period ? c->period : 0;
-  if (quota != 0 || period != 0) {
-    int n = quota > 0 ? snprintf(buf, sizeof(buf), "%lld", (long long)quota)
-                      : snprintf(buf, sizeof(buf), "max");
-    if (period != 0)
-      snprintf(buf + n, sizeof(buf) - (size_t)n, " %llu", (unsigned long long)period);
-    if (cg_set(dir, "cpu.max", buf,
-               quota != 0 ? "linux.resources.cpu.quota" : "linux.resources.cpu.period",
-               hint_for("cpu"), err) < 0)
-      return -1;
-  }
-  return 0;
-}
-
-int cg2_apply_cpuset(const char *dir, const struct oci_cpu *c, nook_error_t *err)
-{
-  if (c->cpus && *c->cpus &&
-      cg_set(dir, "cpuset.cpus", c->cpus, "linux.resources.cpu.cpus", hint_for("cpuset"), err) < 0)
-    return -1;
-  if (c->mems && *c->mems &&
-      cg_set(dir, "cpuset.mems", c->mems, "linux.resources.cpu.mems", hint_for("cpuset"), err) < 0)
-    return -1;
-  return 0;
-}
-
-int cg2_apply_pids(const char *dir, int64_t limit, nook_error_t *err)
-{
-  /* runtime-spec 1.3: -1 (any negative) is "max"; 0 is a real limit. */
-  char buf[24];
-  return cg_set(dir, "pids.max", cg_limit_str(limit, buf), "linux.resources.pids.limit",
-                hint_for("pids"), err);
 }
 
 /* ---- the v2 manager ---- */
@@ -329,20 +256,7 @@ static int v2_enter(const struct cgroup_paths *p, pid_t pid, nook_error_t *err)
 
 static int v2_apply(const struct cgroup_paths *p, const struct oci_resources *r, nook_error_t *err)
 {
-  /* Device rules on v2 are an eBPF program attached to the cgroup, built
-   * from r->devices; it arrives with the cgroup resources work.  Until then
-   * the v2 manager applies no device rules (the host this foundation is
-   * built on is hybrid, where devices is a v1 controller and is enforced
-   * by the v1 code). */
-  if (r->has_memory && cg2_apply_memory(p->unified, &r->memory, err) < 0)
-    return -1;
-  if (r->has_cpu && (cg2_apply_cpu(p->unified, &r->cpu, err) < 0 ||
-                     cg2_apply_cpuset(p->unified, &r->cpu, err) < 0))
-    return -1;
-  if (r->has_pids && cg2_apply_pids(p->unified, r->pids_limit, err) < 0)
-    return -1;
-  cg_warn_unimplemented(r, true);
-  return 0;
+  return cg2_apply(p->unified, r, err);
 }
 
 static int v2_pids(const struct cgroup_paths *p, pid_t **out, size_t *n, nook_error_t *err)
@@ -360,6 +274,39 @@ static int v2_freeze(const struct cgroup_paths *p, bool frozen, nook_error_t *er
   return cg2_freeze(p->unified, frozen, err);
 }
 
+static int v2_frozen(const struct cgroup_paths *p, bool *out, nook_error_t *err)
+{
+  *out = false;
+  int r = cg2_frozen(p->unified, err);
+  if (r == -ENOENT) {
+    /* No `frozen` key (Linux < 5.2, which cannot freeze on v2 either). */
+    nook_error_free(err);
+    return 0;
+  }
+  if (r < 0)
+    return -1;
+  *out = r == 1;
+  return 0;
+}
+
+static int v2_stats(const struct cgroup_paths *p, struct cgroup_stats *s, nook_error_t *err)
+{
+  memset(s, 0, sizeof(*s));
+  const char *d = p->unified;
+  if (cg2_stats_cpu(d, s, err) < 0 || cg2_stats_memory(d, s, err) < 0 ||
+      cg2_stats_pids(d, s, err) < 0 || cg2_stats_io(d, s, err) < 0 ||
+      cg2_stats_hugetlb(d, s, err) < 0 || cg2_stats_psi(d, s, err) < 0) {
+    cgroup_stats_clear(s);
+    return -1;
+  }
+  return 0;
+}
+
+static int v2_oom_notify_fd(const struct cgroup_paths *p, nook_error_t *err)
+{
+  return cg2_oom_notify_fd(p->unified, err);
+}
+
 static int v2_destroy(const struct cgroup_paths *p, nook_error_t *err)
 {
   return p->unified ? cg2_destroy(p->unified, p->unified_created, err) : 0;
@@ -373,5 +320,8 @@ const struct cgroup_manager cg_v2_manager = {
     .pids = v2_pids,
     .kill = v2_kill,
     .freeze = v2_freeze,
+    .frozen = v2_frozen,
+    .stats = v2_stats,
+    .oom_notify_fd = v2_oom_notify_fd,
     .destroy = v2_destroy,
 };

@@ -53,4 +53,55 @@ void nook_container_info_free(struct nook_container_info *v, size_t n);
  * not "." or "..". */
 int nook_validate_id(const char *id, nook_error_t *err);
 
+/* ---- pause, resume, update, events, ps (ops.c) ---------------------------- */
+
+/* Freeze every process of the container through its cgroup, and thaw it.
+ * As with runc, a running or created container can be paused and only a
+ * paused one resumed. */
+int nook_container_pause(const char *root, const char *id, nook_error_t *err);
+int nook_container_resume(const char *root, const char *id, nook_error_t *err);
+
+/* `update`: a linux.resources document and/or runc's flags (a has_* flag
+ * says the option was given; flags override the document).  The merged
+ * resources are applied to the cgroup and written to the config.json kept
+ * in the state dir. */
+struct nook_update_opts {
+  const char *resources; /* linux.resources JSON text, or NULL */
+  size_t resources_len;
+  const char *resources_origin; /* for messages: the file name, or "stdin" */
+  bool has_memory, has_memory_reservation, has_memory_swap;
+  int64_t memory, memory_reservation, memory_swap; /* bytes; -1: unlimited */
+  bool has_cpu_shares, has_cpu_period, has_cpu_rt_period;
+  uint64_t cpu_shares, cpu_period, cpu_rt_period;
+  bool has_cpu_quota, has_cpu_rt_runtime;
+  int64_t cpu_quota, cpu_rt_runtime;
+  const char *cpuset_cpus, *cpuset_mems; /* NULL: unchanged */
+  bool has_pids_limit;
+  int64_t pids_limit; /* -1: unlimited */
+  bool has_blkio_weight;
+  uint16_t blkio_weight;
+};
+int nook_container_update(const char *root, const char *id, const struct nook_update_opts *o,
+                          nook_error_t *err);
+
+/* One line of `events`, runc's format: {"type":"stats","id":..,"data":..}
+ * or {"type":"oom","id":..}, compact, without a newline.  Returning < 0
+ * (with *err set) stops the stream. */
+typedef int nook_event_cb(const char *json, void *data, nook_error_t *err);
+
+struct nook_events_opts {
+  long long interval_ns; /* > 0 */
+  bool stats_only;       /* --stats: one stats event, then return */
+  nook_event_cb *emit;
+  void *data;
+};
+/* Stats every interval and OOM notifications until the container's init
+ * process exits (then 0); a stopped container is an error. */
+int nook_container_events(const char *root, const char *id, const struct nook_events_opts *o,
+                          nook_error_t *err);
+
+/* Every pid in the container's cgroup (allocated; *n may be 0). */
+int nook_container_pids(const char *root, const char *id, pid_t **out, size_t *n,
+                        nook_error_t *err);
+
 #endif

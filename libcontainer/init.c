@@ -417,7 +417,6 @@ void container_init(struct spawn_ctx *ctx)
                             .cgroupns = ctx->new_cgroupns,
                             .no_pivot = ctx->no_pivot,
                             .rootfd = -1,
-                            .devnull = -1,
                             .mount_fds = mount_fds};
   if (rootfs_prepare(&rctx, &err) < 0)
     fail(ctx, &err);

@@ -281,6 +281,29 @@ static int attach(int mfd, int destfd, const char *dest, nook_error_t *err)
   return 0;
 }
 
+/* Mounting over procfs is how writes meant for /proc get redirected
+ * (CVE-2025-52881 and its kin): a destination that resolves into a procfs is
+ * refused, except for the files tools like lxcfs cover, named directly. */
+static const char *const proc_mount_ok[] = {
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",  "/proc/slabinfo",
+    "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+};
+
+static int check_not_procfs(int destfd, const char *dest, nook_error_t *err)
+{
+  struct statfs sfs;
+  if (fstatfs(destfd, &sfs) < 0)
+    return nook_error(err, errno, "statfs the destination");
+  if (sfs.f_type != PROC_SUPER_MAGIC)
+    return 0;
+  cleanup_free char *clean = clean_path(dest);
+  for (size_t i = 0; i < ARRAY_SIZE(proc_mount_ok); i++)
+    if (strcmp(clean, proc_mount_ok[i]) == 0)
+      return 0;
+  return nook_error(err, EPERM, "the destination resolves into procfs: refusing to mount over it");
+}
+
 static bool is_bind(const struct oci_mount *m, const struct mount_opts *o)
 {
   return o->bind || (m->type && strcmp(m->type, "bind") == 0);
@@ -311,7 +334,8 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t id
     }
     file = !S_ISDIR(st.st_mode);
   }
-  if (rootfs_resolve(ctx->rootfd, m->destination, true, file, &destfd, err) < 0)
+  if (rootfs_resolve(ctx->rootfd, m->destination, true, file, &destfd, err) < 0 ||
+      check_not_procfs(destfd, m->destination, err) < 0)
     goto out;
 
   if (o.remount) {
@@ -374,9 +398,28 @@ out:
   return ret;
 }
 
-static const char *const v1_hierarchies[] = {
-    "cpu,cpuacct", "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
-    "pids", "hugetlb", "net_cls,net_prio", "net_cls", "net_prio", "perf_event", "rdma", "misc",
+/* v1 hierarchies as runc lays them out: directory name, the controller
+ * field of /proc/self/cgroup, and the options for a fresh mount. */
+static const struct {
+  const char *dir, *proc, *opts;
+} v1_hierarchies[] = {
+    {"cpu,cpuacct", "cpu,cpuacct", "cpu,cpuacct"},
+    {"cpu", "cpu", "cpu"},
+    {"cpuacct", "cpuacct", "cpuacct"},
+    {"cpuset", "cpuset", "cpuset"},
+    {"memory", "memory", "memory"},
+    {"devices", "devices", "devices"},
+    {"freezer", "freezer", "freezer"},
+    {"blkio", "blkio", "blkio"},
+    {"pids", "pids", "pids"},
+    {"hugetlb", "hugetlb", "hugetlb"},
+    {"net_cls,net_prio", "net_cls,net_prio", "net_cls,net_prio"},
+    {"net_cls", "net_cls", "net_cls"},
+    {"net_prio", "net_prio", "net_prio"},
+    {"perf_event", "perf_event", "perf_event"},
+    {"rdma", "rdma", "rdma"},
+    {"misc", "misc", "misc"},
+    {"systemd", "name=systemd", "none,name=systemd"},
 };
 
 /* The process's own cgroup in the hierarchy whose /proc/self/cgroup
@@ -424,7 +467,9 @@ static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
     return attach(mfd, destfd, m->destination, err);
   }
 
-  /* Legacy/hybrid: a tmpfs to hold the hierarchies, made read-only last. */
+  /* Legacy/hybrid: a tmpfs holds one mount per hierarchy.  It is attached
+   * before the hierarchies go in (kernels before 6.x refuse mounts on a
+   * detached tree) and made read-only last. */
   struct mount_opts t = {0};
   char *data[] = {"mode=755", NULL};
   t.data = data;
@@ -432,26 +477,41 @@ static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
     return -1;
   if (setattr(mfd, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, false, 0, err) < 0)
     return -1;
+  bool present[ARRAY_SIZE(v1_hierarchies)] = {false};
   for (size_t i = 0; i < ARRAY_SIZE(v1_hierarchies); i++) {
     char host[128];
-    snprintf(host, sizeof(host), "/sys/fs/cgroup/%s", v1_hierarchies[i]);
+    snprintf(host, sizeof(host), "/sys/fs/cgroup/%s", v1_hierarchies[i].dir);
     struct stat st;
-    if (lstat(host, &st) < 0 || !S_ISDIR(st.st_mode))
+    if (lstat(host, &st) < 0 || !S_ISDIR(st.st_mode) || statfs(host, &sfs) < 0 ||
+        sfs.f_type != CGROUP_SUPER_MAGIC)
       continue;
-    if (statfs(host, &sfs) < 0 || sfs.f_type != CGROUP_SUPER_MAGIC)
+    if (mkdirat(mfd, v1_hierarchies[i].dir, 0755) < 0 && errno != EEXIST)
+      return nook_error(err, errno, "mkdir cgroup/%s", v1_hierarchies[i].dir);
+    present[i] = true;
+  }
+  bool unified_too = statfs("/sys/fs/cgroup/unified", &sfs) == 0 &&
+                     sfs.f_type == CGROUP2_SUPER_MAGIC;
+  if (unified_too && mkdirat(mfd, "unified", 0755) < 0 && errno != EEXIST)
+    return nook_error(err, errno, "mkdir cgroup/unified");
+  if (attach(mfd, destfd, m->destination, err) < 0)
+    return -1;
+
+  for (size_t i = 0; i < ARRAY_SIZE(v1_hierarchies); i++) {
+    if (!present[i])
       continue;
-    if (mkdirat(mfd, v1_hierarchies[i], 0755) < 0 && errno != EEXIST)
-      return nook_error(err, errno, "mkdir cgroup/%s", v1_hierarchies[i]);
+    const char *dir = v1_hierarchies[i].dir;
+    char host[128];
+    snprintf(host, sizeof(host), "/sys/fs/cgroup/%s", dir);
     cleanup_close int sub = -1;
-    cleanup_close int at = openat(mfd, v1_hierarchies[i], O_PATH | O_CLOEXEC | O_NOFOLLOW);
+    cleanup_close int at = openat(mfd, dir, O_PATH | O_CLOEXEC | O_NOFOLLOW);
     if (at < 0)
-      return nook_error(err, errno, "open cgroup/%s", v1_hierarchies[i]);
+      return nook_error(err, errno, "open cgroup/%s", dir);
     /* In a cgroup namespace a fresh mount shows the namespace root; outside
-     * one, bind the host hierarchy as runc does. */
+     * one, the container's own cgroup is bound, as runc does. */
     if (ctx->cgroupns) {
       struct mount_opts c = {0};
       cleanup_strv char **names = NULL;
-      char *copy = xstrdup(v1_hierarchies[i]);
+      char *copy = xstrdup(v1_hierarchies[i].opts);
       size_t n = 0;
       for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         names = xrealloc(names, (n + 2) * sizeof(char *));
@@ -463,20 +523,19 @@ static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
       if (new_fs("cgroup", "cgroup", &c, &sub, err) < 0)
         return -1;
     } else {
-      cleanup_free char *own = own_cgroup_dir(self_cgroup, v1_hierarchies[i], host);
+      cleanup_free char *own = own_cgroup_dir(self_cgroup, v1_hierarchies[i].proc, host);
       sub = sys_open_tree(AT_FDCWD, own, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
       if (sub < 0)
         return nook_error(err, errno, "open_tree `%s`", own);
     }
-    if (apply_attrs(sub, o, err) < 0 || attach(sub, at, v1_hierarchies[i], err) < 0)
+    if (apply_attrs(sub, o, err) < 0 || attach(sub, at, dir, err) < 0)
       return -1;
   }
-  /* The unified hierarchy of a hybrid host. */
-  if (statfs("/sys/fs/cgroup/unified", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
-    if (mkdirat(mfd, "unified", 0755) < 0 && errno != EEXIST)
-      return nook_error(err, errno, "mkdir cgroup/unified");
+  if (unified_too) {
     cleanup_close int at = openat(mfd, "unified", O_PATH | O_CLOEXEC | O_NOFOLLOW);
     cleanup_close int sub = -1;
+    if (at < 0)
+      return nook_error(err, errno, "open cgroup/unified");
     if (ctx->cgroupns) {
       if (new_fs("cgroup2", "cgroup2", &plain, &sub, err) < 0)
         return -1;
@@ -485,11 +544,9 @@ static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
       if ((sub = sys_open_tree(AT_FDCWD, own, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0)
         return nook_error(err, errno, "open_tree `%s`", own);
     }
-    if (at < 0 || apply_attrs(sub, o, err) < 0 || attach(sub, at, "unified", err) < 0)
+    if (apply_attrs(sub, o, err) < 0 || attach(sub, at, "unified", err) < 0)
       return -1;
   }
-  if (attach(mfd, destfd, m->destination, err) < 0)
-    return -1;
   return apply_attrs(mfd, o, err);
 }
 
@@ -518,36 +575,49 @@ static int open_dev(int rootfd, int *out, nook_error_t *err)
   return 0;
 }
 
-static int make_node(int devfd, const char *name, mode_t mode, dev_t dev, bool userns,
-                     uint32_t uid, uint32_t gid, nook_error_t *err)
+/* Remove what the image left at `name` in the (verified) /dev dir fd: a
+ * file, a symlink (never followed) or an empty directory. */
+static int clear_entry(int dirfd, const char *name, nook_error_t *err)
+{
+  if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+    return 0;
+  if ((errno == EISDIR || errno == EPERM) && unlinkat(dirfd, name, AT_REMOVEDIR) == 0)
+    return 0;
+  return nook_error(err, errno, "replace `%s` left in the image", name);
+}
+
+static int make_node(int devfd, const char *name, const char *host_path, mode_t mode, dev_t dev,
+                     bool userns, uint32_t uid, uint32_t gid, nook_error_t *err)
 {
   if (!userns) {
     if (mknodat(devfd, name, mode, dev) < 0) {
       if (errno != EEXIST)
-        return nook_error(err, errno, "mknod /dev/%s", name);
-      /* Replace what the image put there: unlinkat never follows the name. */
-      if (unlinkat(devfd, name, 0) < 0 || mknodat(devfd, name, mode, dev) < 0)
-        return nook_error(err, errno, "mknod /dev/%s", name);
+        return nook_error(err, errno, "mknod `%s`", host_path);
+      if (clear_entry(devfd, name, err) < 0 || mknodat(devfd, name, mode, dev) < 0)
+        return nook_error(err, errno, "mknod `%s`", host_path);
     }
     if (fchownat(devfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-      return nook_error(err, errno, "chown /dev/%s", name);
+      return nook_error(err, errno, "chown `%s`", host_path);
     return 0;
   }
-  /* mknod is not allowed in a user namespace: bind the host's node. */
-  char host[64];
-  snprintf(host, sizeof(host), "/dev/%s", name);
+  /* mknod is not allowed in a user namespace: bind the host's node, found
+   * at the same path on the host. */
+  struct stat st;
+  if (fstatat(devfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+      clear_entry(devfd, name, err) < 0)
+    return -1;
   int fd = openat(devfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0)
-    return nook_error(err, errno, "create /dev/%s", name);
+    return nook_error(err, errno, "create `%s`", host_path);
   close(fd);
   cleanup_close int target = openat(devfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  cleanup_close int tree = sys_open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  cleanup_close int tree = sys_open_tree(AT_FDCWD, host_path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   if (target < 0 || tree < 0)
-    return nook_error(err, errno, "bind /dev/%s from the host", name);
-  return attach(tree, target, host, err);
+    return nook_error(err, errno, "bind `%s` from the host", host_path);
+  return attach(tree, target, host_path, err);
 }
 
-static int setup_dev(struct rootfs_ctx *ctx, nook_error_t *err)
+static int setup_dev(struct rootfs_ctx *ctx, bool fresh, nook_error_t *err)
 {
   const struct oci_config *c = ctx->config;
   cleanup_close int devfd = -1;
@@ -557,8 +627,10 @@ static int setup_dev(struct rootfs_ctx *ctx, nook_error_t *err)
   int ret = -1;
   for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
     const struct devnode *d = &default_devices[i];
-    if (make_node(devfd, d->name, S_IFCHR | 0666, makedev(d->major, d->minor), ctx->userns, 0, 0,
-                  err) < 0)
+    char host[32];
+    snprintf(host, sizeof(host), "/dev/%s", d->name);
+    if (make_node(devfd, d->name, host, S_IFCHR | 0666, makedev(d->major, d->minor), ctx->userns,
+                  0, 0, err) < 0)
       goto out;
   }
   for (size_t i = 0; c->has_linux && i < c->linux_.n_devices; i++) {
@@ -576,7 +648,7 @@ static int setup_dev(struct rootfs_ctx *ctx, nook_error_t *err)
         goto out;
       }
       mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
-      if (make_node(pdir, strrchr(d->path, '/') + 1,
+      if (make_node(pdir, strrchr(d->path, '/') + 1, d->path,
                     type | (d->has_file_mode ? d->file_mode & 07777 : 0666),
                     makedev(d->major, d->minor), ctx->userns, d->has_uid ? d->uid : 0,
                     d->has_gid ? d->gid : 0, err) < 0) {
@@ -586,7 +658,7 @@ static int setup_dev(struct rootfs_ctx *ctx, nook_error_t *err)
       continue;
     }
     mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
-    if (make_node(devfd, d->path + 5, type | (d->has_file_mode ? d->file_mode & 07777 : 0666),
+    if (make_node(devfd, d->path + 5, d->path, type | (d->has_file_mode ? d->file_mode & 07777 : 0666),
                   makedev(d->major, d->minor), ctx->userns, d->has_uid ? d->uid : 0,
                   d->has_gid ? d->gid : 0, err) < 0) {
       nook_error_wrap(err, "linux.devices[%zu]", i);
@@ -600,11 +672,15 @@ static int setup_dev(struct rootfs_ctx *ctx, nook_error_t *err)
                {"/proc/self/fd/1", "stdout"},
                {"/proc/self/fd/2", "stderr"},
                {"pts/ptmx", "ptmx"}};
-  for (size_t i = 0; i < ARRAY_SIZE(links); i++)
-    if (symlinkat(links[i].target, devfd, links[i].name) < 0 && errno != EEXIST) {
+  for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+    if (symlinkat(links[i].target, devfd, links[i].name) == 0)
+      continue;
+    if (errno != EEXIST || fresh || clear_entry(devfd, links[i].name, err) < 0 ||
+        symlinkat(links[i].target, devfd, links[i].name) < 0) {
       nook_error(err, errno, "symlink /dev/%s", links[i].name);
       goto out;
     }
+  }
   if (access("/proc/kcore", F_OK) == 0 && symlinkat("/proc/kcore", devfd, "core") < 0 &&
       errno != EEXIST) {
     nook_error(err, errno, "symlink /dev/core");
@@ -612,6 +688,10 @@ static int setup_dev(struct rootfs_ctx *ctx, nook_error_t *err)
   }
   /* The pty slave is bound over this file once the terminal exists. */
   if (c->process.terminal) {
+    struct stat st;
+    if (fstatat(devfd, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+        clear_entry(devfd, "console", err) < 0)
+      goto out;
     int fd = openat(devfd, "console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && errno != EEXIST) {
       nook_error(err, errno, "create /dev/console");
@@ -634,6 +714,60 @@ static bool mounts_dev(const struct oci_config *c)
     if (strcmp(c->mounts[i].destination, "/dev") == 0)
       return true;
   return false;
+}
+
+static int mask_path(int rootfd, const char *path, nook_error_t *err)
+{
+  cleanup_close int fd = -1;
+  cleanup_free char *clean = clean_path(path);
+  /* Never follow a symlink the image planted at a masked path: a symlink
+   * there is masked as itself being absent. */
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  fd = sys_openat2(rootfd, clean, &how);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : nook_error(err, errno, "maskedPaths: resolve `%s`", path);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return nook_error(err, errno, "maskedPaths: stat `%s`", path);
+  if (S_ISLNK(st.st_mode))
+    return 0;
+  cleanup_close int mfd = -1;
+  if (S_ISDIR(st.st_mode)) {
+    struct mount_opts o = {0};
+    char *data[] = {"size=0", "mode=555", NULL};
+    o.data = data;
+    if (new_fs("tmpfs", "tmpfs", &o, &mfd, err) < 0)
+      return nook_error_wrap(err, "maskedPaths: `%s`", path);
+    if (setattr(mfd, MOUNT_ATTR_RDONLY, 0, false, 0, err) < 0)
+      return nook_error_wrap(err, "maskedPaths: `%s`", path);
+  } else {
+    /* The host's /dev/null (we have not pivoted yet): the image's could be
+     * anything. */
+    mfd = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (mfd < 0)
+      return nook_error(err, errno, "maskedPaths: `%s`: clone /dev/null", path);
+  }
+  if (attach(mfd, fd, path, err) < 0)
+    return nook_error_wrap(err, "maskedPaths");
+  return 0;
+}
+
+static int readonly_path(int rootfd, const char *path, nook_error_t *err)
+{
+  cleanup_close int fd = -1;
+  cleanup_free char *clean = clean_path(path);
+  if (open_in_root(rootfd, clean, O_PATH | O_NOFOLLOW, &fd) < 0)
+    return errno == ENOENT ? 0 : nook_error(err, errno, "readonlyPaths: resolve `%s`", path);
+  cleanup_close int mfd =
+      sys_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  if (mfd < 0)
+    return nook_error(err, errno, "readonlyPaths: `%s`: open_tree", path);
+  if (setattr(mfd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
+              true, 0, err) < 0 ||
+      attach(mfd, fd, path, err) < 0)
+    return nook_error_wrap(err, "readonlyPaths: `%s`", path);
+  return 0;
 }
 
 /* The annotation-driven overlay rootfs: root.path is the read-only lower
@@ -698,11 +832,29 @@ int rootfs_prepare(struct rootfs_ctx *ctx, nook_error_t *err)
 
   /* Nothing we mount may propagate back to the host. */
   unsigned long root_prop = MS_SLAVE | MS_REC;
-  if (prop && !(prop & MS_SHARED))
+  /* rootfsPropagation applies to the whole namespace, as in runc (shared
+   * keeps the host's peer groups, so rshared binds can propagate out);
+   * unbindable only after pivot_root: an unbindable / could not even be
+   * bound onto itself. */
+  if (prop && !(prop & MS_UNBINDABLE))
     root_prop = prop | MS_REC;
   if (mount(NULL, "/", NULL, root_prop, NULL) < 0)
     return nook_error(err, errno, "make / %s", (root_prop & MS_PRIVATE) ? "rprivate" : "rslave");
 
+  if (prop & MS_SHARED) {
+    /* pivot_root refuses a shared new root: make the mount that holds the
+     * rootfs private first (walking up to the first mount point), so the
+     * rootfs bind below is born private.  Binds inside keep their peers. */
+    cleanup_free char *p = xstrdup(ctx->rootfs);
+    for (;;) {
+      if (mount(NULL, *p ? p : "/", NULL, MS_PRIVATE, NULL) == 0 || *p == '\0')
+        break;
+      char *s = strrchr(p, '/');
+      if (s == NULL)
+        break;
+      *s = '\0';
+    }
+  }
   const char *overlay = oci_annotation(c, "nook.rootfs.overlay");
   if (overlay) {
     if (mount_overlay_rootfs(ctx, overlay, err) < 0)
@@ -710,32 +862,26 @@ int rootfs_prepare(struct rootfs_ctx *ctx, nook_error_t *err)
   } else if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
     return nook_error(err, errno, "bind the rootfs `%s` onto itself", ctx->rootfs);
   }
-  if (prop & MS_SHARED) {
-    /* pivot_root refuses a shared parent: make the mount that holds the
-     * rootfs private, walking up to the first mount point. */
-    cleanup_free char *p = xstrdup(ctx->rootfs);
-    for (char *s = strrchr(p, '/'); s; s = strrchr(p, '/')) {
-      *s = '\0';
-      if (mount(NULL, *p ? p : "/", NULL, MS_PRIVATE, NULL) == 0)
-        break;
-      if (*p == '\0')
-        break;
-    }
-  }
   ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (ctx->rootfd < 0)
     return nook_error(err, errno, "open the rootfs `%s`", ctx->rootfs);
-  if (c->linux_.n_masked_paths > 0) {
-    ctx->devnull = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    if (ctx->devnull < 0)
-      return nook_error(err, errno, "open_tree /dev/null");
-  }
 
   for (size_t i = 0; i < c->n_mounts; i++)
     if (do_mount(ctx, &c->mounts[i], i, err) < 0)
       return -1;
-  if (mounts_dev(c) && setup_dev(ctx, err) < 0)
+  /* The default devices are a MUST whether /dev is a fresh tmpfs or the
+   * image's own directory. */
+  if (setup_dev(ctx, mounts_dev(c), err) < 0)
     return -1;
+  /* Read-only and masked paths are done here, still resolved inside the
+   * rootfs, while the host's /dev/null can be cloned directly (a clone of
+   * a detached clone is refused by kernels before 6.x). */
+  for (size_t i = 0; i < c->linux_.n_readonly_paths; i++)
+    if (readonly_path(ctx->rootfd, c->linux_.readonly_paths[i], err) < 0)
+      return -1;
+  for (size_t i = 0; i < c->linux_.n_masked_paths; i++)
+    if (mask_path(ctx->rootfd, c->linux_.masked_paths[i], err) < 0)
+      return -1;
   return 0;
 }
 
@@ -750,10 +896,17 @@ int rootfs_pivot(struct rootfs_ctx *ctx, nook_error_t *err)
       return nook_error(err, errno, "chroot");
   } else {
     /* pivot_root(".", ".") stacks the old root on top of the new one; it is
-     * then detached without ever needing a directory for it. */
+     * then detached without ever needing a directory for it.  Before that,
+     * the old root's tree is made rslave through an fd taken before the
+     * pivot (a path would name the new root): with a shared / its mounts are
+     * peers of the host's, and an unmount would propagate to them. */
+    cleanup_close int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (oldroot < 0)
+      return nook_error(err, errno, "open the old root");
     if (sys_pivot_root(".", ".") < 0)
       return nook_error(err, errno, "pivot_root");
-    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    struct mount_attr slave = {.propagation = MS_SLAVE};
+    if (sys_mount_setattr(oldroot, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave) < 0)
       return nook_error(err, errno, "make the old root rslave");
     if (umount2(".", MNT_DETACH) < 0)
       return nook_error(err, errno, "detach the old root");
@@ -767,75 +920,12 @@ int rootfs_pivot(struct rootfs_ctx *ctx, nook_error_t *err)
   return 0;
 }
 
-static int mask_path(int rootfd, int devnull, const char *path, nook_error_t *err)
-{
-  cleanup_close int fd = -1;
-  cleanup_free char *clean = clean_path(path);
-  /* Never follow a symlink the image planted at a masked path: a symlink
-   * there is masked as itself being absent. */
-  struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
-                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-  fd = sys_openat2(rootfd, clean, &how);
-  if (fd < 0)
-    return errno == ENOENT ? 0 : nook_error(err, errno, "maskedPaths: resolve `%s`", path);
-  struct stat st;
-  if (fstat(fd, &st) < 0)
-    return nook_error(err, errno, "maskedPaths: stat `%s`", path);
-  if (S_ISLNK(st.st_mode))
-    return 0;
-  cleanup_close int mfd = -1;
-  if (S_ISDIR(st.st_mode)) {
-    struct mount_opts o = {0};
-    char *data[] = {"size=0", "mode=555", NULL};
-    o.data = data;
-    if (new_fs("tmpfs", "tmpfs", &o, &mfd, err) < 0)
-      return nook_error_wrap(err, "maskedPaths: `%s`", path);
-    if (setattr(mfd, MOUNT_ATTR_RDONLY, 0, false, 0, err) < 0)
-      return nook_error_wrap(err, "maskedPaths: `%s`", path);
-  } else {
-    /* The host's /dev/null, cloned before pivot_root: the image's /dev/null
-     * could be anything. */
-    mfd = sys_open_tree(devnull, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-    if (mfd < 0)
-      return nook_error(err, errno, "maskedPaths: `%s`: clone /dev/null", path);
-  }
-  if (attach(mfd, fd, path, err) < 0)
-    return nook_error_wrap(err, "maskedPaths");
-  return 0;
-}
-
-static int readonly_path(int rootfd, const char *path, nook_error_t *err)
-{
-  cleanup_close int fd = -1;
-  cleanup_free char *clean = clean_path(path);
-  if (open_in_root(rootfd, clean, O_PATH | O_NOFOLLOW, &fd) < 0)
-    return errno == ENOENT ? 0 : nook_error(err, errno, "readonlyPaths: resolve `%s`", path);
-  cleanup_close int mfd =
-      sys_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-  if (mfd < 0)
-    return nook_error(err, errno, "readonlyPaths: `%s`: open_tree", path);
-  if (setattr(mfd, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
-              true, 0, err) < 0 ||
-      attach(mfd, fd, path, err) < 0)
-    return nook_error_wrap(err, "readonlyPaths: `%s`", path);
-  return 0;
-}
-
 int rootfs_finalize(struct rootfs_ctx *ctx, nook_error_t *err)
 {
   const struct oci_config *c = ctx->config;
   unsigned long prop = c->linux_.rootfs_propagation_flags;
   if (prop && mount(NULL, "/", NULL, prop, NULL) < 0)
     return nook_error(err, errno, "linux.rootfsPropagation: %s", c->linux_.rootfs_propagation);
-  for (size_t i = 0; i < c->linux_.n_readonly_paths; i++)
-    if (readonly_path(ctx->rootfd, c->linux_.readonly_paths[i], err) < 0)
-      return -1;
-  for (size_t i = 0; i < c->linux_.n_masked_paths; i++)
-    if (mask_path(ctx->rootfd, ctx->devnull, c->linux_.masked_paths[i], err) < 0)
-      return -1;
-  if (ctx->devnull >= 0)
-    close(ctx->devnull);
-  ctx->devnull = -1;
   if (c->root_readonly && setattr(ctx->rootfd, MOUNT_ATTR_RDONLY, 0, false, 0, err) < 0)
     return nook_error_wrap(err, "root.readonly");
   return 0;

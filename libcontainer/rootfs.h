@@ -17,7 +17,6 @@ struct rootfs_ctx {
   bool cgroupns;      /* inside a new cgroup namespace */
   bool no_pivot;
   int rootfd; /* O_PATH fd of the rootfs mount, set by rootfs_prepare() */
-  int devnull; /* detached clone of the host's /dev/null, for maskedPaths */
   int *mount_fds; /* per mounts[] entry: a tree the runtime prepared (idmap), or -1 */
 };
 

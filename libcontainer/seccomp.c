@@ -1,22 +1,389 @@
-/* Placeholder until the seccomp implementation lands (same session). */
+/* linux.seccomp, runtime side: the profile is compiled to classic BPF with
+ * libseccomp before clone, so that the container process only has to hand
+ * the instructions to seccomp(2): no libseccomp, no allocation there.
+ *
+ * Rule semantics follow runc and crun: names unknown to libseccomp on this
+ * architecture are skipped; a rule with the default action is dropped
+ * (libseccomp refuses it); conditions with distinct argument indexes form
+ * one rule (AND), but when an entry repeats an index every condition
+ * becomes a rule of its own (OR).
+ *
+ * Compiling a docker-sized profile costs libseccomp a few milliseconds, so
+ * the result is cached under the state root (seccomp_cache.c). */
 #include "seccomp.h"
 
 #include <errno.h>
-#include <sys/types.h>
+#include <linux/filter.h>
+#include <seccomp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-int seccomp_compile(const struct oci_seccomp *s, struct seccomp_prog *out, nook_error_t *err)
+#include "log.h"
+#include "seccomp_internal.h"
+#include "syscalls.h"
+#include "utils.h"
+
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1U << 4)
+#endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1U << 5)
+#endif
+
+/* What the spec's flags may ask for (oci/names.c maps the names). */
+#define SPEC_FLAGS                                                                                 \
+  (SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW |          \
+   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+
+/* libseccomp's API levels (seccomp_api_get(3)). */
+#define API_TSYNC 2
+#define API_LOG 3 /* the LOG flag, SCMP_ACT_LOG, SCMP_ACT_KILL_PROCESS */
+#define API_SSB 4
+#define API_NOTIFY 5
+#define API_NOTIFY_TSYNC 6
+
+/* More instructions than this and seccomp(2) refuses the program. */
+#define KERNEL_MAX_INSNS 4096
+
+/* Above this many names, libseccomp lays the syscalls out as a binary tree
+ * instead of a list: fewer instructions run per syscall (runc's threshold). */
+#define BINARY_TREE_MIN_NAMES 32
+
+static bool takes_errno(uint32_t action)
 {
-  return nook_error(err, ENOSYS, "seccomp");
+  return action == SCMP_ACT_ERRNO(0) || action == SCMP_ACT_TRACE(0);
 }
+
+/* The action with its errno, as libseccomp wants it. */
+static uint32_t full_action(uint32_t action, uint32_t errno_ret)
+{
+  return takes_errno(action) ? action | (errno_ret & 0xffff) : action;
+}
+
+const char *seccomp_flag_name(unsigned flag)
+{
+  switch (flag) {
+  case SECCOMP_FILTER_FLAG_TSYNC:
+    return "SECCOMP_FILTER_FLAG_TSYNC";
+  case SECCOMP_FILTER_FLAG_LOG:
+    return "SECCOMP_FILTER_FLAG_LOG";
+  case SECCOMP_FILTER_FLAG_SPEC_ALLOW:
+    return "SECCOMP_FILTER_FLAG_SPEC_ALLOW";
+  case SECCOMP_FILTER_FLAG_NEW_LISTENER:
+    return "SECCOMP_FILTER_FLAG_NEW_LISTENER";
+  case SECCOMP_FILTER_FLAG_TSYNC_ESRCH:
+    return "SECCOMP_FILTER_FLAG_TSYNC_ESRCH";
+  case SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV:
+    return "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV";
+  }
+  return NULL;
+}
+
+/* Does the kernel know the flag?  Probing with a NULL program: a known flag
+ * gets as far as copying the program (EFAULT), an unknown one is EINVAL. */
+static bool kernel_has_flag(unsigned flag)
+{
+  return sys_seccomp(SECCOMP_SET_MODE_FILTER, flag, NULL) < 0 && errno == EFAULT;
+}
+
+static int flag_error(nook_error_t *err, unsigned flag, const char *why)
+{
+  return nook_error(err, 0, "linux.seccomp.flags: %s: %s", seccomp_flag_name(flag), why);
+}
+
+/* Everything that can be wrong with the profile regardless of the filter
+ * libseccomp builds, and the flags to load it with.  Runs before the cache
+ * lookup, so a cached program never hides an error. */
+static int check_profile(const struct oci_seccomp *s, int api, struct seccomp_prog *out,
+                         nook_error_t *err)
+{
+  if (s->has_default_errno_ret && !takes_errno(s->default_action))
+    return nook_error(err, 0,
+                      "linux.seccomp.defaultAction: %s with defaultErrnoRet %u: the action "
+                      "returns no errno",
+                      s->default_action_name ? s->default_action_name : "?", s->default_errno_ret);
+  if (s->default_action == SCMP_ACT_NOTIFY)
+    return nook_error(err, 0,
+                      "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
+
+  bool notify = false;
+  for (size_t i = 0; i < s->n_syscalls; i++) {
+    const struct oci_seccomp_syscall *sc = &s->syscalls[i];
+    if (sc->has_errno_ret && !takes_errno(sc->action))
+      return nook_error(err, 0,
+                        "linux.seccomp.syscalls[%zu].errnoRet: not supported with action %s", i,
+                        sc->action_name ? sc->action_name : "?");
+    if (sc->action != SCMP_ACT_NOTIFY)
+      continue;
+    notify = true;
+    /* The container process hands the notify fd to the runtime with
+     * sendmsg once the filter is in: trapping that call would wait for an
+     * agent that can only get the fd through it. */
+    for (size_t j = 0; j < sc->n_names; j++)
+      if (strcmp(sc->names[j], "sendmsg") == 0)
+        return nook_error(err, 0,
+                          "linux.seccomp.syscalls[%zu].names[%zu]: SCMP_ACT_NOTIFY cannot be "
+                          "used for sendmsg: it carries the notify fd to the runtime",
+                          i, j);
+  }
+  if (notify && api < API_NOTIFY)
+    return nook_error(err, 0,
+                      "linux.seccomp: SCMP_ACT_NOTIFY needs Linux >= 5.0 and libseccomp >= 2.5 "
+                      "(libseccomp API level %d)",
+                      api);
+
+  unsigned flags = s->flags;
+  if (flags & ~SPEC_FLAGS)
+    return nook_error(err, 0, "linux.seccomp.flags: unknown flag bits 0x%x",
+                      (unsigned)(flags & ~SPEC_FLAGS));
+  if ((flags & SECCOMP_FILTER_FLAG_TSYNC) && api < API_TSYNC)
+    return flag_error(err, SECCOMP_FILTER_FLAG_TSYNC, "not supported by the kernel");
+  if ((flags & SECCOMP_FILTER_FLAG_LOG) && api < API_LOG)
+    return flag_error(err, SECCOMP_FILTER_FLAG_LOG, "not supported by the kernel");
+  if ((flags & SECCOMP_FILTER_FLAG_SPEC_ALLOW) && api < API_SSB)
+    return flag_error(err, SECCOMP_FILTER_FLAG_SPEC_ALLOW, "not supported by the kernel");
+  if (flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) {
+    /* libseccomp 2.5 does not know this flag; nook loads the filter itself
+     * and passes it on, so only the kernel has to. */
+    if (!notify)
+      return flag_error(err, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+                        "only applies to SCMP_ACT_NOTIFY, which no rule uses (the kernel "
+                        "refuses it without a listener)");
+    if (!kernel_has_flag(SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV))
+      return flag_error(err, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+                        "not supported by the kernel (Linux >= 5.19)");
+  }
+  if (notify) {
+    flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    /* TSYNC alone would return a thread id, not the listener fd. */
+    if (flags & SECCOMP_FILTER_FLAG_TSYNC) {
+      if (api < API_NOTIFY_TSYNC)
+        return flag_error(err, SECCOMP_FILTER_FLAG_TSYNC,
+                          "cannot be combined with SCMP_ACT_NOTIFY before Linux 5.7");
+      flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+    }
+  }
+  out->flags = flags;
+  out->notify = notify;
+  return 0;
+}
+
+static struct scmp_arg_cmp arg_cmp(const struct oci_seccomp_arg *a)
+{
+  return (struct scmp_arg_cmp){.arg = a->index,
+                               .op = (enum scmp_compare)a->op,
+                               .datum_a = a->value,
+                               .datum_b = a->value_two};
+}
+
+static int rule_error(nook_error_t *err, int r, size_t i, size_t j, const char *name,
+                      const char *action)
+{
+  return nook_error(err, -r, "linux.seccomp.syscalls[%zu].names[%zu]: `%s` with %s", i, j, name,
+                    action ? action : "?");
+}
+
+static int add_rules(scmp_filter_ctx ctx, const struct oci_seccomp *s, uint32_t def,
+                     nook_error_t *err)
+{
+  for (size_t i = 0; i < s->n_syscalls; i++) {
+    const struct oci_seccomp_syscall *sc = &s->syscalls[i];
+    uint32_t act = full_action(sc->action, sc->errno_ret);
+    if (act == def)
+      continue;
+    /* The parser bounds index to 0..5, so more than 6 args repeat one. */
+    unsigned seen = 0;
+    bool repeated = false;
+    struct scmp_arg_cmp cmp[6];
+    for (size_t k = 0; k < sc->n_args && !repeated; k++) {
+      unsigned bit = 1U << sc->args[k].index;
+      repeated = (seen & bit) != 0;
+      seen |= bit;
+      if (!repeated)
+        cmp[k] = arg_cmp(&sc->args[k]);
+    }
+    for (size_t j = 0; j < sc->n_names; j++) {
+      const char *name = sc->names[j];
+      int nr = seccomp_syscall_resolve_name(name);
+      if (nr == __NR_SCMP_ERROR) {
+        nook_debug("linux.seccomp.syscalls[%zu].names[%zu]: unknown system call `%s` ignored", i, j,
+                   name);
+        continue;
+      }
+      int r;
+      if (sc->n_args == 0) {
+        r = seccomp_rule_add(ctx, act, nr, 0);
+      } else if (!repeated) {
+        r = seccomp_rule_add_array(ctx, act, nr, (unsigned)sc->n_args, cmp);
+      } else {
+        r = 0;
+        for (size_t k = 0; k < sc->n_args && r == 0; k++) {
+          struct scmp_arg_cmp one = arg_cmp(&sc->args[k]);
+          r = seccomp_rule_add_array(ctx, act, nr, 1, &one);
+        }
+      }
+      if (r < 0)
+        return rule_error(err, r, i, j, name, sc->action_name);
+    }
+  }
+  return 0;
+}
+
+static size_t count_names(const struct oci_seccomp *s)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < s->n_syscalls; i++)
+    n += s->syscalls[i].n_names;
+  return n;
+}
+
+/* libseccomp 2.5 exports only to an fd: a memfd, read back whole. */
+static int export_bpf(scmp_filter_ctx ctx, struct seccomp_prog *out, nook_error_t *err)
+{
+  cleanup_close int fd = memfd_create("nook-seccomp", MFD_CLOEXEC);
+  if (fd < 0)
+    return nook_error(err, errno, "linux.seccomp: memfd_create");
+  int r = seccomp_export_bpf(ctx, fd);
+  if (r < 0)
+    return nook_error(err, -r, "linux.seccomp: export the filter");
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return nook_error(err, errno, "linux.seccomp: fstat the exported filter");
+  size_t size = (size_t)st.st_size;
+  if (size == 0 || size % sizeof(struct sock_filter) != 0)
+    return nook_error(err, 0, "linux.seccomp: libseccomp exported %zu bytes of BPF", size);
+  size_t len = size / sizeof(struct sock_filter);
+  if (len > KERNEL_MAX_INSNS)
+    return nook_error(err, 0,
+                      "linux.seccomp: the filter compiles to %zu instructions, the kernel takes at "
+                      "most %d",
+                      len, KERNEL_MAX_INSNS);
+  cleanup_free void *bpf = xmalloc(size);
+  ssize_t n = pread(fd, bpf, size, 0);
+  if (n < 0 || (size_t)n != size)
+    return nook_error(err, n < 0 ? errno : EIO, "linux.seccomp: read the exported filter");
+  out->bpf = steal_pointer(&bpf);
+  out->len = len;
+  return 0;
+}
+
+static int set_attr(scmp_filter_ctx ctx, enum scmp_filter_attr attr, uint32_t value,
+                    const char *what, nook_error_t *err)
+{
+  int r = seccomp_attr_set(ctx, attr, value);
+  return r < 0 ? nook_error(err, -r, "linux.seccomp: %s", what) : 0;
+}
+
+static int build(const struct oci_seccomp *s, struct seccomp_prog *out, nook_error_t *err)
+{
+  uint32_t def = full_action(s->default_action, s->default_errno_ret);
+  scmp_filter_ctx ctx = seccomp_init(def);
+  if (ctx == NULL)
+    return nook_error(err, 0,
+                      "linux.seccomp.defaultAction: %s: not supported by libseccomp %u.%u.%u "
+                      "or the kernel",
+                      s->default_action_name ? s->default_action_name : "?",
+                      seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro);
+  int ret = -1;
+  for (size_t i = 0; i < s->n_architectures; i++) {
+    int r = seccomp_arch_add(ctx, s->architectures[i]);
+    /* The native architecture is in every new filter already. */
+    if (r < 0 && r != -EEXIST) {
+      nook_error(err, -r, "linux.seccomp.architectures[%zu]: not supported by libseccomp %u.%u.%u",
+                 i, seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro);
+      goto out;
+    }
+  }
+  /* The attributes only matter to seccomp_load, which nook does not use: the
+   * flags go to seccomp(2) directly.  Setting them still has libseccomp
+   * check that the kernel supports them; no_new_privs is nook's business. */
+  if (set_attr(ctx, SCMP_FLTATR_CTL_NNP, 0, "no_new_privs attribute", err) < 0 ||
+      ((s->flags & SECCOMP_FILTER_FLAG_TSYNC) &&
+       set_attr(ctx, SCMP_FLTATR_CTL_TSYNC, 1, "flags: SECCOMP_FILTER_FLAG_TSYNC", err) < 0) ||
+      ((s->flags & SECCOMP_FILTER_FLAG_LOG) &&
+       set_attr(ctx, SCMP_FLTATR_CTL_LOG, 1, "flags: SECCOMP_FILTER_FLAG_LOG", err) < 0) ||
+      ((s->flags & SECCOMP_FILTER_FLAG_SPEC_ALLOW) &&
+       set_attr(ctx, SCMP_FLTATR_CTL_SSB, 1, "flags: SECCOMP_FILTER_FLAG_SPEC_ALLOW", err) < 0))
+    goto out;
+  /* libseccomp <= 2.5.4 mishandles the tree for an empty rule set, hence
+   * the threshold as well as the speed-up. */
+  if (count_names(s) > BINARY_TREE_MIN_NAMES &&
+      seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
+    nook_debug("linux.seccomp: libseccomp cannot build a binary tree; using a list");
+  if (add_rules(ctx, s, def, err) < 0 || export_bpf(ctx, out, err) < 0)
+    goto out;
+  ret = 0;
+out:
+  seccomp_release(ctx);
+  return ret;
+}
+
+int seccomp_compile(const struct oci_seccomp *s, const char *cache_dir, struct seccomp_prog *out,
+                    nook_error_t *err)
+{
+  memset(out, 0, sizeof(*out));
+  int api = (int)seccomp_api_get();
+  if (check_profile(s, api, out, err) < 0)
+    return -1;
+  uint8_t key[SHA256_DIGEST_LEN];
+  if (cache_dir != NULL) {
+    seccomp_cache_key(s, api, key);
+    if (seccomp_cache_load(cache_dir, key, out))
+      return 0;
+  }
+  if (build(s, out, err) < 0) {
+    seccomp_prog_clear(out);
+    return -1;
+  }
+  if (cache_dir != NULL)
+    seccomp_cache_store(cache_dir, key, out);
+  return 0;
+}
+
 void seccomp_prog_clear(struct seccomp_prog *p)
 {
+  free(p->bpf);
+  memset(p, 0, sizeof(*p));
 }
+
+/* ---- container side ------------------------------------------------------ */
+
+/* Runs in the container process, possibly under the filter it just loaded
+ * when reporting an error: no allocation before the syscall, nothing but
+ * the error afterwards. */
 int seccomp_install(const struct seccomp_prog *p, int *notify_fd, nook_error_t *err)
 {
-  return nook_error(err, ENOSYS, "seccomp");
-}
-int seccomp_send_notify_fd(const struct oci_seccomp *s, int notify_fd, const char *state_json,
-                           pid_t pid, nook_error_t *err)
-{
-  return nook_error(err, ENOSYS, "seccomp");
+  if (notify_fd != NULL)
+    *notify_fd = -1;
+  struct sock_fprog prog = {.len = (unsigned short)p->len, .filter = p->bpf};
+  int r = sys_seccomp(SECCOMP_SET_MODE_FILTER, p->flags, &prog);
+  if (r < 0 && errno == ENOSYS && p->flags == 0)
+    r = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0); /* Linux < 3.17 */
+  if (r < 0) {
+    int e = errno;
+    char flags[256] = "";
+    for (unsigned bit = 1; bit != 0 && bit <= p->flags; bit <<= 1) {
+      if (!(p->flags & bit))
+        continue;
+      const char *name = seccomp_flag_name(bit);
+      size_t used = strlen(flags);
+      snprintf(flags + used, sizeof(flags) - used, "%s%s", used ? " " : "", name ? name : "?");
+    }
+    if (e == EACCES)
+      return nook_error(err, e, "load the seccomp filter: needs no_new_privs or CAP_SYS_ADMIN");
+    return nook_error(err, e, "load the seccomp filter (%zu instructions, flags [%s])", p->len,
+                      flags);
+  }
+  if (p->flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+    if (notify_fd != NULL)
+      *notify_fd = r;
+    else
+      close(r);
+  }
+  return 0;
 }

@@ -5,19 +5,23 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "../oci/config.h"
 #include "error.h"
 
 struct seccomp_prog {
-  void *bpf; /* struct sock_filter[] */
-  size_t len; /* number of instructions */
+  void *bpf;      /* struct sock_filter[] */
+  size_t len;     /* number of instructions */
   unsigned flags; /* SECCOMP_FILTER_FLAG_* to load with */
   bool notify;    /* the profile uses SCMP_ACT_NOTIFY */
 };
 
-/* Runtime side, before clone: compile (or fetch from a cache). */
-int seccomp_compile(const struct oci_seccomp *s, struct seccomp_prog *out, nook_error_t *err);
+/* Runtime side, before clone: compile, or fetch from the cache under
+ * cache_dir (the state root; NULL: no cache).  Errors name the field:
+ * "linux.seccomp.syscalls[3].errnoRet: ...". */
+int seccomp_compile(const struct oci_seccomp *s, const char *cache_dir, struct seccomp_prog *out,
+                    nook_error_t *err);
 void seccomp_prog_clear(struct seccomp_prog *p);
 
 /* Container side: install the program with seccomp(2).  Requires

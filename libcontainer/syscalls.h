@@ -121,4 +121,11 @@ static inline int sys_sched_setattr(pid_t pid, struct nook_sched_attr *attr, uns
   return (int)syscall(__NR_sched_setattr, pid, attr, flags);
 }
 
+/* seccomp(2): glibc 2.36 has no wrapper.  With SECCOMP_FILTER_FLAG_NEW_LISTENER
+ * the result is the notify fd (close-on-exec, as the kernel creates it). */
+static inline int sys_seccomp(unsigned op, unsigned flags, void *args)
+{
+  return (int)syscall(__NR_seccomp, op, flags, args);
+}
+
 #endif

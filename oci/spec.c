@@ -1,6 +1,7 @@
 /* `nook spec`: the same document as runc's `spec` (runc's specconv.Example
  * and ToRootless), with keys in the order Go's encoder writes them and tab
- * indentation, so the two can be compared line by line. */
+ * indentation, so the two can be compared line by line; unlike runc's, it
+ * also carries a default seccomp profile (spec_seccomp.c). */
 #include "spec.h"
 
 #include <linux/magic.h>
@@ -174,6 +175,7 @@ char *oci_default_spec(bool rootless, unsigned host_uid, unsigned host_gid)
   if (rootless)
     gen_namespace(g, "user");
   yajl_gen_array_close(g);
+  oci_spec_gen_seccomp(g);
   jgen_key_strv(g, "maskedPaths", masked_paths, 0);
   jgen_key_strv(g, "readonlyPaths", readonly_paths, 0);
   yajl_gen_map_close(g);

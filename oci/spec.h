@@ -10,4 +10,9 @@
  * allocated, pretty-printed JSON document. */
 char *oci_default_spec(bool rootless, unsigned host_uid, unsigned host_gid);
 
+/* Internal to oci/spec*.c: write the "seccomp" member of linux
+ * (spec_seccomp.c).  g is a yajl_gen. */
+struct yajl_gen_t;
+void oci_spec_gen_seccomp(struct yajl_gen_t *g);
+
 #endif

@@ -13,6 +13,7 @@
 #define NOOK_FEATURES "+SECCOMP +CAP +YAJL +MNL"
 
 static cli_handler cmd_help;
+cli_handler cmd_pause, cmd_resume, cmd_update, cmd_events, cmd_ps;
 
 struct command {
   const char *name;
@@ -24,13 +25,19 @@ static const struct command commands[] = {
     {"create", cmd_create, "create a container"},
     {"delete", cmd_delete,
      "delete any resources held by the container often used with detached container"},
+    {"events", cmd_events,
+     "display container events such as OOM notifications, cpu, memory, and IO usage statistics"},
     {"kill", cmd_kill,
      "kill sends the specified signal (default: SIGTERM) to the container's init process"},
     {"list", cmd_list, "lists containers started by nook with the given root"},
+    {"pause", cmd_pause, "pause suspends all processes inside the container"},
+    {"ps", cmd_ps, "ps displays the processes running inside a container"},
+    {"resume", cmd_resume, "resumes all processes that have been previously paused"},
     {"run", cmd_run, "create and run a container"},
     {"spec", cmd_spec, "create a new specification file"},
     {"start", cmd_start, "executes the user defined process in a created container"},
     {"state", cmd_state, "output the state of a container"},
+    {"update", cmd_update, "update container resource constraints"},
     {"features", cmd_features, "show the enabled features"},
     {"help", cmd_help, "Shows a list of commands or help for one command"},
 };

@@ -1,0 +1,500 @@
+/* create: from a bundle to a container process waiting for start. */
+#include "container_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../cgroups/cgroup.h"
+#include "../net/net.h"
+#include "../oci/config.h"
+#include "../oci/state.h"
+#include "hooks.h"
+#include "log.h"
+#include "seccomp.h"
+#include "spawn.h"
+#include "state.h"
+#include "sync.h"
+#include "syscalls.h"
+#include "terminal.h"
+#include "utils.h"
+
+
+char *absolute_path(const char *path)
+{
+  if (path == NULL)
+    return NULL;
+  char *out;
+  if (path[0] == '/') {
+    out = xstrdup(path);
+  } else {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) == NULL)
+      return xstrdup(path);
+    xasprintf(&out, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
+  }
+  /* Lexically clean: "a/./b", "a//b" and a trailing "/." or "/" go. */
+  char *w = out;
+  for (const char *r = out; *r;) {
+    if (r[0] == '/' && (r[1] == '/' || (r[1] == '.' && (r[2] == '/' || r[2] == '\0')))) {
+      r += r[1] == '/' ? 1 : 2;
+      continue;
+    }
+    *w++ = *r++;
+  }
+  if (w > out + 1 && w[-1] == '/')
+    w--;
+  if (w == out)
+    *w++ = '/';
+  *w = '\0';
+  return out;
+}
+
+static char *owner_name(void)
+{
+  struct passwd *pw = getpwuid(geteuid());
+  return xstrdup(pw ? pw->pw_name : "");
+}
+
+/* ---- create -------------------------------------------------------------- */
+
+struct creating {
+  const struct nook_create_opts *o;
+  const struct oci_config *config;
+  const struct cgroup_manager *cgm;
+  struct cgroup_paths cg;
+  bool have_cg;
+  int dirfd;
+  struct nook_state st;
+};
+
+static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
+{
+  struct creating *cr = data;
+  if (!cr->have_cg)
+    return 0;
+  return cr->cgm->enter(&cr->cg, pid, err);
+}
+
+static int cb_on_pid(void *data, pid_t pid, nook_error_t *err)
+{
+  struct creating *cr = data;
+  cr->st.pid = pid;
+  cr->st.pid_start = proc_start_time(pid);
+  return state_write(cr->dirfd, &cr->st, err);
+}
+
+static int cb_run_hooks(void *data, pid_t pid, char **state_json, nook_error_t *err)
+{
+  struct creating *cr = data;
+  const struct oci_config *c = cr->config;
+  cleanup_free char *creating = state_json_for(c, &cr->st, "creating", false);
+  if (c->linux_.n_net_devices > 0) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+    cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0)
+      return nook_error(err, errno, "linux.netDevices: open `%s`", path);
+    if (net_move_devices(&c->linux_, ns, err) < 0)
+      return -1;
+  }
+  if (c->has_hooks) {
+    /* runc's order: the deprecated prestart hooks first, then createRuntime. */
+    if (hooks_run("prestart", c->hooks.prestart, c->hooks.n_prestart, creating, err) < 0)
+      return -1;
+    if (hooks_run("createRuntime", c->hooks.create_runtime, c->hooks.n_create_runtime, creating,
+                  err) < 0)
+      return -1;
+  }
+  *state_json = steal_pointer(&creating);
+  return 0;
+}
+
+/* The device rules the cgroup gets, in runc's order: the config's own, then
+ * the devices every container needs, then one allow per linux.devices entry
+ * (a device made in the container must also be usable there). */
+static const struct oci_device_cgroup default_allowed[] = {
+    {.allow = true, .type = 'c', .major = -1, .minor = -1, .access = "m"},
+    {.allow = true, .type = 'b', .major = -1, .minor = -1, .access = "m"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 3,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 8,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 7,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 5, .minor = 0,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 5,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 9,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .major = 136, .minor = -1, .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 5, .minor = 2,
+     .access = "rwm"},
+    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 10, .minor = 200,
+     .access = "rwm"},
+};
+
+static struct oci_device_cgroup *device_rules(const struct oci_config *c, size_t *n)
+{
+  const struct oci_resources *r = &c->linux_.resources;
+  size_t own = c->linux_.has_resources ? r->n_devices : 0;
+  size_t total = own + ARRAY_SIZE(default_allowed) + c->linux_.n_devices;
+  struct oci_device_cgroup *v = xcalloc(total, sizeof(*v));
+  size_t k = 0;
+  for (size_t i = 0; i < own; i++)
+    v[k++] = r->devices[i];
+  for (size_t i = 0; i < ARRAY_SIZE(default_allowed); i++)
+    v[k++] = default_allowed[i];
+  for (size_t i = 0; i < c->linux_.n_devices; i++) {
+    const struct oci_device *d = &c->linux_.devices[i];
+    if (d->type == 'p')
+      continue;
+    v[k++] = (struct oci_device_cgroup){.allow = true,
+                                        .type = d->type == 'b' ? 'b' : 'c',
+                                        .has_major = true,
+                                        .has_minor = true,
+                                        .major = d->major,
+                                        .minor = d->minor,
+                                        .access = "rwm"};
+  }
+  *n = k;
+  return v;
+}
+
+static int cb_created_json(void *data, char **state_json)
+{
+  struct creating *cr = data;
+  *state_json = state_json_for(cr->config, &cr->st, "created", false);
+  return 0;
+}
+
+static int setup_cgroup(struct creating *cr, nook_error_t *err)
+{
+  const struct oci_config *c = cr->config;
+  if (cr->o->systemd_cgroup) {
+    /* sd_booted(3)'s test. */
+    if (access("/run/systemd/system", F_OK) != 0)
+      return nook_error(err, 0,
+                        "--systemd-cgroup: the systemd cgroup driver is not available: systemd "
+                        "is not the init system here (no /run/systemd/system)");
+    return nook_error(err, 0,
+                      "--systemd-cgroup: the systemd cgroup driver is not available in this "
+                      "nook build; use the cgroupfs driver (drop --systemd-cgroup)");
+  }
+  enum cgroup_mode mode;
+  if (cgroup_detect_mode(&mode, err) < 0)
+    return -1;
+  cr->cgm = cgroup_manager_for(mode);
+  if (cr->cgm->create(c->linux_.cgroups_path, cr->o->id, &cr->cg, err) < 0)
+    return nook_error_wrap(err, "linux.cgroupsPath");
+  cr->have_cg = true;
+  cr->st.cgroup = cgroup_paths_serialize(&cr->cg);
+
+  /* Devices are always restricted, whether or not the config has resources. */
+  struct oci_resources res = {0};
+  if (c->linux_.has_resources)
+    res = c->linux_.resources;
+  cleanup_free struct oci_device_cgroup *rules = device_rules(c, &res.n_devices);
+  res.devices = rules;
+  if (cr->cgm->apply(&cr->cg, &res, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* The socket `start` connects to.  Its path goes through the state dir fd so
+ * that a deep --root never overflows sun_path. */
+static int listen_start_socket(int dirfd, nook_error_t *err)
+{
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/start.sock", dirfd);
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return nook_error(err, errno, "socket");
+  if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0) {
+    int e = errno;
+    close(fd);
+    return nook_error(err, e, "bind start.sock");
+  }
+  return fd;
+}
+
+static int write_pid_file(const char *path, pid_t pid, nook_error_t *err)
+{
+  cleanup_free char *tmp = NULL;
+  char buf[32];
+  int n = snprintf(buf, sizeof(buf), "%d", pid);
+  xasprintf(&tmp, "%s.nook-tmp", path);
+  if (write_file_at(AT_FDCWD, tmp, O_CREAT | O_TRUNC, 0644, buf, (size_t)n, err) < 0)
+    return nook_error_wrap(err, "--pid-file");
+  if (rename(tmp, path) < 0) {
+    unlink(tmp);
+    return nook_error(err, errno, "--pid-file: rename to `%s`", path);
+  }
+  return 0;
+}
+
+/* LISTEN_FDS (socket activation) pass through as runc does: the fds join the
+ * preserved ones and the workload is told it is their listener. */
+static int listen_fds(void)
+{
+  long long n;
+  long long pid;
+  const char *s = getenv("LISTEN_FDS");
+  const char *p = getenv("LISTEN_PID");
+  if (s == NULL || parse_int64(s, &n) < 0 || n < 0 || n > 4096)
+    return 0;
+  /* sd_listen_fds(3): the fds are only ours if LISTEN_PID names us. */
+  if (p == NULL || parse_int64(p, &pid) < 0 || pid != getpid())
+    return 0;
+  return (int)n;
+}
+
+static void add_listen_env(struct oci_config *c, int n)
+{
+  size_t count = strv_len(c->process.env);
+  c->process.env = xrealloc(c->process.env, (count + 3) * sizeof(char *));
+  xasprintf(&c->process.env[count++], "LISTEN_FDS=%d", n);
+  c->process.env[count++] = xstrdup("LISTEN_PID=1");
+  c->process.env[count] = NULL;
+  c->process.n_env = count;
+}
+
+static bool lsm_enabled(const char *name)
+{
+  char path[64];
+  snprintf(path, sizeof(path), "/sys/kernel/security/%s", name);
+  if (access(path, F_OK) == 0)
+    return true;
+  cleanup_free char *lsms = NULL;
+  return read_file_at(AT_FDCWD, "/sys/kernel/security/lsm", &lsms, NULL, NULL) == 0 &&
+         strstr(lsms, name) != NULL;
+}
+
+/* What the config asks for that this host cannot give: refused up front,
+ * naming the field, rather than silently not applied. */
+static int check_host_support(const struct oci_config *c, nook_error_t *err)
+{
+  const struct oci_linux *l = &c->linux_;
+  if (c->process.apparmor_profile && !lsm_enabled("apparmor"))
+    return nook_error(err, 0,
+                      "process.apparmorProfile: AppArmor is not enabled on this host "
+                      "(profile \"%s\")",
+                      c->process.apparmor_profile);
+  if (c->process.selinux_label && !lsm_enabled("selinux"))
+    return nook_error(err, 0, "process.selinuxLabel: SELinux is not enabled on this host");
+  if (l->mount_label && !lsm_enabled("selinux"))
+    return nook_error(err, 0, "linux.mountLabel: SELinux is not enabled on this host");
+  if (l->has_intel_rdt) {
+    struct statfs sfs;
+    if (statfs("/sys/fs/resctrl", &sfs) < 0 || sfs.f_type != RDTGROUP_SUPER_MAGIC)
+      return nook_error(err, 0, "linux.intelRdt: no resctrl filesystem is mounted at "
+                                "/sys/fs/resctrl");
+    return nook_error(err, 0, "linux.intelRdt: resctrl groups are not part of this nook build");
+  }
+  bool netns = false;
+  for (size_t i = 0; i < l->n_namespaces; i++)
+    if (l->namespaces[i].type == OCI_NS_NETWORK && l->namespaces[i].path == NULL)
+      netns = true;
+  if (l->n_net_devices > 0 && !netns)
+    return nook_error(err, 0, "linux.netDevices: moving devices needs a new network namespace");
+  return 0;
+}
+
+
+void created_release(struct created *c)
+{
+  if (c->sr.sock >= 0)
+    close(c->sr.sock);
+  if (c->sr.pty_master >= 0)
+    close(c->sr.pty_master);
+  if (c->dirfd >= 0)
+    close(c->dirfd);
+  oci_config_free(c->config);
+  state_clear(&c->st);
+  cgroup_paths_clear(&c->cg);
+}
+
+int do_create(const struct nook_create_opts *o, bool run_mode, struct created *out,
+                     nook_error_t *err)
+{
+  struct oci_config *c = NULL;
+  cleanup_free char *bundle = NULL;
+  cleanup_free char *config_text = NULL;
+  cleanup_free char *pid_file = absolute_path(o->pid_file);
+  cleanup_free char *console = absolute_path(o->console_socket);
+  cleanup_free char *root = absolute_path(o->root);
+  size_t config_len = 0;
+  int start_fd = -1, ret = -1;
+  bool made_dir = false;
+  struct creating cr = {.o = o, .dirfd = -1};
+  struct seccomp_prog prog = {0};
+  memset(out, 0, sizeof(*out));
+  out->dirfd = -1;
+  out->sr.sock = out->sr.pty_master = out->sr.seccomp_fd = -1;
+
+  if (nook_validate_id(o->id, err) < 0)
+    return -1;
+  bundle = absolute_path(o->bundle ? o->bundle : ".");
+  if (chdir(bundle) < 0)
+    return nook_error(err, errno, "bundle `%s`", bundle);
+  if (read_file_at(AT_FDCWD, "config.json", &config_text, &config_len, err) < 0)
+    return nook_error_wrap(err, "bundle `%s`", bundle);
+  if (oci_config_parse(config_text, config_len, "config.json", &c, err) < 0)
+    return -1;
+  if (oci_config_validate(c, true, err) < 0) {
+    nook_error_wrap(err, "config.json");
+    goto out;
+  }
+  if (check_host_support(c, err) < 0)
+    goto out;
+  if (c->process.terminal && console == NULL && (!run_mode || o->detach)) {
+    nook_error(err, 0,
+               "process.terminal is true: a detached container needs --console-socket");
+    goto out;
+  }
+  if (!c->process.terminal && console) {
+    nook_error(err, 0, "--console-socket given but process.terminal is false");
+    goto out;
+  }
+  int nlisten = listen_fds();
+  if (nlisten > 0)
+    add_listen_env(c, nlisten);
+
+  if (state_dir_open(root, o->id, true, &cr.dirfd, err) < 0)
+    goto out;
+  made_dir = true;
+  if (state_lock(cr.dirfd, err) < 0)
+    goto out;
+  if (write_file_at(cr.dirfd, "config.json", O_CREAT | O_TRUNC, 0600, config_text, config_len,
+                    err) < 0)
+    goto out;
+
+  cr.config = c;
+  cr.st.id = xstrdup(o->id);
+  cr.st.bundle = xstrdup(bundle);
+  cr.st.rootfs = c->root_path[0] == '/' ? xstrdup(c->root_path) : NULL;
+  if (cr.st.rootfs == NULL)
+    xasprintf(&cr.st.rootfs, "%s/%s", bundle, c->root_path);
+  cr.st.created = now_rfc3339();
+  cr.st.owner = owner_name();
+
+  if (setup_cgroup(&cr, err) < 0)
+    goto out;
+  if (!run_mode && (start_fd = listen_start_socket(cr.dirfd, err)) < 0)
+    goto out;
+
+  struct spawn_ctx sc = {.config = c,
+                         .id = o->id,
+                         .bundle = bundle,
+                         .rootfs = cr.st.rootfs,
+                         .preserve_fds = o->preserve_fds + nlisten,
+                         .no_pivot = o->no_pivot,
+                         .no_new_keyring = o->no_new_keyring,
+                         .start_fd = start_fd,
+                         .state_dirfd = cr.dirfd};
+  if (c->linux_.has_seccomp) {
+    if (seccomp_compile(&c->linux_.seccomp, root, &prog, err) < 0)
+      goto out;
+    sc.seccomp = &prog;
+  }
+  spawn_plan_namespaces(&sc);
+  if (!sc.new_mntns) {
+    nook_error(err, 0, "linux.namespaces: a mount namespace is required");
+    goto out;
+  }
+  struct spawn_callbacks cb = {.on_pid = cb_on_pid,
+                               .before_go = cb_before_go,
+                               .run_hooks = cb_run_hooks,
+                               .created_json = cb_created_json,
+                               .data = &cr};
+  if (spawn_container(&sc, &cb, &out->sr, err) < 0)
+    goto out;
+  if (out->sr.seccomp_fd >= 0) {
+    cleanup_free char *json = state_json_for(c, &cr.st, "creating", false);
+    int r = seccomp_send_notify_fd(&c->linux_.seccomp, out->sr.seccomp_fd, json, out->sr.pid, err);
+    close(out->sr.seccomp_fd);
+    out->sr.seccomp_fd = -1;
+    if (r < 0)
+      goto out_kill;
+  }
+  if (console && out->sr.pty_master >= 0) {
+    if (terminal_send_to_socket(console, out->sr.pty_master, err) < 0)
+      goto out_kill;
+    close(out->sr.pty_master);
+    out->sr.pty_master = -1;
+  }
+  cr.st.ready = true;
+  if (state_write(cr.dirfd, &cr.st, err) < 0)
+    goto out_kill;
+  if (pid_file && write_pid_file(pid_file, out->sr.pid, err) < 0)
+    goto out_kill;
+
+  out->config = steal_pointer(&c);
+  out->dirfd = cr.dirfd;
+  cr.dirfd = -1;
+  out->st = cr.st;
+  memset(&cr.st, 0, sizeof(cr.st));
+  out->cg = cr.cg;
+  memset(&cr.cg, 0, sizeof(cr.cg));
+  out->cgm = cr.cgm;
+  out->have_cg = cr.have_cg;
+  cr.have_cg = false;
+  ret = 0;
+  goto out;
+
+out_kill:
+  kill(out->sr.pid, SIGKILL);
+  waitpid(out->sr.pid, NULL, __WALL | WNOHANG);
+out:
+  if (start_fd >= 0)
+    close(start_fd);
+  if (ret < 0) {
+    if (cr.have_cg) {
+      nook_error_t e2 = NULL;
+      if (cr.cgm->destroy(&cr.cg, &e2) < 0) {
+        cleanup_free char *t = nook_error_text(e2);
+        nook_warn("cleanup after failed create: %s", t);
+        nook_error_free(&e2);
+      }
+    }
+    if (made_dir)
+      state_dir_remove(root, o->id, NULL);
+    if (out->sr.sock >= 0)
+      close(out->sr.sock);
+    if (out->sr.pty_master >= 0)
+      close(out->sr.pty_master);
+    out->sr.sock = out->sr.pty_master = -1;
+  }
+  if (cr.dirfd >= 0)
+    close(cr.dirfd);
+  cgroup_paths_clear(&cr.cg);
+  state_clear(&cr.st);
+  seccomp_prog_clear(&prog);
+  oci_config_free(c);
+  return ret;
+}
+
+int nook_container_create(const struct nook_create_opts *o, nook_error_t *err)
+{
+  struct created cr;
+  if (do_create(o, false, &cr, err) < 0)
+    return -1;
+  created_release(&cr);
+  return 0;
+}

@@ -1,0 +1,169 @@
+/* run: create, start and wait in the foreground, forwarding signals. */
+#include "container_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../cgroups/cgroup.h"
+#include "../net/net.h"
+#include "../oci/config.h"
+#include "../oci/state.h"
+#include "hooks.h"
+#include "log.h"
+#include "seccomp.h"
+#include "spawn.h"
+#include "state.h"
+#include "sync.h"
+#include "syscalls.h"
+#include "terminal.h"
+#include "utils.h"
+
+
+/* ---- run ----------------------------------------------------------------- */
+
+struct proxy_arg {
+  int master;
+};
+
+static void *proxy_thread(void *arg)
+{
+  struct proxy_arg *pa = arg;
+  nook_error_t err = NULL;
+  if (terminal_proxy(pa->master, &err) < 0)
+    nook_error_free(&err);
+  return NULL;
+}
+
+static int status_of(int wstatus)
+{
+  if (WIFEXITED(wstatus))
+    return WEXITSTATUS(wstatus);
+  if (WIFSIGNALED(wstatus))
+    return 128 + WTERMSIG(wstatus);
+  return 255;
+}
+
+/* Forward every signal we get to the container until it exits; reap
+ * everything (we are a subreaper, so orphans come to us). */
+static int wait_forwarding(pid_t pid, const sigset_t *set, int *exit_status)
+{
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(set, &si);
+    if (sig < 0)
+      continue;
+    if (sig == SIGCHLD) {
+      int ws;
+      pid_t r;
+      while ((r = waitpid(-1, &ws, WNOHANG)) > 0)
+        if (r == pid) {
+          *exit_status = status_of(ws);
+          return 0;
+        }
+      continue;
+    }
+    if (sig == SIGWINCH)
+      continue;
+    kill(pid, sig);
+  }
+}
+
+/* Start a container made by do_create(run_mode): SYNC_START over the sync
+ * socket; the socket closing on execve means it started. */
+static int start_created(struct created *cr, nook_error_t *err)
+{
+  struct sync_msg *msg = xmalloc(sizeof(*msg));
+  int r = sync_send(cr->sr.sock, SYNC_START, 0, NULL, -1, err);
+  if (r == 0) {
+    r = sync_recv(cr->sr.sock, SYNC_READY, msg, NULL, err);
+    if (r == 0)
+      r = nook_error(err, EPROTO, "unexpected message from the container");
+    else if ((*err)->status == 0 && has_prefix((*err)->msg, "sync: the other side exited")) {
+      nook_error_free(err);
+      r = 0;
+    }
+  }
+  free(msg);
+  return r;
+}
+
+static void delete_quietly(const char *root, const char *id, const char *why)
+{
+  nook_error_t e = NULL;
+  if (nook_container_delete(root, id, true, &e) < 0) {
+    cleanup_free char *t = nook_error_text(e);
+    nook_warn("%s: %s", why, t);
+    nook_error_free(&e);
+  }
+}
+
+/* Wait for the container in the foreground, proxying its terminal when it
+ * has one, and clean up unless --keep. */
+static void wait_created(const struct nook_create_opts *o, const char *root, struct created *cr,
+                         const sigset_t *set, int *exit_status)
+{
+  pthread_t proxy;
+  bool proxying = false;
+  struct proxy_arg pa = {.master = cr->sr.pty_master};
+  if (cr->sr.pty_master >= 0 && pthread_create(&proxy, NULL, proxy_thread, &pa) == 0)
+    proxying = true;
+  wait_forwarding(cr->sr.pid, set, exit_status);
+  if (proxying)
+    pthread_join(proxy, NULL);
+  created_release(cr);
+  if (!o->keep)
+    delete_quietly(root, o->id, "delete after run");
+}
+
+int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_error_t *err)
+{
+  struct created cr;
+  sigset_t all, old;
+  sigfillset(&all);
+  static const int sync_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+  for (size_t i = 0; i < ARRAY_SIZE(sync_signals); i++)
+    sigdelset(&all, sync_signals[i]);
+  if (!o->detach) {
+    /* Orphans of the container's pid namespace set-up come to us, and every
+     * signal waits for wait_forwarding() to pass it on. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    sigprocmask(SIG_BLOCK, &all, &old);
+  }
+  *exit_status = 255;
+  cleanup_free char *root = absolute_path(o->root);
+  int r = do_create(o, true, &cr, err);
+  if (r == 0 && (r = start_created(&cr, err)) < 0) {
+    created_release(&cr);
+    delete_quietly(root, o->id, "delete after a failed start");
+  }
+  if (r == 0) {
+    unlinkat(cr.dirfd, "start.sock", 0);
+    struct loaded l = {.dirfd = -1, .st = cr.st, .config = cr.config};
+    run_poststart(&l);
+    if (o->detach) {
+      created_release(&cr);
+      *exit_status = 0;
+    } else {
+      wait_created(o, root, &cr, &all, exit_status);
+    }
+  }
+  if (!o->detach)
+    sigprocmask(SIG_SETMASK, &old, NULL);
+  return r;
+}

@@ -1,0 +1,119 @@
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum { OPT_INTERVAL = 256, OPT_STATS };
+
+static const struct option longopts[] = {
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"stats", optional_argument, NULL, OPT_STATS},
+    {0},
+};
+
+static const struct cli_spec spec = {
+    .name = "events",
+    .help = "NAME:\n"
+            "   nook events - display container events such as OOM notifications, cpu, memory, "
+            "and IO usage statistics\n"
+            "\n"
+            "USAGE:\n"
+            "   nook events [command options] <container-id>\n"
+            "\n"
+            "Where \"<container-id>\" is the name for the instance of the container.\n"
+            "\n"
+            "DESCRIPTION:\n"
+            "   The events command displays information about the container. By default the\n"
+            "information is displayed once every 5 seconds.\n"
+            "\n"
+            "OPTIONS:\n"
+            "   --interval value  set the stats collection interval (default: 5s)\n"
+            "   --stats           display the container's stats then exit\n",
+    .longopts = longopts,
+};
+
+/* Go's time.ParseDuration: "300ms", "1.5h", "2h45m", "-1s"; units ns, us
+ * (µs, μs), ms, s, m, h; "0" alone needs no unit. */
+static int parse_go_duration(const char *s, long long *out)
+{
+  static const struct {
+    const char *name;
+    long long ns;
+  } units[] = {
+      {"ns", 1},          {"us", 1000},          {"\xc2\xb5s", 1000}, {"\xce\xbcs", 1000},
+      {"ms", 1000000},    {"s", 1000000000LL},   {"m", 60000000000LL}, {"h", 3600000000000LL},
+  };
+  bool neg = false;
+  if (*s == '-' || *s == '+')
+    neg = *s++ == '-';
+  if (strcmp(s, "0") == 0) {
+    *out = 0;
+    return 0;
+  }
+  if (*s == '\0')
+    return -1;
+  long double total = 0;
+  while (*s) {
+    const char *start = s;
+    long double v = 0;
+    while (*s >= '0' && *s <= '9')
+      v = v * 10 + (*s++ - '0');
+    bool int_digits = s > start;
+    long double scale = 1;
+    bool frac_digits = false;
+    if (*s == '.') {
+      s++;
+      while (*s >= '0' && *s <= '9') {
+        scale /= 10;
+        v += (*s++ - '0') * scale;
+        frac_digits = true;
+      }
+    }
+    if (!int_digits && !frac_digits)
+      return -1;
+    size_t ulen = strcspn(s, "0123456789.");
+    size_t i = 0;
+    while (i < sizeof(units) / sizeof(units[0]) &&
+           (strlen(units[i].name) != ulen || strncmp(units[i].name, s, ulen) != 0))
+      i++;
+    if (ulen == 0 || i == sizeof(units) / sizeof(units[0]))
+      return -1;
+    s += ulen;
+    total += v * units[i].ns;
+    if (total > (long double)INT64_MAX)
+      return -1;
+  }
+  *out = (long long)(neg ? -total : total);
+  return 0;
+}
+
+static int print_event(const char *json, void *data, nook_error_t *err)
+{
+  if (fputs(json, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+    return nook_error(err, errno, "write to stdout");
+  return 0;
+}
+
+int cmd_events(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
+{
+  struct nook_events_opts o = {.interval_ns = 5000000000LL, .emit = print_event};
+  int c;
+  while ((c = cli_getopt(argc, argv, &spec, err)) >= 0) {
+    switch (c) {
+    case OPT_INTERVAL:
+      if (parse_go_duration(optarg, &o.interval_ns) < 0)
+        return nook_error(err, 0, "invalid value \"%s\" for flag -interval: parse error", optarg);
+      break;
+    case OPT_STATS:
+      o.stats_only = cli_true(optarg);
+      break;
+    }
+  }
+  if (c != CLI_DONE)
+    return cli_stop(c);
+  if (cli_check_args(spec.name, argc - optind, 1, 1, err) < 0)
+    return -1;
+  return nook_container_events(g->root, argv[optind], &o, err) < 0 ? -1 : 0;
+}

@@ -1,0 +1,305 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../libcontainer/log.h"
+#include "../libcontainer/utils.h"
+#include "cli.h"
+
+enum {
+  OPT_BLKIO_WEIGHT = 256,
+  OPT_CPU_PERIOD,
+  OPT_CPU_QUOTA,
+  OPT_CPU_SHARE,
+  OPT_CPU_RT_PERIOD,
+  OPT_CPU_RT_RUNTIME,
+  OPT_CPUSET_CPUS,
+  OPT_CPUSET_MEMS,
+  OPT_MEMORY,
+  OPT_MEMORY_RESERVATION,
+  OPT_MEMORY_SWAP,
+  OPT_PIDS_LIMIT,
+  OPT_L3_CACHE_SCHEMA,
+  OPT_MEM_BW_SCHEMA,
+  OPT_KERNEL_MEMORY,
+  OPT_KERNEL_MEMORY_TCP,
+};
+
+static const struct option longopts[] = {
+    {"resources", required_argument, NULL, 'r'},
+    {"blkio-weight", required_argument, NULL, OPT_BLKIO_WEIGHT},
+    {"cpu-period", required_argument, NULL, OPT_CPU_PERIOD},
+    {"cpu-quota", required_argument, NULL, OPT_CPU_QUOTA},
+    {"cpu-share", required_argument, NULL, OPT_CPU_SHARE},
+    {"cpu-shares", required_argument, NULL, OPT_CPU_SHARE},
+    {"cpu-rt-period", required_argument, NULL, OPT_CPU_RT_PERIOD},
+    {"cpu-rt-runtime", required_argument, NULL, OPT_CPU_RT_RUNTIME},
+    {"cpuset-cpus", required_argument, NULL, OPT_CPUSET_CPUS},
+    {"cpuset-mems", required_argument, NULL, OPT_CPUSET_MEMS},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"memory-reservation", required_argument, NULL, OPT_MEMORY_RESERVATION},
+    {"memory-swap", required_argument, NULL, OPT_MEMORY_SWAP},
+    {"pids-limit", required_argument, NULL, OPT_PIDS_LIMIT},
+    {"l3-cache-schema", required_argument, NULL, OPT_L3_CACHE_SCHEMA},
+    {"mem-bw-schema", required_argument, NULL, OPT_MEM_BW_SCHEMA},
+    {"kernel-memory", required_argument, NULL, OPT_KERNEL_MEMORY},
+    {"kernel-memory-tcp", required_argument, NULL, OPT_KERNEL_MEMORY_TCP},
+    {0},
+};
+
+static const struct cli_spec spec = {
+    .name = "update",
+    .help =
+        "NAME:\n"
+        "   nook update - update container resource constraints\n"
+        "\n"
+        "USAGE:\n"
+        "   nook update [command options] <container-id>\n"
+        "\n"
+        "OPTIONS:\n"
+        "   --resources value, -r value  path to the file containing the resources to update or "
+        "'-' to read from the standard input\n"
+        "\n"
+        "The accepted format is as follow (unchanged values can be omitted):\n"
+        "\n"
+        "{\n"
+        "  \"memory\": {\n"
+        "    \"limit\": 0,\n"
+        "    \"reservation\": 0,\n"
+        "    \"swap\": 0\n"
+        "  },\n"
+        "  \"cpu\": {\n"
+        "    \"shares\": 0,\n"
+        "    \"quota\": 0,\n"
+        "    \"period\": 0,\n"
+        "    \"realtimeRuntime\": 0,\n"
+        "    \"realtimePeriod\": 0,\n"
+        "    \"cpus\": \"\",\n"
+        "    \"mems\": \"\"\n"
+        "  },\n"
+        "  \"blockIO\": {\n"
+        "    \"weight\": 0\n"
+        "  }\n"
+        "}\n"
+        "\n"
+        "Note: if data is to be read from a file or the standard input, all\n"
+        "other options are ignored.\n"
+        "   --blkio-weight value        Specifies per cgroup weight, range is from 10 to 1000 "
+        "(default: 0)\n"
+        "   --cpu-period value          CPU CFS period to be used for hardcapping (in usecs). 0 to "
+        "use system default\n"
+        "   --cpu-quota value           CPU CFS hardcap limit (in usecs). Allowed cpu time in a "
+        "given period\n"
+        "   --cpu-share value           CPU shares (relative weight vs. other containers)\n"
+        "   --cpu-rt-period value       CPU realtime period to be used for hardcapping (in "
+        "usecs). 0 to use system default\n"
+        "   --cpu-rt-runtime value      CPU realtime hardcap limit (in usecs). Allowed cpu time "
+        "in a given period\n"
+        "   --cpuset-cpus value         CPU(s) to use\n"
+        "   --cpuset-mems value         Memory node(s) to use\n"
+        "   --memory value              Memory limit (in bytes)\n"
+        "   --memory-reservation value  Memory reservation or soft_limit (in bytes)\n"
+        "   --memory-swap value         Total memory usage (memory + swap); set '-1' to enable "
+        "unlimited swap\n"
+        "   --pids-limit value          Maximum number of pids allowed in the container "
+        "(default: 0)\n"
+        "   --l3-cache-schema value     The string of Intel RDT/CAT L3 cache schema\n"
+        "   --mem-bw-schema value       The string of Intel RDT/MBA memory bandwidth schema\n",
+    .shortopts = "r:",
+    .longopts = longopts,
+};
+
+/* docker/go-units' RAMInBytes, which runc uses: a decimal number, an
+ * optional space, an optional k/m/g/t/p (powers of 1024) and optional
+ * "i" and "b", in any case: "512m", "1.5g", "1GiB", "100". */
+static int ram_in_bytes(const char *opt, const char *s, int64_t *out, nook_error_t *err)
+{
+  const char *p = s;
+  size_t dots = 0;
+  if (*p < '0' || *p > '9')
+    goto invalid;
+  while (*p >= '0' && *p <= '9')
+    p++;
+  while (*p == '.' && p[1] >= '0' && p[1] <= '9') {
+    dots++;
+    p++;
+    while (*p >= '0' && *p <= '9')
+      p++;
+  }
+  size_t numlen = (size_t)(p - s);
+  if (*p == ' ')
+    p++;
+  double mult = 1;
+  const char *units = "kmgtp";
+  const char *u = *p ? strchr(units, *p | 0x20) : NULL;
+  if (u != NULL) {
+    for (const char *x = units; x <= u; x++)
+      mult *= 1024;
+    p++;
+  }
+  if (*p == 'i' || *p == 'I')
+    p++;
+  if (*p == 'b' || *p == 'B')
+    p++;
+  if (*p != '\0')
+    goto invalid;
+  if (dots > 1)
+    return nook_error(err, 0,
+                      "invalid value for %s: strconv.ParseFloat: parsing \"%.*s\": invalid syntax",
+                      opt, (int)numlen, s);
+  double v = strtod(s, NULL) * mult;
+  if (!(v < 9223372036854775808.0))
+    goto invalid;
+  *out = (int64_t)v;
+  return 0;
+invalid:
+  return nook_error(err, 0, "invalid value for %s: invalid size: '%s'", opt, s);
+}
+
+/* strconv.ParseUint/ParseInt with base 10, and their messages. */
+static int parse_num(const char *opt, const char *s, bool is_signed, void *out, nook_error_t *err)
+{
+  const char *digits = is_signed && (*s == '-' || *s == '+') ? s + 1 : s;
+  bool syntax = *digits != '\0' && digits[strspn(digits, "0123456789")] == '\0';
+  long long sv;
+  unsigned long long uv;
+  if (syntax && is_signed && parse_int64(s, &sv) == 0) {
+    *(int64_t *)out = sv;
+    return 0;
+  }
+  if (syntax && !is_signed && parse_uint64(s, &uv) == 0) {
+    *(uint64_t *)out = uv;
+    return 0;
+  }
+  return nook_error(err, 0, "invalid value for %s: strconv.%s: parsing \"%s\": %s", opt,
+                    is_signed ? "ParseInt" : "ParseUint", s,
+                    syntax ? "value out of range" : "invalid syntax");
+}
+
+/* urfave/cli's IntFlag: decimal, message as runc prints it. */
+static int parse_int_flag(const char *opt, const char *s, long long min, long long max,
+                          long long *out, nook_error_t *err)
+{
+  if (parse_int64(s, out) < 0 || *out < min || *out > max)
+    return nook_error(err, 0, "invalid value \"%s\" for flag -%s: parse error", s, opt);
+  return 0;
+}
+
+static int read_resources(const char *path, char **text, size_t *len, nook_error_t *err)
+{
+  if (strcmp(path, "-") == 0)
+    return read_fd_all(0, text, len, err) < 0 ? nook_error_wrap(err, "read stdin") : 0;
+  return read_file_at(AT_FDCWD, path, text, len, err);
+}
+
+int cmd_update(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
+{
+  struct nook_update_opts o = {0};
+  const char *resources = NULL;
+  bool any_flag = false;
+  long long n;
+  int c;
+  while ((c = cli_getopt(argc, argv, &spec, err)) >= 0) {
+    /* As with runc's string flags, an empty value is no value. */
+    if (c != 'r' && optarg != NULL && *optarg == '\0')
+      continue;
+    any_flag = any_flag || c != 'r';
+    switch (c) {
+    case 'r':
+      resources = *optarg ? optarg : NULL;
+      break;
+    case OPT_BLKIO_WEIGHT:
+      if (parse_int_flag("blkio-weight", optarg, 0, UINT16_MAX, &n, err) < 0)
+        return -1;
+      o.has_blkio_weight = n != 0; /* runc: 0 leaves it unchanged */
+      o.blkio_weight = (uint16_t)n;
+      break;
+    case OPT_CPU_PERIOD:
+      if (parse_num("cpu-period", optarg, false, &o.cpu_period, err) < 0)
+        return -1;
+      o.has_cpu_period = true;
+      break;
+    case OPT_CPU_QUOTA:
+      if (parse_num("cpu-quota", optarg, true, &o.cpu_quota, err) < 0)
+        return -1;
+      o.has_cpu_quota = true;
+      break;
+    case OPT_CPU_SHARE:
+      if (parse_num("cpu-share", optarg, false, &o.cpu_shares, err) < 0)
+        return -1;
+      o.has_cpu_shares = true;
+      break;
+    case OPT_CPU_RT_PERIOD:
+      if (parse_num("cpu-rt-period", optarg, false, &o.cpu_rt_period, err) < 0)
+        return -1;
+      o.has_cpu_rt_period = true;
+      break;
+    case OPT_CPU_RT_RUNTIME:
+      if (parse_num("cpu-rt-runtime", optarg, true, &o.cpu_rt_runtime, err) < 0)
+        return -1;
+      o.has_cpu_rt_runtime = true;
+      break;
+    case OPT_CPUSET_CPUS:
+      o.cpuset_cpus = optarg;
+      break;
+    case OPT_CPUSET_MEMS:
+      o.cpuset_mems = optarg;
+      break;
+    case OPT_MEMORY:
+    case OPT_MEMORY_RESERVATION:
+    case OPT_MEMORY_SWAP: {
+      const char *name = c == OPT_MEMORY               ? "memory"
+                         : c == OPT_MEMORY_RESERVATION ? "memory-reservation"
+                                                       : "memory-swap";
+      int64_t v = -1;
+      if (strcmp(optarg, "-1") != 0 && ram_in_bytes(name, optarg, &v, err) < 0)
+        return -1;
+      if (c == OPT_MEMORY) {
+        o.has_memory = true;
+        o.memory = v;
+      } else if (c == OPT_MEMORY_RESERVATION) {
+        o.has_memory_reservation = true;
+        o.memory_reservation = v;
+      } else {
+        o.has_memory_swap = true;
+        o.memory_swap = v;
+      }
+      break;
+    }
+    case OPT_PIDS_LIMIT:
+      if (parse_int_flag("pids-limit", optarg, INT64_MIN, INT64_MAX, &n, err) < 0)
+        return -1;
+      o.has_pids_limit = n != 0; /* runc: 0 leaves it unchanged */
+      o.pids_limit = n < 0 ? -1 : n;
+      break;
+    case OPT_L3_CACHE_SCHEMA:
+      return nook_error(err, 0, "Intel RDT/CAT: l3 cache schema is not enabled");
+    case OPT_MEM_BW_SCHEMA:
+      return nook_error(err, 0, "Intel RDT/MBA: memory bandwidth schema is not enabled");
+    case OPT_KERNEL_MEMORY:
+    case OPT_KERNEL_MEMORY_TCP:
+      nook_warn("Setting --%s is ignored and will be removed",
+                c == OPT_KERNEL_MEMORY ? "kernel-memory" : "kernel-memory-tcp");
+      break;
+    }
+  }
+  if (c != CLI_DONE)
+    return cli_stop(c);
+  if (cli_check_args(spec.name, argc - optind, 1, 1, err) < 0)
+    return -1;
+
+  cleanup_free char *text = NULL;
+  if (resources != NULL) {
+    /* runc reads either the document or the flags, never both. */
+    if (any_flag)
+      nook_warn("update: --resources is given: the other options are ignored");
+    o = (struct nook_update_opts){0};
+    if (read_resources(resources, &text, &o.resources_len, err) < 0)
+      return -1;
+    o.resources = text;
+    o.resources_origin = strcmp(resources, "-") == 0 ? "stdin" : resources;
+  }
+  return nook_container_update(g->root, argv[optind], &o, err) < 0 ? -1 : 0;
+}

@@ -1,0 +1,291 @@
+#!/usr/bin/env bats
+# linux.seccomp: actions, errnoRet/defaultErrnoRet, argument filters, unknown
+# names, flags, SCMP_ACT_NOTIFY with a listener (seccomp_listener.py), the
+# profile of `nook spec`, and the compiled-filter cache.
+
+load helpers
+
+# set_seccomp PYTHON_EXPR: linux.seccomp = the expression.
+set_seccomp() {
+  update_config "c['linux']['seccomp'] = $1"
+}
+
+# An ALLOW-by-default profile with one rule.  Usage: one_rule NAMES ACTION [EXTRA]
+# NAMES is a Python list literal; EXTRA more Python dict entries for the rule.
+one_rule() {
+  set_seccomp "{'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': [{'names': $1, 'action': '$2'${3:+, $3}}]}"
+}
+
+# listener [--answer ERRNO]: start seccomp_listener.py on $SOCK, output in $LISTENER_OUT.
+listener() {
+  SOCK=$BATS_TEST_TMPDIR/agent.sock
+  LISTENER_OUT=$BATS_TEST_TMPDIR/agent.json
+  rm -f "$SOCK" "$SOCK.ready" "$LISTENER_OUT"
+  bg "$PYTHON" "$INTEGRATION_DIR/seccomp_listener.py" "$@" "$SOCK" "$LISTENER_OUT"
+  LISTENER_PID=$BG_PID
+  wait_for_file "$SOCK.ready" 10
+}
+
+@test "seccomp: a blocked syscall fails with errnoRet" {
+  setup_bundle sh -c 'mkdir /tmp/a; echo "rc=$?"'
+  update_config 'c["root"]["readonly"] = False'
+  one_rule "['mkdir', 'mkdirat']" SCMP_ACT_ERRNO "'errnoRet': 1"
+  run nook run "$ID"
+  assert_success
+  assert_line --partial "can't create directory '/tmp/a': Operation not permitted"
+  assert_line rc=1
+
+  one_rule "['mkdir', 'mkdirat']" SCMP_ACT_ERRNO "'errnoRet': 28"
+  run nook run "$ID"
+  assert_success
+  assert_line --partial "'/tmp/a': No space left on device"
+  [ ! -e rootfs/tmp/a ]
+}
+
+@test "seccomp: errnoRet defaults to EPERM" {
+  setup_bundle sh -c 'mkdir /tmp/a'
+  update_config 'c["root"]["readonly"] = False'
+  one_rule "['mkdir', 'mkdirat']" SCMP_ACT_ERRNO
+  run nook run "$ID"
+  assert_failure
+  assert_output --partial "Operation not permitted"
+}
+
+@test "seccomp: defaultErrnoRet applies to what no rule allows" {
+  # The default profile with ENOSYS instead of EPERM for the rest.
+  setup_bundle sh -c 'echo ok; unshare -m true'
+  update_config 'c["linux"]["seccomp"]["defaultErrnoRet"] = 38'
+  run nook run "$ID"
+  assert_failure
+  assert_line ok
+  assert_line --partial "Function not implemented"
+}
+
+@test "seccomp: SCMP_ACT_KILL_PROCESS kills the container with SIGSYS (status 159)" {
+  setup_bundle mkdir /tmp/a
+  one_rule "['mkdir', 'mkdirat']" SCMP_ACT_KILL_PROCESS
+  run nook run "$ID"
+  assert_equal "$status" 159
+}
+
+@test "seccomp: SCMP_ACT_KILL (thread) kills a single-threaded process too" {
+  setup_bundle mkdir /tmp/a
+  one_rule "['mkdir', 'mkdirat']" SCMP_ACT_KILL
+  run nook run "$ID"
+  assert_equal "$status" 159
+}
+
+@test "seccomp: argument filters (kill with a given signal, personality with a given value)" {
+  setup_bundle sh -c 'kill -0 $$ && echo sig0-ok; kill -USR1 $$ || echo usr1-blocked'
+  # SIGUSR1 is 10 on x86 and arm.
+  one_rule "['kill']" SCMP_ACT_ERRNO "'args': [{'index': 1, 'value': 10, 'op': 'SCMP_CMP_EQ'}]"
+  run nook run "$ID"
+  assert_success
+  assert_line sig0-ok
+  assert_line usr1-blocked
+
+  set_args sh -c 'linux64 uname -m; linux32 uname -m || echo linux32-blocked'
+  one_rule "['personality']" SCMP_ACT_ERRNO "'args': [{'index': 0, 'value': 8, 'op': 'SCMP_CMP_EQ'}]"
+  run nook run "$ID"
+  assert_success
+  assert_line "$(uname -m)"
+  assert_line linux32-blocked
+}
+
+@test "seccomp: SCMP_CMP_MASKED_EQ and two conditions on one argument (OR)" {
+  setup_bundle sh -c 'trap "" USR1 USR2 TERM; for s in 10 12 15; do kill -$s $$ 2>/dev/null && echo "$s ok" || echo "$s blocked"; done'
+  # kill(pid, sig) fails when sig & 0xe == 0xa (10, 11) or sig == 12: as in
+  # runc and crun, conditions that repeat an index are alternatives.
+  one_rule "['kill']" SCMP_ACT_ERRNO "'args': [{'index': 1, 'value': 14, 'valueTwo': 10, 'op': 'SCMP_CMP_MASKED_EQ'}, {'index': 1, 'value': 12, 'op': 'SCMP_CMP_EQ'}]"
+  run nook run "$ID"
+  assert_success
+  assert_line "10 blocked"
+  assert_line "12 blocked"
+  assert_line "15 ok"
+}
+
+@test "seccomp: names unknown to libseccomp are skipped (logged at debug level)" {
+  setup_bundle sh -c 'mkdir /tmp/a 2>&1; echo done'
+  one_rule "['no_such_syscall_at_all', 'mkdir', 'mkdirat']" SCMP_ACT_ERRNO
+  run nook --debug --log "$BATS_TEST_TMPDIR/log" run "$ID"
+  assert_success
+  assert_line --partial "Operation not permitted"
+  assert_line done
+  run cat "$BATS_TEST_TMPDIR/log"
+  assert_output --partial 'unknown system call `no_such_syscall_at_all` ignored'
+}
+
+@test "seccomp: flags LOG, SPEC_ALLOW and TSYNC are accepted" {
+  setup_bundle sh -c 'mkdir /tmp/a 2>&1; echo done'
+  set_seccomp "{'defaultAction': 'SCMP_ACT_ALLOW', 'flags': ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC'], 'syscalls': [{'names': ['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_ERRNO'}]}"
+  run nook run "$ID"
+  assert_success
+  assert_line --partial "Operation not permitted"
+}
+
+@test "seccomp: WAIT_KILLABLE_RECV without SCMP_ACT_NOTIFY is an error naming the flag" {
+  setup_bundle true
+  set_seccomp "{'defaultAction': 'SCMP_ACT_ALLOW', 'flags': ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']}"
+  run nook run "$ID"
+  assert_failure
+  assert_output --partial "linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"
+  run nook list -q
+  refute_output --partial "$ID"
+}
+
+@test "seccomp: defaultErrnoRet with an action that returns no errno is an error" {
+  setup_bundle true
+  set_seccomp "{'defaultAction': 'SCMP_ACT_ALLOW', 'defaultErrnoRet': 1}"
+  run nook run "$ID"
+  assert_failure
+  assert_output --partial "linux.seccomp.defaultErrnoRet: not supported with action SCMP_ACT_ALLOW"
+}
+
+@test "seccomp: without noNewPrivileges the filter goes in before the user switch" {
+  # Loaded while the process still has CAP_SYS_ADMIN; the rest of the
+  # setup (setgroups, setresuid, capset, ...) then runs under the default
+  # profile, which must let it through.
+  setup_bundle sh -c 'id -u; grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status'
+  update_config 'c["process"]["noNewPrivileges"] = False; c["process"]["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [10]}'
+  run nook run "$ID"
+  assert_success
+  assert_line 1000
+  assert_line --regexp "^NoNewPrivs:[[:space:]]+0$"
+  assert_line --regexp "^Seccomp:[[:space:]]+2$"
+}
+
+@test "seccomp: the default profile runs a shell and blocks unshare and mount, even with CAP_SYS_ADMIN" {
+  setup_bundle sh -c 'echo ok; unshare -m true 2>&1 && echo unshare-ok; mount -t tmpfs x /tmp 2>&1 && echo mount-ok; linux32 true && echo linux32-ok; true'
+  update_config 'for k in ("bounding", "effective", "permitted"): c["process"]["capabilities"][k].append("CAP_SYS_ADMIN")'
+  run nook run "$ID"
+  assert_success
+  assert_line ok
+  assert_line linux32-ok
+  refute_line unshare-ok
+  refute_line mount-ok
+  assert_line --partial "unshare(0x20000): Operation not permitted"
+
+  # Control: without the profile, the capability is enough.
+  update_config 'del c["linux"]["seccomp"]'
+  run nook run "$ID"
+  assert_success
+  assert_line unshare-ok
+  assert_line mount-ok
+}
+
+@test "seccomp: the default profile lets a shell fork, exec, pipe and wait" {
+  setup_bundle sh -c 'a=$(echo sub); echo "$a" | cat; ls / >/dev/null && echo ls-ok; sleep 0 & wait $! && echo bg-ok; nproc >/dev/null && echo nproc-ok'
+  run nook run "$ID"
+  assert_success
+  assert_line sub
+  assert_line ls-ok
+  assert_line bg-ok
+  assert_line nproc-ok
+}
+
+@test "seccomp: SCMP_ACT_NOTIFY sends the fd and the container process state to listenerPath" {
+  setup_bundle sh -c 'mkdir /tmp/a 2>&1; echo done'
+  update_config 'c["root"]["readonly"] = False'
+  listener
+  set_seccomp "{'defaultAction': 'SCMP_ACT_ALLOW', 'listenerPath': '$SOCK', 'listenerMetadata': 'hello agent', 'syscalls': [{'names': ['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_NOTIFY'}]}"
+  run nook run "$ID"
+  assert_success
+  # The listener closed the fd without answering: the kernel fails the call
+  # with ENOSYS.
+  assert_line --partial "'/tmp/a': Function not implemented"
+  assert_line done
+  wait_for_file "$LISTENER_OUT"
+  run jq -c '[.nfds, .state.ociVersion, .state.fds, .state.metadata, .state.state.id, .state.state.status, .state.state.bundle, (.state.pid > 0), (.state.pid == .state.state.pid)]' "$LISTENER_OUT"
+  assert_output "[1,\"1.3.0\",[\"seccompFd\"],\"hello agent\",\"$ID\",\"creating\",\"$BUNDLE\",true,true]"
+}
+
+@test "seccomp: SCMP_ACT_NOTIFY: the agent's answer reaches the container" {
+  setup_bundle sh -c 'mkdir /tmp/a 2>&1; echo done'
+  update_config 'c["root"]["readonly"] = False'
+  listener --answer 95 # EOPNOTSUPP
+  set_seccomp "{'defaultAction': 'SCMP_ACT_ALLOW', 'listenerPath': '$SOCK', 'syscalls': [{'names': ['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_NOTIFY'}]}"
+  run nook run "$ID"
+  assert_success
+  assert_line --partial "'/tmp/a': Operation not supported"
+  wait_for_file "$LISTENER_OUT"
+  run jq '.notifications | length' "$LISTENER_OUT"
+  assert_output 1
+  [ ! -e rootfs/tmp/a ]
+}
+
+@test "seccomp: SCMP_ACT_NOTIFY with noNewPrivileges and create/start" {
+  setup_bundle sh -c 'mkdir /tmp/a 2>&1; echo done'
+  update_config 'c["root"]["readonly"] = False; c["process"]["noNewPrivileges"] = True'
+  listener --answer 0
+  set_seccomp "{'defaultAction': 'SCMP_ACT_ALLOW', 'listenerPath': '$SOCK', 'syscalls': [{'names': ['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_NOTIFY'}]}"
+  create_container "$ID"
+  wait_for_state "$ID" created
+  pid=$(state_field "$ID" pid)
+  run nook start "$ID"
+  assert_success
+  wait_for_file "$LISTENER_OUT"
+  run jq -c '[.state.pid, .state.state.status, (.notifications | length)]' "$LISTENER_OUT"
+  assert_output "[$pid,\"creating\",1]"
+  # Answered with success (0) without running: the directory was not made.
+  run container_output "$ID"
+  assert_line done
+  refute_output --partial "can't create"
+  [ ! -e rootfs/tmp/a ]
+}
+
+@test "seccomp: an unreachable listenerPath fails create and leaves nothing behind" {
+  setup_bundle true
+  set_seccomp "{'defaultAction': 'SCMP_ACT_ALLOW', 'listenerPath': '$BATS_TEST_TMPDIR/nobody.sock', 'syscalls': [{'names': ['mkdir'], 'action': 'SCMP_ACT_NOTIFY'}]}"
+  run nook run "$ID"
+  assert_failure
+  assert_output --partial "linux.seccomp.listenerPath: connect to \`$BATS_TEST_TMPDIR/nobody.sock\`"
+  run nook list -q
+  refute_output --partial "$ID"
+}
+
+@test "seccomp: the compiled filter is cached under the state root, out of list's way" {
+  setup_bundle true
+  run nook run "$ID"
+  assert_success
+  run find "$NOOK_ROOT/.seccomp~cache" -type f
+  assert_equal "${#lines[@]}" 1
+  file=${lines[0]}
+  run stat -c '%a %u %s' "$file"
+  assert_output --regexp "^600 $(id -u) [0-9]+$"
+  run stat -c '%a' "$NOOK_ROOT/.seccomp~cache"
+  assert_output 700
+  # A second run hits; a changed profile adds an entry.
+  run nook run "$ID"
+  assert_success
+  update_config 'c["linux"]["seccomp"]["defaultErrnoRet"] = 38'
+  run nook run "$ID"
+  assert_success
+  run find "$NOOK_ROOT/.seccomp~cache" -type f
+  assert_equal "${#lines[@]}" 2
+  run nook list -q
+  assert_output ""
+}
+
+@test "seccomp: a cache file the runtime's user does not own, or others may write, is ignored" {
+  [ "$(id -u)" -eq 0 ] || skip "needs root to chown"
+  setup_bundle sh -c 'mkdir /tmp/a 2>&1; echo done'
+  one_rule "['mkdir', 'mkdirat']" SCMP_ACT_ERRNO "'errnoRet': 28"
+  run nook run "$ID"
+  assert_line --partial "No space left on device"
+  file=$(find "$NOOK_ROOT/.seccomp~cache" -type f)
+  inode=$(stat -c %i "$file")
+  # Not trusted: compiled again and replaced by a fresh file of our own.
+  chown 1000:1000 "$file"
+  run nook run "$ID"
+  assert_line --partial "No space left on device"
+  run stat -c '%u %a' "$file"
+  assert_output "0 600"
+  [ "$(stat -c %i "$file")" != "$inode" ]
+  inode=$(stat -c %i "$file")
+  chmod 0666 "$file"
+  run nook run "$ID"
+  assert_line --partial "No space left on device"
+  run stat -c '%a' "$file"
+  assert_output 600
+  [ "$(stat -c %i "$file")" != "$inode" ]
+}
