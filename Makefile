@@ -40,14 +40,14 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(LIB_SRCS:%.c=$(BUILD)/asan/%.d)
 
 # Unit tests are built with AddressSanitizer and UBSan into their own tree,
 # so the parser is exercised under the sanitizers on every `make check`.
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -O1 -c -o $@ $<
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -O1 -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 	@mkdir -p $(dir $@)

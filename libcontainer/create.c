@@ -177,6 +177,13 @@ static struct oci_device_cgroup *device_rules(const struct oci_config *c, size_t
   return v;
 }
 
+static int cb_seccomp_fd(void *data, pid_t pid, int fd, nook_error_t *err)
+{
+  struct creating *cr = data;
+  cleanup_free char *json = state_json_for(cr->config, &cr->st, "creating", false);
+  return seccomp_send_notify_fd(&cr->config->linux_.seccomp, fd, json, pid, err);
+}
+
 static int cb_created_json(void *data, char **state_json)
 {
   struct creating *cr = data;
@@ -422,17 +429,10 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
                                .before_go = cb_before_go,
                                .run_hooks = cb_run_hooks,
                                .created_json = cb_created_json,
+                               .seccomp_fd = cb_seccomp_fd,
                                .data = &cr};
   if (spawn_container(&sc, &cb, &out->sr, err) < 0)
     goto out;
-  if (out->sr.seccomp_fd >= 0) {
-    cleanup_free char *json = state_json_for(c, &cr.st, "creating", false);
-    int r = seccomp_send_notify_fd(&c->linux_.seccomp, out->sr.seccomp_fd, json, out->sr.pid, err);
-    close(out->sr.seccomp_fd);
-    out->sr.seccomp_fd = -1;
-    if (r < 0)
-      goto out_kill;
-  }
   if (console && out->sr.pty_master >= 0) {
     if (terminal_send_to_socket(console, out->sr.pty_master, err) < 0)
       goto out_kill;

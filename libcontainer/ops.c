@@ -63,8 +63,7 @@ static int set_frozen(const char *root, const char *id, bool frozen, nook_error_
   const struct cgroup_manager *m = NULL;
   struct cgroup_paths p = {0};
   int r = -1;
-  bool paused =
-      l.status == NOOK_PAUSED || (l.status == NOOK_CREATED && cgroup_frozen(&l));
+  bool paused = l.status == NOOK_PAUSED || (l.status == NOOK_CREATED && cgroup_frozen(&l));
   if (frozen && (paused || (l.status != NOOK_RUNNING && l.status != NOOK_CREATED))) {
     nook_error(err, 0, "container not running");
     goto out;
@@ -98,8 +97,7 @@ int nook_container_resume(const char *root, const char *id, nook_error_t *err)
 
 /* ---- ps ------------------------------------------------------------------ */
 
-int nook_container_pids(const char *root, const char *id, pid_t **out, size_t *n,
-                        nook_error_t *err)
+int nook_container_pids(const char *root, const char *id, pid_t **out, size_t *n, nook_error_t *err)
 {
   *out = NULL;
   *n = 0;
@@ -140,8 +138,8 @@ int nook_container_pids(const char *root, const char *id, pid_t **out, size_t *n
 static bool zero_means_unchanged(const char *section, const char *key, const struct json_value *v)
 {
   static const char *const zero_keys[] = {
-      "memory.limit", "memory.reservation", "memory.swap",       "memory.kernel",
-      "memory.kernelTCP", "cpu.shares",     "cpu.quota",         "cpu.period",
+      "memory.limit",        "memory.reservation", "memory.swap",    "memory.kernel",
+      "memory.kernelTCP",    "cpu.shares",         "cpu.quota",      "cpu.period",
       "cpu.realtimeRuntime", "cpu.realtimePeriod", "blockIO.weight", "blockIO.leafWeight",
   };
   if (section == NULL)
@@ -367,26 +365,14 @@ static char *flags_document(const struct nook_update_opts *o, bool swap_unlimite
  * which is private to it): the config's own, the devices every container
  * needs, one allow per linux.devices entry.  The cgroup managers rewrite
  * device rules on every apply, so an update must hand the same set back. */
-static const struct oci_device_cgroup default_allowed[] = {
-    {.allow = true, .type = 'c', .major = -1, .minor = -1, .access = "m"},
-    {.allow = true, .type = 'b', .major = -1, .minor = -1, .access = "m"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 3,
-     .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 8,
-     .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 7,
-     .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 5, .minor = 0,
-     .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 5,
-     .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 9,
-     .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .major = 136, .minor = -1, .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 5, .minor = 2,
-     .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 10, .minor = 200,
-     .access = "rwm"},
+static const struct {
+  char type;
+  int64_t major, minor; /* -1: any */
+  const char *access;
+} default_allowed[] = {
+    {'c', -1, -1, "m"},    {'b', -1, -1, "m"}, {'c', 1, 3, "rwm"},    {'c', 1, 8, "rwm"},
+    {'c', 1, 7, "rwm"},    {'c', 5, 0, "rwm"}, {'c', 1, 5, "rwm"},    {'c', 1, 9, "rwm"},
+    {'c', 136, -1, "rwm"}, {'c', 5, 2, "rwm"}, {'c', 10, 200, "rwm"},
 };
 
 static int apply_config(const struct cgroup_manager *m, const struct cgroup_paths *p,
@@ -402,7 +388,13 @@ static int apply_config(const struct cgroup_manager *m, const struct cgroup_path
   for (size_t i = 0; i < own; i++)
     v[k++] = res.devices[i];
   for (size_t i = 0; i < ARRAY_SIZE(default_allowed); i++)
-    v[k++] = default_allowed[i];
+    v[k++] = (struct oci_device_cgroup){.allow = true,
+                                        .type = default_allowed[i].type,
+                                        .has_major = default_allowed[i].major >= 0,
+                                        .has_minor = default_allowed[i].minor >= 0,
+                                        .major = default_allowed[i].major,
+                                        .minor = default_allowed[i].minor,
+                                        .access = (char *)default_allowed[i].access};
   for (size_t i = 0; i < c->linux_.n_devices; i++) {
     const struct oci_device *d = &c->linux_.devices[i];
     if (d->type == 'p')
@@ -485,15 +477,17 @@ static int merge_update(struct loaded *l, const struct nook_update_opts *o, stru
   /* As runc: an unlimited memory limit with the swap limit unsaid makes
    * swap unlimited too (cgroup v1 could not hold memory+swap below memory). */
   u->flags_text = flags_document(o, limit_unlimited && !swap_given);
-  if (json_parse(u->flags_text, strlen(u->flags_text), "update flags", &u->flags_doc,
-                 &updates[n], err) < 0)
+  if (json_parse(u->flags_text, strlen(u->flags_text), "update flags", &u->flags_doc, &updates[n],
+                 err) < 0)
     return -1;
   n++;
 
   u->new_text = config_with_resources(old_root, updates, n);
   if (u->new_text == NULL)
-    return nook_error(err, 0, "config.json of container \"%s\": not an object with a \"linux\" "
-                              "object", l->st.id);
+    return nook_error(err, 0,
+                      "config.json of container \"%s\": not an object with a \"linux\" "
+                      "object",
+                      l->st.id);
   if (oci_config_parse(u->new_text, strlen(u->new_text), "config.json", &u->new_cfg, err) < 0)
     return nook_error_wrap(err, "update");
   return 0;

@@ -187,6 +187,15 @@ int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,
   if (ctx->seccomp && ctx->seccomp->notify &&
       sync_recv(out->sock, SYNC_SECCOMP, msg, &out->seccomp_fd, err) < 0)
     goto fail;
+  /* The agent gets the fd at once: the container's next syscalls may
+   * already wait on it (a NOTIFY rule for chdir, setresuid, ...). */
+  if (out->seccomp_fd >= 0) {
+    int r = cb->seccomp_fd(cb->data, pid, out->seccomp_fd, err);
+    close(out->seccomp_fd);
+    out->seccomp_fd = -1;
+    if (r < 0)
+      goto fail;
+  }
   if (sync_recv(out->sock, SYNC_READY, msg, NULL, err) < 0)
     goto fail;
   out->pid = pid;

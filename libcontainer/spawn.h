@@ -61,6 +61,8 @@ struct spawn_callbacks {
   int (*on_pid)(void *data, pid_t pid, nook_error_t *err);
   int (*before_go)(void *data, pid_t pid, nook_error_t *err);
   int (*run_hooks)(void *data, pid_t pid, char **state_json, nook_error_t *err);
+  /* Hand the seccomp notify fd to linux.seccomp.listenerPath. */
+  int (*seccomp_fd)(void *data, pid_t pid, int fd, nook_error_t *err);
   /* The state startContainer hooks get (status "created"). */
   int (*created_json)(void *data, char **state_json);
   void *data;

@@ -85,8 +85,8 @@ static void gen_cpu(yajl_gen g, const struct cgroup_stats *s)
 }
 
 /* runc's MemoryEntry: limit and failcnt always, usage and max when set. */
-static void gen_mem_entry(yajl_gen g, const char *key, uint64_t limit, uint64_t usage,
-                          uint64_t max, uint64_t failcnt)
+static void gen_mem_entry(yajl_gen g, const char *key, uint64_t limit, uint64_t usage, uint64_t max,
+                          uint64_t failcnt)
 {
   jgen_str(g, key);
   yajl_gen_map_open(g);

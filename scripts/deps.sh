@@ -11,6 +11,8 @@ PKGS=(
   # tests
   bats bats-assert bats-support busybox-static python3 jq
   iproute2 util-linux bsdutils procps coreutils
+  # the cgroup v2 test VM (tests/vm/run)
+  qemu-system-x86 xz-utils cpio kmod
   # peers the integration suite can be pointed at (NOOK=/usr/sbin/runc)
   runc crun
 )

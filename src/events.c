@@ -42,8 +42,8 @@ static int parse_go_duration(const char *s, long long *out)
     const char *name;
     long long ns;
   } units[] = {
-      {"ns", 1},          {"us", 1000},          {"\xc2\xb5s", 1000}, {"\xce\xbcs", 1000},
-      {"ms", 1000000},    {"s", 1000000000LL},   {"m", 60000000000LL}, {"h", 3600000000000LL},
+      {"ns", 1},       {"us", 1000},        {"\xc2\xb5s", 1000},  {"\xce\xbcs", 1000},
+      {"ms", 1000000}, {"s", 1000000000LL}, {"m", 60000000000LL}, {"h", 3600000000000LL},
   };
   bool neg = false;
   if (*s == '-' || *s == '+')

@@ -233,6 +233,22 @@ listener() {
   [ ! -e rootfs/tmp/a ]
 }
 
+# Regression: the notify fd used to reach the agent only after READY, so a
+# NOTIFY rule on a syscall the container process makes during its own set-up
+# (chdir, before READY) hung `run` forever.
+@test "seccomp: a NOTIFY rule hit during set-up (chdir) is answered, run does not hang" {
+  setup_bundle sh -c 'echo started in $(pwd)'
+  update_config 'c["process"]["cwd"] = "/tmp"'
+  listener --answer 0
+  set_seccomp "{'defaultAction': 'SCMP_ACT_ALLOW', 'listenerPath': '$SOCK', 'syscalls': [{'names': ['chdir'], 'action': 'SCMP_ACT_NOTIFY'}]}"
+  NOOK_CMD_TIMEOUT=20 run nook run "$ID"
+  [ "$status" -ne 124 ] || fail "nook run hung on a NOTIFY rule hit before READY"
+  assert_success
+  wait_for_file "$LISTENER_OUT"
+  run jq '.notifications | length' "$LISTENER_OUT"
+  [ "$output" -ge 1 ] || fail "the agent saw no notification"
+}
+
 @test "seccomp: an unreachable listenerPath fails create and leaves nothing behind" {
   setup_bundle true
   set_seccomp "{'defaultAction': 'SCMP_ACT_ALLOW', 'listenerPath': '$BATS_TEST_TMPDIR/nobody.sock', 'syscalls': [{'names': ['mkdir'], 'action': 'SCMP_ACT_NOTIFY'}]}"

