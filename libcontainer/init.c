@@ -221,7 +221,8 @@ static int unshare_and_fork(struct spawn_ctx *ctx, nook_error_t *err)
       int r = sync_send(ctx->sock, SYNC_PID, pid, NULL, -1, err);
       _exit(r < 0 ? 1 : 0);
     }
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* No death signal here: our parent leaves right away by design.  If the
+     * runtime dies, the sync socket's EOF ends us. */
   }
   ret = 0;
 out:
@@ -414,7 +415,7 @@ void container_init(struct spawn_ctx *ctx)
   struct rootfs_ctx rctx = {.config = c,
                             .rootfs = ctx->rootfs,
                             .userns = ctx->in_userns,
-                            .cgroupns = ctx->new_cgroupns,
+                            .cgroupns = ctx->new_cgroupns || ctx->in_cgroupns,
                             .no_pivot = ctx->no_pivot,
                             .rootfd = -1,
                             .mount_fds = mount_fds};

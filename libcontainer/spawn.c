@@ -28,6 +28,8 @@ void spawn_plan_namespaces(struct spawn_ctx *ctx)
         ctx->fork_for_pid = true;
       if (ns->type == OCI_NS_USER)
         ctx->in_userns = true;
+      if (ns->type == OCI_NS_CGROUP)
+        ctx->in_cgroupns = true;
       continue;
     }
     switch (ns->type) {

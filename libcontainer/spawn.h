@@ -26,6 +26,7 @@ struct spawn_ctx {
   unsigned long unshare_flags; /* CLONE_NEW* the child unshares (slow path) */
   bool new_userns, new_netns, new_utsns, new_cgroupns, new_timens, new_mntns;
   bool in_userns;     /* new or joined user namespace: no mknod */
+  bool in_cgroupns;   /* a cgroup namespace joined by path */
   bool slow_path;     /* some namespace is joined by path */
   bool fork_for_pid;  /* slow path: the pid namespace takes effect for a child */
 
