@@ -93,6 +93,9 @@ struct cgroup_manager {
   int (*create)(const char *cgroups_path, const char *id, struct cgroup_paths *out,
                 nook_error_t *err);
   int (*enter)(const struct cgroup_paths *p, pid_t pid, nook_error_t *err);
+  /* Write the resources that are set.  Device rules are replaced as a whole
+   * when r->devices is non-NULL (create always passes the full set) and left
+   * alone when it is NULL (update, as runc does). */
   int (*apply)(const struct cgroup_paths *p, const struct oci_resources *r, nook_error_t *err);
   /* Pids of every process in the cgroup (allocated, *n entries). */
   int (*pids)(const struct cgroup_paths *p, pid_t **out, size_t *n, nook_error_t *err);

@@ -246,8 +246,11 @@ int cg1_apply(const struct cgroup_paths *p, const struct oci_resources *r, const
               nook_error_t *err)
 {
   const char *v1, *v2;
-  /* Devices first and always: a config without rules still gets deny-all. */
-  if ((v1 = cg_v1_dir(p, "devices")) != NULL) {
+  /* Devices first.  NULL rules mean "leave them as they are" (update): a
+   * rewrite would open a deny-all window and break nested cgroups. */
+  if (r->devices == NULL) {
+    /* unchanged */
+  } else if ((v1 = cg_v1_dir(p, "devices")) != NULL) {
     if (cg1_apply_devices(v1, r, err) < 0)
       return -1;
   } else if (unified) {
@@ -339,7 +342,7 @@ int cg1_apply(const struct cgroup_paths *p, const struct oci_resources *r, const
 
 int cg2_apply(const char *dir, const struct oci_resources *r, nook_error_t *err)
 {
-  if (cg2_apply_devices(dir, r, err) < 0)
+  if (r->devices != NULL && cg2_apply_devices(dir, r, err) < 0)
     return -1;
   if (cg_memory_set(r) && cg2_apply_memory(dir, &r->memory, err) < 0)
     return -1;

@@ -361,54 +361,16 @@ static char *flags_document(const struct nook_update_opts *o, bool swap_unlimite
   return jgen_finish(g);
 }
 
-/* The device rules create gave the cgroup (container.c's device_rules(),
- * which is private to it): the config's own, the devices every container
- * needs, one allow per linux.devices entry.  The cgroup managers rewrite
- * device rules on every apply, so an update must hand the same set back. */
-static const struct {
-  char type;
-  int64_t major, minor; /* -1: any */
-  const char *access;
-} default_allowed[] = {
-    {'c', -1, -1, "m"},    {'b', -1, -1, "m"}, {'c', 1, 3, "rwm"},    {'c', 1, 8, "rwm"},
-    {'c', 1, 7, "rwm"},    {'c', 5, 0, "rwm"}, {'c', 1, 5, "rwm"},    {'c', 1, 9, "rwm"},
-    {'c', 136, -1, "rwm"}, {'c', 5, 2, "rwm"}, {'c', 10, 200, "rwm"},
-};
-
+/* Re-apply the (merged) resources.  Device rules are left as create set
+ * them: devices == NULL tells the manager not to touch them. */
 static int apply_config(const struct cgroup_manager *m, const struct cgroup_paths *p,
                         const struct oci_config *c, nook_error_t *err)
 {
   struct oci_resources res = {0};
   if (c->linux_.has_resources)
     res = c->linux_.resources;
-  size_t own = res.n_devices;
-  size_t total = own + ARRAY_SIZE(default_allowed) + c->linux_.n_devices;
-  cleanup_free struct oci_device_cgroup *v = xcalloc(total, sizeof(*v));
-  size_t k = 0;
-  for (size_t i = 0; i < own; i++)
-    v[k++] = res.devices[i];
-  for (size_t i = 0; i < ARRAY_SIZE(default_allowed); i++)
-    v[k++] = (struct oci_device_cgroup){.allow = true,
-                                        .type = default_allowed[i].type,
-                                        .has_major = default_allowed[i].major >= 0,
-                                        .has_minor = default_allowed[i].minor >= 0,
-                                        .major = default_allowed[i].major,
-                                        .minor = default_allowed[i].minor,
-                                        .access = (char *)default_allowed[i].access};
-  for (size_t i = 0; i < c->linux_.n_devices; i++) {
-    const struct oci_device *d = &c->linux_.devices[i];
-    if (d->type == 'p')
-      continue;
-    v[k++] = (struct oci_device_cgroup){.allow = true,
-                                        .type = d->type == 'b' ? 'b' : 'c',
-                                        .has_major = true,
-                                        .has_minor = true,
-                                        .major = d->major,
-                                        .minor = d->minor,
-                                        .access = "rwm"};
-  }
-  res.devices = v;
-  res.n_devices = k;
+  res.devices = NULL;
+  res.n_devices = 0;
   return m->apply(p, &res, err);
 }
 

@@ -127,13 +127,19 @@ start_sleeper() {
   assert_output --regexp '^(-1|max) 100000$'
 }
 
-@test "update --cpu-share: cpu.shares changes" {
+@test "update --cpu-share: cpu.shares (v2: cpu.weight) changes" {
   start_sleeper
   dir=$(cgroup_dir "$PID" cpu)
-  [ -e "$dir/cpu.shares" ] || skip "no cpu.shares (cgroup v2)"
-  run nook update --cpu-share 512 "$ID"
-  assert_success
-  assert_equal "$(cat "$dir/cpu.shares")" 512
+  if [ -e "$dir/cpu.shares" ]; then
+    run nook update --cpu-share 512 "$ID"
+    assert_success
+    assert_equal "$(cat "$dir/cpu.shares")" 512
+  else
+    before=$(cat "$dir/cpu.weight")
+    run nook update --cpu-share 512 "$ID"
+    assert_success
+    [ "$(cat "$dir/cpu.weight")" != "$before" ] || fail "cpu.weight still $before"
+  fi
 }
 
 @test "update --resources FILE: the document's values are applied" {
