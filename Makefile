@@ -67,7 +67,7 @@ check: deps
 	$(MAKE) nook
 	$(MAKE) check-nodeps
 
-check-nodeps: nook
+check-nodeps: nook format-check
 	@tests/run-all
 
 demo: deps

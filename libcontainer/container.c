@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -15,7 +16,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <linux/magic.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,7 +33,6 @@
 #include "syscalls.h"
 #include "terminal.h"
 #include "utils.h"
-
 
 int nook_validate_id(const char *id, nook_error_t *err)
 {
@@ -80,8 +79,8 @@ void loaded_release(struct loaded *l)
   l->dirfd = -1;
 }
 
-int load_container(const char *root, const char *id, bool lock, bool want_config,
-                   struct loaded *l, nook_error_t *err)
+int load_container(const char *root, const char *id, bool lock, bool want_config, struct loaded *l,
+                   nook_error_t *err)
 {
   memset(l, 0, sizeof(*l));
   l->dirfd = -1;

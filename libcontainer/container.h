@@ -11,7 +11,7 @@
 
 /* Options of create/run (runc's flags). */
 struct nook_create_opts {
-  const char *root;           /* state root (--root) */
+  const char *root; /* state root (--root) */
   const char *id;
   const char *bundle;         /* --bundle, default "." */
   const char *console_socket; /* --console-socket */
@@ -39,8 +39,8 @@ int nook_container_state_json(const char *root, const char *id, char **out, nook
 
 struct nook_container_info {
   char *id;
-  pid_t pid; /* 0 when stopped */
-  char *status;  /* "creating", "created", "running", "paused", "stopped" */
+  pid_t pid;    /* 0 when stopped */
+  char *status; /* "creating", "created", "running", "paused", "stopped" */
   char *bundle;
   char *created; /* RFC 3339 */
   char *owner;

@@ -7,22 +7,22 @@
 
 #include "../cgroups/cgroup.h"
 #include "../oci/config.h"
-#include "error.h"
 #include "container.h"
+#include "error.h"
 #include "spawn.h"
 #include "state.h"
 
 struct loaded {
   int dirfd;
   struct nook_state st;
-  enum nook_status status; /* computed: process, start.sock, freezer */
+  enum nook_status status;   /* computed: process, start.sock, freezer */
   struct oci_config *config; /* only when asked for */
 };
 
 /* Open ROOT/ID (optionally under its lock), read its state and compute the
  * status; with want_config also parse the config.json saved at create. */
-int load_container(const char *root, const char *id, bool lock, bool want_config,
-                   struct loaded *l, nook_error_t *err);
+int load_container(const char *root, const char *id, bool lock, bool want_config, struct loaded *l,
+                   nook_error_t *err);
 void loaded_release(struct loaded *l);
 
 /* The container's cgroup: 1 and *m, *p filled when it has one, 0 when not. */

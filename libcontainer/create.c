@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -15,7 +16,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <linux/magic.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,7 +33,6 @@
 #include "syscalls.h"
 #include "terminal.h"
 #include "utils.h"
-
 
 char *absolute_path(const char *path)
 {
@@ -131,22 +130,62 @@ static int cb_run_hooks(void *data, pid_t pid, char **state_json, nook_error_t *
 static const struct oci_device_cgroup default_allowed[] = {
     {.allow = true, .type = 'c', .major = -1, .minor = -1, .access = "m"},
     {.allow = true, .type = 'b', .major = -1, .minor = -1, .access = "m"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 3,
+    {.allow = true,
+     .type = 'c',
+     .has_major = true,
+     .has_minor = true,
+     .major = 1,
+     .minor = 3,
      .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 8,
+    {.allow = true,
+     .type = 'c',
+     .has_major = true,
+     .has_minor = true,
+     .major = 1,
+     .minor = 8,
      .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 7,
+    {.allow = true,
+     .type = 'c',
+     .has_major = true,
+     .has_minor = true,
+     .major = 1,
+     .minor = 7,
      .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 5, .minor = 0,
+    {.allow = true,
+     .type = 'c',
+     .has_major = true,
+     .has_minor = true,
+     .major = 5,
+     .minor = 0,
      .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 5,
+    {.allow = true,
+     .type = 'c',
+     .has_major = true,
+     .has_minor = true,
+     .major = 1,
+     .minor = 5,
      .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 1, .minor = 9,
+    {.allow = true,
+     .type = 'c',
+     .has_major = true,
+     .has_minor = true,
+     .major = 1,
+     .minor = 9,
      .access = "rwm"},
     {.allow = true, .type = 'c', .has_major = true, .major = 136, .minor = -1, .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 5, .minor = 2,
+    {.allow = true,
+     .type = 'c',
+     .has_major = true,
+     .has_minor = true,
+     .major = 5,
+     .minor = 2,
      .access = "rwm"},
-    {.allow = true, .type = 'c', .has_major = true, .has_minor = true, .major = 10, .minor = 200,
+    {.allow = true,
+     .type = 'c',
+     .has_major = true,
+     .has_minor = true,
+     .major = 10,
+     .minor = 200,
      .access = "rwm"},
 };
 
@@ -310,8 +349,9 @@ static int check_host_support(const struct oci_config *c, nook_error_t *err)
   if (l->has_intel_rdt) {
     struct statfs sfs;
     if (statfs("/sys/fs/resctrl", &sfs) < 0 || sfs.f_type != RDTGROUP_SUPER_MAGIC)
-      return nook_error(err, 0, "linux.intelRdt: no resctrl filesystem is mounted at "
-                                "/sys/fs/resctrl");
+      return nook_error(err, 0,
+                        "linux.intelRdt: no resctrl filesystem is mounted at "
+                        "/sys/fs/resctrl");
     return nook_error(err, 0, "linux.intelRdt: resctrl groups are not part of this nook build");
   }
   bool netns = false;
@@ -322,7 +362,6 @@ static int check_host_support(const struct oci_config *c, nook_error_t *err)
     return nook_error(err, 0, "linux.netDevices: moving devices needs a new network namespace");
   return 0;
 }
-
 
 void created_release(struct created *c)
 {
@@ -338,7 +377,7 @@ void created_release(struct created *c)
 }
 
 int do_create(const struct nook_create_opts *o, bool run_mode, struct created *out,
-                     nook_error_t *err)
+              nook_error_t *err)
 {
   struct oci_config *c = NULL;
   cleanup_free char *bundle = NULL;
@@ -371,8 +410,7 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   if (check_host_support(c, err) < 0)
     goto out;
   if (c->process.terminal && console == NULL && (!run_mode || o->detach)) {
-    nook_error(err, 0,
-               "process.terminal is true: a detached container needs --console-socket");
+    nook_error(err, 0, "process.terminal is true: a detached container needs --console-socket");
     goto out;
   }
   if (!c->process.terminal && console) {

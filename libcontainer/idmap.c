@@ -29,8 +29,8 @@ static bool has_option(const struct oci_mount *m, const char *opt)
   return false;
 }
 
-static int write_map(pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
-                     nook_error_t *err)
+int write_id_map(pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
+                 nook_error_t *err)
 {
   char path[64];
   size_t cap = 40 * (n ? n : 1), len = 0;
@@ -66,8 +66,8 @@ static int userns_with_mappings(const struct oci_mount *m, int *out, nook_error_
   close(pipefd[0]);
   int ret = -1;
   char path[64];
-  if (write_map(pid, "uid_map", m->uid_mappings, m->n_uid_mappings, err) < 0 ||
-      write_map(pid, "gid_map", m->gid_mappings, m->n_gid_mappings, err) < 0)
+  if (write_id_map(pid, "uid_map", m->uid_mappings, m->n_uid_mappings, err) < 0 ||
+      write_id_map(pid, "gid_map", m->gid_mappings, m->n_gid_mappings, err) < 0)
     goto out;
   snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
   *out = open(path, O_RDONLY | O_CLOEXEC);
@@ -83,8 +83,8 @@ out:
   return ret;
 }
 
-int idmap_prepare_mount(const struct oci_mount *m, size_t idx, pid_t pid, bool has_userns,
-                        int *out, nook_error_t *err)
+int idmap_prepare_mount(const struct oci_mount *m, size_t idx, pid_t pid, bool has_userns, int *out,
+                        nook_error_t *err)
 {
   bool recursive = has_option(m, "ridmap");
   bool rbind = has_option(m, "rbind");
@@ -109,9 +109,8 @@ int idmap_prepare_mount(const struct oci_mount *m, size_t idx, pid_t pid, bool h
     if (userns < 0)
       return nook_error(err, errno, "mounts[%zu]: open `%s`", idx, path);
   }
-  cleanup_close int tree = sys_open_tree(AT_FDCWD, m->source,
-                                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                             (rbind ? AT_RECURSIVE : 0));
+  cleanup_close int tree = sys_open_tree(
+      AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rbind ? AT_RECURSIVE : 0));
   if (tree < 0)
     return nook_error(err, errno, "mounts[%zu]: open_tree `%s`", idx, m->source);
   struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};

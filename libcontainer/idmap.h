@@ -15,10 +15,14 @@
 
 bool mount_wants_idmap(const struct oci_mount *m);
 
+/* Write /proc/PID/{uid_map,gid_map} (`file`) from OCI mappings. */
+int write_id_map(pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
+                 nook_error_t *err);
+
 /* A detached clone of the mount's source, idmapped with the mount's own
  * mappings, or with the user namespace of `pid` when it has none (an error
  * when the container has no user namespace). */
-int idmap_prepare_mount(const struct oci_mount *m, size_t idx, pid_t pid, bool has_userns,
-                        int *out, nook_error_t *err);
+int idmap_prepare_mount(const struct oci_mount *m, size_t idx, pid_t pid, bool has_userns, int *out,
+                        nook_error_t *err);
 
 #endif

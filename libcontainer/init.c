@@ -5,13 +5,13 @@
  * printing, and nothing of the runtime (fds, environment) survives execve. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -142,8 +142,8 @@ static int open_exec_attr(const struct oci_process *p, int *fd, nook_error_t *er
   *fd = -1;
   if (p->apparmor_profile == NULL && p->selinux_label == NULL)
     return 0;
-  const char *path = p->selinux_label ? "/proc/thread-self/attr/exec"
-                                      : "/proc/thread-self/attr/apparmor/exec";
+  const char *path =
+      p->selinux_label ? "/proc/thread-self/attr/exec" : "/proc/thread-self/attr/apparmor/exec";
   int f = open(path, O_WRONLY | O_CLOEXEC);
   if (f < 0 && p->selinux_label == NULL)
     f = open(path = "/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC);
@@ -421,9 +421,8 @@ void container_init(struct spawn_ctx *ctx)
                             .mount_fds = mount_fds};
   if (rootfs_prepare(&rctx, &err) < 0)
     fail(ctx, &err);
-  if (c->has_hooks &&
-      hooks_run("createContainer", c->hooks.create_container, c->hooks.n_create_container,
-                state_json, &err) < 0)
+  if (c->has_hooks && hooks_run("createContainer", c->hooks.create_container,
+                                c->hooks.n_create_container, state_json, &err) < 0)
     fail(ctx, &err);
   if (rootfs_pivot(&rctx, &err) < 0)
     fail(ctx, &err);
@@ -457,9 +456,8 @@ void container_init(struct spawn_ctx *ctx)
   }
 
   if (process_apply_rlimits(p, &err) < 0 || process_apply_personality(&c->linux_, &err) < 0 ||
-      process_apply_memory_policy(&c->linux_, &err) < 0 ||
-      process_apply_scheduler(p, &err) < 0 || process_apply_io_priority(p, &err) < 0 ||
-      prepare_fds(ctx->preserve_fds, &err) < 0)
+      process_apply_memory_policy(&c->linux_, &err) < 0 || process_apply_scheduler(p, &err) < 0 ||
+      process_apply_io_priority(p, &err) < 0 || prepare_fds(ctx->preserve_fds, &err) < 0)
     fail(ctx, &err);
   bool setgroups_ok = true;
   if (ctx->new_userns) {
@@ -500,9 +498,8 @@ void container_init(struct spawn_ctx *ctx)
   if (ctx->start_fd >= 0)
     close(ctx->start_fd);
   ctx->sock = report;
-  if (c->has_hooks &&
-      hooks_run("startContainer", c->hooks.start_container, c->hooks.n_start_container,
-                started_json, &err) < 0)
+  if (c->has_hooks && hooks_run("startContainer", c->hooks.start_container,
+                                c->hooks.n_start_container, started_json, &err) < 0)
     fail(ctx, &err);
 
   if (write_exec_attr(p, exec_attr, &err) < 0)

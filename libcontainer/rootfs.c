@@ -2,8 +2,8 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -96,8 +96,8 @@ static int resolve_clean(int rootfd, const char *path, bool create, bool file, i
   }
   if (open_in_root(rootfd, path, O_PATH, out) < 0) {
     if (errno == ENOENT)
-      return nook_error(err, errno,
-                        "resolve `%s` in the rootfs (a dangling symlink is in the way)", path);
+      return nook_error(err, errno, "resolve `%s` in the rootfs (a dangling symlink is in the way)",
+                        path);
     return nook_error(err, errno, "resolve `%s` in the rootfs", path);
   }
   return 0;
@@ -268,8 +268,7 @@ static int tmpcopyup(int destfd, int mfd, const struct mount_opts *o, nook_error
    * unless the options set them. */
   if (!has_data_key(o, "mode") && fchmod(root, st.st_mode & 07777) < 0)
     return nook_error(err, errno, "tmpcopyup: chmod");
-  if (!has_data_key(o, "uid") && !has_data_key(o, "gid") &&
-      fchown(root, st.st_uid, st.st_gid) < 0)
+  if (!has_data_key(o, "uid") && !has_data_key(o, "gid") && fchown(root, st.st_uid, st.st_gid) < 0)
     return nook_error(err, errno, "tmpcopyup: chown");
   return copy_tree(destfd, root, 0, err);
 }
@@ -285,8 +284,10 @@ static int attach(int mfd, int destfd, const char *dest, nook_error_t *err)
  * (CVE-2025-52881 and its kin): a destination that resolves into a procfs is
  * refused, except for the files tools like lxcfs cover, named directly. */
 static const char *const proc_mount_ok[] = {
-    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",
-    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",  "/proc/slabinfo",
+    "/proc/cpuinfo", "/proc/diskstats",
+    "/proc/meminfo", "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",
+    "/proc/loadavg", "/proc/slabinfo",
     "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
 };
 
@@ -386,14 +387,12 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t id
   }
   if (apply_attrs(mfd, &o, err) < 0 || attach(mfd, destfd, m->destination, err) < 0)
     goto out;
-  if (o.propagation &&
-      setattr(mfd, 0, 0, o.propagation_recursive, o.propagation, err) < 0)
+  if (o.propagation && setattr(mfd, 0, 0, o.propagation_recursive, o.propagation, err) < 0)
     goto out;
   ret = 0;
 out:
   if (ret < 0)
-    nook_error_wrap(err, "mounts[%zu] (%s on %s)", idx, m->type ? m->type : "bind",
-                    m->destination);
+    nook_error_wrap(err, "mounts[%zu] (%s on %s)", idx, m->type ? m->type : "bind", m->destination);
   mount_opts_clear(&o);
   return ret;
 }
@@ -451,8 +450,7 @@ static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
                         const struct mount_opts *o, int destfd, nook_error_t *err)
 {
   cleanup_free char *self_cgroup = NULL;
-  if (!ctx->cgroupns &&
-      read_file_at(AT_FDCWD, "/proc/self/cgroup", &self_cgroup, NULL, err) < 0)
+  if (!ctx->cgroupns && read_file_at(AT_FDCWD, "/proc/self/cgroup", &self_cgroup, NULL, err) < 0)
     return nook_error_wrap(err, "cgroup mount");
   struct statfs sfs;
   bool unified = statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
@@ -489,8 +487,8 @@ static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
       return nook_error(err, errno, "mkdir cgroup/%s", v1_hierarchies[i].dir);
     present[i] = true;
   }
-  bool unified_too = statfs("/sys/fs/cgroup/unified", &sfs) == 0 &&
-                     sfs.f_type == CGROUP2_SUPER_MAGIC;
+  bool unified_too =
+      statfs("/sys/fs/cgroup/unified", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
   if (unified_too && mkdirat(mfd, "unified", 0755) < 0 && errno != EEXIST)
     return nook_error(err, errno, "mkdir cgroup/unified");
   if (attach(mfd, destfd, m->destination, err) < 0)
@@ -558,8 +556,8 @@ struct devnode {
 };
 
 static const struct devnode default_devices[] = {
-    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
-    {"tty", 5, 0},
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 /* Open the rootfs's /dev as a real directory without following any symlink,
@@ -629,8 +627,8 @@ static int setup_dev(struct rootfs_ctx *ctx, bool fresh, nook_error_t *err)
     const struct devnode *d = &default_devices[i];
     char host[32];
     snprintf(host, sizeof(host), "/dev/%s", d->name);
-    if (make_node(devfd, d->name, host, S_IFCHR | 0666, makedev(d->major, d->minor), ctx->userns,
-                  0, 0, err) < 0)
+    if (make_node(devfd, d->name, host, S_IFCHR | 0666, makedev(d->major, d->minor), ctx->userns, 0,
+                  0, err) < 0)
       goto out;
   }
   for (size_t i = 0; c->has_linux && i < c->linux_.n_devices; i++) {
@@ -658,7 +656,8 @@ static int setup_dev(struct rootfs_ctx *ctx, bool fresh, nook_error_t *err)
       continue;
     }
     mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
-    if (make_node(devfd, d->path + 5, d->path, type | (d->has_file_mode ? d->file_mode & 07777 : 0666),
+    if (make_node(devfd, d->path + 5, d->path,
+                  type | (d->has_file_mode ? d->file_mode & 07777 : 0666),
                   makedev(d->major, d->minor), ctx->userns, d->has_uid ? d->uid : 0,
                   d->has_gid ? d->gid : 0, err) < 0) {
       nook_error_wrap(err, "linux.devices[%zu]", i);

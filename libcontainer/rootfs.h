@@ -16,7 +16,7 @@ struct rootfs_ctx {
   bool userns;        /* inside a new user namespace: no mknod */
   bool cgroupns;      /* inside a new cgroup namespace */
   bool no_pivot;
-  int rootfd; /* O_PATH fd of the rootfs mount, set by rootfs_prepare() */
+  int rootfd;     /* O_PATH fd of the rootfs mount, set by rootfs_prepare() */
   int *mount_fds; /* per mounts[] entry: a tree the runtime prepared (idmap), or -1 */
 };
 

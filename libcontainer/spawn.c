@@ -67,28 +67,14 @@ void spawn_plan_namespaces(struct spawn_ctx *ctx)
   }
 }
 
-static int write_map(pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
-                     nook_error_t *err)
-{
-  char path[64];
-  size_t cap = 64 * (n ? n : 1), len = 0;
-  cleanup_free char *buf = xmalloc(cap);
-  for (size_t i = 0; i < n; i++)
-    len += (size_t)snprintf(buf + len, cap - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
-                            m[i].size);
-  snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-  if (write_file_at(AT_FDCWD, path, 0, 0, buf, len, err) < 0)
-    return nook_error_wrap(err, "linux.%s", strcmp(file, "uid_map") == 0 ? "uidMappings"
-                                                                         : "gidMappings");
-  return 0;
-}
-
 static int write_maps(const struct spawn_ctx *ctx, pid_t pid, nook_error_t *err)
 {
   const struct oci_linux *l = &ctx->config->linux_;
-  if (write_map(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0)
-    return -1;
-  return write_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err);
+  if (write_id_map(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0)
+    return nook_error_wrap(err, "linux.uidMappings");
+  if (write_id_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err) < 0)
+    return nook_error_wrap(err, "linux.gidMappings");
+  return 0;
 }
 
 static void kill_and_reap(pid_t pid)

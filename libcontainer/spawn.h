@@ -14,21 +14,21 @@
 struct spawn_ctx {
   const struct oci_config *config;
   const char *id;
-  const char *bundle; /* absolute */
-  const char *rootfs; /* absolute */
+  const char *bundle;              /* absolute */
+  const char *rootfs;              /* absolute */
   const char *state_json_creating; /* for createContainer/startContainer hooks */
   int preserve_fds;
   bool no_pivot, no_new_keyring;
 
   /* Namespaces: those created with clone3 flags in one step (fast path), or
    * joined/unshared by the child when any must be joined by path. */
-  unsigned long clone_flags; /* CLONE_NEW* created at clone time (fast path) */
+  unsigned long clone_flags;   /* CLONE_NEW* created at clone time (fast path) */
   unsigned long unshare_flags; /* CLONE_NEW* the child unshares (slow path) */
   bool new_userns, new_netns, new_utsns, new_cgroupns, new_timens, new_mntns;
-  bool in_userns;     /* new or joined user namespace: no mknod */
-  bool in_cgroupns;   /* a cgroup namespace joined by path */
-  bool slow_path;     /* some namespace is joined by path */
-  bool fork_for_pid;  /* slow path: the pid namespace takes effect for a child */
+  bool in_userns;    /* new or joined user namespace: no mknod */
+  bool in_cgroupns;  /* a cgroup namespace joined by path */
+  bool slow_path;    /* some namespace is joined by path */
+  bool fork_for_pid; /* slow path: the pid namespace takes effect for a child */
 
   int sock;        /* child's end of the sync socketpair */
   int parent_sock; /* parent's end: closed in the child */
@@ -46,11 +46,11 @@ void spawn_plan_namespaces(struct spawn_ctx *ctx);
 
 /* The parent's view of a container process being created. */
 struct spawn_result {
-  pid_t pid;            /* the container process */
-  pid_t stage1;         /* slow path: the first child (reaped), else 0 */
-  int sock;             /* parent's end of the sync socket */
-  int pty_master;       /* when process.terminal, else -1 */
-  int seccomp_fd;       /* the notify fd when the profile uses SCMP_ACT_NOTIFY, else -1 */
+  pid_t pid;      /* the container process */
+  pid_t stage1;   /* slow path: the first child (reaped), else 0 */
+  int sock;       /* parent's end of the sync socket */
+  int pty_master; /* when process.terminal, else -1 */
+  int seccomp_fd; /* the notify fd when the profile uses SCMP_ACT_NOTIFY, else -1 */
 };
 
 /* Clone the container process and drive it to SYNC_READY.  `on_pid` is

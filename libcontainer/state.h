@@ -19,8 +19,8 @@ struct nook_state {
   char *rootfs;
   char *created; /* RFC 3339, UTC */
   char *owner;
-  char *cgroup; /* cgroup_paths_serialize() */
-  bool ready;   /* the container process reported SYNC_READY */
+  char *cgroup;        /* cgroup_paths_serialize() */
+  bool ready;          /* the container process reported SYNC_READY */
   char *overlay_upper; /* set when nook made a per-container overlay upper dir */
 };
 

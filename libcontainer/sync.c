@@ -8,11 +8,16 @@
 #include "utils.h"
 
 static const char *const step_names[] = {
-    [SYNC_USERNS_PLS] = "userns-ready", [SYNC_GO] = "go",
-    [SYNC_HOOKS_PLS] = "run-hooks",     [SYNC_HOOKS_DONE] = "hooks-done",
-    [SYNC_PTY] = "pty",                 [SYNC_PID] = "pid",
-    [SYNC_SECCOMP] = "seccomp-fd",      [SYNC_MOUNT_FD] = "mount-fd",
-    [SYNC_READY] = "ready",             [SYNC_START] = "start",
+    [SYNC_USERNS_PLS] = "userns-ready",
+    [SYNC_GO] = "go",
+    [SYNC_HOOKS_PLS] = "run-hooks",
+    [SYNC_HOOKS_DONE] = "hooks-done",
+    [SYNC_PTY] = "pty",
+    [SYNC_PID] = "pid",
+    [SYNC_SECCOMP] = "seccomp-fd",
+    [SYNC_MOUNT_FD] = "mount-fd",
+    [SYNC_READY] = "ready",
+    [SYNC_START] = "start",
     [SYNC_ERROR] = "error",
 };
 
@@ -65,8 +70,7 @@ void sync_send_error(int sock, const nook_error_t cause)
             NULL);
 }
 
-int sync_recv(int sock, enum sync_step expect, struct sync_msg *msg, int *fd_out,
-              nook_error_t *err)
+int sync_recv(int sock, enum sync_step expect, struct sync_msg *msg, int *fd_out, nook_error_t *err)
 {
   struct wire w;
   struct iovec iov[2] = {{&w, sizeof(w)}, {msg->data, SYNC_MAX_DATA}};
@@ -74,8 +78,8 @@ int sync_recv(int sock, enum sync_step expect, struct sync_msg *msg, int *fd_out
     char buf[CMSG_SPACE(sizeof(int))];
     struct cmsghdr align;
   } ctl;
-  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = ctl.buf,
-                      .msg_controllen = sizeof(ctl.buf)};
+  struct msghdr mh = {
+      .msg_iov = iov, .msg_iovlen = 2, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
   ssize_t n;
   do
     n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);

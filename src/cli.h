@@ -71,4 +71,13 @@ int cli_parse_create(const struct cli_global *g, int argc, char **argv, const ch
 /* Print text followed by a newline unless it already ends with one. */
 void cli_print(const char *text);
 
+/* The help lines create and run share (runc prints the same text). */
+#define CLI_CREATE_COMMON_HELP                                                                     \
+  "   --no-pivot                do not use pivot root to jail process inside rootfs.  This "       \
+  "should be used whenever the rootfs is on top of a ramdisk\n"                                    \
+  "   --no-new-keyring          do not create a new session keyring for the container.  This "     \
+  "will cause the container to inherit the calling processes session key\n"                        \
+  "   --preserve-fds value      Pass N additional file descriptors to the container (stdio + "     \
+  "$LISTEN_FDS + N in total) (default: 0)\n"
+
 #endif

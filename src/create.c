@@ -24,13 +24,8 @@ static const char help[] =
     "current directory\n"
     "   --console-socket value    path to an AF_UNIX socket which will receive a file descriptor "
     "referencing the master end of the console's pseudoterminal\n"
-    "   --pid-file value          specify the file to write the process id to\n"
-    "   --no-pivot                do not use pivot root to jail process inside rootfs.  This "
-    "should be used whenever the rootfs is on top of a ramdisk\n"
-    "   --no-new-keyring          do not create a new session keyring for the container.  This "
-    "will cause the container to inherit the calling processes session key\n"
-    "   --preserve-fds value      Pass N additional file descriptors to the container (stdio + "
-    "$LISTEN_FDS + N in total) (default: 0)\n";
+    "   --pid-file value          specify the file to write the process id "
+    "to\n" CLI_CREATE_COMMON_HELP;
 
 int cmd_create(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
 {

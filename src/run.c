@@ -28,13 +28,8 @@ static const char help[] =
     "   --detach, -d              detach from the container's process\n"
     "   --keep                    do not delete the container after it exits\n"
     "   --pid-file value          specify the file to write the process id to\n"
-    "   --no-subreaper            accepted for compatibility with runc, and ignored\n"
-    "   --no-pivot                do not use pivot root to jail process inside rootfs.  This "
-    "should be used whenever the rootfs is on top of a ramdisk\n"
-    "   --no-new-keyring          do not create a new session keyring for the container.  This "
-    "will cause the container to inherit the calling processes session key\n"
-    "   --preserve-fds value      Pass N additional file descriptors to the container (stdio + "
-    "$LISTEN_FDS + N in total) (default: 0)\n";
+    "   --no-subreaper            accepted for compatibility with runc, and "
+    "ignored\n" CLI_CREATE_COMMON_HELP;
 
 int cmd_run(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
 {
