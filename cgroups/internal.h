@@ -182,6 +182,8 @@ uint64_t cg_blkio_to_io_weight(uint64_t weight);
 /* Validate hugepageLimits[i].pageSize ("2MB") against the host's huge page
  * sizes; the file name part is the size itself. */
 int cg_hugetlb_check_size(const char *size, size_t idx, nook_error_t *err);
+int cg_apply_hugetlb(const char *dir, const struct oci_resources *r, const char *limit_file,
+                     const char *rsvd_file, const char *hint, nook_error_t *err);
 /* A `unified` key must be a plain file name of the cgroup directory. */
 int cg_unified_check_key(const char *key, nook_error_t *err);
 /* checkBeforeUpdate: refuse a limit below the current usage (read from

@@ -68,6 +68,34 @@ uint64_t cg_blkio_to_io_weight(uint64_t weight)
   return 1 + ((weight - 10) * 9999) / 990;
 }
 
+/* hugepageLimits on either hierarchy: v1 and v2 differ only in the file
+ * names.  As runc: the usage (fault) limit and, where the kernel has it
+ * (5.7+), the reservation limit, to the same value. */
+int cg_apply_hugetlb(const char *dir, const struct oci_resources *r, const char *limit_file,
+                     const char *rsvd_file, const char *hint, nook_error_t *err)
+{
+  bool rsvd = true;
+  for (size_t i = 0; i < r->n_hugepage_limits; i++) {
+    const struct oci_hugepage_limit *h = &r->hugepage_limits[i];
+    char file[64], field[64];
+    snprintf(field, sizeof(field), "linux.resources.hugepageLimits[%zu]", i);
+    snprintf(file, sizeof(file), "hugetlb.%s.%s", h->page_size, limit_file);
+    if (cg_set_num(dir, file, (long long)h->limit, field, hint, err) < 0)
+      return -1;
+    if (!rsvd)
+      continue;
+    snprintf(file, sizeof(file), "hugetlb.%s.%s", h->page_size, rsvd_file);
+    int ret = cg_set_num(dir, file, (long long)h->limit, field, NULL, err);
+    if (ret == -ENOENT) {
+      nook_error_free(err);
+      rsvd = false;
+    } else if (ret < 0) {
+      return -1;
+    }
+  }
+  return 0;
+}
+
 int cg_hugetlb_check_size(const char *size, size_t idx, nook_error_t *err)
 {
   /* The size names a cgroup file: only digits and a unit, nothing that

@@ -441,28 +441,7 @@ int cg1_apply_blkio(const char *dir, const struct oci_blockio *b, nook_error_t *
 
 int cg1_apply_hugetlb(const char *dir, const struct oci_resources *r, nook_error_t *err)
 {
-  /* As runc: the usage limit, and the reservation limit where the kernel
-   * has one (5.7+), to the same value. */
-  bool rsvd = true;
-  for (size_t i = 0; i < r->n_hugepage_limits; i++) {
-    const struct oci_hugepage_limit *h = &r->hugepage_limits[i];
-    char file[64], field[64];
-    snprintf(field, sizeof(field), "linux.resources.hugepageLimits[%zu]", i);
-    snprintf(file, sizeof(file), "hugetlb.%s.limit_in_bytes", h->page_size);
-    if (cg_set_num(dir, file, (long long)h->limit, field, NULL, err) < 0)
-      return -1;
-    if (!rsvd)
-      continue;
-    snprintf(file, sizeof(file), "hugetlb.%s.rsvd.limit_in_bytes", h->page_size);
-    int ret = cg_set_num(dir, file, (long long)h->limit, field, NULL, err);
-    if (ret == -ENOENT) {
-      nook_error_free(err);
-      rsvd = false;
-    } else if (ret < 0) {
-      return -1;
-    }
-  }
-  return 0;
+  return cg_apply_hugetlb(dir, r, "limit_in_bytes", "rsvd.limit_in_bytes", NULL, err);
 }
 
 int cg1_apply_net_cls(const char *dir, const struct oci_network_resources *n, nook_error_t *err)

@@ -293,29 +293,8 @@ int cg2_apply_io(const char *dir, const struct oci_blockio *b, nook_error_t *err
 
 int cg2_apply_hugetlb(const char *dir, const struct oci_resources *r, nook_error_t *err)
 {
-  /* As runc: the fault limit and, where the kernel has it (5.7+), the
-   * reservation limit, to the same value. */
   char hint[128];
-  bool rsvd = true;
-  for (size_t i = 0; i < r->n_hugepage_limits; i++) {
-    const struct oci_hugepage_limit *h = &r->hugepage_limits[i];
-    char file[64], field[64];
-    snprintf(field, sizeof(field), "linux.resources.hugepageLimits[%zu]", i);
-    snprintf(file, sizeof(file), "hugetlb.%s.max", h->page_size);
-    if (cg_set_num(dir, file, (long long)h->limit, field, HINT("hugetlb"), err) < 0)
-      return -1;
-    if (!rsvd)
-      continue;
-    snprintf(file, sizeof(file), "hugetlb.%s.rsvd.max", h->page_size);
-    int ret = cg_set_num(dir, file, (long long)h->limit, field, NULL, err);
-    if (ret == -ENOENT) {
-      nook_error_free(err);
-      rsvd = false;
-    } else if (ret < 0) {
-      return -1;
-    }
-  }
-  return 0;
+  return cg_apply_hugetlb(dir, r, "max", "rsvd.max", HINT("hugetlb"), err);
 }
 
 int cg2_apply_rdma(const char *dir, const struct oci_resources *r, nook_error_t *err)

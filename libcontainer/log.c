@@ -99,6 +99,25 @@ static size_t utf8_len(const unsigned char *s, size_t n)
   return len;
 }
 
+/* The escapes JSON and Go's %q share. */
+static const char *common_escape(unsigned char c)
+{
+  switch (c) {
+  case '"':
+    return "\\\"";
+  case '\\':
+    return "\\\\";
+  case '\n':
+    return "\\n";
+  case '\r':
+    return "\\r";
+  case '\t':
+    return "\\t";
+  default:
+    return NULL;
+  }
+}
+
 /* A JSON string body: RFC 8259 escapes, invalid UTF-8 replaced by U+FFFD
  * as Go's encoding/json does. */
 static void add_json_escaped(struct buf *b, const char *s)
@@ -107,33 +126,16 @@ static void add_json_escaped(struct buf *b, const char *s)
   size_t n = strlen(s);
   char tmp[8];
   while (n > 0) {
-    switch (*p) {
-    case '"':
-      buf_puts(b, "\\\"");
-      break;
-    case '\\':
-      buf_puts(b, "\\\\");
-      break;
-    case '\n':
-      buf_puts(b, "\\n");
-      break;
-    case '\r':
-      buf_puts(b, "\\r");
-      break;
-    case '\t':
-      buf_puts(b, "\\t");
-      break;
-    default:
-      if (*p < 0x20) {
-        snprintf(tmp, sizeof(tmp), "\\u%04x", *p);
-        buf_puts(b, tmp);
-        break;
-      }
-      size_t len = utf8_len(p, n);
-      if (len == 0) {
-        buf_puts(b, "\\ufffd");
-        break;
-      }
+    const char *esc = common_escape(*p);
+    size_t len;
+    if (esc) {
+      buf_puts(b, esc);
+    } else if (*p < 0x20) {
+      snprintf(tmp, sizeof(tmp), "\\u%04x", *p);
+      buf_puts(b, tmp);
+    } else if ((len = utf8_len(p, n)) == 0) {
+      buf_puts(b, "\\ufffd");
+    } else {
       buf_add(b, (const char *)p, len);
       p += len - 1;
       n -= len - 1;
@@ -149,29 +151,14 @@ static void add_text_quoted(struct buf *b, const char *s)
   char tmp[8];
   buf_puts(b, "\"");
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    switch (*p) {
-    case '"':
-      buf_puts(b, "\\\"");
-      break;
-    case '\\':
-      buf_puts(b, "\\\\");
-      break;
-    case '\n':
-      buf_puts(b, "\\n");
-      break;
-    case '\r':
-      buf_puts(b, "\\r");
-      break;
-    case '\t':
-      buf_puts(b, "\\t");
-      break;
-    default:
-      if (*p < 0x20 || *p == 0x7f) {
-        snprintf(tmp, sizeof(tmp), "\\x%02x", *p);
-        buf_puts(b, tmp);
-      } else {
-        buf_add(b, (const char *)p, 1);
-      }
+    const char *esc = common_escape(*p);
+    if (esc) {
+      buf_puts(b, esc);
+    } else if (*p < 0x20 || *p == 0x7f) {
+      snprintf(tmp, sizeof(tmp), "\\x%02x", *p);
+      buf_puts(b, tmp);
+    } else {
+      buf_add(b, (const char *)p, 1);
     }
   }
   buf_puts(b, "\"");
