@@ -21,7 +21,8 @@ LDLIBS += -pthread $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsecco
 BUILD := build
 LIB_SRCS := $(wildcard libcontainer/*.c oci/*.c cgroups/*.c net/*.c)
 CLI_SRCS := $(wildcard src/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+SHIM_OBJ := $(BUILD)/libcontainer/shim/blob.o
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(SHIM_OBJ)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -40,6 +41,19 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# The exec shim (libcontainer/shim/exec_shim.c): freestanding, no libc, a
+# few hundred bytes of code; its image is linked into nook as data.
+SHIM_CFLAGS := -Os -static -nostdlib -ffreestanding -fno-stack-protector -fno-builtin -fno-pie \
+               -no-pie -fno-asynchronous-unwind-tables -fno-unwind-tables -Wall -Wextra -Werror \
+               -D_GNU_SOURCE -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,noseparate-code -s
+$(BUILD)/exec-shim: libcontainer/shim/exec_shim.c libcontainer/sync.h
+	@mkdir -p $(dir $@)
+	$(CC) $(SHIM_CFLAGS) -o $@ $<
+
+$(SHIM_OBJ): libcontainer/shim/blob.S $(BUILD)/exec-shim
+	@mkdir -p $(dir $@)
+	$(CC) -c -Wa,-I$(BUILD) -o $@ $<
+
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(LIB_SRCS:%.c=$(BUILD)/asan/%.d)
 
 # Unit tests are built with AddressSanitizer and UBSan into their own tree,
@@ -49,9 +63,9 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ASAN_FLAGS) -O1 -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_SRCS:%.c=$(BUILD)/asan/%.o) $(SHIM_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(ASAN_FLAGS) -O1 -o $@ $< $(LIB_SRCS:%.c=$(BUILD)/asan/%.o) $(LDLIBS)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -O1 -o $@ $< $(LIB_SRCS:%.c=$(BUILD)/asan/%.o) $(SHIM_OBJ) $(LDLIBS)
 
 # The runtime-spec's sample configs sit beside the checkout (../shared).
 NOOK_OCI_SPEC_DIR ?= $(abspath $(CURDIR)/../shared/oci-runtime-spec)
@@ -90,3 +104,8 @@ clean:
 .SECONDARY:
 
 .PHONY: all unit deps check check-nodeps demo install format format-check clean
+
+# Benchmarks against runc and crun (as root): writes docs/benchmarks.md; see bench/run.
+.PHONY: bench
+bench: nook
+	bench/run

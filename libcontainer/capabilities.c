@@ -88,6 +88,11 @@ static void cap_freep(cap_t *c)
     cap_free(*c);
 }
 
+void process_capabilities_prepare(void)
+{
+  (void)last_cap();
+}
+
 int process_apply_capabilities(const struct oci_process *p, nook_error_t *err)
 {
   const int last = last_cap();
@@ -115,9 +120,13 @@ int process_apply_capabilities(const struct oci_process *p, nook_error_t *err)
   const uint64_t had_perm = get_mask(cur, CAP_PERMITTED, last);
   const uint64_t had_inh = get_mask(cur, CAP_INHERITABLE, last);
 
+  /* The kernel, not /proc (which the container may control), says where
+   * the bounding set ends: EINVAL past the last capability. */
   uint64_t bset = 0;
-  for (int c = 0; c <= last; c++) {
+  for (int c = 0; c < 64; c++) {
     int in = prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0);
+    if (in < 0 && errno == EINVAL)
+      break;
     if (in < 0)
       return nook_error(err, errno, "prctl PR_CAPBSET_READ %d", c);
     if (!in)

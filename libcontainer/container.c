@@ -162,15 +162,9 @@ static int start_loaded(const char *id, struct loaded *l, nook_error_t *err)
     return -1;
   /* EOF means execve closed the connection (close-on-exec): started. */
   struct sync_msg *msg = xmalloc(sizeof(*msg));
-  int r = sync_recv(fd, SYNC_READY, msg, NULL, err);
+  int r = sync_wait_exec(fd, msg, err);
   free(msg);
-  if (r == 0)
-    return nook_error(err, EPROTO, "unexpected message from the container");
-  if ((*err)->status == 0 && has_prefix((*err)->msg, "sync: the other side exited")) {
-    nook_error_free(err);
-    return 0;
-  }
-  return -1;
+  return r;
 }
 
 void run_poststart(struct loaded *l)

@@ -31,6 +31,36 @@ int nook_container_start(const char *root, const char *id, nook_error_t *err);
  * status as runc reports it (code, or 128+signal). */
 int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_error_t *err);
 
+/* Options of exec (runc's flags).  Strings point into argv. */
+struct nook_exec_opts {
+  const char *root, *id;
+  const char *process_file; /* --process: a process JSON; the flags below are ignored */
+  char **args;              /* the command, when no --process */
+  size_t n_args;
+  bool tty;                   /* -t */
+  const char *console_socket; /* --console-socket */
+  bool detach;                /* -d */
+  const char *pid_file;       /* --pid-file */
+  const char *cwd;            /* --cwd */
+  char **env;                 /* -e NAME=VALUE, replacing the container's NAME */
+  size_t n_env;
+  const char *user;       /* -u UID[:GID] or NAME[:GROUP] */
+  char **additional_gids; /* --additional-gids, decimal */
+  size_t n_additional_gids;
+  char **caps; /* --cap CAP_X: added to the container's sets */
+  size_t n_caps;
+  bool no_new_privs;                    /* --no-new-privs */
+  const char *apparmor, *process_label; /* --apparmor, --process-label */
+  int preserve_fds;                     /* --preserve-fds */
+  char **cgroups;                       /* --cgroup [CONTROLLERS:]PATH, a sub-cgroup */
+  size_t n_cgroups;
+  bool ignore_paused; /* --ignore-paused */
+};
+
+/* Run a process in a running (or created) container; unless detached, wait
+ * for it, forwarding signals, and give its status in *exit_status. */
+int nook_container_exec(const struct nook_exec_opts *o, int *exit_status, nook_error_t *err);
+
 int nook_container_kill(const char *root, const char *id, int sig, bool all, nook_error_t *err);
 int nook_container_delete(const char *root, const char *id, bool force, nook_error_t *err);
 

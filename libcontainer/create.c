@@ -26,6 +26,7 @@
 #include "../oci/state.h"
 #include "hooks.h"
 #include "log.h"
+#include "process.h"
 #include "seccomp.h"
 #include "spawn.h"
 #include "state.h"
@@ -280,7 +281,7 @@ static int listen_start_socket(int dirfd, nook_error_t *err)
   return fd;
 }
 
-static int write_pid_file(const char *path, pid_t pid, nook_error_t *err)
+int write_pid_file(const char *path, pid_t pid, nook_error_t *err)
 {
   cleanup_free char *tmp = NULL;
   char buf[32];
@@ -394,7 +395,7 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   out->dirfd = -1;
   out->sr.sock = out->sr.pty_master = out->sr.seccomp_fd = -1;
 
-  if (nook_validate_id(o->id, err) < 0)
+  if (nook_validate_id(o->id, err) < 0 || process_check_preserved_fds(o->preserve_fds, err) < 0)
     return -1;
   bundle = absolute_path(o->bundle ? o->bundle : ".");
   if (chdir(bundle) < 0)

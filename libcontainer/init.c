@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../net/net.h"
+#include "exec_shim.h"
 #include "hooks.h"
 #include "idmap.h"
 #include "process.h"
@@ -133,59 +134,6 @@ static int apply_sysctl(const struct oci_linux *l, nook_error_t *err)
   return 0;
 }
 
-/* The LSM label the workload execs into.  The attr file is opened from the
- * runtime's procfs before pivot_root (the container's /proc is not trusted)
- * and written right before execve: the label applies to the next exec of
- * this thread only, so hooks forked earlier do not run under it. */
-static int open_exec_attr(const struct oci_process *p, int *fd, nook_error_t *err)
-{
-  *fd = -1;
-  if (p->apparmor_profile == NULL && p->selinux_label == NULL)
-    return 0;
-  const char *path =
-      p->selinux_label ? "/proc/thread-self/attr/exec" : "/proc/thread-self/attr/apparmor/exec";
-  int f = open(path, O_WRONLY | O_CLOEXEC);
-  if (f < 0 && p->selinux_label == NULL)
-    f = open(path = "/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC);
-  struct statfs sfs;
-  if (f < 0 || fstatfs(f, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
-    int e = errno;
-    if (f >= 0)
-      close(f);
-    return nook_error(err, e, "%s: open `%s`",
-                      p->selinux_label ? "process.selinuxLabel" : "process.apparmorProfile", path);
-  }
-  *fd = f;
-  return 0;
-}
-
-static int write_exec_attr(const struct oci_process *p, int fd, nook_error_t *err)
-{
-  if (fd < 0)
-    return 0;
-  cleanup_free char *v = NULL;
-  if (p->selinux_label)
-    v = xstrdup(p->selinux_label);
-  else
-    xasprintf(&v, "exec %s", p->apparmor_profile);
-  if (safe_write(fd, v, strlen(v)) < 0)
-    return nook_error(err, errno, "%s: set \"%s\"",
-                      p->selinux_label ? "process.selinuxLabel" : "process.apparmorProfile", v);
-  return 0;
-}
-
-/* Only fds 0-2 and the preserved ones reach the workload: everything else
- * the runtime (or whoever started it) had open is close-on-exec from here. */
-static int prepare_fds(int preserve, nook_error_t *err)
-{
-  for (int fd = 3; fd < 3 + preserve; fd++) {
-    int fl = fcntl(fd, F_GETFD);
-    if (fl >= 0 && fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
-      return nook_error(err, errno, "preserve fd %d", fd);
-  }
-  return cloexec_fds_from(3 + preserve, err);
-}
-
 /* Slow path: unshare what the config creates, after joining what it names.
  * With a pid namespace the container process must be a child: fork, let the
  * first process report the pid and leave. */
@@ -240,46 +188,6 @@ static int make_cwd(const char *cwd, nook_error_t *err)
   if (mkdir_p(cwd, 0755, err) < 0)
     return nook_error_wrap(err, "process.cwd");
   return 0;
-}
-
-/* The home directory of `uid` in the container's /etc/passwd.  The file is
- * the image's: opened non-blocking (it might be a fifo), regular files only,
- * bounded. */
-static char *passwd_home(uid_t uid)
-{
-  cleanup_close int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20))
-    return NULL;
-  cleanup_free char *text = NULL;
-  if (read_fd_all(fd, &text, NULL, NULL) < 0)
-    return NULL;
-  for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-    /* name:pw:uid:gid:gecos:home:shell */
-    char *f[7] = {0};
-    int n = 0;
-    for (char *p = line; n < 7 && p; n++) {
-      f[n] = p;
-      p = strchr(p, ':');
-      if (p)
-        *p++ = '\0';
-    }
-    unsigned long long v;
-    if (n >= 6 && parse_uint64(f[2], &v) == 0 && v == uid && *f[5])
-      return xstrdup(f[5]);
-  }
-  return NULL;
-}
-
-static void ensure_home(struct oci_process *p)
-{
-  for (size_t i = 0; i < p->n_env; i++)
-    if (has_prefix(p->env[i], "HOME="))
-      return;
-  cleanup_free char *home = passwd_home(p->user.uid);
-  p->env = xrealloc(p->env, (p->n_env + 2) * sizeof(char *));
-  xasprintf(&p->env[p->n_env++], "HOME=%s", home ? home : "/");
-  p->env[p->n_env] = NULL;
 }
 
 /* The filter goes in as late as the kernel allows.  With no_new_privs that
@@ -409,7 +317,7 @@ void container_init(struct spawn_ctx *ctx)
 
   int exec_attr = -1;
   if (process_apply_oom_score_adj(p, &err) < 0 || apply_sysctl(&c->linux_, &err) < 0 ||
-      open_exec_attr(p, &exec_attr, &err) < 0)
+      process_open_exec_attr(p, AT_FDCWD, &exec_attr, &err) < 0)
     fail(ctx, &err);
 
   struct rootfs_ctx rctx = {.config = c,
@@ -431,8 +339,8 @@ void container_init(struct spawn_ctx *ctx)
 
   if (p->terminal) {
     int master = -1;
-    if (terminal_setup_container(p->has_console_size, p->console_height, p->console_width, &master,
-                                 &err) < 0)
+    if (terminal_setup_container(p->has_console_size, p->console_height, p->console_width, true,
+                                 &master, &err) < 0)
       fail(ctx, &err);
     if (sync_send(ctx->sock, SYNC_PTY, 0, NULL, master, &err) < 0)
       fail(ctx, &err);
@@ -442,7 +350,7 @@ void container_init(struct spawn_ctx *ctx)
     fail(ctx, &err);
   close(rctx.rootfd);
   /* This process owns its copy of the config: it may complete the env. */
-  ensure_home((struct oci_process *)p);
+  process_ensure_home((struct oci_process *)p);
 
   if (!ctx->no_new_keyring) {
     char name[64];
@@ -457,7 +365,7 @@ void container_init(struct spawn_ctx *ctx)
 
   if (process_apply_rlimits(p, &err) < 0 || process_apply_personality(&c->linux_, &err) < 0 ||
       process_apply_memory_policy(&c->linux_, &err) < 0 || process_apply_scheduler(p, &err) < 0 ||
-      process_apply_io_priority(p, &err) < 0 || prepare_fds(ctx->preserve_fds, &err) < 0)
+      process_apply_io_priority(p, &err) < 0 || process_prepare_fds(ctx->preserve_fds, &err) < 0)
     fail(ctx, &err);
   bool setgroups_ok = true;
   if (ctx->new_userns) {
@@ -466,6 +374,9 @@ void container_init(struct spawn_ctx *ctx)
     if (fd >= 0 && safe_read(fd, buf, sizeof(buf) - 1) > 0 && has_prefix(buf, "deny"))
       setgroups_ok = false;
   }
+  int shim = -1;
+  if (exec_shim_open(&shim, &err) < 0)
+    fail(ctx, &err);
   if (seccomp_early(ctx)) {
     /* no_new_privs first when asked: the filter then needs no capability. */
     if (process_apply_no_new_privs(p, &err) < 0 || install_seccomp(ctx, &err) < 0)
@@ -502,11 +413,10 @@ void container_init(struct spawn_ctx *ctx)
                                 c->hooks.n_start_container, started_json, &err) < 0)
     fail(ctx, &err);
 
-  if (write_exec_attr(p, exec_attr, &err) < 0)
+  if (process_write_exec_attr(p, exec_attr, &err) < 0)
     fail(ctx, &err);
   if (ctx->seccomp && !seccomp_early(ctx) && seccomp_install(ctx->seccomp, NULL, &err) < 0)
     fail(ctx, &err);
-  execve(exe, p->args, p->env ? p->env : (char *[]){NULL});
-  nook_error(&err, errno, "exec: \"%s\"", p->args[0]);
+  exec_shim_exec(shim, ctx->sock, exe, p->args, p->env ? p->env : (char *[]){NULL}, &err);
   fail(ctx, &err);
 }

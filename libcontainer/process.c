@@ -275,3 +275,152 @@ int process_apply_memory_policy(const struct oci_linux *l, nook_error_t *err)
     return nook_error(err, errno, "linux.memoryPolicy: set_mempolicy");
   return 0;
 }
+
+/* The LSM label the workload execs into.  The attr file is opened from the
+ * runtime's procfs before pivot_root (the container's /proc is not trusted)
+ * and written right before execve: the label applies to the next exec of
+ * this thread only, so hooks forked earlier do not run under it. */
+int process_open_exec_attr(const struct oci_process *p, int procfd, int *fd, nook_error_t *err)
+{
+  *fd = -1;
+  if (p->apparmor_profile == NULL && p->selinux_label == NULL)
+    return 0;
+  /* Relative to procfd when given: the runtime's procfs, opened before the
+   * caller joined the container, whose /proc it must not trust. */
+  const char *pre = procfd == AT_FDCWD ? "/proc/" : "";
+  char path[64];
+  snprintf(path, sizeof(path), "%sthread-self/attr/%s", pre,
+           p->selinux_label ? "exec" : "apparmor/exec");
+  int f = openat(procfd, path, O_WRONLY | O_CLOEXEC);
+  if (f < 0 && p->selinux_label == NULL) {
+    snprintf(path, sizeof(path), "%sthread-self/attr/exec", pre);
+    f = openat(procfd, path, O_WRONLY | O_CLOEXEC);
+  }
+  struct statfs sfs;
+  if (f < 0 || fstatfs(f, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
+    int e = errno;
+    if (f >= 0)
+      close(f);
+    return nook_error(err, e, "%s: open `%s`",
+                      p->selinux_label ? "process.selinuxLabel" : "process.apparmorProfile", path);
+  }
+  *fd = f;
+  return 0;
+}
+
+int process_write_exec_attr(const struct oci_process *p, int fd, nook_error_t *err)
+{
+  if (fd < 0)
+    return 0;
+  cleanup_free char *v = NULL;
+  if (p->selinux_label)
+    v = xstrdup(p->selinux_label);
+  else
+    xasprintf(&v, "exec %s", p->apparmor_profile);
+  if (safe_write(fd, v, strlen(v)) < 0)
+    return nook_error(err, errno, "%s: set \"%s\"",
+                      p->selinux_label ? "process.selinuxLabel" : "process.apparmorProfile", v);
+  return 0;
+}
+
+/* Only fds 0-2 and the preserved ones reach the workload: everything else
+ * the runtime (or whoever started it) had open is close-on-exec from here. */
+int process_check_preserved_fds(int preserve, nook_error_t *err)
+{
+  for (int fd = 3; fd < 3 + preserve; fd++)
+    if (fcntl(fd, F_GETFD) < 0)
+      return nook_error(err, 0, "--preserve-fds %d: fd %d is not open", preserve, fd);
+  return 0;
+}
+
+int process_prepare_fds(int preserve, nook_error_t *err)
+{
+  for (int fd = 3; fd < 3 + preserve; fd++) {
+    int fl = fcntl(fd, F_GETFD);
+    if (fl >= 0 && fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+      return nook_error(err, errno, "preserve fd %d", fd);
+  }
+  return cloexec_fds_from(3 + preserve, err);
+}
+
+/* The image's /etc/passwd or /etc/group: opened non-blocking (it might be
+ * a fifo), regular files only, bounded.  NULL when unusable. */
+static char *read_image_db(const char *path)
+{
+  cleanup_close int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20))
+    return NULL;
+  char *text = NULL;
+  if (read_fd_all(fd, &text, NULL, NULL) < 0)
+    return NULL;
+  return text;
+}
+
+/* Split the next line of a colon-separated database into up to 7 fields;
+ * false at the end.  Unused fields are NULL. */
+static bool next_entry(char **cursor, char *f[7])
+{
+  char *line;
+  do {
+    line = strsep(cursor, "\n");
+    if (line == NULL)
+      return false;
+  } while (*line == '\0' || *line == '#');
+  memset(f, 0, 7 * sizeof(char *));
+  for (int n = 0; n < 7 && line; n++)
+    f[n] = strsep(&line, ":");
+  return true;
+}
+
+static bool field_id(const char *s, uint32_t *out)
+{
+  unsigned long long v;
+  if (s == NULL || parse_uint64(s, &v) < 0 || v >= UINT32_MAX)
+    return false;
+  *out = (uint32_t)v;
+  return true;
+}
+
+int process_lookup_user(const char *name, uint32_t *uid, uint32_t *gid)
+{
+  cleanup_free char *text = read_image_db("/etc/passwd");
+  char *cur = text, *f[7];
+  while (cur && next_entry(&cur, f)) /* name:pw:uid:gid:gecos:home:shell */
+    if (strcmp(f[0], name) == 0 && field_id(f[2], uid) && field_id(f[3], gid))
+      return 0;
+  return -1;
+}
+
+int process_lookup_group(const char *name, uint32_t *gid)
+{
+  cleanup_free char *text = read_image_db("/etc/group");
+  char *cur = text, *f[7];
+  while (cur && next_entry(&cur, f)) /* name:pw:gid:members */
+    if (strcmp(f[0], name) == 0 && field_id(f[2], gid))
+      return 0;
+  return -1;
+}
+
+/* The home directory of `uid` in the image's /etc/passwd. */
+static char *passwd_home(uid_t uid)
+{
+  cleanup_free char *text = read_image_db("/etc/passwd");
+  char *cur = text, *f[7];
+  uint32_t v;
+  while (cur && next_entry(&cur, f))
+    if (field_id(f[2], &v) && v == uid && f[5] && *f[5])
+      return xstrdup(f[5]);
+  return NULL;
+}
+
+void process_ensure_home(struct oci_process *p)
+{
+  for (size_t i = 0; i < p->n_env; i++)
+    if (has_prefix(p->env[i], "HOME="))
+      return;
+  cleanup_free char *home = passwd_home(p->user.uid);
+  p->env = xrealloc(p->env, (p->n_env + 2) * sizeof(char *));
+  xasprintf(&p->env[p->n_env++], "HOME=%s", home ? home : "/");
+  p->env[p->n_env] = NULL;
+}

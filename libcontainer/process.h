@@ -21,6 +21,10 @@ int process_apply_user(const struct oci_process *p, bool setgroups_allowed, nook
  * kernel does not know is warned about and skipped (config.md). */
 int process_apply_capabilities(const struct oci_process *p, nook_error_t *err);
 
+/* Read the kernel's last capability from the runtime's /proc while it is
+ * still the host's (exec calls it before joining the container). */
+void process_capabilities_prepare(void);
+
 /* prctl(PR_SET_NO_NEW_PRIVS) when requested. */
 int process_apply_no_new_privs(const struct oci_process *p, nook_error_t *err);
 
@@ -45,5 +49,27 @@ void process_apply_umask(const struct oci_process *p);
  * from the current root; returns an allocated path.  The error says
  * `exec: "foo": executable file not found in $PATH` like runc. */
 int process_find_executable(const struct oci_process *p, char **out, nook_error_t *err);
+
+/* The LSM label of process.apparmorProfile/selinuxLabel: the attr file is
+ * opened early, from the runtime's procfs (procfd: a dirfd of it, or
+ * AT_FDCWD for /proc; *fd = -1 when neither is set),
+ * and written right before execve. */
+int process_open_exec_attr(const struct oci_process *p, int procfd, int *fd, nook_error_t *err);
+int process_write_exec_attr(const struct oci_process *p, int fd, nook_error_t *err);
+
+/* --preserve-fds N: fds 3..3+N-1 must be open, or an fd the runtime opens
+ * later could take one of their numbers and reach the container. */
+int process_check_preserved_fds(int preserve, nook_error_t *err);
+
+/* Only 0-2 and the `preserve` fds after them survive execve. */
+int process_prepare_fds(int preserve, nook_error_t *err);
+
+/* HOME from the image's /etc/passwd (or "/") when process.env has none. */
+void process_ensure_home(struct oci_process *p);
+
+/* A user or group name in the image's /etc/passwd or /etc/group (called
+ * from inside the container's mount namespace); -1 when there is none. */
+int process_lookup_user(const char *name, uint32_t *uid, uint32_t *gid);
+int process_lookup_group(const char *name, uint32_t *gid);
 
 #endif

@@ -49,7 +49,7 @@ static void *proxy_thread(void *arg)
   return NULL;
 }
 
-static int status_of(int wstatus)
+int exit_status_of(int wstatus)
 {
   if (WIFEXITED(wstatus))
     return WEXITSTATUS(wstatus);
@@ -72,7 +72,7 @@ static int wait_forwarding(pid_t pid, const sigset_t *set, int *exit_status)
       pid_t r;
       while ((r = waitpid(-1, &ws, WNOHANG)) > 0)
         if (r == pid) {
-          *exit_status = status_of(ws);
+          *exit_status = exit_status_of(ws);
           return 0;
         }
       continue;
@@ -89,15 +89,8 @@ static int start_created(struct created *cr, nook_error_t *err)
 {
   struct sync_msg *msg = xmalloc(sizeof(*msg));
   int r = sync_send(cr->sr.sock, SYNC_START, 0, NULL, -1, err);
-  if (r == 0) {
-    r = sync_recv(cr->sr.sock, SYNC_READY, msg, NULL, err);
-    if (r == 0)
-      r = nook_error(err, EPROTO, "unexpected message from the container");
-    else if ((*err)->status == 0 && has_prefix((*err)->msg, "sync: the other side exited")) {
-      nook_error_free(err);
-      r = 0;
-    }
-  }
+  if (r == 0)
+    r = sync_wait_exec(cr->sr.sock, msg, err);
   free(msg);
   return r;
 }
@@ -114,17 +107,31 @@ static void delete_quietly(const char *root, const char *id, const char *why)
 
 /* Wait for the container in the foreground, proxying its terminal when it
  * has one, and clean up unless --keep. */
-static void wait_created(const struct nook_create_opts *o, const char *root, struct created *cr,
-                         const sigset_t *set, int *exit_status)
+void wait_foreground(pid_t pid, int pty_master, const sigset_t *set, int *exit_status)
 {
   pthread_t proxy;
   bool proxying = false;
-  struct proxy_arg pa = {.master = cr->sr.pty_master};
-  if (cr->sr.pty_master >= 0 && pthread_create(&proxy, NULL, proxy_thread, &pa) == 0)
+  struct proxy_arg pa = {.master = pty_master};
+  if (pty_master >= 0 && pthread_create(&proxy, NULL, proxy_thread, &pa) == 0)
     proxying = true;
-  wait_forwarding(cr->sr.pid, set, exit_status);
+  wait_forwarding(pid, set, exit_status);
   if (proxying)
     pthread_join(proxy, NULL);
+}
+
+void block_signals_for_forwarding(sigset_t *all, sigset_t *old)
+{
+  sigfillset(all);
+  static const int sync_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
+  for (size_t i = 0; i < ARRAY_SIZE(sync_signals); i++)
+    sigdelset(all, sync_signals[i]);
+  sigprocmask(SIG_BLOCK, all, old);
+}
+
+static void wait_created(const struct nook_create_opts *o, const char *root, struct created *cr,
+                         const sigset_t *set, int *exit_status)
+{
+  wait_foreground(cr->sr.pid, cr->sr.pty_master, set, exit_status);
   created_release(cr);
   if (!o->keep)
     delete_quietly(root, o->id, "delete after run");
@@ -134,15 +141,11 @@ int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_
 {
   struct created cr;
   sigset_t all, old;
-  sigfillset(&all);
-  static const int sync_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
-  for (size_t i = 0; i < ARRAY_SIZE(sync_signals); i++)
-    sigdelset(&all, sync_signals[i]);
   if (!o->detach) {
     /* Orphans of the container's pid namespace set-up come to us, and every
      * signal waits for wait_forwarding() to pass it on. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    sigprocmask(SIG_BLOCK, &all, &old);
+    block_signals_for_forwarding(&all, &old);
   }
   *exit_status = 255;
   cleanup_free char *root = absolute_path(o->root);

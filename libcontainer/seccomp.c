@@ -8,13 +8,20 @@
  * one rule (AND), but when an entry repeats an index every condition
  * becomes a rule of its own (OR).
  *
+ * System calls newer than the profile fail with ENOSYS instead of the
+ * default action (see "ENOSYS stub" below), as with runc and crun: C
+ * libraries probe new calls (clone3, faccessat2, ...) and fall back to the
+ * old ones only on ENOSYS.
+ *
  * Compiling a docker-sized profile costs libseccomp a few milliseconds, so
  * the result is cached under the state root (seccomp_cache.c). */
 #include "seccomp.h"
 
 #include <errno.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +279,289 @@ static int export_bpf(scmp_filter_ctx ctx, struct seccomp_prog *out, nook_error_
   return 0;
 }
 
+/* ---- ENOSYS stub ----------------------------------------------------------
+ *
+ * libseccomp gives a system call that no rule names the default action, so
+ * under an EPERM-by-default profile a call newer than the profile fails
+ * with EPERM, and a C library that would fall back to an older call on
+ * ENOSYS gives up instead.  As runc and crun do, nook prepends to
+ * libseccomp's program a stub that, for each architecture in the filter,
+ * returns ENOSYS for a syscall number above the largest number the profile
+ * names for that architecture; everything else falls through to
+ * libseccomp's program unchanged (cBPF only jumps forward, so code put in
+ * front cannot disturb the jumps behind it).
+ *
+ * "Largest number the profile names" (runc's choice), not "largest number
+ * libseccomp knows": a profile written before clone3 existed has decided
+ * nothing about clone3, while libseccomp's table depends on the libseccomp
+ * release, not on the profile.  Every name counts, whatever its action
+ * (a rule with the default action still records a decision).  The cost:
+ * under a small profile a known call above its largest name gets ENOSYS
+ * rather than the default errno; both deny it.
+ *
+ * Differences from runc: the native architecture is always covered (it is
+ * in every filter, listed or not; runc only looks at `architectures`), and
+ * on x86 a socket or ipc call named in the profile also counts with its
+ * direct number (socket is 359 on i386), not only as socketcall(102).
+ *
+ * x32 shares x86_64's AUDIT_ARCH and marks its calls with bit 30 of the
+ * number.  Without SCMP_ARCH_X32 in the filter such a number must reach
+ * libseccomp's program, whose bad-architecture action stops it, not ENOSYS.
+ * With it, x32's own calls (512-547) usually set its threshold, so x32
+ * calls newer than the profile below 512 get the default action, as in
+ * runc.
+ *
+ * Not applied when the default action already lets calls through (ALLOW,
+ * LOG, TRACE: a tracer handles new calls itself), or already is ENOSYS. */
+
+#define X32_SYSCALL_BIT 0x40000000U
+
+/* Past this many numbers libseccomp has no name for, its table has ended. */
+#define DIRECT_CALL_GAP 64
+
+struct arch_max {
+  uint32_t audit;  /* seccomp_data.arch */
+  int64_t max;     /* largest number named, -1: none */
+  int64_t max_x32; /* AUDIT_ARCH_X86_64 only: x32's, bit 30 set; -1: none */
+};
+
+static bool stub_wanted(const struct oci_seccomp *s)
+{
+  uint32_t a = s->default_action;
+  if (a == SCMP_ACT_ALLOW || a == SCMP_ACT_LOG || a == SCMP_ACT_TRACE(0))
+    return false;
+  return !(a == SCMP_ACT_ERRNO(0) && s->default_errno_ret == ENOSYS);
+}
+
+static bool profile_names(const struct oci_seccomp *s, const char *name)
+{
+  for (size_t i = 0; i < s->n_syscalls; i++)
+    for (size_t j = 0; j < s->syscalls[i].n_names; j++)
+      if (strcmp(s->syscalls[i].names[j], name) == 0)
+        return true;
+  return false;
+}
+
+/* The largest number the profile names on `arch`, -1 if none resolves. */
+static int64_t largest_named(const struct oci_seccomp *s, uint32_t arch)
+{
+  int64_t max = -1;
+  bool multiplexed = false;
+  for (size_t i = 0; i < s->n_syscalls; i++)
+    for (size_t j = 0; j < s->syscalls[i].n_names; j++) {
+      const char *name = s->syscalls[i].names[j];
+      int nr = seccomp_syscall_resolve_name_arch(arch, name);
+      if (nr >= 0) {
+        max = nr > max ? nr : max;
+        continue;
+      }
+      /* socket on i386 and s390 resolves to a pseudo number, and is
+       * filtered both through socketcall and at its own number. */
+      if (nr != __NR_SCMP_ERROR && seccomp_syscall_resolve_name_rewrite(arch, name) >= 0)
+        multiplexed = true;
+    }
+  if (!multiplexed || max < 0)
+    return max;
+  /* Their direct numbers are only known the other way round: look above
+   * max for names of the profile, up to a long gap in libseccomp's table. */
+  int64_t best = max;
+  int gap = 0;
+  for (int64_t nr = max + 1; gap < DIRECT_CALL_GAP && nr < INT32_MAX; nr++) {
+    cleanup_free char *name = seccomp_syscall_resolve_num_arch(arch, (int)nr);
+    gap = name == NULL ? gap + 1 : 0;
+    if (name != NULL && profile_names(s, name))
+      best = nr;
+  }
+  return best;
+}
+
+/* One entry per AUDIT_ARCH of the filter; returns how many. */
+static size_t arch_maxima(const struct oci_seccomp *s, struct arch_max *out, size_t cap)
+{
+  size_t n = 0;
+  for (size_t i = 0; i <= s->n_architectures; i++) {
+    uint32_t arch = i < s->n_architectures ? s->architectures[i] : seccomp_arch_native();
+    if (arch == SCMP_ARCH_NATIVE)
+      arch = seccomp_arch_native();
+    bool x32 = arch == SCMP_ARCH_X32;
+    uint32_t audit = x32 ? AUDIT_ARCH_X86_64 : arch;
+    size_t k = 0;
+    while (k < n && out[k].audit != audit)
+      k++;
+    if (k == n) {
+      if (n == cap)
+        continue;
+      out[n++] = (struct arch_max){.audit = audit, .max = -1, .max_x32 = -1};
+    }
+    int64_t *slot = x32 ? &out[k].max_x32 : &out[k].max;
+    if (*slot < 0)
+      *slot = largest_named(s, arch);
+  }
+  return n;
+}
+
+/* A forward-only assembler: jump targets are labels, resolved at the end. */
+#define STUB_MAX_INSNS 256
+#define STUB_MAX_LABELS 64
+#define NEXT (-1)
+
+struct stub {
+  struct sock_filter insn[STUB_MAX_INSNS];
+  int jt[STUB_MAX_INSNS], jf[STUB_MAX_INSNS]; /* label or NEXT */
+  int label_at[STUB_MAX_LABELS];
+  size_t n;
+  int n_labels;
+  bool overflow;
+};
+
+enum { L_FILTER, L_ENOSYS, L_FIRST_FREE };
+
+static int new_label(struct stub *st)
+{
+  if (st->n_labels == STUB_MAX_LABELS) {
+    st->overflow = true;
+    return L_FILTER;
+  }
+  st->label_at[st->n_labels] = -1;
+  return st->n_labels++;
+}
+
+static void place(struct stub *st, int label)
+{
+  st->label_at[label] = (int)st->n;
+}
+
+static void emit(struct stub *st, uint16_t code, uint32_t k, int jt, int jf)
+{
+  if (st->n == STUB_MAX_INSNS) {
+    st->overflow = true;
+    return;
+  }
+  st->insn[st->n] = (struct sock_filter){.code = code, .k = k};
+  st->jt[st->n] = jt;
+  st->jf[st->n] = jf;
+  st->n++;
+}
+
+static void load(struct stub *st, uint32_t offset)
+{
+  emit(st, BPF_LD | BPF_W | BPF_ABS, offset, NEXT, NEXT);
+}
+
+/* if (A <op> k) goto jt else goto jf */
+static void jump_if(struct stub *st, uint16_t op, uint32_t k, int jt, int jf)
+{
+  emit(st, BPF_JMP | op | BPF_K, k, jt, jf);
+}
+
+/* One architecture: A = nr, then ENOSYS above the largest named number. */
+static void emit_section(struct stub *st, const struct arch_max *a)
+{
+  load(st, offsetof(struct seccomp_data, nr));
+  /* On s390, a number the kernel does not know reaches the filter as 0
+   * (setup(2), long gone): that is a new call too. */
+  if (a->audit == AUDIT_ARCH_S390 || a->audit == AUDIT_ARCH_S390X)
+    jump_if(st, BPF_JEQ, 0, L_ENOSYS, NEXT);
+  if (a->audit != AUDIT_ARCH_X86_64) {
+    jump_if(st, BPF_JGT, (uint32_t)a->max, L_ENOSYS, L_FILTER);
+    return;
+  }
+  if (a->max >= 0 && a->max_x32 >= 0) {
+    int x32 = new_label(st);
+    jump_if(st, BPF_JSET, X32_SYSCALL_BIT, x32, NEXT);
+    jump_if(st, BPF_JGT, (uint32_t)a->max, L_ENOSYS, L_FILTER);
+    place(st, x32);
+    jump_if(st, BPF_JGT, (uint32_t)a->max_x32, L_ENOSYS, L_FILTER);
+  } else if (a->max >= 0) {
+    jump_if(st, BPF_JSET, X32_SYSCALL_BIT, L_FILTER, NEXT);
+    jump_if(st, BPF_JGT, (uint32_t)a->max, L_ENOSYS, L_FILTER);
+  } else {
+    jump_if(st, BPF_JSET, X32_SYSCALL_BIT, NEXT, L_FILTER);
+    jump_if(st, BPF_JGT, (uint32_t)a->max_x32, L_ENOSYS, L_FILTER);
+  }
+}
+
+/* Resolve the labels; false if a conditional jump does not fit in 8 bits
+ * (it cannot with the few architectures a filter holds). */
+static bool resolve(struct stub *st)
+{
+  for (size_t i = 0; i < st->n; i++) {
+    struct sock_filter *f = &st->insn[i];
+    if (BPF_CLASS(f->code) != BPF_JMP)
+      continue;
+    int target[2] = {st->jt[i], st->jf[i]};
+    uint32_t off[2];
+    for (int t = 0; t < 2; t++) {
+      int at = target[t] == NEXT ? (int)i + 1 : st->label_at[target[t]];
+      if (at <= (int)i)
+        return false;
+      off[t] = (uint32_t)(at - (int)i - 1);
+    }
+    if (BPF_OP(f->code) == BPF_JA) {
+      f->k = off[0];
+      continue;
+    }
+    if (off[0] > 255 || off[1] > 255)
+      return false;
+    f->jt = (uint8_t)off[0];
+    f->jf = (uint8_t)off[1];
+  }
+  return true;
+}
+
+/* Put the stub in front of out->bpf (libseccomp's program). */
+static int add_enosys_stub(const struct oci_seccomp *s, struct seccomp_prog *out, nook_error_t *err)
+{
+  if (!stub_wanted(s))
+    return 0;
+  struct arch_max arches[32];
+  size_t n = arch_maxima(s, arches, ARRAY_SIZE(arches));
+  struct stub st = {.n_labels = L_FIRST_FREE};
+  int section[ARRAY_SIZE(arches)];
+  size_t used = 0;
+
+  load(&st, offsetof(struct seccomp_data, arch));
+  for (size_t i = 0; i < n; i++) {
+    section[i] = -1;
+    if (arches[i].max < 0 && arches[i].max_x32 < 0)
+      continue; /* nothing named there: libseccomp's program decides */
+    section[i] = new_label(&st);
+    jump_if(&st, BPF_JEQ, arches[i].audit, section[i], NEXT);
+    used++;
+  }
+  if (used == 0)
+    return 0;
+  emit(&st, BPF_JMP | BPF_JA, 0, L_FILTER, NEXT);
+  for (size_t i = 0; i < n; i++) {
+    if (section[i] < 0)
+      continue;
+    place(&st, section[i]);
+    emit_section(&st, &arches[i]);
+    nook_debug("linux.seccomp: arch 0x%x: ENOSYS above syscall %lld (x32: %lld)", arches[i].audit,
+               (long long)arches[i].max, (long long)arches[i].max_x32);
+  }
+  place(&st, L_ENOSYS);
+  emit(&st, BPF_RET | BPF_K, SCMP_ACT_ERRNO(ENOSYS), NEXT, NEXT);
+  place(&st, L_FILTER);
+  if (st.overflow || !resolve(&st))
+    return nook_error(err, 0, "linux.seccomp: cannot build the ENOSYS stub for %zu architectures",
+                      n);
+
+  size_t len = st.n + out->len;
+  if (len > KERNEL_MAX_INSNS)
+    return nook_error(err, 0,
+                      "linux.seccomp: the filter compiles to %zu instructions, the kernel takes at "
+                      "most %d",
+                      len, KERNEL_MAX_INSNS);
+  struct sock_filter *bpf = xmalloc(len * sizeof(*bpf));
+  memcpy(bpf, st.insn, st.n * sizeof(*bpf));
+  memcpy(bpf + st.n, out->bpf, out->len * sizeof(*bpf));
+  free(out->bpf);
+  out->bpf = bpf;
+  out->len = len;
+  return 0;
+}
+
 static int set_attr(scmp_filter_ctx ctx, enum scmp_filter_attr attr, uint32_t value,
                     const char *what, nook_error_t *err)
 {
@@ -315,7 +605,8 @@ static int build(const struct oci_seccomp *s, struct seccomp_prog *out, nook_err
   if (count_names(s) > BINARY_TREE_MIN_NAMES &&
       seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
     nook_debug("linux.seccomp: libseccomp cannot build a binary tree; using a list");
-  if (add_rules(ctx, s, def, err) < 0 || export_bpf(ctx, out, err) < 0)
+  if (add_rules(ctx, s, def, err) < 0 || export_bpf(ctx, out, err) < 0 ||
+      add_enosys_stub(s, out, err) < 0)
     goto out;
   ret = 0;
 out:

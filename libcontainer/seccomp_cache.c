@@ -71,6 +71,7 @@ void seccomp_cache_key(const struct oci_seccomp *s, int api, uint8_t key[SHA256_
   sha256_init(&c);
   hash_str(&c, "nook seccomp cache");
   hash_u64(&c, CACHE_FORMAT);
+  hash_u64(&c, SECCOMP_PATCH_VERSION);
   hash_str(&c, NOOK_VERSION);
   hash_str(&c, NOOK_COMMIT);
   hash_u64(&c, v->major);

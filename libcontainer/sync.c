@@ -70,7 +70,9 @@ void sync_send_error(int sock, const nook_error_t cause)
             NULL);
 }
 
-int sync_recv(int sock, enum sync_step expect, struct sync_msg *msg, int *fd_out, nook_error_t *err)
+/* One message: 1 with *msg (and *passed) filled, 0 on EOF, -1 on error. */
+static int recv_one(int sock, enum sync_step expect, struct sync_msg *msg, int *passed,
+                    nook_error_t *err)
 {
   struct wire w;
   struct iovec iov[2] = {{&w, sizeof(w)}, {msg->data, SYNC_MAX_DATA}};
@@ -87,36 +89,61 @@ int sync_recv(int sock, enum sync_step expect, struct sync_msg *msg, int *fd_out
   if (n < 0)
     return nook_error(err, errno, "sync: waiting for %s", sync_step_name(expect));
   if (n == 0)
-    return nook_error(err, 0, "sync: the other side exited while waiting for %s",
-                      sync_step_name(expect));
-  if ((size_t)n < sizeof(w) || w.len > SYNC_MAX_DATA || (size_t)n != sizeof(w) + w.len)
-    return nook_error(err, EPROTO, "sync: malformed message while waiting for %s",
-                      sync_step_name(expect));
-
-  int passed = -1;
+    return 0;
+  *passed = -1;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-      memcpy(&passed, CMSG_DATA(c), sizeof(int));
-
+      memcpy(passed, CMSG_DATA(c), sizeof(int));
+  if ((size_t)n < sizeof(w) || w.len > SYNC_MAX_DATA || (size_t)n != sizeof(w) + w.len) {
+    if (*passed >= 0)
+      close(*passed);
+    return nook_error(err, EPROTO, "sync: malformed message while waiting for %s",
+                      sync_step_name(expect));
+  }
   msg->step = w.step;
   msg->value = w.value;
   msg->len = w.len;
   msg->data[w.len] = '\0';
+  return 1;
+}
 
-  if (w.step == SYNC_ERROR) {
+int sync_recv(int sock, enum sync_step expect, struct sync_msg *msg, int *fd_out, nook_error_t *err)
+{
+  int passed = -1;
+  int r = recv_one(sock, expect, msg, &passed, err);
+  if (r < 0)
+    return -1;
+  if (r == 0)
+    return nook_error(err, 0, "sync: the other side exited while waiting for %s",
+                      sync_step_name(expect));
+  if (msg->step == SYNC_ERROR) {
     if (passed >= 0)
       close(passed);
-    return nook_error(err, w.value > 0 ? w.value : 0, "%s", msg->data);
+    return nook_error(err, msg->value > 0 ? msg->value : 0, "%s", msg->data);
   }
-  if (w.step != (uint32_t)expect) {
+  if (msg->step != (uint32_t)expect) {
     if (passed >= 0)
       close(passed);
     return nook_error(err, EPROTO, "sync: expected %s, got %s", sync_step_name(expect),
-                      sync_step_name(w.step));
+                      sync_step_name(msg->step));
   }
   if (fd_out)
     *fd_out = passed;
   else if (passed >= 0)
     close(passed);
   return 0;
+}
+
+int sync_wait_exec(int sock, struct sync_msg *msg, nook_error_t *err)
+{
+  int passed = -1;
+  int r = recv_one(sock, SYNC_ERROR, msg, &passed, err);
+  if (r <= 0)
+    return r;
+  if (passed >= 0)
+    close(passed);
+  if (msg->step == SYNC_ERROR)
+    return nook_error(err, msg->value > 0 ? msg->value : 0, "%s", msg->data);
+  return nook_error(err, EPROTO, "sync: unexpected %s while waiting for the exec",
+                    sync_step_name(msg->step));
 }

@@ -49,4 +49,8 @@ void sync_send_error(int sock, const nook_error_t cause);
 int sync_recv(int sock, enum sync_step expect, struct sync_msg *msg, int *fd_out,
               nook_error_t *err);
 
+/* After the last step: 0 when the socket closes (the peer's execve
+ * succeeded: the socket is close-on-exec), or the peer's SYNC_ERROR. */
+int sync_wait_exec(int sock, struct sync_msg *msg, nook_error_t *err);
+
 #endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -48,12 +50,20 @@ static int bind_console(int slave, nook_error_t *err)
   return 0;
 }
 
-int terminal_setup_container(bool has_size, uint32_t height, uint32_t width, int *master_out,
-                             nook_error_t *err)
+int terminal_setup_container(bool has_size, uint32_t height, uint32_t width, bool console,
+                             int *master_out, nook_error_t *err)
 {
-  cleanup_close int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  /* O_NONBLOCK until checked: in a running container (exec) /dev/pts is
+   * the container's to replace, with a fifo or anything else. */
+  cleanup_close int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
   if (master < 0)
     return nook_error(err, errno, "open /dev/pts/ptmx");
+  struct statfs sfs;
+  if (fstatfs(master, &sfs) < 0 || sfs.f_type != DEVPTS_SUPER_MAGIC)
+    return nook_error(err, 0, "/dev/pts/ptmx is not on a devpts file system");
+  int fl = fcntl(master, F_GETFL);
+  if (fl < 0 || fcntl(master, F_SETFL, fl & ~O_NONBLOCK) < 0)
+    return nook_error(err, errno, "fcntl /dev/pts/ptmx");
   if (unlockpt(master) < 0)
     return nook_error(err, errno, "unlockpt");
   /* The peer ioctl opens the slave of this very master: no lookup by name
@@ -70,7 +80,7 @@ int terminal_setup_container(bool has_size, uint32_t height, uint32_t width, int
     return nook_error(err, errno, "setsid");
   if (ioctl(slave, TIOCSCTTY, 0) < 0)
     return nook_error(err, errno, "ioctl TIOCSCTTY");
-  if (bind_console(slave, err) < 0)
+  if (console && bind_console(slave, err) < 0)
     return -1;
 
   for (int i = 0; i < 3; i++) {

@@ -11,10 +11,11 @@
 /* Container side: open a new pty pair from the devpts mounted at
  * /dev/pts (after pivot_root), make the slave the controlling terminal and
  * stdin/stdout/stderr, apply the console size when given, bind-mount the
- * slave over /dev/console when /dev/console exists in the rootfs.
+ * slave over /dev/console when `console` and /dev/console exists in the
+ * rootfs (the init process; exec leaves the container's console alone).
  * Returns the master fd (to be sent to the parent). */
-int terminal_setup_container(bool has_size, uint32_t height, uint32_t width, int *master_out,
-                             nook_error_t *err);
+int terminal_setup_container(bool has_size, uint32_t height, uint32_t width, bool console,
+                             int *master_out, nook_error_t *err);
 
 /* Runtime side: connect to the AF_UNIX console socket and send the master
  * with SCM_RIGHTS (as runc: one message, the fd, payload the pty name). */

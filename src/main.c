@@ -13,7 +13,7 @@
 #define NOOK_FEATURES "+SECCOMP +CAP +YAJL +MNL"
 
 static cli_handler cmd_help;
-cli_handler cmd_pause, cmd_resume, cmd_update, cmd_events, cmd_ps;
+cli_handler cmd_pause, cmd_resume, cmd_update, cmd_events, cmd_ps, cmd_exec;
 
 struct command {
   const char *name;
@@ -27,6 +27,7 @@ static const struct command commands[] = {
      "delete any resources held by the container often used with detached container"},
     {"events", cmd_events,
      "display container events such as OOM notifications, cpu, memory, and IO usage statistics"},
+    {"exec", cmd_exec, "execute new process inside the container"},
     {"kill", cmd_kill,
      "kill sends the specified signal (default: SIGTERM) to the container's init process"},
     {"list", cmd_list, "lists containers started by nook with the given root"},

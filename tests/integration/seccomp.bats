@@ -5,6 +5,12 @@
 
 load helpers
 
+# The raw-syscall program of the attack suite (busybox makes no raw calls).
+setup_file() {
+  make -s -C "$REPO_ROOT/tests/security/progs" >&2 || return 1
+}
+SYSCALL_PROG=$REPO_ROOT/tests/.work/progs/syscall
+
 # set_seccomp PYTHON_EXPR: linux.seccomp = the expression.
 set_seccomp() {
   update_config "c['linux']['seccomp'] = $1"
@@ -59,6 +65,84 @@ listener() {
   assert_failure
   assert_line ok
   assert_line --partial "Function not implemented"
+}
+
+# nook's default profile, whatever the runtime under test puts in `spec`.
+nook_default_profile() {
+  local spec=$BATS_TEST_TMPDIR/nook-spec
+  [ -x "$REPO_ROOT/nook" ] || skip "needs ./nook for its default profile"
+  mkdir -p "$spec"
+  (cd "$spec" && "$REPO_ROOT/nook" spec) || fail "nook spec"
+  update_config "import json; c['linux']['seccomp'] = json.load(open('$spec/config.json'))['linux']['seccomp']"
+}
+
+@test "seccomp: a syscall newer than the profile fails with ENOSYS, a known unlisted one with the default errno" {
+  # 1000: beyond every table.  462 (mseal): newer than libseccomp 2.5.4 and
+  # the default profile, but this kernel has it (mseal(0, 0, 0) is a no-op).
+  # 272 (unshare) with 0: known and below the profile's newest call, not
+  # allowed: the default errno.
+  run "$SYSCALL_PROG" 462:0:0:0
+  [ "$output" = "462 ret=0 errno=0" ] || skip "the kernel has no mseal (Linux >= 6.10): $output"
+  setup_bundle syscall 1000 462:0:0:0 272:0 39
+  cp "$SYSCALL_PROG" rootfs/bin/
+  nook_default_profile
+  run nook run "$ID"
+  assert_success
+  assert_line "1000 ret=-1 errno=38"
+  assert_line "462 ret=-1 errno=38"
+  assert_line "272 ret=-1 errno=1"
+  assert_line --regexp "^39 ret=[1-9][0-9]* errno=0$"
+
+  # defaultErrnoRet changes the errno of known calls only.
+  update_config 'c["linux"]["seccomp"]["defaultErrnoRet"] = 13'
+  run nook run "$ID"
+  assert_success
+  assert_line "1000 ret=-1 errno=38"
+  assert_line "462 ret=-1 errno=38"
+  assert_line "272 ret=-1 errno=13"
+
+  # So does a KILL default: newer calls are ENOSYS, not death.
+  update_config 'del c["linux"]["seccomp"]["defaultErrnoRet"]; c["linux"]["seccomp"]["defaultAction"] = "SCMP_ACT_KILL_PROCESS"'
+  run nook run "$ID"
+  assert_equal "$status" 159
+  assert_line "1000 ret=-1 errno=38"
+  assert_line "462 ret=-1 errno=38"
+  refute_line --partial "272 ret="
+
+  # Control: with an ALLOW default the kernel answers (mseal runs).
+  update_config 'c["linux"]["seccomp"]["defaultAction"] = "SCMP_ACT_ALLOW"; c["linux"]["seccomp"]["syscalls"] = [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]'
+  run nook run "$ID"
+  assert_success
+  assert_line "1000 ret=-1 errno=38"
+  assert_line "462 ret=0 errno=0"
+  assert_line "272 ret=0 errno=0"
+}
+
+@test "seccomp: ENOSYS starts above the largest syscall the profile names" {
+  # The default profile without the calls numbered 425 and up (io_uring,
+  # clone3, faccessat2, ...; numbers from libseccomp, for this machine):
+  # faccessat2 (439) is now newer than the profile, ENOSYS; unshare (272)
+  # is still a known call the profile does not allow, EPERM.
+  setup_bundle syscall 439:-100:@/:0:0 272:0 39
+  cp "$SYSCALL_PROG" rootfs/bin/
+  nook_default_profile
+  run nook run "$ID"
+  assert_success
+  assert_line "439 ret=0 errno=0"
+  assert_line "272 ret=-1 errno=1"
+
+  update_config '
+import ctypes
+nr = ctypes.CDLL("libseccomp.so.2").seccomp_syscall_resolve_name
+s = c["linux"]["seccomp"]
+for r in s["syscalls"]:
+    r["names"] = [n for n in r["names"] if nr(n.encode()) < 425]
+s["syscalls"] = [r for r in s["syscalls"] if r["names"]]'
+  run nook run "$ID"
+  assert_success
+  assert_line "439 ret=-1 errno=38"
+  assert_line "272 ret=-1 errno=1"
+  assert_line --regexp "^39 ret=[1-9][0-9]* errno=0$"
 }
 
 @test "seccomp: SCMP_ACT_KILL_PROCESS kills the container with SIGSYS (status 159)" {
