@@ -121,25 +121,23 @@ int process_apply_capabilities(const struct oci_process *p, nook_error_t *err)
   const uint64_t had_inh = get_mask(cur, CAP_INHERITABLE, last);
 
   /* The kernel, not /proc (which the container may control), says where
-   * the bounding set ends: EINVAL past the last capability. */
+   * the bounding set ends: EINVAL past the last capability.  Only the
+   * wanted capabilities are read (to warn about those missing); the others
+   * are dropped unread, which costs nothing when they are already gone. */
   uint64_t bset = 0;
   for (int c = 0; c < 64; c++) {
-    int in = prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0);
-    if (in < 0 && errno == EINVAL)
+    int r = (want.bounding & BIT(c)) ? prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0)
+                                     : prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0);
+    if (r < 0 && errno == EINVAL)
       break;
-    if (in < 0)
-      return nook_error(err, errno, "prctl PR_CAPBSET_READ %d", c);
-    if (!in)
-      continue;
-    if (want.bounding & BIT(c)) {
-      bset |= BIT(c);
-      continue;
-    }
-    if (prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) < 0) {
+    if (r < 0) {
       int e = errno;
       char name[32];
-      return nook_error(err, e, "drop %s from the bounding set", cap_str(c, name, sizeof(name)));
+      return nook_error(err, e, "%s %s in the bounding set",
+                        (want.bounding & BIT(c)) ? "read" : "drop", cap_str(c, name, sizeof(name)));
     }
+    if ((want.bounding & BIT(c)) && r == 1)
+      bset |= BIT(c);
   }
 
   /* config.md: what cannot be granted is warned about, not fatal.  These are

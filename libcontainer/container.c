@@ -300,6 +300,24 @@ int nook_container_state_json(const char *root, const char *id, char **out, nook
   return 0;
 }
 
+/* The user owning the state directory (runc's OWNER column); a name kept
+ * in older state files wins.  Resolved here, not at create, so starting a
+ * container never reads the passwd database. */
+static char *owner_of(int dirfd, const char *recorded)
+{
+  if (recorded && *recorded)
+    return xstrdup(recorded);
+  struct stat st;
+  if (fstat(dirfd, &st) < 0)
+    return xstrdup("");
+  struct passwd *pw = getpwuid(st.st_uid);
+  if (pw)
+    return xstrdup(pw->pw_name);
+  char *s;
+  xasprintf(&s, "#%u", (unsigned)st.st_uid);
+  return s;
+}
+
 int nook_container_list(const char *root, struct nook_container_info **out, size_t *n,
                         nook_error_t *err)
 {
@@ -329,7 +347,7 @@ int nook_container_list(const char *root, struct nook_container_info **out, size
     i->status = xstrdup(nook_status_name(l.status));
     i->bundle = xstrdup(l.st.bundle ? l.st.bundle : "");
     i->created = xstrdup(l.st.created ? l.st.created : "");
-    i->owner = xstrdup(l.st.owner ? l.st.owner : "");
+    i->owner = owner_of(l.dirfd, l.st.owner);
     loaded_release(&l);
   }
   closedir(d);

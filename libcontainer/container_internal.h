@@ -62,6 +62,10 @@ void block_signals_for_forwarding(sigset_t *all, sigset_t *old);
 void wait_foreground(pid_t pid, int pty_master, const sigset_t *set, int *exit_status);
 int exit_status_of(int wstatus);
 
+/* process.apparmorProfile/selinuxLabel on a host without that LSM: an
+ * error naming the field, before anything runs. */
+int check_process_lsm(const struct oci_process *p, nook_error_t *err);
+
 /* --pid-file: written to a temporary name and renamed into place, so a
  * reader never sees a partial pid. */
 int write_pid_file(const char *path, pid_t pid, nook_error_t *err);

@@ -65,12 +65,6 @@ char *absolute_path(const char *path)
   return out;
 }
 
-static char *owner_name(void)
-{
-  struct passwd *pw = getpwuid(geteuid());
-  return xstrdup(pw ? pw->pw_name : "");
-}
-
 /* ---- create -------------------------------------------------------------- */
 
 struct creating {
@@ -333,18 +327,25 @@ static bool lsm_enabled(const char *name)
          strstr(lsms, name) != NULL;
 }
 
+int check_process_lsm(const struct oci_process *p, nook_error_t *err)
+{
+  if (p->apparmor_profile && !lsm_enabled("apparmor"))
+    return nook_error(err, 0,
+                      "process.apparmorProfile: AppArmor is not enabled on this host "
+                      "(profile \"%s\")",
+                      p->apparmor_profile);
+  if (p->selinux_label && !lsm_enabled("selinux"))
+    return nook_error(err, 0, "process.selinuxLabel: SELinux is not enabled on this host");
+  return 0;
+}
+
 /* What the config asks for that this host cannot give: refused up front,
  * naming the field, rather than silently not applied. */
 static int check_host_support(const struct oci_config *c, nook_error_t *err)
 {
   const struct oci_linux *l = &c->linux_;
-  if (c->process.apparmor_profile && !lsm_enabled("apparmor"))
-    return nook_error(err, 0,
-                      "process.apparmorProfile: AppArmor is not enabled on this host "
-                      "(profile \"%s\")",
-                      c->process.apparmor_profile);
-  if (c->process.selinux_label && !lsm_enabled("selinux"))
-    return nook_error(err, 0, "process.selinuxLabel: SELinux is not enabled on this host");
+  if (check_process_lsm(&c->process, err) < 0)
+    return -1;
   if (l->mount_label && !lsm_enabled("selinux"))
     return nook_error(err, 0, "linux.mountLabel: SELinux is not enabled on this host");
   if (l->has_intel_rdt) {
@@ -438,7 +439,8 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   if (cr.st.rootfs == NULL)
     xasprintf(&cr.st.rootfs, "%s/%s", bundle, c->root_path);
   cr.st.created = now_rfc3339();
-  cr.st.owner = owner_name();
+  /* As runc's state: empty; `list` names the state directory's owner. */
+  cr.st.owner = xstrdup("");
 
   if (setup_cgroup(&cr, err) < 0)
     goto out;

@@ -158,6 +158,31 @@ static int apply_caps(struct oci_process *p, char *const *caps, size_t n, nook_e
   return 0;
 }
 
+/* What a --process file leaves out comes from the container's process, as
+ * with runc: the capabilities (else an exec would run with none), rlimits,
+ * LSM labels and oom_score_adj.  The rest (args, env, cwd, user, terminal,
+ * no_new_privs) is the file's. */
+static void inherit_unset(struct oci_process *np, struct oci_process *base)
+{
+  if (!np->has_capabilities && base->has_capabilities) {
+    np->has_capabilities = true;
+    np->capabilities = base->capabilities;
+  }
+  if (np->n_rlimits == 0 && base->n_rlimits > 0) {
+    np->rlimits = steal_pointer(&base->rlimits);
+    np->n_rlimits = base->n_rlimits;
+    base->n_rlimits = 0;
+  }
+  if (np->apparmor_profile == NULL)
+    np->apparmor_profile = steal_pointer(&base->apparmor_profile);
+  if (np->selinux_label == NULL)
+    np->selinux_label = steal_pointer(&base->selinux_label);
+  if (!np->has_oom_score_adj && base->has_oom_score_adj) {
+    np->has_oom_score_adj = true;
+    np->oom_score_adj = base->oom_score_adj;
+  }
+}
+
 /* The process to run: --process, or the container's process with the
  * command line's changes (runc's rules). */
 static int build_process(const struct nook_exec_opts *o, struct oci_config *c,
@@ -172,6 +197,7 @@ static int build_process(const struct nook_exec_opts *o, struct oci_config *c,
     struct oci_process np;
     if (oci_process_parse(text, len, o->process_file, &np, err) < 0)
       return -1;
+    inherit_unset(&np, p);
     oci_process_clear(p);
     *p = np;
   } else {
@@ -193,14 +219,15 @@ static int build_process(const struct nook_exec_opts *o, struct oci_config *c,
     }
     if (o->user && parse_user(o->user, &p->user, plan, err) < 0)
       return -1;
-    if (o->n_additional_gids > 0) {
-      free(p->user.additional_gids);
-      p->user.additional_gids = xmalloc(o->n_additional_gids * sizeof(uint32_t));
-      p->user.n_additional_gids = o->n_additional_gids;
-      for (size_t i = 0; i < o->n_additional_gids; i++)
-        if (parse_id(o->additional_gids[i], &p->user.additional_gids[i]) < 0)
-          return nook_error(err, 0, "--additional-gids: invalid group id \"%s\"",
-                            o->additional_gids[i]);
+    /* Added to the container's groups, as runc does. */
+    size_t had = p->user.n_additional_gids;
+    p->user.additional_gids =
+        xrealloc(p->user.additional_gids, (had + o->n_additional_gids + 1) * sizeof(uint32_t));
+    for (size_t i = 0; i < o->n_additional_gids; i++) {
+      if (parse_id(o->additional_gids[i], &p->user.additional_gids[had + i]) < 0)
+        return nook_error(err, 0, "--additional-gids: invalid group id \"%s\"",
+                          o->additional_gids[i]);
+      p->user.n_additional_gids++;
     }
     if (apply_caps(p, o->caps, o->n_caps, err) < 0)
       return -1;
@@ -217,7 +244,7 @@ static int build_process(const struct nook_exec_opts *o, struct oci_config *c,
   }
   if (oci_process_validate(p, err) < 0)
     return nook_error_wrap(err, o->process_file ? o->process_file : "exec");
-  return 0;
+  return check_process_lsm(p, err);
 }
 
 /* ---- execCPUAffinity ------------------------------------------------------ */

@@ -82,9 +82,19 @@ static int setup_timens(struct spawn_ctx *ctx, nook_error_t *err)
     n += snprintf(buf + n, sizeof(buf) - (size_t)n, "boottime %lld %u\n",
                   (long long)l->time_boottime.secs, l->time_boottime.nanosecs);
   if (n > 0) {
+    /* Becoming root in a new user namespace (setresuid) made us
+     * non-dumpable, which gives our /proc files to the host's root: the
+     * namespace's root could not open them.  Dumpable only for this one
+     * open and write, before anything of the container runs. */
+    bool undump = ctx->in_userns && prctl(PR_GET_DUMPABLE) == 0;
+    if (undump)
+      prctl(PR_SET_DUMPABLE, 1);
     cleanup_close int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || safe_write(fd, buf, (size_t)n) < 0)
-      return nook_error(err, errno, "linux.timeOffsets: write /proc/self/timens_offsets");
+    int e = fd < 0 || safe_write(fd, buf, (size_t)n) < 0 ? errno : 0;
+    if (undump)
+      prctl(PR_SET_DUMPABLE, 0);
+    if (e)
+      return nook_error(err, e, "linux.timeOffsets: write /proc/self/timens_offsets");
   }
   cleanup_close int ns = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
   if (ns < 0 || setns(ns, CLONE_NEWTIME) < 0)

@@ -164,18 +164,6 @@ static void add_text_quoted(struct buf *b, const char *s)
   buf_puts(b, "\"");
 }
 
-/* RFC 3339 in UTC with nanoseconds, e.g. 2026-11-22T02:52:09.123456789Z. */
-static void format_time(char *out, size_t size)
-{
-  struct timespec ts;
-  struct tm tm;
-  char date[32];
-  clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out, size, "%s.%09ldZ", date, ts.tv_nsec);
-}
-
 void nook_log(enum nook_log_level level, const char *fmt, ...)
 {
   if (level == NOOK_LOG_DEBUG && !log_debug)
@@ -193,7 +181,7 @@ void nook_log(enum nook_log_level level, const char *fmt, ...)
   }
 
   char when[64];
-  format_time(when, sizeof(when));
+  rfc3339_now(when, sizeof(when));
   struct buf b = {0};
   if (log_format == NOOK_LOG_FORMAT_JSON) {
     buf_puts(&b, "{\"level\":\"");

@@ -253,12 +253,7 @@ int state_dir_remove(const char *root, const char *id, nook_error_t *err)
 
 char *now_rfc3339(void)
 {
-  struct timespec ts;
-  struct tm tm;
   char buf[64];
-  clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
+  rfc3339_now(buf, sizeof(buf));
   return xstrdup(buf);
 }

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "syscalls.h"
@@ -220,4 +221,35 @@ int cloexec_fds_from(int from, nook_error_t *err)
   if (sys_close_range((unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
     return 0;
   return for_each_fd_from(from, set_cloexec, err);
+}
+
+void rfc3339_format(const struct timespec *t, char *out, size_t size)
+{
+  struct timespec ts = *t;
+  /* Not gmtime_r/strftime: glibc's run tzset(), which reads /etc/localtime
+   * on every start for a UTC string.  The Gregorian date from the day
+   * count, by 400-year eras of 146097 days starting on March 1st. */
+  long long secs = ts.tv_sec, days = secs / 86400, rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    days--;
+  }
+  days += 719468; /* 0000-03-01 to 1970-01-01 */
+  long long era = (days >= 0 ? days : days - 146096) / 146097;
+  long long doe = days - era * 146097;
+  long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  long long mp = (5 * doy + 2) / 153;
+  long long day = doy - (153 * mp + 2) / 5 + 1;
+  long long month = mp < 10 ? mp + 3 : mp - 9;
+  long long year = yoe + era * 400 + (month <= 2);
+  snprintf(out, size, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%09ldZ", year, month, day,
+           rem / 3600, rem / 60 % 60, rem % 60, ts.tv_nsec);
+}
+
+void rfc3339_now(char *out, size_t size)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  rfc3339_format(&ts, out, size);
 }

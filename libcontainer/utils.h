@@ -67,4 +67,10 @@ int close_fds_from(int from, nook_error_t *err);
 /* Set FD_CLOEXEC on every fd >= from. */
 int cloexec_fds_from(int from, nook_error_t *err);
 
+/* The current time in RFC 3339, UTC, with nanoseconds
+ * (2026-11-22T02:52:09.123456789Z); size >= 40. */
+void rfc3339_now(char *out, size_t size);
+struct timespec;
+void rfc3339_format(const struct timespec *t, char *out, size_t size);
+
 #endif

@@ -231,6 +231,24 @@ c["linux"]["timeOffsets"] = {"monotonic": {"secs": 864000, "nanosecs": 0},
   [ "$(sed -n 4p <<<"$output")" != "$(host_ns time)" ]
 }
 
+# Regression: becoming root in the new user namespace made the init
+# non-dumpable, and its /proc/self/timens_offsets then belonged to the host's
+# root ("Permission denied").
+@test "time namespace with offsets inside a new user namespace" {
+  skip_if_peer_lacks "time namespace" '.linux.namespaces | index("time")'
+  open_tmpdir_for_userns
+  setup_bundle sh -c 'cat /proc/self/timens_offsets; cat /proc/self/uid_map'
+  update_config 'ns_add("user")
+ns_add("time")
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+c["linux"]["timeOffsets"] = {"monotonic": {"secs": 86400, "nanosecs": 5}}'
+  run nook run "$ID"
+  assert_success
+  assert_line --regexp '^monotonic +86400 +5$'
+  assert_line --regexp '^ *0 +100000 +65536$'
+}
+
 @test "time namespace without offsets: clocks are the host's" {
   skip_if_peer_lacks "time namespace" '.linux.namespaces | index("time")'
   setup_bundle sh -c 'cat /proc/self/timens_offsets; readlink /proc/self/ns/time'

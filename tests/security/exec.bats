@@ -17,13 +17,16 @@ ATTACKS=$BATS_TEST_DIRNAME/exec_attacks
 
 setup() {
   nook_setup
-  # A private copy: if an attack ever worked, it would ruin this, not ./nook.
+  # A private copy: if an attack ever worked, it would ruin this, not ./nook
+  # (nor the binary teardown cleans up with).
+  NOOK_ORIG=$NOOK
   cp "$NOOK" "$BATS_TEST_TMPDIR/nook"
   NOOK=$BATS_TEST_TMPDIR/nook
 }
 
 teardown() {
   rm -f "$ESCAPE_FILE"
+  NOOK=$NOOK_ORIG
   nook_teardown
 }
 

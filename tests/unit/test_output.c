@@ -4,6 +4,7 @@
 #include <seccomp.h>
 #include <sys/resource.h>
 #include <sys/vfs.h>
+#include <time.h>
 
 #include "../../libcontainer/utils.h"
 #include "../../oci/config.h"
@@ -291,4 +292,28 @@ TEST(features_names_are_accepted_by_the_parser)
     oci_config_free(c);
   }
   json_doc_free(doc);
+}
+
+/* rfc3339_format computes the date itself (glibc's gmtime_r reads
+ * /etc/localtime): it must agree with gmtime_r + strftime everywhere,
+ * leap days and century years included. */
+TEST(rfc3339_matches_gmtime)
+{
+  static const long long stamps[] = {0,          1,          86399,       86400,      951782400,
+                                     951868799,  951868800,  4107542399,  4107542400, 1709164800,
+                                     1709251199, 1795328321, 253402300799};
+  for (size_t i = 0; i < sizeof(stamps) / sizeof(stamps[0]); i++) {
+    for (long long step = 0; step < 86400LL * 366 * 500; step += 86400 * 13 + 3601) {
+      struct timespec ts = {.tv_sec = (time_t)(stamps[i] + (i == 0 ? step : 0)), .tv_nsec = 5};
+      char got[64], want[64], date[40];
+      struct tm tm;
+      gmtime_r(&ts.tv_sec, &tm);
+      strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+      snprintf(want, sizeof(want), "%s.000000005Z", date);
+      rfc3339_format(&ts, got, sizeof(got));
+      CHECK_STR_EQ(got, want);
+      if (i != 0)
+        break;
+    }
+  }
 }
