@@ -112,9 +112,15 @@ char *nook_error_text(const nook_error_t err)
   char *s;
   if (err == NULL)
     return xstrdup("unknown error");
-  if (err->status > 0)
-    xasprintf(&s, "%s: %s", err->msg, strerror(err->status));
-  else
+  if (err->status > 0) {
+    /* In Go's (runc's) spelling, "no such file or directory": engines match
+     * these words case-sensitively to pick exit statuses (the docker CLI
+     * gives 127 for it, 126 for "permission denied", else 125). */
+    const char *e = strerror(err->status);
+    xasprintf(&s, "%s: %c%s", err->msg,
+              e[0] >= 'A' && e[0] <= 'Z' && e[1] >= 'a' && e[1] <= 'z' ? e[0] - 'A' + 'a' : e[0],
+              e + 1);
+  } else
     s = xstrdup(err->msg);
   return s;
 }

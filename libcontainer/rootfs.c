@@ -674,7 +674,14 @@ static int setup_dev(struct rootfs_ctx *ctx, bool fresh, nook_error_t *err)
   for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
     if (symlinkat(links[i].target, devfd, links[i].name) == 0)
       continue;
-    if (errno != EEXIST || fresh || clear_entry(devfd, links[i].name, err) < 0 ||
+    /* On a fresh /dev only linux.devices can be there first (a privileged
+     * engine config lists every host node): a configured fd or stdin node
+     * stays, as with runc, but ptmx must be the devpts one's link or the
+     * container's ptys would come from the host's devpts instance. */
+    bool keep = fresh && errno == EEXIST && strcmp(links[i].name, "ptmx") != 0;
+    if (keep)
+      continue;
+    if (errno != EEXIST || clear_entry(devfd, links[i].name, err) < 0 ||
         symlinkat(links[i].target, devfd, links[i].name) < 0) {
       nook_error(err, errno, "symlink /dev/%s", links[i].name);
       goto out;

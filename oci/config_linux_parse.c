@@ -4,6 +4,7 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../libcontainer/utils.h"
 #include "config.h"
@@ -67,12 +68,32 @@ static int parse_device_type(struct pctx *c, const struct json_value *v, void *o
   return 0;
 }
 
-/* FileMode in the schema: permission bits only, written in decimal. */
+/* FileMode in the schema: permission bits, written in decimal.  Engines
+ * (podman) copy the host node's whole st_mode, file type included, as runc
+ * accepts: the type bits may be there if they agree with the device's type
+ * (checked in parse_device), and are dropped. */
 static int parse_file_mode(struct pctx *c, const struct json_value *v, void *out)
 {
   TRY(jv_u32(c, v, out));
-  if (*(uint32_t *)out > 0777)
-    return perr(c, "file mode %u is out of range (0 to 511, i.e. 0777)", *(uint32_t *)out);
+  uint32_t m = *(uint32_t *)out;
+  if ((m & ~(uint32_t)(S_IFMT | 07777)) != 0)
+    return perr(c,
+                "file mode %u is out of range (permission bits 0 to 07777, optionally with "
+                "the file type bits of the device's type)",
+                m);
+  return 0;
+}
+
+static int check_file_type(struct pctx *c, struct oci_device *d)
+{
+  uint32_t fmt = d->file_mode & S_IFMT;
+  if (fmt == 0)
+    return 0;
+  uint32_t want = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+  if (fmt != want)
+    return perr(c, "fileMode %#o: its file type bits disagree with type \"%c\"", d->file_mode,
+                d->type);
+  d->file_mode &= 07777;
   return 0;
 }
 
@@ -90,6 +111,8 @@ static int parse_device(struct pctx *c, const struct json_value *v, void *out)
   if (d->type != 'p' && !has_minor)
     return missing(c, "minor");
   TRY(opt(jf(c, v, "fileMode", parse_file_mode, &d->file_mode), &d->has_file_mode));
+  if (d->has_file_mode)
+    TRY(check_file_type(c, d));
   TRY(opt(jf(c, v, "uid", jv_u32, &d->uid), &d->has_uid));
   TRY(opt(jf(c, v, "gid", jv_u32, &d->gid), &d->has_gid));
   return 0;

@@ -172,3 +172,30 @@ c["linux"]["resources"]["devices"].append({"allow": True, "type": "c", "major": 
   [ "$(mnt_count "$output" /dev/net/tun)" -ge 1 ] || fail "/dev/net/tun is not a bind"
   assert_equal "$(mnt "$output" /dev/null fstype)" devtmpfs
 }
+
+# Regression (podman --device, --privileged): engines copy the host node's
+# whole st_mode into fileMode, and a privileged config lists /dev/ptmx.
+@test "linux.devices: fileMode with the file type bits is accepted (permission bits used)" {
+  setup_bundle sh -c 'stat -c "%n %F %t:%T %a" /dev/mytun'
+  update_config 'c["linux"]["devices"] = [{"path": "/dev/mytun", "type": "c", "major": 10, "minor": 200, "fileMode": 0o20600}]'
+  run nook run "$ID"
+  assert_success
+  assert_output "/dev/mytun character special file a:c8 600"
+}
+
+@test "linux.devices: fileMode type bits that disagree with type are an error naming the field" {
+  setup_bundle true
+  update_config 'c["linux"]["devices"] = [{"path": "/dev/mytun", "type": "b", "major": 10, "minor": 200, "fileMode": 0o20600}]'
+  run nook run "$ID"
+  assert_failure
+  assert_output --partial 'linux.devices[0]: fileMode 020600: its file type bits disagree with type "b"'
+}
+
+@test "linux.devices: a /dev/ptmx node in the list still ends as the pts/ptmx link" {
+  setup_bundle sh -c 'readlink /dev/ptmx; stat -c "%F" /dev/stdin'
+  update_config 'c["linux"]["devices"] = [{"path": "/dev/ptmx", "type": "c", "major": 5, "minor": 2, "fileMode": 0o20666}]'
+  run nook run "$ID"
+  assert_success
+  assert_line --index 0 pts/ptmx
+  assert_line --index 1 "symbolic link"
+}

@@ -237,3 +237,14 @@ c["linux"]["futureLinuxField"] = "yes"'
   run jq -r '.level' "$log"
   assert_line debug
 }
+
+# Engines match runc's (Go's) lower-case errno words to choose exit
+# statuses: the docker CLI exits 127 only on "no such file or directory".
+@test "errno texts are in Go's spelling: lower-case" {
+  setup_bundle true
+  update_config 'c["process"]["cwd"] = "/proc/nook-no-such-dir"'
+  run nook run "$ID"
+  assert_failure
+  assert_output --partial ": no such file or directory"
+  refute_output --partial "No such file"
+}

@@ -95,13 +95,13 @@ setup_preload_image() {
   setup_preload_image
   local before
   before=$(sha256sum "$NOOK" | cut -d' ' -f1)
-  run nook run --bundle "$BUNDLE" "$ID"
-  local st=$status
+  # 127: nook's exec shim, started as the interpreter, refuses to run (a
+  # runtime whose own binary ran there exits otherwise, or is overwritten).
+  run -127 nook run --bundle "$BUNDLE" "$ID"
   sleep 1
   [ "$(sha256sum "$NOOK" | cut -d' ' -f1)" = "$before" ] ||
     fail "the runtime's binary changed: $(cat "$OUTDIR/evil.log")"
   [ ! -s "$OUTDIR/evil.log" ] || fail "the attack ran: $(cat "$OUTDIR/evil.log")"
-  [ "$st" -eq 127 ]
 }
 
 # fds_inside: a script listing every fd >= 3 the shell holds, by stat alone

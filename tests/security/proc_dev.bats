@@ -56,8 +56,13 @@ for k in ('bounding', 'effective', 'permitted'):
   refute_line sysrq-written
   refute_line "/proc/sysrq-trigger ok"
 
+  # A kernel without CONFIG_MAGIC_SYSRQ (this CI host's) has no file to
+  # protect: absent inside as outside, and there is no contrast to make.
+  if [ ! -e /proc/sysrq-trigger ]; then
+    assert_line "/proc/sysrq-trigger errno=2"
+    return 0
+  fi
   # Contrast: without the read-only bind the file is writable.
-  [ -e /proc/sysrq-trigger ] || skip "this kernel has no /proc/sysrq-trigger (CONFIG_MAGIC_SYSRQ): no contrast"
   assert_line "/proc/sysrq-trigger errno=30" # EROFS
   update_config 'c["linux"]["readonlyPaths"].remove("/proc/sysrq-trigger")'
   set_args access w /proc/sysrq-trigger

@@ -441,8 +441,8 @@ TEST(wrong_types)
       {LINUX("'devices': [{'path': '/dev/x', 'type': 'q'}]"),
        "linux.devices[0].type: invalid device type \"q\""},
       {LINUX("'devices': [{'path': '/dev/x', 'type': 'c', 'major': 1, 'minor': 3, 'fileMode': "
-             "4095}]"),
-       "linux.devices[0].fileMode: file mode 4095 is out of range"},
+             "65536}]"),
+       "linux.devices[0].fileMode: file mode 65536 is out of range"},
       {LINUX("'sysctl': {'net.ipv4.ip_forward': 1}"),
        "linux.sysctl[\"net.ipv4.ip_forward\"]: expected a string, got 1"},
       {LINUX("'netDevices': {'eth0/x': {}}"),
