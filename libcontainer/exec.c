@@ -718,14 +718,6 @@ int nook_container_exec(const struct nook_exec_opts *o, int *exit_status, nook_e
     nook_error(err, 0, "--console-socket given but the process has no terminal (-t)");
     goto out;
   }
-  if (p->has_exec_cpu_affinity) {
-    cpu_set_t set;
-    if ((p->exec_cpu_affinity.initial && parse_cpus("process.execCPUAffinity.initial",
-                                                    p->exec_cpu_affinity.initial, &set, err) < 0) ||
-        (p->exec_cpu_affinity.final &&
-         parse_cpus("process.execCPUAffinity.final", p->exec_cpu_affinity.final, &set, err) < 0))
-      goto out;
-  }
   int has = loaded_cgroup(&r.l.st, &r.cgm, &r.cg, err);
   if (has < 0)
     goto out;

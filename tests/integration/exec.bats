@@ -537,6 +537,27 @@ EOF
   assert_line --index 0 from-file
 }
 
+@test "exec: process.execCPUAffinity: the final CPU list applies inside; bad lists are errors" {
+  setup_sleeper
+  start_init
+  local last=$(($(nproc) - 1)) all
+  printf '{"args": ["sh", "-c", "grep Cpus_allowed_list /proc/self/status"], "cwd": "/", "execCPUAffinity": {"initial": "0", "final": "%s"}}' "$last" >"$BATS_TEST_TMPDIR/p1.json"
+  run nook exec --process "$BATS_TEST_TMPDIR/p1.json" "$ID"
+  assert_success
+  assert_output --regexp "^Cpus_allowed_list:[[:space:]]+$last\$"
+  # Without final, the kernel decides after the cgroup move: the cgroup's
+  # CPUs, or (6.2 and later keep a user-set mask) the initial list.
+  printf '{"args": ["sh", "-c", "grep Cpus_allowed_list /proc/self/status"], "cwd": "/", "execCPUAffinity": {"initial": "%s"}}' "$last" >"$BATS_TEST_TMPDIR/p2.json"
+  run nook exec --process "$BATS_TEST_TMPDIR/p2.json" "$ID"
+  assert_success
+  all=$(grep Cpus_allowed_list /proc/self/status | awk '{print $2}')
+  assert_output --regexp "^Cpus_allowed_list:[[:space:]]+($all|$last)\$"
+  printf '{"args": ["true"], "cwd": "/", "execCPUAffinity": {"final": "0-x"}}' >"$BATS_TEST_TMPDIR/p3.json"
+  run nook exec --process "$BATS_TEST_TMPDIR/p3.json" "$ID"
+  assert_failure
+  assert_output --partial 'p3.json: execCPUAffinity.final: invalid CPU list "0-x"'
+}
+
 @test "exec --process without capabilities: the container's apply (as runc); with them, the file's" {
   setup_sleeper
   update_config 'c["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 777, "hard": 888}]'
