@@ -15,6 +15,10 @@ PKGS=(
   qemu-system-x86 xz-utils cpio kmod
   # peers the integration suite can be pointed at (NOOK=/usr/sbin/runc)
   runc crun
+  # the engine suite (tests/engines): engines driving nook, and the image tools
+  podman containerd docker.io umoci skopeo
+  # make bench: the syscall table and the chart
+  strace gnuplot-nox
 )
 
 missing=()

@@ -1,0 +1,337 @@
+# Shared helpers of the engine suite (tests/engines/*.bats): nook as the OCI
+# runtime of podman, containerd (ctr) and docker, driven the way their users
+# drive them.
+#
+# Knobs:
+#   ENGINE_RUNTIME      the runtime under test (default: the repo's ./nook;
+#                       ENGINE_RUNTIME=/usr/sbin/runc validates the suite).  It is
+#                       copied to a private directory for the run, so a rebuild
+#                       of ./nook during the run does not race with the engines.
+#   ENGINE_CMD_TIMEOUT  seconds one engine command may take (default 60).
+#
+# Each .bats file starts its engine in setup_file (engine_init, then
+# <engine>_start), runs its tests, and ends with a test that stops the engine
+# and checks that nothing leaked (engine_leak_check).  teardown_file repeats
+# the stop (idempotent) and force-cleans whatever a failed run left, by the pids
+# the suite started and the paths under its own temp dir.
+
+BATS_LIB_DIR=${BATS_LIB_DIR:-/usr/lib/bats}
+load "$BATS_LIB_DIR/bats-support/load"
+load "$BATS_LIB_DIR/bats-assert/load"
+bats_require_minimum_version 1.5.0
+
+ENGINES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$ENGINES_DIR/../.." && pwd)
+PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+ENGINE_RUNTIME=${ENGINE_RUNTIME:-$REPO_ROOT/nook}
+if [[ $ENGINE_RUNTIME != /* ]]; then
+  if [[ $ENGINE_RUNTIME == */* ]]; then
+    ENGINE_RUNTIME=$PWD/$ENGINE_RUNTIME
+  else
+    ENGINE_RUNTIME=$(command -v "$ENGINE_RUNTIME" || echo "$ENGINE_RUNTIME")
+  fi
+fi
+ENGINE_CMD_TIMEOUT=${ENGINE_CMD_TIMEOUT:-60}
+export PYTHON ENGINE_RUNTIME ENGINE_CMD_TIMEOUT
+
+IMAGE=localhost/nook-busybox:latest
+NOSHELL_IMAGE=localhost/nook-noshell:latest
+# Directories outside the temp dir that the engines create and keep: the runc
+# shim's sockets and fifos (hard-coded /run/containerd), dockerd's plugin dir,
+# podman's network run dir.  Removed at the end when this run created them.
+ENGINE_RUN_DIRS="/run/containerd /run/docker /run/containers"
+# docker.io's CLI; a newer one elsewhere on PATH may shadow it.
+DOCKER_CLI=${DOCKER_CLI:-/usr/bin/docker}
+export DOCKER_CLI
+
+# ---------------------------------------------------------------------------
+# Setup common to every engine (call from setup_file).
+#   ENGINE_TMP  private temp dir (short: unix socket paths live under it)
+#   RT_NAME     basename of the runtime (nook, runc)
+#   RT          the private copy of the runtime the engine is given
+#   IMG_DIR     image archives: busybox-oci.tar, busybox-docker.tar,
+#               noshell-oci.tar, noshell-docker.tar
+engine_init() {
+  local engine=$1 tool
+  [ "$(id -u)" -eq 0 ] || fail "the engine suite needs root"
+  [ -x "$ENGINE_RUNTIME" ] || fail "runtime $ENGINE_RUNTIME is not built (make nook, or set ENGINE_RUNTIME=)"
+  for tool in umoci skopeo; do
+    command -v "$tool" >/dev/null || fail "$tool is not installed (scripts/deps.sh)"
+  done
+  ENGINE_TMP=$(mktemp -d "/tmp/nook-$engine.XXXXXX")
+  chmod 0755 "$ENGINE_TMP"
+  ENGINE_NAME=$engine
+  RT_NAME=$(basename "$ENGINE_RUNTIME")
+  mkdir -p "$ENGINE_TMP/bin" "$ENGINE_TMP/before"
+  touch "$ENGINE_TMP"/before/{cgroups,state,run-containerd,run-dirs}
+  RT=$ENGINE_TMP/bin/$RT_NAME
+  cp "$ENGINE_RUNTIME" "$RT"
+  IMG_DIR=$ENGINE_TMP/img
+  export ENGINE_TMP ENGINE_NAME RT_NAME RT IMG_DIR
+  build_images "$IMG_DIR"
+  # What /run/containerd held before: the runc shim keeps its sockets there
+  # (hard-coded), whichever containerd started it.
+  snapshot_run_containerd >"$ENGINE_TMP/before/run-containerd"
+  local d
+  for d in $ENGINE_RUN_DIRS /run/$RT_NAME; do
+    if [ -e "$d" ]; then echo "$d"; fi
+  done >"$ENGINE_TMP/before/run-dirs"
+}
+
+# build_images DIR: the busybox image (busybox-static, one symlink per applet,
+# /etc/passwd with root, tester (1000) and nobody) and an image without a
+# shell (only /bin/busybox; its default command /bin/sh does not exist), as
+# OCI and docker archives.  No registry.
+build_images() {
+  local dir=$1
+  mkdir -p "$dir"
+  (
+    set -e
+    cd "$dir"
+    NOOK=$RT "$REPO_ROOT/scripts/mkbundle.sh" bundle true >/dev/null
+    umoci init --layout layout
+    umoci new --image layout:busybox
+    umoci unpack --image layout:busybox unpacked
+    cp -a bundle/rootfs/. unpacked/rootfs/
+    # A directory that the container's /proc mount hides: a working dir the
+    # engines accept (it is in the image) and the runtime cannot enter.
+    mkdir unpacked/rootfs/proc/nook-wd
+    umoci repack --image layout:busybox unpacked
+    rm -rf unpacked
+    umoci config --image layout:busybox --config.cmd /bin/sh \
+      --config.env PATH=/usr/sbin:/usr/bin:/sbin:/bin
+    umoci new --image layout:noshell
+    umoci unpack --image layout:noshell unpacked
+    mkdir -p unpacked/rootfs/bin unpacked/rootfs/etc
+    cp -a bundle/rootfs/bin/busybox unpacked/rootfs/bin/
+    cp -a bundle/rootfs/etc/passwd bundle/rootfs/etc/group unpacked/rootfs/etc/
+    umoci repack --image layout:noshell unpacked
+    rm -rf unpacked bundle
+    umoci config --image layout:noshell --config.cmd /bin/sh \
+      --config.env PATH=/usr/sbin:/usr/bin:/sbin:/bin
+    local q=(--quiet)
+    skopeo copy "${q[@]}" oci:layout:busybox "oci-archive:busybox-oci.tar:$IMAGE"
+    skopeo copy "${q[@]}" oci:layout:busybox "docker-archive:busybox-docker.tar:$IMAGE"
+    skopeo copy "${q[@]}" oci:layout:noshell "oci-archive:noshell-oci.tar:$NOSHELL_IMAGE"
+    skopeo copy "${q[@]}" oci:layout:noshell "docker-archive:noshell-docker.tar:$NOSHELL_IMAGE"
+  ) >"$dir/build.log" 2>&1 || fail "building the images failed: $(cat "$dir/build.log")"
+}
+
+# ---------------------------------------------------------------------------
+# Small tools.
+
+# wait_until TIMEOUT_SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_until() {
+  local timeout=$1 i
+  shift
+  for ((i = 0; i < timeout * 10; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  fail "timed out after ${timeout}s waiting for: $*"
+}
+
+# pty_run [ptyrun.py options] -- CMD...: CMD with a terminal (ptyrun.py).
+pty_run() {
+  "$PYTHON" "$ENGINES_DIR/ptyrun.py" --timeout "$ENGINE_CMD_TIMEOUT" "$@"
+}
+
+# The interactive exchange every engine must carry: a prompt, a line whose
+# output only the shell can produce (hello-3), and an exit status.
+PTY_SHELL_DIALOGUE=(--expect '# ' --send 'echo hello-$((1+2))\n' --expect 'hello-3' --send 'exit 3\n')
+
+# Shell code printing the terminal size ("ROWS COLS") once the engine has set
+# it: ctr and docker resize the terminal only after the process started.
+STTY_SIZE='for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null); case $s in [1-9]*) break;; esac; sleep 0.2; done; echo "$s"'
+
+# start_daemon NAME CMD...: CMD in the background (stdin /dev/null, output in
+# $ENGINE_TMP/NAME.log, bats' fd 3 closed); its pid in $ENGINE_TMP/NAME.pid.
+start_daemon() {
+  local name=$1
+  shift
+  "$@" </dev/null >"$ENGINE_TMP/$name.log" 2>&1 3>&- &
+  echo $! >"$ENGINE_TMP/$name.pid"
+}
+
+# pid_alive PID: running (a zombie not yet reaped counts as gone).
+pid_alive() {
+  local st
+  st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# stop_daemon NAME [TIMEOUT=20]: SIGTERM the pid in NAME.pid, SIGKILL it after
+# TIMEOUT seconds.  Reaps it when it is our child.
+stop_daemon() {
+  local name=$1 timeout=${2:-20} pidfile="$ENGINE_TMP/$1.pid" pid i
+  [ -f "$pidfile" ] || return 0
+  pid=$(cat "$pidfile")
+  rm -f "$pidfile"
+  if pid_alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < timeout * 10; i++)); do
+      pid_alive "$pid" || break
+      sleep 0.1
+    done
+    if pid_alive "$pid"; then
+      echo "# $name ($pid) ignored SIGTERM for ${timeout}s: SIGKILL" >&3
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------------------
+# Leak checks.  Each engine file sets, in its setup_file:
+#   ENGINE_CGROUP_PARENTS  cgroup dirs (relative to a hierarchy) under which
+#                          the engine puts its containers' cgroups
+#   ENGINE_STATE_DIRS      "DIR:DEPTH" entries: the runtime state root(s); a
+#                          container is a directory DEPTH levels below DIR
+#   ENGINE_STATE_NAME_RE   (optional) the engine's container ids, when the
+#                          root is shared (podman uses the runtime's default)
+# and the snapshots are taken by engine_snapshot (before anything ran).
+
+# Shim sockets, the shim's default runc root, ctr's default fifo dirs.
+snapshot_run_containerd() {
+  find /run/containerd -mindepth 1 \( -type s -o -path '/run/containerd/runc/*' -o -path '/run/containerd/fifo/*' \) \
+    -prune 2>/dev/null | sort
+}
+
+snapshot_cgroups() {
+  local parent
+  for parent in ${ENGINE_CGROUP_PARENTS:-}; do
+    # Hierarchies are mounted at /sys/fs/cgroup/<name>; the engines use
+    # absolute cgroup paths.  (conmon's cgroup is podman's, not a container's.)
+    find /sys/fs/cgroup/*/"$parent" -mindepth 1 -type d ! -name conmon 2>/dev/null
+  done | sort
+}
+
+snapshot_state() {
+  local e dir depth
+  for e in ${ENGINE_STATE_DIRS:-}; do
+    dir=${e%:*}
+    depth=${e##*:}
+    find "$dir" -mindepth "$depth" -maxdepth "$depth" ! -name '.*' 2>/dev/null
+  done | grep -E "/${ENGINE_STATE_NAME_RE:-[^/]+}\$" | sort
+}
+
+engine_snapshot() {
+  snapshot_cgroups >"$ENGINE_TMP/before/cgroups"
+  snapshot_state >"$ENGINE_TMP/before/state"
+}
+
+# Processes that belong to this run: their command line, executable, root or
+# cwd is under ENGINE_TMP (daemons, shims, conmon, the runtime copy, and the
+# container processes, whose root is a rootfs mounted under ENGINE_TMP).
+leaked_processes() {
+  local p pid link cmd
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    [ "$pid" = $$ ] && continue
+    [ "$pid" = "$BASHPID" ] && continue
+    cmd=$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
+    [ -n "$cmd" ] || continue
+    for link in exe root cwd; do
+      [[ $(readlink "$p/$link" 2>/dev/null) == "$ENGINE_TMP"* ]] && { echo "$pid $cmd"; continue 2; }
+    done
+    if [[ $cmd == *"$ENGINE_TMP"* ]]; then echo "$pid $cmd"; fi
+  done
+  return 0
+}
+
+# engine_leak_check: fails listing everything the engine and runtime left:
+# mounts, processes, container cgroups, runtime state dirs, shim sockets.
+engine_leak_check() {
+  local problems="" x i
+  # Engines finish some cleanup asynchronously (podman's conmon runs
+  # `podman container cleanup` after the container exits): give it time.
+  for ((i = 0; i < 100; i++)); do
+    [ -z "$(leaked_processes)" ] && break
+    sleep 0.1
+  done
+  x=$(grep -F "$ENGINE_TMP" /proc/self/mountinfo | awk '{print $5}')
+  [ -z "$x" ] || problems+=$'mounts left under the temp dir:\n'"$x"$'\n'
+  x=$(leaked_processes)
+  [ -z "$x" ] || problems+=$'processes left:\n'"$x"$'\n'
+  x=$(comm -13 "$ENGINE_TMP/before/cgroups" <(snapshot_cgroups))
+  [ -z "$x" ] || problems+=$'cgroups left:\n'"$x"$'\n'
+  x=$(comm -13 "$ENGINE_TMP/before/state" <(snapshot_state))
+  [ -z "$x" ] || problems+=$'runtime state left:\n'"$x"$'\n'
+  x=$(comm -13 "$ENGINE_TMP/before/run-containerd" <(snapshot_run_containerd))
+  [ -z "$x" ] || problems+=$'left in /run/containerd:\n'"$x"$'\n'
+  [ -z "$problems" ] || fail "$problems"
+}
+
+# engine_force_cleanup: after a failed run, remove by pid and by path what the
+# engine left (only things under ENGINE_TMP or created since engine_init).
+engine_force_cleanup() {
+  [ -n "${ENGINE_TMP:-}" ] && [ -d "$ENGINE_TMP" ] || return 0
+  local pid cmd x i
+  for i in 1 2 3; do
+    x=$(leaked_processes)
+    [ -z "$x" ] && break
+    while read -r pid cmd; do
+      kill -KILL "$pid" 2>/dev/null || true
+    done <<<"$x"
+    sleep 0.3
+  done
+  # Runtime state the engine did not delete (the container is dead by now).
+  local d root
+  for d in $(comm -13 "$ENGINE_TMP/before/state" <(snapshot_state)); do
+    root=$(dirname "$d")
+    timeout -k 2 20 "$RT" --root "$root" delete --force "$(basename "$d")" >/dev/null 2>&1 || true
+  done
+  # Mounts under our temp dir, deepest first.
+  grep -F "$ENGINE_TMP" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r x; do
+    umount -l "$x" 2>/dev/null || true
+  done
+  for d in $(comm -13 "$ENGINE_TMP/before/cgroups" <(snapshot_cgroups) | sort -r); do
+    rmdir "$d" 2>/dev/null || true
+  done
+  for d in $(comm -13 "$ENGINE_TMP/before/run-containerd" <(snapshot_run_containerd)); do
+    rm -rf "$d"
+  done
+  return 0
+}
+
+# engine_final_cleanup: the engines' persistent parents (empty cgroup parent
+# dirs, /run/containerd, /run/docker) when this run created them, and the
+# temp dir.
+engine_final_cleanup() {
+  [ -n "${ENGINE_TMP:-}" ] && [ -d "$ENGINE_TMP" ] || return 0
+  local parent d
+  for parent in ${ENGINE_CGROUP_PARENTS_OWNED:-}; do
+    for d in /sys/fs/cgroup/*/"$parent"; do
+      [ -d "$d" ] || continue
+      find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    done
+  done
+  for d in $ENGINE_RUN_DIRS; do
+    grep -qx "$d" "$ENGINE_TMP/before/run-dirs" && continue
+    if [ -d "$d" ]; then
+      find "$d" -depth -type d -empty -delete 2>/dev/null || true
+    fi
+  done
+  # The runtime's default root (podman passes no --root): created by this
+  # run and holding no container, it goes (nook keeps a seccomp cache there).
+  d=/run/$RT_NAME
+  if [ -d "$d" ] && ! grep -qx "$d" "$ENGINE_TMP/before/run-dirs" &&
+    [ -z "$(find "$d" -mindepth 1 -maxdepth 1 ! -name '.*')" ]; then
+    rm -rf "$d"
+  fi
+  rm -rf "$ENGINE_TMP"
+}
+
+# ---------------------------------------------------------------------------
+# Container commands used by every engine file.
+
+# A shell loop that reports "ready", traps TERM (prints got-TERM, exits 42)
+# and USR1 (prints got-USR1) and otherwise sleeps.
+TRAP_SCRIPT='trap "echo got-TERM; exit 42" TERM; trap "echo got-USR1" USR1; echo ready; while :; do sleep 0.1; done'
+# Ignores TERM: only SIGKILL stops it.
+DEAF_SCRIPT='trap "" TERM; echo ready; while :; do sleep 0.1; done'
+# Counts in /tmp/count, ten times a second (pause tests read it from the host).
+COUNT_SCRIPT='i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done'
+# Writes the cgroup limits it sees, ten times a second, to /tmp/limits (update
+# tests read it from the host: what the container sees, without exec).
+LIMITS_SCRIPT='while :; do cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us >/tmp/limits.new 2>&1; mv /tmp/limits.new /tmp/limits; sleep 0.1; done'
