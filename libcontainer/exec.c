@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "exec_shim.h"
+#include "finalize.h"
 #include "log.h"
 #include "process.h"
 #include "seccomp.h"
@@ -438,42 +439,14 @@ __attribute__((noreturn)) static void stage2(struct exec_plan *plan, int procfd)
     close(master);
   }
   process_ensure_home(p);
-  bool groups_ok = setgroups_allowed(plan);
-  int shim = -1;
-  if (exec_shim_open(&shim, &err) < 0)
+  struct finalize fin = {.p = p,
+                         .seccomp = plan->seccomp,
+                         .sock = sock,
+                         .setgroups_ok = setgroups_allowed(plan),
+                         .exec_attr = exec_attr};
+  if (exec_shim_open(&fin.shim, &err) < 0 || finalize_drop(&fin, &err) < 0)
     fail(sock, &err);
-
-  /* The seccomp order of init.c: early when it needs CAP_SYS_ADMIN or must
-   * hand a notify fd over, else right before execve. */
-  bool early = plan->seccomp && (!p->no_new_privileges || plan->seccomp->notify);
-  if (early) {
-    int notify = -1;
-    if (process_apply_no_new_privs(p, &err) < 0 ||
-        seccomp_install(plan->seccomp, &notify, &err) < 0)
-      fail(sock, &err);
-    if (notify >= 0) {
-      if (sync_send(sock, SYNC_SECCOMP, 0, NULL, notify, &err) < 0)
-        fail(sock, &err);
-      close(notify);
-    }
-  }
-  if (process_apply_user(p, groups_ok, &err) < 0)
-    fail(sock, &err);
-  const char *cwd = p->cwd ? p->cwd : "/";
-  if (chdir(cwd) < 0) {
-    nook_error(&err, errno, "process.cwd: chdir to `%s`", cwd);
-    fail(sock, &err);
-  }
-  char *exe = NULL;
-  if (process_find_executable(p, &exe, &err) < 0 || process_apply_capabilities(p, &err) < 0 ||
-      process_apply_no_new_privs(p, &err) < 0)
-    fail(sock, &err);
-  process_apply_umask(p);
-  if (process_write_exec_attr(p, exec_attr, &err) < 0)
-    fail(sock, &err);
-  if (plan->seccomp && !early && seccomp_install(plan->seccomp, NULL, &err) < 0)
-    fail(sock, &err);
-  exec_shim_exec(shim, sock, exe, p->args, p->env ? p->env : (char *[]){NULL}, &err);
+  finalize_exec(&fin, sock, &err);
   fail(sock, &err);
 }
 

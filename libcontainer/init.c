@@ -19,6 +19,7 @@
 
 #include "../net/net.h"
 #include "exec_shim.h"
+#include "finalize.h"
 #include "hooks.h"
 #include "idmap.h"
 #include "process.h"
@@ -200,28 +201,6 @@ static int make_cwd(const char *cwd, nook_error_t *err)
   return 0;
 }
 
-/* The filter goes in as late as the kernel allows.  With no_new_privs that
- * is right before execve.  Without it, loading needs CAP_SYS_ADMIN, so it
- * goes in before the user switch and capability drop (as runc does), and so
- * does a notify profile, whose fd must reach the runtime before READY. */
-static bool seccomp_early(const struct spawn_ctx *ctx)
-{
-  return ctx->seccomp && (!ctx->config->process.no_new_privileges || ctx->seccomp->notify);
-}
-
-static int install_seccomp(struct spawn_ctx *ctx, nook_error_t *err)
-{
-  int notify = -1;
-  if (seccomp_install(ctx->seccomp, &notify, err) < 0)
-    return -1;
-  if (notify >= 0) {
-    int r = sync_send(ctx->sock, SYNC_SECCOMP, 0, NULL, notify, err);
-    close(notify);
-    return r;
-  }
-  return 0;
-}
-
 static int wait_for_start(struct spawn_ctx *ctx, int *report_fd, nook_error_t *err)
 {
   struct sync_msg *msg = xmalloc(sizeof(*msg));
@@ -384,27 +363,13 @@ void container_init(struct spawn_ctx *ctx)
     if (fd >= 0 && safe_read(fd, buf, sizeof(buf) - 1) > 0 && has_prefix(buf, "deny"))
       setgroups_ok = false;
   }
-  int shim = -1;
-  if (exec_shim_open(&shim, &err) < 0)
+  struct finalize fin = {.p = p,
+                         .seccomp = ctx->seccomp,
+                         .sock = ctx->sock,
+                         .setgroups_ok = setgroups_ok,
+                         .exec_attr = exec_attr};
+  if (exec_shim_open(&fin.shim, &err) < 0 || finalize_drop(&fin, &err) < 0)
     fail(ctx, &err);
-  if (seccomp_early(ctx)) {
-    /* no_new_privs first when asked: the filter then needs no capability. */
-    if (process_apply_no_new_privs(p, &err) < 0 || install_seccomp(ctx, &err) < 0)
-      fail(ctx, &err);
-  }
-  if (process_apply_user(p, setgroups_ok, &err) < 0)
-    fail(ctx, &err);
-  const char *cwd = p->cwd ? p->cwd : "/";
-  if (chdir(cwd) < 0) {
-    nook_error(&err, errno, "process.cwd: chdir to `%s`", cwd);
-    fail(ctx, &err);
-  }
-  char *exe = NULL;
-  if (process_find_executable(p, &exe, &err) < 0)
-    fail(ctx, &err);
-  if (process_apply_capabilities(p, &err) < 0 || process_apply_no_new_privs(p, &err) < 0)
-    fail(ctx, &err);
-  process_apply_umask(p);
 
   /* Once ready, the container outlives `create`.  The death signal goes
    * first: if the runtime dies before it reads READY, the send fails and we
@@ -423,10 +388,6 @@ void container_init(struct spawn_ctx *ctx)
                                 c->hooks.n_start_container, started_json, &err) < 0)
     fail(ctx, &err);
 
-  if (process_write_exec_attr(p, exec_attr, &err) < 0)
-    fail(ctx, &err);
-  if (ctx->seccomp && !seccomp_early(ctx) && seccomp_install(ctx->seccomp, NULL, &err) < 0)
-    fail(ctx, &err);
-  exec_shim_exec(shim, ctx->sock, exe, p->args, p->env ? p->env : (char *[]){NULL}, &err);
+  finalize_exec(&fin, ctx->sock, &err);
   fail(ctx, &err);
 }

@@ -52,15 +52,6 @@ status_field() {
   awk -v f="$2:" '$1 == f { print $2 }' <<<"$1"
 }
 
-# Make the test's tmpdir traversable for ids mapped into a user namespace.
-open_tmpdir_for_userns() {
-  local d=$BATS_TEST_TMPDIR
-  while [ "$d" != / ] && [ "$d" != /tmp ]; do
-    chmod o+x "$d"
-    d=$(dirname "$d")
-  done
-}
-
 # cgroup_dirs PID: "CONTROLLERS DIR" for each hierarchy PID is in (v1 ones
 # by their controller list, v2 as "unified").
 cgroup_dirs() {

@@ -255,6 +255,16 @@ wait_pid_gone() {
   fail "process $pid still alive after ${timeout}s"
 }
 
+# Make the test's tmpdir traversable for ids mapped into a user namespace
+# (bats creates its temp dirs 0700).
+open_tmpdir_for_userns() {
+  local d=$BATS_TEST_TMPDIR
+  while [ "$d" != / ] && [ "$d" != /tmp ]; do
+    chmod o+x "$d"
+    d=$(dirname "$d")
+  done
+}
+
 # The host's namespace link for TYPE (as this test process sees it).
 host_ns() {
   readlink "/proc/$HOST_PID/ns/$1"

@@ -108,16 +108,6 @@ add_caps() {
     c['process']['capabilities'].setdefault(s, []).extend([${caps%,}])"
 }
 
-# Make the test's tmpdir traversable for ids mapped into a user namespace
-# (bats creates its temp dirs 0700).
-open_tmpdir_for_userns() {
-  local d=$BATS_TEST_TMPDIR
-  while [ "$d" != / ] && [ "$d" != /tmp ]; do
-    chmod o+x "$d"
-    d=$(dirname "$d")
-  done
-}
-
 # --- a private mount namespace for the test --------------------------------
 # Tests that need mounts on the "host" side (submounts of a bind source,
 # shared peer groups, mounts made after the container started) make them in

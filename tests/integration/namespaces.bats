@@ -11,16 +11,6 @@ ns_link() {
   awk -v t="$2" '$1 == t { print $2 }' <<<"$1"
 }
 
-# Make the test's tmpdir traversable for ids mapped into a user namespace
-# (bats creates its temp dirs 0700).
-open_tmpdir_for_userns() {
-  local d=$BATS_TEST_TMPDIR
-  while [ "$d" != / ] && [ "$d" != /tmp ]; do
-    chmod o+x "$d"
-    d=$(dirname "$d")
-  done
-}
-
 @test "every configured namespace is new; others are shared with the host" {
   setup_bundle sh -c "$NS_SCRIPT"
   update_config 'for t in ["pid", "network", "ipc", "uts", "mount", "cgroup"]: ns_add(t)

@@ -1,0 +1,52 @@
+/* The last steps of a container process (finalize.h). */
+#include "finalize.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include "exec_shim.h"
+#include "process.h"
+#include "sync.h"
+
+bool finalize_seccomp_early(const struct finalize *f)
+{
+  return f->seccomp && (!f->p->no_new_privileges || f->seccomp->notify);
+}
+
+int finalize_drop(struct finalize *f, nook_error_t *err)
+{
+  const struct oci_process *p = f->p;
+  if (finalize_seccomp_early(f)) {
+    /* no_new_privs first when asked: the filter then needs no capability. */
+    int notify = -1;
+    if (process_apply_no_new_privs(p, err) < 0 || seccomp_install(f->seccomp, &notify, err) < 0)
+      return -1;
+    if (notify >= 0) {
+      int r = sync_send(f->sock, SYNC_SECCOMP, 0, NULL, notify, err);
+      close(notify);
+      if (r < 0)
+        return -1;
+    }
+  }
+  if (process_apply_user(p, f->setgroups_ok, err) < 0)
+    return -1;
+  const char *cwd = p->cwd ? p->cwd : "/";
+  if (chdir(cwd) < 0)
+    return nook_error(err, errno, "process.cwd: chdir to `%s`", cwd);
+  if (process_find_executable(p, &f->exe, err) < 0 || process_apply_capabilities(p, err) < 0 ||
+      process_apply_no_new_privs(p, err) < 0)
+    return -1;
+  process_apply_umask(p);
+  return 0;
+}
+
+int finalize_exec(struct finalize *f, int report_fd, nook_error_t *err)
+{
+  const struct oci_process *p = f->p;
+  if (process_write_exec_attr(p, f->exec_attr, err) < 0)
+    return -1;
+  if (f->seccomp && !finalize_seccomp_early(f) && seccomp_install(f->seccomp, NULL, err) < 0)
+    return -1;
+  return exec_shim_exec(f->shim, report_fd, f->exe, p->args, p->env ? p->env : (char *[]){NULL},
+                        err);
+}
