@@ -131,6 +131,11 @@ void block_signals_for_forwarding(sigset_t *all, sigset_t *old)
 static void wait_created(const struct nook_create_opts *o, const char *root, struct created *cr,
                          const sigset_t *set, int *exit_status)
 {
+  /* The state lock is for set-up: held while the container runs, it would
+   * make pause, update, kill --all or delete from another shell wait for
+   * the container to exit. */
+  close(cr->dirfd);
+  cr->dirfd = -1;
   wait_foreground(cr->sr.pid, cr->sr.pty_master, set, exit_status);
   created_release(cr);
   if (!o->keep)
