@@ -333,9 +333,41 @@ static bool controllers_match(const char *have, const char *want, size_t wlen)
   return false;
 }
 
-/* Apply `--cgroup [CONTROLLERS:]PATH` entries to the container's paths. */
+/* Whether every controller of `want` ("memory,pids") is available in the v2
+ * cgroup `dir` (its cgroup.controllers). */
+static bool v2_has_controllers(const char *dir, const char *want, size_t wlen)
+{
+  cleanup_free char *path = NULL, *text = NULL;
+  xasprintf(&path, "%s/cgroup.controllers", dir);
+  if (read_file_at(AT_FDCWD, path, &text, NULL, NULL) < 0)
+    return false;
+  for (char *c = text; *c; c++)
+    if (*c == ' ' || *c == '\n')
+      *c = ',';
+  for (const char *w = want; w < want + wlen;) {
+    size_t n = strcspn(w, ",");
+    if (n > (size_t)(want + wlen - w))
+      n = (size_t)(want + wlen - w);
+    if (!controllers_match(text, w, n))
+      return false;
+    w += n + 1;
+  }
+  return true;
+}
+
+/* Apply `--cgroup [CONTROLLERS:]PATH` entries to the container's paths.  Each
+ * hierarchy gets the container's directory plus the last PATH given for it
+ * (as runc's controller-to-path map). */
 static int sub_cgroups(struct cgroup_paths *p, char *const *specs, size_t n, nook_error_t *err)
 {
+  size_t nv1 = p->v1_dirs ? strv_len(p->v1_dirs) : 0;
+  /* On pure cgroup v2 every controller is in the one hierarchy: a
+   * controller prefix names it too. */
+  bool pure_v2 = nv1 == 0;
+  const char *unified_sub = NULL;
+  cleanup_free const char **v1_sub = xmalloc((nv1 + 1) * sizeof(char *));
+  for (size_t k = 0; k < nv1; k++)
+    v1_sub[k] = NULL;
   for (size_t i = 0; i < n; i++) {
     const char *spec = specs[i];
     const char *colon = strchr(spec, ':');
@@ -347,24 +379,31 @@ static int sub_cgroups(struct cgroup_paths *p, char *const *specs, size_t n, noo
                         "without \".\" or \"..\"",
                         spec);
     bool used = false;
-    if (p->unified && clen == 0) {
-      char *d;
-      xasprintf(&d, "%s/%s", p->unified, path);
-      free(p->unified);
-      p->unified = d;
+    if (p->unified && (clen == 0 || (pure_v2 && v2_has_controllers(p->unified, spec, clen)))) {
+      unified_sub = path;
       used = true;
     }
-    for (size_t k = 0; p->v1_dirs && p->v1_dirs[k]; k++) {
-      if (clen > 0 && !controllers_match(p->v1_controllers[k], spec, clen))
-        continue;
-      char *d;
-      xasprintf(&d, "%s/%s", p->v1_dirs[k], path);
-      free(p->v1_dirs[k]);
-      p->v1_dirs[k] = d;
-      used = true;
-    }
+    for (size_t k = 0; k < nv1; k++)
+      if (clen == 0 || controllers_match(p->v1_controllers[k], spec, clen)) {
+        v1_sub[k] = path;
+        used = true;
+      }
     if (!used)
       return nook_error(err, 0, "--cgroup \"%s\": the container has no such controller", spec);
+  }
+  if (unified_sub) {
+    char *d;
+    xasprintf(&d, "%s/%s", p->unified, unified_sub);
+    free(p->unified);
+    p->unified = d;
+  }
+  for (size_t k = 0; k < nv1; k++) {
+    if (v1_sub[k] == NULL)
+      continue;
+    char *d;
+    xasprintf(&d, "%s/%s", p->v1_dirs[k], v1_sub[k]);
+    free(p->v1_dirs[k]);
+    p->v1_dirs[k] = d;
   }
   return 0;
 }

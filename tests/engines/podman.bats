@@ -5,8 +5,10 @@
 
 load helpers
 
+# From the suite's temp dir: conmon writes an "oom" file into its working
+# directory when the container's v1 memory cgroup signals (also on removal).
 pm() {
-  timeout -k 5 "$ENGINE_CMD_TIMEOUT" podman "$@" 3>&-
+  (cd "$ENGINE_TMP" && timeout -k 5 "$ENGINE_CMD_TIMEOUT" podman "$@" 3>&-)
 }
 
 podman_start() {
@@ -73,6 +75,11 @@ setup_file() {
   export ENGINE_CGROUP_PARENTS ENGINE_STATE_DIRS ENGINE_STATE_NAME_RE ENGINE_CGROUP_PARENTS_OWNED
   engine_snapshot
   podman_start
+}
+
+# Every podman (and so conmon) runs in the suite's temp dir (see pm).
+setup() {
+  cd "$ENGINE_TMP" || fail "cd $ENGINE_TMP"
 }
 
 teardown_file() {

@@ -72,6 +72,15 @@ cgroup_dir() {
   cgroup_dirs "$1" | awk -v c="$2" '{ n = split($1, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) { print $2; exit } }'
 }
 
+# The directory of PID's cgroup that lists its processes: the v1 pids one,
+# or the v2 one.
+procs_dir() {
+  local d
+  d=$(cgroup_dir "$1" pids)
+  [ -n "$d" ] || d=$(cgroup_dirs "$1" | awk '$1 == "unified" { print $2 }')
+  echo "$d"
+}
+
 # mk_subcgroup DIR: create DIR (removed in teardown, deepest first).
 SUB_CGROUPS=()
 # A v1 cpuset cgroup starts with no cpus and mems: it gets its parent's.
@@ -232,15 +241,19 @@ c["linux"]["timeOffsets"] = {"monotonic": {"secs": 864000, "nanosecs": 0}, "boot
 @test "exec: the process is in the container's cgroup" {
   setup_sleeper
   start_init
-  run nook exec "$ID" cat /proc/self/cgroup
+  # inside, as the container sees its init's (a cgroup namespace shows
+  # both relative to its root)
+  run nook exec "$ID" sh -c 'cat /proc/self/cgroup; echo --; cat /proc/1/cgroup'
   assert_success
-  assert_equal "$output" "$(cat /proc/$INIT_PID/cgroup)"
+  assert_equal "${output%%--*}" "${output#*--
+}
+"
   # seen from the host too, for a detached one
   nook exec -d --pid-file "$BATS_TEST_TMPDIR/pid" "$ID" sleep 1000 </dev/null >/dev/null 2>&1 3>&-
   pid=$(cat "$BATS_TEST_TMPDIR/pid")
   EXEC_CHILDREN+=("$pid")
   assert_equal "$(cat /proc/$pid/cgroup)" "$(cat /proc/$INIT_PID/cgroup)"
-  grep -qx "$pid" "$(cgroup_dir "$INIT_PID" pids)/cgroup.procs"
+  grep -qx "$pid" "$(procs_dir "$INIT_PID")/cgroup.procs"
 }
 
 @test "exec --cgroup CTRL:SUB: the process is in the sub-cgroup of those controllers only" {
@@ -248,6 +261,16 @@ c["linux"]["timeOffsets"] = {"monotonic": {"secs": 864000, "nanosecs": 0}, "boot
   start_init
   mem=$(cgroup_dir "$INIT_PID" memory)
   pids=$(cgroup_dir "$INIT_PID" pids)
+  if [ -z "$mem" ]; then
+    # cgroup v2: one hierarchy, which a controller prefix names too
+    local unified
+    unified=$(cgroup_dirs "$INIT_PID" | awk '$1 == "unified" { print $2 }')
+    mk_subcgroup "$unified/sub"
+    run nook exec --cgroup memory:sub --cgroup pids:sub "$ID" cat /proc/self/cgroup
+    assert_success
+    assert_output --regexp '^0::/(.*/)?sub$'
+    return 0
+  fi
   [ -d "$mem" ] && [ -d "$pids" ] || fail "no memory/pids cgroup dirs: '$mem' '$pids'"
   mk_subcgroup "$mem/sub"
   mk_subcgroup "$pids/sub"
@@ -825,7 +848,7 @@ EOF
 @test "exec: failed execs leave no process; delete -f kills the exec'd ones" {
   setup_sleeper
   start_init
-  procs=$(cgroup_dir "$INIT_PID" pids)/cgroup.procs
+  procs=$(procs_dir "$INIT_PID")/cgroup.procs
   nook exec -d --pid-file "$BATS_TEST_TMPDIR/pid" "$ID" sleep 1000 </dev/null >/dev/null 2>&1 3>&-
   pid=$(cat "$BATS_TEST_TMPDIR/pid")
   EXEC_CHILDREN+=("$pid")
