@@ -175,6 +175,8 @@ bool cg_net_prio_set(const struct oci_resources *r);
 
 /* Shared checks and conversions. */
 int cg_check_shares(uint64_t shares, nook_error_t *err);
+/* cpu.burst above a positive cpu.quota: the kernel would refuse it midway. */
+int cg_check_burst(const struct oci_cpu *c, nook_error_t *err);
 /* runc's mapping of cpu.shares [2, 262144] onto cpu.weight [1, 10000]. */
 uint64_t cg_shares_to_weight(uint64_t shares);
 /* runc's mapping of blkio weight [10, 1000] onto io.weight [1, 10000]. */

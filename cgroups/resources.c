@@ -31,6 +31,15 @@ int cg_set_num(const char *dir, const char *file, long long v, const char *field
   return cg_set(dir, file, buf, field, hint, err);
 }
 
+int cg_check_burst(const struct oci_cpu *c, nook_error_t *err)
+{
+  int64_t quota = c->has_quota ? c->quota : 0;
+  if (c->has_burst && quota > 0 && c->burst > (uint64_t)quota)
+    return nook_error(err, 0, "linux.resources.cpu.burst: %llu is above cpu.quota %lld",
+                      (unsigned long long)c->burst, (long long)quota);
+  return 0;
+}
+
 int cg_check_shares(uint64_t shares, nook_error_t *err)
 {
   /* The kernel silently clamps cpu.shares to [2, 262144]; runc reads the

@@ -287,9 +287,8 @@ int cg1_apply_cpu(const char *dir, const struct oci_cpu *c, unsigned created, no
   int64_t quota = c->has_quota ? c->quota : 0;
   uint64_t period = c->has_period ? c->period : 0;
   const char *bf = "linux.resources.cpu.burst";
-  if (c->has_burst && quota > 0 && c->burst > (uint64_t)quota)
-    return nook_error(err, 0, "%s: %llu is above cpu.quota %lld", bf, (unsigned long long)c->burst,
-                      (long long)quota);
+  if (cg_check_burst(c, err) < 0)
+    return -1;
   /* The kernel wants burst <= quota after every write: burst goes first
    * (it may shrink), unless it grows past the old quota; then it follows. */
   bool burst_pending = false;

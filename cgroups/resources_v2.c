@@ -123,9 +123,8 @@ int cg2_apply_cpu(const char *dir, const struct oci_cpu *c, nook_error_t *err)
   int64_t quota = c->has_quota ? c->quota : 0;
   uint64_t period = c->has_period ? c->period : 0;
   const char *bf = "linux.resources.cpu.burst";
-  if (c->has_burst && quota > 0 && c->burst > (uint64_t)quota)
-    return nook_error(err, 0, "%s: %llu is above cpu.quota %lld", bf, (unsigned long long)c->burst,
-                      (long long)quota);
+  if (cg_check_burst(c, err) < 0)
+    return -1;
   /* burst <= quota must hold after each write: burst first, unless it
    * grows past the old quota (EINVAL); then after cpu.max. */
   bool burst_pending = false;

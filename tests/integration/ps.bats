@@ -38,7 +38,7 @@ start_three() {
 }
 
 @test "ps: ps -ef rows of exactly the container's processes" {
-  command -v ps >/dev/null || skip "ps(1) is not installed"
+  command -v ps >/dev/null || fail "ps(1) is not installed (scripts/deps.sh installs procps)"
   start_three
   run nook ps "$ID"
   assert_success
@@ -51,7 +51,7 @@ start_three() {
 }
 
 @test "ps: options after the container id go to ps" {
-  command -v ps >/dev/null || skip "ps(1) is not installed"
+  command -v ps >/dev/null || fail "ps(1) is not installed (scripts/deps.sh installs procps)"
   start_three
   run nook ps "$ID" -o pid,comm
   assert_success
