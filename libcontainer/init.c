@@ -171,6 +171,15 @@ static int unshare_and_fork(struct spawn_ctx *ctx, nook_error_t *err)
     goto out;
   }
   if (ctx->fork_for_pid) {
+    /* Both processes write to the one sync socket: the child must not say
+     * anything before its pid has reached the runtime, or the runtime reads
+     * its next step where it waits for SYNC_PID.  The gate's write end
+     * closes when the first process exits, after sending the pid. */
+    int gate[2];
+    if (pipe2(gate, O_CLOEXEC) < 0) {
+      nook_error(err, errno, "pipe");
+      goto out;
+    }
     pid_t pid = fork();
     if (pid < 0) {
       nook_error(err, errno, "fork into the pid namespace");
@@ -180,6 +189,11 @@ static int unshare_and_fork(struct spawn_ctx *ctx, nook_error_t *err)
       int r = sync_send(ctx->sock, SYNC_PID, pid, NULL, -1, err);
       _exit(r < 0 ? 1 : 0);
     }
+    close(gate[1]);
+    char c;
+    while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+      ;
+    close(gate[0]);
     /* No death signal here: our parent leaves right away by design.  If the
      * runtime dies, the sync socket's EOF ends us. */
   }

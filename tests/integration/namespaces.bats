@@ -137,6 +137,26 @@ c['process']['args'] = ['sh', '-c', '''$NS_SCRIPT''']"
   assert_line has-init
 }
 
+@test "joining a pid namespace by path: the pid reaches the runtime before the container's next step" {
+  # The process that forks into the joined pid namespace reports the new pid
+  # while its child goes on with set-up on the same socket.  strace holds the
+  # fork's return in the parent (clone(2): nook's own spawn uses clone3), so a
+  # child that does not wait for the pid to be sent speaks first, and the
+  # runtime reads "run-hooks" where it expects "pid" (seen under docker
+  # --pid container:X on a loaded machine).
+  command -v strace >/dev/null || fail "strace is not installed (scripts/deps.sh installs it)"
+  setup_bundle sleep 100
+  update_config 'ns_add("pid")'
+  create_container "$ID"
+  pid1=$(state_field "$ID" pid)
+  update_config "ns_add('pid', '/proc/$pid1/ns/pid')"
+  set_args true
+  run timeout 60 strace -f -o /dev/null -e trace=clone -e inject=clone:delay_exit=300000 \
+    "$NOOK" --root "$NOOK_ROOT" run "$ID2"
+  assert_success
+  refute_output --partial 'expected pid'
+}
+
 @test "joining a namespace by path that does not exist fails" {
   setup_bundle true
   update_config 'ns_add("network", "/proc/999999999/ns/net")'
