@@ -354,6 +354,13 @@ static int check_host_support(const struct oci_config *c, nook_error_t *err)
   return 0;
 }
 
+/* What the spec says to log and go on with rather than refuse. */
+static void warn_config(const struct oci_config *c)
+{
+  for (size_t i = 0; i < c->process.n_unknown_caps; i++)
+    nook_warn("config.json: %s, ignored", c->process.unknown_caps[i]);
+}
+
 void created_release(struct created *c)
 {
   if (c->sr.sock >= 0)
@@ -400,6 +407,7 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   }
   if (check_host_support(c, err) < 0)
     goto out;
+  warn_config(c);
   if (c->process.terminal && console == NULL && (!run_mode || o->detach)) {
     nook_error(err, 0, "process.terminal is true: a detached container needs --console-socket");
     goto out;

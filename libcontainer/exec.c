@@ -198,6 +198,8 @@ static int build_process(const struct nook_exec_opts *o, struct oci_config *c,
     struct oci_process np;
     if (oci_process_parse(text, len, o->process_file, &np, err) < 0)
       return -1;
+    for (size_t i = 0; i < np.n_unknown_caps; i++)
+      nook_warn("%s: %s, ignored", o->process_file, np.unknown_caps[i]);
     inherit_unset(&np, p);
     oci_process_clear(p);
     *p = np;

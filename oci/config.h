@@ -86,6 +86,11 @@ struct oci_process {
   char *apparmor_profile;
   bool has_capabilities;
   struct oci_capabilities capabilities;
+  /* Capability names nook does not know, left out of the sets (config.md:
+   * warn, do not fail): "<path>: unknown capability \"X\"" each, for the
+   * caller to warn about once. */
+  char **unknown_caps;
+  size_t n_unknown_caps;
   bool no_new_privileges;
   bool has_oom_score_adj;
   int oom_score_adj;
