@@ -357,6 +357,10 @@ static int check_host_support(const struct oci_config *c, nook_error_t *err)
 /* What the spec says to log and go on with rather than refuse. */
 static void warn_config(const struct oci_config *c)
 {
+  if (oci_version_newer_minor(c->oci_version))
+    nook_warn("config.json: ociVersion: \"%s\" is newer than the runtime-spec %d.%d.0 nook "
+              "implements: fields it does not know are ignored",
+              c->oci_version, OCI_VERSION_MAJOR, OCI_VERSION_MINOR);
   for (size_t i = 0; i < c->process.n_unknown_caps; i++)
     nook_warn("config.json: %s, ignored", c->process.unknown_caps[i]);
 }

@@ -53,7 +53,6 @@ load helpers
   run jq -r 'select(.level == "warning") | .msg' "$log"
   assert_line --partial 'process.capabilities.bounding[1]: unknown capability "CAP_NOT_A_CAPABILITY"'
   assert_line --partial 'process.capabilities.permitted[1]: unknown capability "CAP_TEST"'
-  run nook delete "$ID"
   # without --log the warning is on stderr
   run nook run "$ID"
   assert_success
@@ -92,6 +91,35 @@ c["linux"]["futureLinuxField"] = "yes"'
   assert_failure
   run nook state "$ID"
   assert_failure
+}
+
+@test "ociVersion: another major version is refused, naming the field" {
+  skip_for_peer "runc does not check ociVersion"
+  setup_bundle true
+  update_config 'c["ociVersion"] = "2.0.0"'
+  run nook run "$ID"
+  assert_failure
+  assert_output --partial 'ociVersion: "2.0.0" is not supported'
+  run nook list -q
+  assert_output ""
+}
+
+@test "ociVersion: a newer 1.x minor runs, with a warning" {
+  setup_bundle sh -c 'echo ran'
+  update_config 'c["ociVersion"] = "1.9.0"'
+  log=$BATS_TEST_TMPDIR/runtime.log
+  NOOK_OPTS="--log $log --log-format json" run nook run "$ID"
+  assert_success
+  assert_output ran
+  run jq -r 'select(.level == "warning") | .msg' "$log"
+  assert_output --partial 'ociVersion: "1.9.0" is newer than the runtime-spec 1.3.0'
+  # the known version runs without one
+  : >"$log"
+  update_config 'c["ociVersion"] = "1.3.0"'
+  NOOK_OPTS="--log $log --log-format json" run nook run "$ID"
+  assert_success
+  run jq -r 'select(.level == "warning") | .msg' "$log"
+  assert_output ""
 }
 
 @test "an executable that is not in the container fails with runc's message" {
