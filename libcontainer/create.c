@@ -354,6 +354,26 @@ static int check_host_support(const struct oci_config *c, nook_error_t *err)
   return 0;
 }
 
+/* Said in the config's terms, before nook's own steps (binding the rootfs
+ * onto itself, ...) would fail on it in theirs. */
+static int check_root_path(const struct oci_config *c, const char *bundle, nook_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  if (c->root_path[0] == '/')
+    path = xstrdup(c->root_path);
+  else
+    xasprintf(&path, "%s/%s", bundle, c->root_path);
+  struct stat st;
+  if (stat(path, &st) < 0) {
+    if (errno == ENOENT)
+      return nook_error(err, 0, "root.path: %s does not exist", path);
+    return nook_error(err, errno, "root.path: %s", path);
+  }
+  if (!S_ISDIR(st.st_mode))
+    return nook_error(err, 0, "root.path: %s is not a directory", path);
+  return 0;
+}
+
 /* What the spec says to log and go on with rather than refuse. */
 static void warn_config(const struct oci_config *c)
 {
@@ -409,7 +429,7 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
     nook_error_wrap(err, "config.json");
     goto out;
   }
-  if (check_host_support(c, err) < 0)
+  if (check_host_support(c, err) < 0 || check_root_path(c, bundle, err) < 0)
     goto out;
   warn_config(c);
   if (c->process.terminal && console == NULL && (!run_mode || o->detach)) {

@@ -93,6 +93,27 @@ c["linux"]["futureLinuxField"] = "yes"'
   assert_failure
 }
 
+@test "a missing root.path: the error names the field and the path" {
+  skip_for_peer "runc and crun word it differently"
+  setup_bundle true
+  update_config 'c["root"]["path"] = "/nook-no-such-dir/rootfs"'
+  run nook run "$ID"
+  assert_failure
+  assert_output --partial 'root.path: /nook-no-such-dir/rootfs does not exist'
+  # relative to the bundle
+  update_config 'c["root"]["path"] = "gone"'
+  run nook run "$ID"
+  assert_failure
+  assert_output --partial "root.path: $BUNDLE/gone does not exist"
+  : >"$BUNDLE/afile"
+  update_config 'c["root"]["path"] = "afile"'
+  run nook run "$ID"
+  assert_failure
+  assert_output --partial "root.path: $BUNDLE/afile is not a directory"
+  run nook list -q
+  assert_output ""
+}
+
 @test "ociVersion: another major version is refused, naming the field" {
   skip_for_peer "runc does not check ociVersion"
   setup_bundle true
