@@ -335,8 +335,6 @@ static int check_host_support(const struct oci_config *c, nook_error_t *err)
   const struct oci_linux *l = &c->linux_;
   if (check_process_lsm(&c->process, err) < 0)
     return -1;
-  if (l->mount_label && !lsm_enabled("selinux"))
-    return nook_error(err, 0, "linux.mountLabel: SELinux is not enabled on this host");
   if (l->has_intel_rdt) {
     struct statfs sfs;
     if (statfs("/sys/fs/resctrl", &sfs) < 0 || sfs.f_type != RDTGROUP_SUPER_MAGIC)
@@ -372,6 +370,46 @@ static int check_root_path(const struct oci_config *c, const char *bundle, nook_
   if (!S_ISDIR(st.st_mode))
     return nook_error(err, 0, "root.path: %s is not a directory", path);
   return 0;
+}
+
+static bool is_selinux_mount_option(const char *opt)
+{
+  static const char *const names[] = {"context=", "fscontext=", "defcontext=", "rootcontext="};
+  for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+    if (has_prefix(opt, names[i]))
+      return true;
+  return false;
+}
+
+/* SELinux mount labels on a host without SELinux: the kernel would refuse
+ * the mounts.  crun drops them with a warning, and so does nook. */
+static void drop_selinux_mount_labels(struct oci_config *c)
+{
+  if (lsm_enabled("selinux"))
+    return;
+  if (c->linux_.mount_label) {
+    nook_warn("config.json: linux.mountLabel: SELinux is not enabled on this host, the label is "
+              "not applied");
+    free(c->linux_.mount_label);
+    c->linux_.mount_label = NULL;
+  }
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    struct oci_mount *m = &c->mounts[i];
+    size_t k = 0;
+    for (size_t j = 0; j < m->n_options; j++) {
+      if (is_selinux_mount_option(m->options[j])) {
+        nook_warn("config.json: mounts[%zu].options: SELinux is not enabled on this host, "
+                  "\"%s\" is not applied",
+                  i, m->options[j]);
+        free(m->options[j]);
+      } else {
+        m->options[k++] = m->options[j];
+      }
+    }
+    m->n_options = k;
+    if (m->options)
+      m->options[k] = NULL;
+  }
 }
 
 /* What the spec says to log and go on with rather than refuse. */
@@ -432,6 +470,7 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   if (check_host_support(c, err) < 0 || check_root_path(c, bundle, err) < 0)
     goto out;
   warn_config(c);
+  drop_selinux_mount_labels(c);
   if (c->process.terminal && console == NULL && (!run_mode || o->detach)) {
     nook_error(err, 0, "process.terminal is true: a detached container needs --console-socket");
     goto out;
