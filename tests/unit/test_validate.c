@@ -30,8 +30,9 @@ TEST(validate_process)
 
 TEST(validate_version)
 {
-  static const char *const good[] = {"1.0.0", "1.3.0-rc.1+build.5", "1.0.0-alpha-a.b-c",
-                                     "1.0.0+0.build.1-rc.10000aaa-kk", "1.4.0", "1.99.7"};
+  static const char *const good[] = {
+      "1.0.0", "1.3.0-rc.1+build.5", "1.0.0-alpha-a.b-c", "1.0.0+0.build.1-rc.10000aaa-kk", "1.4.0",
+      "1.99.7"};
   static const char *const bad[] = {"1.0",    "01.0.0",     "1.0.0-01", "1.0.0-", "v1.0.0",
                                     "1.0.0+", "1.0.0-a..b", "",         "1.0.0 "};
   /* Valid SemVer, but not runtime-spec 1.x. */
