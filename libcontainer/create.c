@@ -97,7 +97,10 @@ static int cb_run_hooks(void *data, pid_t pid, char **state_json, nook_error_t *
 {
   struct creating *cr = data;
   const struct oci_config *c = cr->config;
-  cleanup_free char *creating = state_json_for(c, &cr->st, "creating", false);
+  /* These hooks run after lifecycle step 2, when the runtime environment
+   * exists: runtime.md calls that state "created", and createContainer
+   * (in the container, later still) gets the same. */
+  cleanup_free char *created = state_json_for(c, &cr->st, "created", false);
   if (c->linux_.n_net_devices > 0) {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
@@ -109,20 +112,19 @@ static int cb_run_hooks(void *data, pid_t pid, char **state_json, nook_error_t *
   }
   if (c->has_hooks) {
     /* runc's order: the deprecated prestart hooks first, then createRuntime. */
-    if (hooks_run("prestart", c->hooks.prestart, c->hooks.n_prestart, creating, err) < 0)
+    if (hooks_run("prestart", c->hooks.prestart, c->hooks.n_prestart, created, err) < 0)
       return -1;
-    if (hooks_run("createRuntime", c->hooks.create_runtime, c->hooks.n_create_runtime, creating,
+    if (hooks_run("createRuntime", c->hooks.create_runtime, c->hooks.n_create_runtime, created,
                   err) < 0)
       return -1;
   }
-  *state_json = steal_pointer(&creating);
+  *state_json = steal_pointer(&created);
   return 0;
 }
 
 /* The device rules the cgroup gets, in runc's order: the config's own, then
- * the devices every container needs.  A linux.devices entry gets no rule of
- * its own: the node exists, but whether it may be used is the config's
- * linux.resources.devices to say (a deny-all there must hold for it too). */
+ * the devices every container needs, then one allow per linux.devices entry
+ * (a device made in the container must also be usable there). */
 static const struct oci_device_cgroup default_allowed[] = {
     {.allow = true, .type = 'c', .major = -1, .minor = -1, .access = "m"},
     {.allow = true, .type = 'b', .major = -1, .minor = -1, .access = "m"},
@@ -189,13 +191,25 @@ static struct oci_device_cgroup *device_rules(const struct oci_config *c, size_t
 {
   const struct oci_resources *r = &c->linux_.resources;
   size_t own = c->linux_.has_resources ? r->n_devices : 0;
-  size_t total = own + ARRAY_SIZE(default_allowed);
+  size_t total = own + ARRAY_SIZE(default_allowed) + c->linux_.n_devices;
   struct oci_device_cgroup *v = xcalloc(total, sizeof(*v));
   size_t k = 0;
   for (size_t i = 0; i < own; i++)
     v[k++] = r->devices[i];
   for (size_t i = 0; i < ARRAY_SIZE(default_allowed); i++)
     v[k++] = default_allowed[i];
+  for (size_t i = 0; i < c->linux_.n_devices; i++) {
+    const struct oci_device *d = &c->linux_.devices[i];
+    if (d->type == 'p')
+      continue;
+    v[k++] = (struct oci_device_cgroup){.allow = true,
+                                        .type = d->type == 'b' ? 'b' : 'c',
+                                        .has_major = true,
+                                        .has_minor = true,
+                                        .major = d->major,
+                                        .minor = d->minor,
+                                        .access = "rwm"};
+  }
   *n = k;
   return v;
 }
