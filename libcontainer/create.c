@@ -536,7 +536,7 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
     sc.seccomp = &prog;
   }
   spawn_plan_namespaces(&sc);
-  if (!sc.new_mntns) {
+  if (sc.no_mntns) {
     nook_error(err, 0, "linux.namespaces: a mount namespace is required");
     goto out;
   }

@@ -137,6 +137,29 @@ c['process']['args'] = ['sh', '-c', '''$NS_SCRIPT''']"
   assert_line has-init
 }
 
+@test "joining a mount namespace by path: the rootfs is built there" {
+  setup_bundle true
+  touch rootfs/nook-marker
+  # a mount namespace of our own, held by a sleeping process
+  bg unshare -m --propagation private sleep 1000
+  holder=$BG_PID
+  for _ in $(seq 1 200); do
+    [ "$(readlink /proc/$holder/ns/mnt)" != "$(host_ns mnt)" ] && break
+    sleep 0.05
+  done
+  mntns=$(readlink /proc/$holder/ns/mnt)
+  [ "$mntns" != "$(host_ns mnt)" ] || fail "the holder has no mount namespace of its own"
+  update_config "ns_add('mount', '/proc/$holder/ns/mnt')"
+  set_args sh -c 'readlink /proc/self/ns/mnt; [ -e /nook-marker ] && echo in-rootfs; grep -c " /proc " /proc/self/mountinfo'
+  run nook run "$ID"
+  assert_success
+  assert_line --index 0 "$mntns"
+  assert_line in-rootfs
+  # the container's mounts are in that namespace, not in ours
+  run grep -F "$BUNDLE/rootfs" /proc/self/mountinfo
+  assert_output ""
+}
+
 @test "joining a namespace by path that does not exist fails" {
   setup_bundle true
   update_config 'ns_add("network", "/proc/999999999/ns/net")'
