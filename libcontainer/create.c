@@ -536,10 +536,6 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
     sc.seccomp = &prog;
   }
   spawn_plan_namespaces(&sc);
-  if (sc.no_mntns) {
-    nook_error(err, 0, "linux.namespaces: a mount namespace is required");
-    goto out;
-  }
   struct spawn_callbacks cb = {.on_pid = cb_on_pid,
                                .before_go = cb_before_go,
                                .run_hooks = cb_run_hooks,

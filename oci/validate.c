@@ -323,6 +323,10 @@ static int check_linux(const struct oci_config *c, nook_error_t *err)
   char buf[QUOTE_MAX];
   if (check_namespaces(l, err) < 0)
     return -1;
+  /* Without a mount namespace "/" is the caller's own. */
+  if (l->rootfs_propagation && oci_config_namespace(c, OCI_NS_MOUNT) == NULL)
+    return verr(err, "linux.rootfsPropagation: needs a mount namespace (without one it would "
+                     "change the caller's mounts)");
   const struct oci_namespace *userns = oci_config_namespace(c, OCI_NS_USER);
   if ((l->n_uid_mappings > 0 || l->n_gid_mappings > 0) && userns == NULL)
     return verr(err, "linux.%s: mappings need a user namespace",

@@ -62,6 +62,17 @@ TEST(validate_version)
   CHECK(!oci_version_newer_minor("2.0.0"));
 }
 
+TEST(validate_rootfs_propagation_needs_mntns)
+{
+  CHECK_VALIDATE_ERROR(LINUX("'rootfsPropagation': 'shared', 'namespaces': [{'type': 'pid'}]"),
+                       false, "linux.rootfsPropagation: needs a mount namespace");
+  CHECK_VALID(LINUX("'rootfsPropagation': 'shared', 'namespaces': [{'type': 'mount'}]"), false);
+  CHECK_VALID(LINUX("'rootfsPropagation': 'rslave', 'namespaces': [{'type': 'mount', 'path': "
+                    "'/proc/1/ns/mnt'}]"),
+              false);
+  CHECK_VALID(LINUX("'namespaces': [{'type': 'pid'}]"), false);
+}
+
 TEST(validate_linux_paths_and_hooks)
 {
   CHECK_VALIDATE_ERROR(LINUX("'maskedPaths': ['/proc/kcore', 'proc/keys']"), false,
