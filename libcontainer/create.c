@@ -433,6 +433,10 @@ static void warn_config(const struct oci_config *c)
     nook_warn("config.json: ociVersion: \"%s\" is newer than the runtime-spec %d.%d.0 nook "
               "implements: fields it does not know are ignored",
               c->oci_version, OCI_VERSION_MAJOR, OCI_VERSION_MINOR);
+  if (oci_version_draft(c->oci_version))
+    nook_warn("config.json: ociVersion: \"%s\" is a draft from before runtime-spec 1.0.0: "
+              "read as %d.%d.0",
+              c->oci_version, OCI_VERSION_MAJOR, OCI_VERSION_MINOR);
   for (size_t i = 0; i < c->process.n_unknown_caps; i++)
     nook_warn("config.json: %s, ignored", c->process.unknown_caps[i]);
 }

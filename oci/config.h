@@ -355,13 +355,17 @@ void oci_config_free(struct oci_config *c);
  * duplicate namespaces, mappings only with a user namespace, ... */
 int oci_config_validate(const struct oci_config *c, bool for_start, nook_error_t *err);
 
-/* The runtime-spec version nook implements.  A config of another major
+/* The runtime-spec version nook implements.  A config of a newer major
  * version is refused; a newer minor is accepted (with a warning): minors
- * only add, and refusing them broke crun's users (crun#1880). */
+ * only add, and refusing them broke crun's users (crun#1880).  A 0.x (the
+ * drafts before 1.0.0; the spec's own example config says 0.5.0-dev) is
+ * read as 1.x, with a warning. */
 #define OCI_VERSION_MAJOR 1
 #define OCI_VERSION_MINOR 3
 /* Whether a valid ociVersion is a 1.x newer than OCI_VERSION_MINOR. */
 bool oci_version_newer_minor(const char *version);
+/* Whether a valid ociVersion is a 0.x draft. */
+bool oci_version_draft(const char *version);
 
 /* Parse a standalone process JSON (for `exec --process`). */
 int oci_process_parse(const char *json, size_t len, const char *origin, struct oci_process *out,

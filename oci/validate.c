@@ -98,6 +98,13 @@ bool oci_version_newer_minor(const char *version)
   return major == OCI_VERSION_MAJOR && minor > OCI_VERSION_MINOR;
 }
 
+bool oci_version_draft(const char *version)
+{
+  unsigned long major, minor;
+  version_parts(version, &major, &minor);
+  return major == 0;
+}
+
 /* ---- process ------------------------------------------------------------- */
 
 static int check_process(const struct oci_process *p, bool need_args, nook_error_t *err)
@@ -375,7 +382,7 @@ int oci_config_validate(const struct oci_config *c, bool for_start, nook_error_t
     return verr(err, "ociVersion: %s is not a SemVer 2.0.0 version", quote(c->oci_version, buf));
   unsigned long major, minor;
   version_parts(c->oci_version, &major, &minor);
-  if (major != OCI_VERSION_MAJOR)
+  if (major > OCI_VERSION_MAJOR)
     return verr(err,
                 "ociVersion: %s is not supported: nook implements runtime-spec %d.x (up to "
                 "%d.%d.0)",

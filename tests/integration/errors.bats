@@ -134,6 +134,13 @@ c["linux"]["futureLinuxField"] = "yes"'
   assert_output ran
   run jq -r 'select(.level == "warning") | .msg' "$log"
   assert_output --partial 'ociVersion: "1.9.0" is newer than the runtime-spec 1.3.0'
+  # a draft from before 1.0.0 (the spec's own example says 0.5.0-dev) too
+  : >"$log"
+  update_config 'c["ociVersion"] = "0.5.0-dev"'
+  NOOK_OPTS="--log $log --log-format json" run nook run "$ID"
+  assert_success
+  run jq -r 'select(.level == "warning") | .msg' "$log"
+  assert_output --partial 'ociVersion: "0.5.0-dev" is a draft from before runtime-spec 1.0.0'
   # the known version runs without one
   : >"$log"
   update_config 'c["ociVersion"] = "1.3.0"'

@@ -36,7 +36,7 @@ TEST(validate_version)
   static const char *const bad[] = {"1.0",    "01.0.0",     "1.0.0-01", "1.0.0-", "v1.0.0",
                                     "1.0.0+", "1.0.0-a..b", "",         "1.0.0 "};
   /* Valid SemVer, but not runtime-spec 1.x. */
-  static const char *const other_major[] = {"2.0.0", "0.5.0-dev", "10.20.30", "11.0.0"};
+  static const char *const other_major[] = {"2.0.0", "2.0.0-rc.1", "10.20.30", "11.0.0"};
   for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
     cleanup_free char *json = NULL;
     xasprintf(&json, "{'ociVersion': '%s', 'root': {'path': 'r'}}", good[i]);
@@ -60,6 +60,11 @@ TEST(validate_version)
   CHECK(!oci_version_newer_minor("1.3.9"));
   CHECK(!oci_version_newer_minor("1.0.2-dev"));
   CHECK(!oci_version_newer_minor("2.0.0"));
+  /* The drafts before 1.0.0 (the spec's own example config): read as 1.x. */
+  CHECK_VALID("{'ociVersion': '0.5.0-dev', 'root': {'path': 'r'}}", false);
+  CHECK(oci_version_draft("0.5.0-dev"));
+  CHECK(!oci_version_draft("1.0.0"));
+  CHECK(!oci_version_newer_minor("0.9.0"));
 }
 
 TEST(validate_rootfs_propagation_needs_mntns)
