@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../libcontainer/log.h"
 #include "../libcontainer/utils.h"
 
 /* ---- memory ---- */
@@ -26,7 +27,9 @@ static int check_mem_value(const char *field, int64_t v, nook_error_t *err)
 /* kernel and kernelTCP.  0 is unset and -1 "unlimited", which is what a
  * kernel without the file does anyway.  Recent kernels keep
  * memory.kmem.limit_in_bytes but ignore writes to it (the limit reads back
- * as unlimited): that is as unsupported as a missing file. */
+ * as unlimited): that is as unsupported as a missing file.  The spec calls
+ * these fields NOT RECOMMENDED, and runc and crun go on without them: so
+ * does nook, with a warning. */
 static int set_kmem(const char *dir, const char *file, int64_t v, const char *field,
                     nook_error_t *err)
 {
@@ -35,8 +38,10 @@ static int set_kmem(const char *dir, const char *file, int64_t v, const char *fi
   if (v < -1)
     return nook_error(err, 0, "%s: invalid value %lld (use -1 for unlimited)", field, (long long)v);
   int r = cg_set_num(dir, file, v, field, KMEM_HINT, err);
-  if (r == -ENOENT && v == -1) {
+  if (r == -ENOENT) {
     nook_error_free(err);
+    if (v != -1)
+      nook_warn("%s: %s/%s does not exist (%s): not applied", field, dir, file, KMEM_HINT);
     return 0;
   }
   if (r < 0 || v == -1)
@@ -47,10 +52,9 @@ static int set_kmem(const char *dir, const char *file, int64_t v, const char *fi
     return nook_error_wrap(err, "%s", field);
   /* The kernel rounds down to whole pages; more than asked = ignored. */
   if (parse_uint64(buf, &got) == 0 && got > (unsigned long long)v)
-    return nook_error(err, 0,
-                      "%s: %s/%s accepts %lld but the kernel ignores it (it reads back %llu): "
-                      "kernel memory limits are gone from this kernel",
-                      field, dir, file, (long long)v, got);
+    nook_warn("%s: %s/%s accepts %lld but the kernel ignores it (it reads back %llu): kernel "
+              "memory limits are gone from this kernel, not applied",
+              field, dir, file, (long long)v, got);
   return 0;
 }
 

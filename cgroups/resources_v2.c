@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../libcontainer/log.h"
 #include "../libcontainer/utils.h"
 
 static const char *hint_for(const char *controller, char *buf, size_t size)
@@ -30,14 +31,14 @@ static int check_mem_value(const char *field, int64_t v, nook_error_t *err)
 /* Memory fields cgroup v2 has no file for. */
 static int memory_v1_only(const struct oci_memory *m, nook_error_t *err)
 {
+  /* NOT RECOMMENDED in the spec, and ignored by runc and crun on v2: a
+   * warning, not a refused container. */
   if (m->has_kernel && m->kernel != 0 && m->kernel != -1)
-    return nook_error(err, 0,
-                      "linux.resources.memory.kernel: cgroup v2 has no kernel memory limit (no "
-                      "memory.kmem.limit_in_bytes); kernel memory counts against memory.max");
+    nook_warn("linux.resources.memory.kernel: cgroup v2 has no kernel memory limit (no "
+              "memory.kmem.limit_in_bytes); kernel memory counts against memory.max, not applied");
   if (m->has_kernel_tcp && m->kernel_tcp != 0 && m->kernel_tcp != -1)
-    return nook_error(err, 0,
-                      "linux.resources.memory.kernelTCP: cgroup v2 has no TCP buffer limit (no "
-                      "memory.kmem.tcp.limit_in_bytes); it counts against memory.max");
+    nook_warn("linux.resources.memory.kernelTCP: cgroup v2 has no TCP buffer limit (no "
+              "memory.kmem.tcp.limit_in_bytes); it counts against memory.max, not applied");
   if (m->has_swappiness)
     return nook_error(err, 0,
                       "linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness "

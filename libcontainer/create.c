@@ -97,7 +97,10 @@ static int cb_run_hooks(void *data, pid_t pid, char **state_json, nook_error_t *
 {
   struct creating *cr = data;
   const struct oci_config *c = cr->config;
-  cleanup_free char *creating = state_json_for(c, &cr->st, "creating", false);
+  /* These hooks run after lifecycle step 2, when the runtime environment
+   * exists: runtime.md calls that state "created", and createContainer
+   * (in the container, later still) gets the same. */
+  cleanup_free char *created = state_json_for(c, &cr->st, "created", false);
   if (c->linux_.n_net_devices > 0) {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
@@ -109,13 +112,13 @@ static int cb_run_hooks(void *data, pid_t pid, char **state_json, nook_error_t *
   }
   if (c->has_hooks) {
     /* runc's order: the deprecated prestart hooks first, then createRuntime. */
-    if (hooks_run("prestart", c->hooks.prestart, c->hooks.n_prestart, creating, err) < 0)
+    if (hooks_run("prestart", c->hooks.prestart, c->hooks.n_prestart, created, err) < 0)
       return -1;
-    if (hooks_run("createRuntime", c->hooks.create_runtime, c->hooks.n_create_runtime, creating,
+    if (hooks_run("createRuntime", c->hooks.create_runtime, c->hooks.n_create_runtime, created,
                   err) < 0)
       return -1;
   }
-  *state_json = steal_pointer(&creating);
+  *state_json = steal_pointer(&created);
   return 0;
 }
 
@@ -346,8 +349,6 @@ static int check_host_support(const struct oci_config *c, nook_error_t *err)
   const struct oci_linux *l = &c->linux_;
   if (check_process_lsm(&c->process, err) < 0)
     return -1;
-  if (l->mount_label && !lsm_enabled("selinux"))
-    return nook_error(err, 0, "linux.mountLabel: SELinux is not enabled on this host");
   if (l->has_intel_rdt) {
     struct statfs sfs;
     if (statfs("/sys/fs/resctrl", &sfs) < 0 || sfs.f_type != RDTGROUP_SUPER_MAGIC)
@@ -363,6 +364,81 @@ static int check_host_support(const struct oci_config *c, nook_error_t *err)
   if (l->n_net_devices > 0 && !netns)
     return nook_error(err, 0, "linux.netDevices: moving devices needs a new network namespace");
   return 0;
+}
+
+/* Said in the config's terms, before nook's own steps (binding the rootfs
+ * onto itself, ...) would fail on it in theirs. */
+static int check_root_path(const struct oci_config *c, const char *bundle, nook_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  if (c->root_path[0] == '/')
+    path = xstrdup(c->root_path);
+  else
+    xasprintf(&path, "%s/%s", bundle, c->root_path);
+  struct stat st;
+  if (stat(path, &st) < 0) {
+    if (errno == ENOENT)
+      return nook_error(err, 0, "root.path: %s does not exist", path);
+    return nook_error(err, errno, "root.path: %s", path);
+  }
+  if (!S_ISDIR(st.st_mode))
+    return nook_error(err, 0, "root.path: %s is not a directory", path);
+  return 0;
+}
+
+static bool is_selinux_mount_option(const char *opt)
+{
+  static const char *const names[] = {"context=", "fscontext=", "defcontext=", "rootcontext="};
+  for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+    if (has_prefix(opt, names[i]))
+      return true;
+  return false;
+}
+
+/* SELinux mount labels on a host without SELinux: the kernel would refuse
+ * the mounts.  crun drops them with a warning, and so does nook. */
+static void drop_selinux_mount_labels(struct oci_config *c)
+{
+  if (lsm_enabled("selinux"))
+    return;
+  if (c->linux_.mount_label) {
+    nook_warn("config.json: linux.mountLabel: SELinux is not enabled on this host, the label is "
+              "not applied");
+    free(c->linux_.mount_label);
+    c->linux_.mount_label = NULL;
+  }
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    struct oci_mount *m = &c->mounts[i];
+    size_t k = 0;
+    for (size_t j = 0; j < m->n_options; j++) {
+      if (is_selinux_mount_option(m->options[j])) {
+        nook_warn("config.json: mounts[%zu].options: SELinux is not enabled on this host, "
+                  "\"%s\" is not applied",
+                  i, m->options[j]);
+        free(m->options[j]);
+      } else {
+        m->options[k++] = m->options[j];
+      }
+    }
+    m->n_options = k;
+    if (m->options)
+      m->options[k] = NULL;
+  }
+}
+
+/* What the spec says to log and go on with rather than refuse. */
+static void warn_config(const struct oci_config *c)
+{
+  if (oci_version_newer_minor(c->oci_version))
+    nook_warn("config.json: ociVersion: \"%s\" is newer than the runtime-spec %d.%d.0 nook "
+              "implements: fields it does not know are ignored",
+              c->oci_version, OCI_VERSION_MAJOR, OCI_VERSION_MINOR);
+  if (oci_version_draft(c->oci_version))
+    nook_warn("config.json: ociVersion: \"%s\" is a draft from before runtime-spec 1.0.0: "
+              "read as %d.%d.0",
+              c->oci_version, OCI_VERSION_MAJOR, OCI_VERSION_MINOR);
+  for (size_t i = 0; i < c->process.n_unknown_caps; i++)
+    nook_warn("config.json: %s, ignored", c->process.unknown_caps[i]);
 }
 
 void created_release(struct created *c)
@@ -409,8 +485,10 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
     nook_error_wrap(err, "config.json");
     goto out;
   }
-  if (check_host_support(c, err) < 0)
+  if (check_host_support(c, err) < 0 || check_root_path(c, bundle, err) < 0)
     goto out;
+  warn_config(c);
+  drop_selinux_mount_labels(c);
   if (c->process.terminal && console == NULL && (!run_mode || o->detach)) {
     nook_error(err, 0, "process.terminal is true: a detached container needs --console-socket");
     goto out;
@@ -462,10 +540,6 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
     sc.seccomp = &prog;
   }
   spawn_plan_namespaces(&sc);
-  if (!sc.new_mntns) {
-    nook_error(err, 0, "linux.namespaces: a mount namespace is required");
-    goto out;
-  }
   struct spawn_callbacks cb = {.on_pid = cb_on_pid,
                                .before_go = cb_before_go,
                                .run_hooks = cb_run_hooks,

@@ -46,6 +46,9 @@ struct exec_plan {
   unsigned long ns_flags;             /* CLONE_NEW* to join with setns(pidfd) */
   bool join_userns;
   int pidfd;
+  /* A container without a mount namespace shares ours: its root is a
+   * chroot, entered through this fd (its /proc/PID/root); else -1. */
+  int rootfd;
   int sock; /* the child's end */
   int preserve_fds;
   const struct seccomp_prog *seccomp;
@@ -198,6 +201,8 @@ static int build_process(const struct nook_exec_opts *o, struct oci_config *c,
     struct oci_process np;
     if (oci_process_parse(text, len, o->process_file, &np, err) < 0)
       return -1;
+    for (size_t i = 0; i < np.n_unknown_caps; i++)
+      nook_warn("%s: %s, ignored", o->process_file, np.unknown_caps[i]);
     inherit_unset(&np, p);
     oci_process_clear(p);
     *p = np;
@@ -524,6 +529,14 @@ __attribute__((noreturn)) static void stage1(struct exec_plan *plan, int parent_
     fail(sock, &err);
   }
   close(plan->pidfd);
+  /* After setns: a chrooted caller may not join a user namespace. */
+  if (plan->rootfd >= 0) {
+    if (fchdir(plan->rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+      nook_error(&err, errno, "enter the container's root");
+      fail(sock, &err);
+    }
+    close(plan->rootfd);
+  }
   /* Root of the joined user namespace where it maps 0; setns already gave
    * us every capability there, so a userns without 0 still works. */
   if (plan->join_userns) {
@@ -607,6 +620,8 @@ static void exec_run_release(struct exec_run *r)
     close(r->sock);
   if (r->plan.pidfd >= 0)
     close(r->plan.pidfd);
+  if (r->plan.rootfd >= 0)
+    close(r->plan.rootfd);
   if (r->pty_master >= 0)
     close(r->pty_master);
   free((char *)r->plan.user_name);
@@ -695,7 +710,7 @@ out:
 
 int nook_container_exec(const struct nook_exec_opts *o, int *exit_status, nook_error_t *err)
 {
-  struct exec_run r = {.sock = -1, .pty_master = -1, .plan = {.pidfd = -1}};
+  struct exec_run r = {.sock = -1, .pty_master = -1, .plan = {.pidfd = -1, .rootfd = -1}};
   cleanup_free char *root = absolute_path(o->root);
   cleanup_free char *pid_file = absolute_path(o->pid_file);
   cleanup_free char *console = absolute_path(o->console_socket);
@@ -757,6 +772,16 @@ int nook_container_exec(const struct nook_exec_opts *o, int *exit_status, nook_e
   }
   if (plan_namespaces(c, r.l.st.pid, &r.plan, err) < 0)
     goto out;
+  if (oci_config_namespace(c, OCI_NS_MOUNT) == NULL) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/root", r.l.st.pid);
+    r.plan.rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    /* The start time again: the pid must still be the container's. */
+    if (r.plan.rootfd < 0 || proc_start_time(r.l.st.pid) != r.l.st.pid_start) {
+      nook_error(err, r.plan.rootfd < 0 ? errno : ESRCH, "container \"%s\": open its root", o->id);
+      goto out;
+    }
+  }
 
   if (!o->detach) {
     block_signals_for_forwarding(&all, &old);

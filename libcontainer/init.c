@@ -328,6 +328,7 @@ void container_init(struct spawn_ctx *ctx)
                             .userns = ctx->in_userns,
                             .cgroupns = ctx->new_cgroupns || ctx->in_cgroupns,
                             .no_pivot = ctx->no_pivot,
+                            .no_mntns = ctx->no_mntns,
                             .rootfd = -1,
                             .mount_fds = mount_fds};
   if (rootfs_prepare(&rctx, &err) < 0)

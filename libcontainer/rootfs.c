@@ -784,6 +784,10 @@ static int readonly_path(int rootfd, const char *path, nook_error_t *err)
 static int mount_overlay_rootfs(struct rootfs_ctx *ctx, const char *where, nook_error_t *err)
 {
   const struct oci_config *c = ctx->config;
+  if (ctx->no_mntns)
+    return nook_error(err, 0,
+                      "annotation nook.rootfs.overlay: needs a mount namespace (without one the "
+                      "overlay would stay over root.path in the caller's namespace)");
   const char *size = oci_annotation(c, "nook.rootfs.overlay.size");
   cleanup_close int upperfs = -1;
   cleanup_free char *upper = NULL, *work = NULL;
@@ -844,10 +848,12 @@ int rootfs_prepare(struct rootfs_ctx *ctx, nook_error_t *err)
    * bound onto itself. */
   if (prop && !(prop & MS_UNBINDABLE))
     root_prop = prop | MS_REC;
-  if (mount(NULL, "/", NULL, root_prop, NULL) < 0)
+  /* Without a mount namespace "/" is the caller's: its propagation is not
+   * ours to change (the validator refuses rootfsPropagation there). */
+  if (!ctx->no_mntns && mount(NULL, "/", NULL, root_prop, NULL) < 0)
     return nook_error(err, errno, "make / %s", (root_prop & MS_PRIVATE) ? "rprivate" : "rslave");
 
-  if (prop & MS_SHARED) {
+  if ((prop & MS_SHARED) && !ctx->no_mntns) {
     /* pivot_root refuses a shared new root: make the mount that holds the
      * rootfs private first (walking up to the first mount point), so the
      * rootfs bind below is born private.  Binds inside keep their peers. */
@@ -895,7 +901,12 @@ int rootfs_pivot(struct rootfs_ctx *ctx, nook_error_t *err)
 {
   if (fchdir(ctx->rootfd) < 0)
     return nook_error(err, errno, "chdir into the rootfs");
-  if (ctx->no_pivot) {
+  if (ctx->no_mntns) {
+    /* Neither pivot_root nor MS_MOVE: both would change the caller's root
+     * (pivot_root moves every process of the namespace whose root is "/"). */
+    if (chroot(".") < 0)
+      return nook_error(err, errno, "chroot");
+  } else if (ctx->no_pivot) {
     if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
       return nook_error(err, errno, "move the rootfs to /");
     if (chroot(".") < 0)

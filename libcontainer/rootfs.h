@@ -16,6 +16,10 @@ struct rootfs_ctx {
   bool userns;        /* inside a new user namespace: no mknod */
   bool cgroupns;      /* inside a new cgroup namespace */
   bool no_pivot;
+  /* No mount namespace of its own (config-linux.md: it inherits the
+   * runtime's): everything is mounted in the caller's namespace, its root's
+   * propagation is left alone, and chroot replaces pivot_root. */
+  bool no_mntns;
   int rootfd;     /* O_PATH fd of the rootfs mount, set by rootfs_prepare() */
   int *mount_fds; /* per mounts[] entry: a tree the runtime prepared (idmap), or -1 */
 };
@@ -24,7 +28,8 @@ struct rootfs_ctx {
  * /dev nodes and links.  Leaves ctx->rootfd open. */
 int rootfs_prepare(struct rootfs_ctx *ctx, nook_error_t *err);
 
-/* pivot_root (or MS_MOVE + chroot with no_pivot) into ctx->rootfd. */
+/* pivot_root (or MS_MOVE + chroot with no_pivot, or chroot alone without a
+ * mount namespace) into ctx->rootfd. */
 int rootfs_pivot(struct rootfs_ctx *ctx, nook_error_t *err);
 
 /* After pivot_root: rootfsPropagation, maskedPaths, readonlyPaths,

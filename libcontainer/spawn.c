@@ -58,6 +58,7 @@ void spawn_plan_namespaces(struct spawn_ctx *ctx)
     }
     create |= (unsigned long)oci_ns_clone_flag(ns->type);
   }
+  ctx->no_mntns = oci_config_namespace(ctx->config, OCI_NS_MOUNT) == NULL;
   if (ctx->slow_path) {
     ctx->unshare_flags = create & ~(unsigned long)CLONE_NEWUSER;
     if (create & CLONE_NEWPID)

@@ -25,6 +25,7 @@ struct spawn_ctx {
   unsigned long clone_flags;   /* CLONE_NEW* created at clone time (fast path) */
   unsigned long unshare_flags; /* CLONE_NEW* the child unshares (slow path) */
   bool new_userns, new_netns, new_utsns, new_cgroupns, new_timens, new_mntns;
+  bool no_mntns;     /* neither a new nor a joined mount namespace */
   bool in_userns;    /* new or joined user namespace: no mknod */
   bool in_cgroupns;  /* a cgroup namespace joined by path */
   bool slow_path;    /* some namespace is joined by path */

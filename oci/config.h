@@ -86,6 +86,11 @@ struct oci_process {
   char *apparmor_profile;
   bool has_capabilities;
   struct oci_capabilities capabilities;
+  /* Capability names nook does not know, left out of the sets (config.md:
+   * warn, do not fail): "<path>: unknown capability \"X\"" each, for the
+   * caller to warn about once. */
+  char **unknown_caps;
+  size_t n_unknown_caps;
   bool no_new_privileges;
   bool has_oom_score_adj;
   int oom_score_adj;
@@ -349,6 +354,18 @@ void oci_config_free(struct oci_config *c);
  * that are not about a single value): process required for start, no
  * duplicate namespaces, mappings only with a user namespace, ... */
 int oci_config_validate(const struct oci_config *c, bool for_start, nook_error_t *err);
+
+/* The runtime-spec version nook implements.  A config of a newer major
+ * version is refused; a newer minor is accepted (with a warning): minors
+ * only add, and refusing them broke crun's users (crun#1880).  A 0.x (the
+ * drafts before 1.0.0; the spec's own example config says 0.5.0-dev) is
+ * read as 1.x, with a warning. */
+#define OCI_VERSION_MAJOR 1
+#define OCI_VERSION_MINOR 3
+/* Whether a valid ociVersion is a 1.x newer than OCI_VERSION_MINOR. */
+bool oci_version_newer_minor(const char *version);
+/* Whether a valid ociVersion is a 0.x draft. */
+bool oci_version_draft(const char *version);
 
 /* Parse a standalone process JSON (for `exec --process`). */
 int oci_process_parse(const char *json, size_t len, const char *origin, struct oci_process *out,

@@ -144,8 +144,11 @@ static int parse_rlimit(struct pctx *c, const struct json_value *v, void *out)
   return 0;
 }
 
+/* config.md: a capability the kernel or nook does not know MUST be logged
+ * and SHOULD NOT fail the container, so an unknown name is recorded for a
+ * warning and left out; a value that is not a string stays an error. */
 static int parse_capset(struct pctx *c, const struct json_value *caps, const char *key, bool *has,
-                        uint64_t *mask)
+                        uint64_t *mask, struct oci_process *p)
 {
   const struct json_value *v = json_get(caps, key);
   if (v == NULL)
@@ -159,11 +162,15 @@ static int parse_capset(struct pctx *c, const struct json_value *caps, const cha
       r = perr_type(c, e, "a string");
     } else {
       int cap = oci_cap_from_name(e->u.str);
-      char buf[QUOTE_MAX];
-      if (cap < 0)
-        r = perr(c, "unknown capability %s", quote(e->u.str, buf));
-      else
+      if (cap >= 0) {
         *mask |= UINT64_C(1) << cap;
+      } else {
+        char buf[QUOTE_MAX];
+        cleanup_free char *where = path_text(c);
+        p->unknown_caps = xrealloc(p->unknown_caps, (p->n_unknown_caps + 1) * sizeof(char *));
+        xasprintf(&p->unknown_caps[p->n_unknown_caps++], "%s: unknown capability %s", where,
+                  quote(e->u.str, buf));
+      }
     }
     path_restore(c, m);
   }
@@ -175,12 +182,13 @@ static int parse_capset(struct pctx *c, const struct json_value *caps, const cha
 
 static int parse_capabilities(struct pctx *c, const struct json_value *v, void *out)
 {
-  struct oci_capabilities *caps = out;
-  TRY(parse_capset(c, v, "bounding", &caps->has_bounding, &caps->bounding));
-  TRY(parse_capset(c, v, "effective", &caps->has_effective, &caps->effective));
-  TRY(parse_capset(c, v, "inheritable", &caps->has_inheritable, &caps->inheritable));
-  TRY(parse_capset(c, v, "permitted", &caps->has_permitted, &caps->permitted));
-  TRY(parse_capset(c, v, "ambient", &caps->has_ambient, &caps->ambient));
+  struct oci_process *p = out;
+  struct oci_capabilities *caps = &p->capabilities;
+  TRY(parse_capset(c, v, "bounding", &caps->has_bounding, &caps->bounding, p));
+  TRY(parse_capset(c, v, "effective", &caps->has_effective, &caps->effective, p));
+  TRY(parse_capset(c, v, "inheritable", &caps->has_inheritable, &caps->inheritable, p));
+  TRY(parse_capset(c, v, "permitted", &caps->has_permitted, &caps->permitted, p));
+  TRY(parse_capset(c, v, "ambient", &caps->has_ambient, &caps->ambient, p));
   return 0;
 }
 
@@ -287,8 +295,7 @@ static int parse_process_obj(struct pctx *c, const struct json_value *v, void *o
   TRY(jf(c, v, "commandLine", jv_str, &p->command_line));
   TRY(jf_array(c, v, "rlimits", sizeof(*p->rlimits), &p->rlimits, &p->n_rlimits, parse_rlimit));
   TRY(jf(c, v, "apparmorProfile", jv_opt_str, &p->apparmor_profile));
-  TRY(opt(jf_obj(c, v, "capabilities", parse_capabilities, &p->capabilities),
-          &p->has_capabilities));
+  TRY(opt(jf_obj(c, v, "capabilities", parse_capabilities, p), &p->has_capabilities));
   TRY(jf(c, v, "noNewPrivileges", jv_bool, &p->no_new_privileges));
   TRY(opt(jf(c, v, "oomScoreAdj", parse_oom_score_adj, &p->oom_score_adj), &p->has_oom_score_adj));
   TRY(opt(jf_obj(c, v, "scheduler", parse_scheduler, &p->scheduler), &p->has_scheduler));
@@ -320,6 +327,9 @@ void oci_process_clear(struct oci_process *p)
   free(p->exec_cpu_affinity.final);
   free(p->user.additional_gids);
   free(p->user.username);
+  for (size_t i = 0; i < p->n_unknown_caps; i++)
+    free(p->unknown_caps[i]);
+  free(p->unknown_caps);
   memset(p, 0, sizeof(*p));
 }
 

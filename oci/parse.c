@@ -78,6 +78,11 @@ static char *path_render(const struct pctx *c)
   return buf;
 }
 
+char *path_text(const struct pctx *c)
+{
+  return path_render(c);
+}
+
 int perr(struct pctx *c, const char *fmt, ...)
 {
   va_list ap;

@@ -44,6 +44,9 @@ size_t path_key(struct pctx *c, const char *key);
 size_t path_index(struct pctx *c, size_t i);
 void path_restore(struct pctx *c, size_t mark);
 
+/* The current path ("process.rlimits[1].type"), malloc'ed. */
+char *path_text(const struct pctx *c);
+
 /* "<origin>: <path>: <message>"; returns -1. */
 int perr(struct pctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "<origin>: <path>: expected <what>, got <value>" */

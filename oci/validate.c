@@ -83,6 +83,28 @@ static bool semver(const char *v)
   return *v == '\0';
 }
 
+/* Major and minor of a version semver() accepted. */
+static void version_parts(const char *v, unsigned long *major, unsigned long *minor)
+{
+  char *end;
+  *major = strtoul(v, &end, 10);
+  *minor = *end == '.' ? strtoul(end + 1, NULL, 10) : 0;
+}
+
+bool oci_version_newer_minor(const char *version)
+{
+  unsigned long major, minor;
+  version_parts(version, &major, &minor);
+  return major == OCI_VERSION_MAJOR && minor > OCI_VERSION_MINOR;
+}
+
+bool oci_version_draft(const char *version)
+{
+  unsigned long major, minor;
+  version_parts(version, &major, &minor);
+  return major == 0;
+}
+
 /* ---- process ------------------------------------------------------------- */
 
 static int check_process(const struct oci_process *p, bool need_args, nook_error_t *err)
@@ -308,6 +330,10 @@ static int check_linux(const struct oci_config *c, nook_error_t *err)
   char buf[QUOTE_MAX];
   if (check_namespaces(l, err) < 0)
     return -1;
+  /* Without a mount namespace "/" is the caller's own. */
+  if (l->rootfs_propagation && oci_config_namespace(c, OCI_NS_MOUNT) == NULL)
+    return verr(err, "linux.rootfsPropagation: needs a mount namespace (without one it would "
+                     "change the caller's mounts)");
   const struct oci_namespace *userns = oci_config_namespace(c, OCI_NS_USER);
   if ((l->n_uid_mappings > 0 || l->n_gid_mappings > 0) && userns == NULL)
     return verr(err, "linux.%s: mappings need a user namespace",
@@ -354,6 +380,14 @@ int oci_config_validate(const struct oci_config *c, bool for_start, nook_error_t
     return verr(err, "ociVersion: required field is missing");
   if (!semver(c->oci_version))
     return verr(err, "ociVersion: %s is not a SemVer 2.0.0 version", quote(c->oci_version, buf));
+  unsigned long major, minor;
+  version_parts(c->oci_version, &major, &minor);
+  if (major > OCI_VERSION_MAJOR)
+    return verr(err,
+                "ociVersion: %s is not supported: nook implements runtime-spec %d.x (up to "
+                "%d.%d.0)",
+                quote(c->oci_version, buf), OCI_VERSION_MAJOR, OCI_VERSION_MAJOR,
+                OCI_VERSION_MINOR);
   if (c->root_path == NULL)
     return verr(err, "root.path: required field is missing");
   if (*c->root_path == '\0')

@@ -82,6 +82,30 @@ setup_cgroup_bundle() {
   fi
 }
 
+@test "resources.memory.kernel where the kernel has no kmem limits: one warning, the container runs" {
+  setup_cgroup_bundle sh -c 'echo ran'
+  update_config 'c["linux"].setdefault("resources", {})["memory"] = {"limit": 67108864, "kernel": 33554432}'
+  dir=$(cgroup_dir $$ memory)
+  if [ -e "$dir/memory.kmem.limit_in_bytes" ]; then
+    # 6.x keeps the v1 file but ignores writes: probe it on a scratch cgroup
+    # of our own (test-prefixed, removed right away)
+    probe=$dir/nook-test-$ID-probe
+    mkdir "$probe"
+    echo 33554432 >"$probe/memory.kmem.limit_in_bytes" 2>/dev/null || true
+    got=$(cat "$probe/memory.kmem.limit_in_bytes")
+    rmdir "$probe"
+    [ "$got" != 33554432 ] || skip "this kernel still enforces kernel memory limits"
+  fi
+  log=$BATS_TEST_TMPDIR/runtime.log
+  NOOK_OPTS="--log $log --log-format json" run nook run "$ID"
+  assert_success
+  assert_output ran
+  run jq -r 'select(.level == "warning") | .msg' "$log"
+  assert_line --partial 'linux.resources.memory.kernel: '
+  assert_output --partial 'not applied'
+  assert_equal "$(grep -c 'linux.resources.memory.kernel: ' <<<"$output")" 1
+}
+
 @test "a container without cgroupsPath gets a cgroup of its own, removed on delete" {
   setup_bundle sleep 100
   update_config 'c["linux"].pop("cgroupsPath", None)'

@@ -104,10 +104,11 @@ hook_state() {
     [[ $(hook_state $k ociVersion) =~ ^1\.[0-9]+\.[0-9]+ ]] || fail "$k: ociVersion"
     assert_equal "$(hook_state $k 'annotations["org.nook.hooktest"]')" present
   done
-  for k in prestart createRuntime createContainer; do
-    assert_equal "$(hook_state $k status)" creating
+  # runtime.md: these run after lifecycle step 2, so the state is "created"
+  for k in prestart createRuntime createContainer startContainer; do
+    assert_equal "$(hook_state $k status)" created
   done
-  assert_equal "$(hook_state startContainer status)" created
+  assert_equal "$(hook_state poststart status)" running
   assert_equal "$(hook_state poststop status)" stopped
   # hooks in the runtime namespace see the container's host pid
   assert_equal "$(hook_state prestart pid)" "$pid"

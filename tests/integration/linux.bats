@@ -67,6 +67,24 @@ load helpers
   assert_output --partial "process.selinuxLabel: SELinux is not enabled"
 }
 
+@test "linux.mountLabel and context= mount options without SELinux: warnings, the container runs" {
+  [[ -e /sys/kernel/security/selinux || -e /sys/fs/selinux/enforce ]] &&
+    fail "this host has SELinux; the test assumes none"
+  setup_bundle sh -c 'grep " /mnt/t " /proc/self/mountinfo'
+  update_config 'c["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0:c1,c2"
+c["mounts"].append({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs",
+  "options": ["nosuid", "context=\"system_u:object_r:container_file_t:s0\"", "size=1m"]})'
+  log=$BATS_TEST_TMPDIR/runtime.log
+  NOOK_OPTS="--log $log --log-format json" run nook run "$ID"
+  assert_success
+  # the mount is there, with its other options
+  assert_output --regexp ' /mnt/t .*nosuid.* - tmpfs tmpfs .*size=1024k'
+  run jq -r 'select(.level == "warning") | .msg' "$log"
+  assert_line --partial 'linux.mountLabel: SELinux is not enabled on this host'
+  assert_line --regexp 'mounts\[[0-9]+\]\.options: SELinux is not enabled on this host, "context=.*" is not applied'
+  [ "${#lines[@]}" -eq 2 ]
+}
+
 @test "linux.intelRdt without resctrl: a clear error" {
   setup_bundle true
   update_config 'c["linux"]["intelRdt"] = {"closID": "nook-test"}'

@@ -716,19 +716,18 @@ mount_inside() {
 
 # --- linux.mountLabel ------------------------------------------------------------
 
-@test "mountLabel: empty is accepted; a label fails with a clear error (no SELinux here)" {
+@test "mountLabel: empty is accepted; a label runs with a warning (no SELinux here)" {
   setup_bundle echo ok
   update_config 'c["linux"]["mountLabel"] = ""'
   run nook run "$ID"
   assert_success
   assert_output ok
 
-  skip_for_peer "runc ignores mountLabel when SELinux is disabled"
+  # as crun: not applied, said in a warning (linux.bats checks its text)
   update_config 'c["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0:c1,c2"'
   run nook run "$ID"
-  assert_failure
-  refute_line ok
-  assert_output --regexp 'mountLabel|SELinux'
+  assert_success
+  assert_line ok
 }
 
 # --- default maskedPaths and readonlyPaths ---------------------------------------

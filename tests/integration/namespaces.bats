@@ -157,6 +157,110 @@ c['process']['args'] = ['sh', '-c', '''$NS_SCRIPT''']"
   refute_output --partial 'expected pid'
 }
 
+@test "joining a mount namespace by path: the rootfs is built there" {
+  setup_bundle true
+  touch rootfs/nook-marker
+  # a mount namespace of our own, held by a sleeping process
+  bg unshare -m --propagation private sleep 1000
+  holder=$BG_PID
+  for _ in $(seq 1 200); do
+    [ "$(readlink /proc/$holder/ns/mnt)" != "$(host_ns mnt)" ] && break
+    sleep 0.05
+  done
+  mntns=$(readlink /proc/$holder/ns/mnt)
+  [ "$mntns" != "$(host_ns mnt)" ] || fail "the holder has no mount namespace of its own"
+  update_config "ns_add('mount', '/proc/$holder/ns/mnt')"
+  set_args sh -c 'readlink /proc/self/ns/mnt; [ -e /nook-marker ] && echo in-rootfs; grep -c " /proc " /proc/self/mountinfo'
+  run nook run "$ID"
+  assert_success
+  assert_line --index 0 "$mntns"
+  assert_line in-rootfs
+  # the container's mounts are in that namespace, not in ours
+  run grep -F "$BUNDLE/rootfs" /proc/self/mountinfo
+  assert_output ""
+}
+
+# Runs the runtime in a private mount namespace of the test, so that what a
+# container without a mount namespace mounts in its caller's namespace never
+# reaches the host's.  / is made shared there (a peer group of that
+# namespace only) to see that nook leaves its propagation alone.
+no_mntns_script() {
+  cat <<EOF
+set -e
+mount --make-rshared /
+echo "before \$(findmnt -no PROPAGATION /)"
+$1
+echo "after \$(findmnt -no PROPAGATION /)"
+echo "left \$(grep -cF ' $BUNDLE/rootfs' /proc/self/mountinfo || true)"
+EOF
+}
+
+@test "no mount namespace: the container shares its caller's, chrooted into the rootfs" {
+  setup_bundle sh -c 'readlink /proc/self/ns/mnt; [ -e /nook-marker ] && echo in-rootfs
+echo x >/etc/nook-write 2>/dev/null || echo read-only-root
+[ -e /proc/self/status ] && echo has-proc'
+  touch rootfs/nook-marker
+  update_config 'ns_remove("mount"); c["root"]["readonly"] = True'
+  run unshare -m --propagation private sh -c "readlink /proc/self/ns/mnt
+$(no_mntns_script "'$NOOK' --root '$NOOK_ROOT' run '$ID'")"
+  assert_success
+  caller_ns=${lines[0]}
+  [ "$caller_ns" != "$(host_ns mnt)" ] || fail "the test's namespace is the host's"
+  # the caller's namespace, the rootfs as /, root.readonly on its own bind
+  assert_line --index 2 "$caller_ns"
+  assert_line in-rootfs
+  assert_line read-only-root
+  assert_line has-proc
+  [ ! -e rootfs/etc/nook-write ]
+  # no pivot_root, no propagation change on the caller's root
+  assert_line "before shared"
+  assert_line "after shared"
+  # what it leaves in the caller's namespace: the rootfs bind and mounts[]
+  assert_line --regexp '^left [1-9][0-9]*$'
+  # and nothing of it in ours, now that the private namespace is gone
+  run grep -F "$BUNDLE/rootfs" /proc/self/mountinfo
+  assert_output ""
+  run nook list -q
+  assert_output ""
+}
+
+@test "no mount namespace: exec enters the container's root" {
+  setup_bundle sleep 100
+  touch rootfs/nook-marker
+  update_config 'ns_remove("mount")'
+  run unshare -m --propagation private sh -c "$(no_mntns_script "
+'$NOOK' --root '$NOOK_ROOT' run -d '$ID' </dev/null >/dev/null 2>&1
+'$NOOK' --root '$NOOK_ROOT' exec '$ID' sh -c '[ -e /nook-marker ] && echo exec-in-rootfs; [ -e $BUNDLE ] || echo no-bundle-path'
+'$NOOK' --root '$NOOK_ROOT' delete -f '$ID'")"
+  assert_success
+  assert_line exec-in-rootfs
+  assert_line no-bundle-path
+  assert_line "after shared"
+  run grep -F "$BUNDLE/rootfs" /proc/self/mountinfo
+  assert_output ""
+  run nook list -q
+  assert_output ""
+}
+
+@test "no mount namespace: rootfsPropagation is refused, naming the field" {
+  setup_bundle true
+  update_config 'ns_remove("mount"); c["linux"]["rootfsPropagation"] = "shared"'
+  run unshare -m --propagation private "$NOOK" --root "$NOOK_ROOT" run "$ID"
+  assert_failure
+  assert_output --partial "linux.rootfsPropagation: needs a mount namespace"
+}
+
+@test "no mount namespace: the overlay rootfs annotation is refused" {
+  skip_for_peer "nook.rootfs.overlay is nook's own annotation"
+  setup_bundle true
+  update_config 'ns_remove("mount"); c["annotations"] = {"nook.rootfs.overlay": "tmpfs"}'
+  run unshare -m --propagation private sh -c "'$NOOK' --root '$NOOK_ROOT' run '$ID'; echo left \$(grep -cF ' $BUNDLE/rootfs' /proc/self/mountinfo)"
+  assert_output --partial "annotation nook.rootfs.overlay: needs a mount namespace"
+  assert_line "left 0"
+  run nook list -q
+  assert_output ""
+}
+
 @test "joining a namespace by path that does not exist fails" {
   setup_bundle true
   update_config 'ns_add("network", "/proc/999999999/ns/net")'

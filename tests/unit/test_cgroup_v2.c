@@ -493,16 +493,16 @@ TEST(cgroup_live_resources_v2)
       {{.has_swappiness = true, .swappiness = 10}, "memory.swappiness: cgroup v2 has no"},
       {{.has_disable_oom_killer = true, .disable_oom_killer = true},
        "disableOOMKiller: cgroup v2 cannot disable the OOM killer (no memory.oom_control)"},
-      {{.has_kernel = true, .kernel = 1 << 26},
-       "memory.kernel: cgroup v2 has no kernel memory "
-       "limit (no memory.kmem.limit_in_bytes)"},
-      {{.has_kernel_tcp = true, .kernel_tcp = 1 << 26}, "memory.kmem.tcp.limit_in_bytes"},
       {{.has_use_hierarchy = true, .use_hierarchy = false}, "memory.use_hierarchy"},
   };
   for (size_t i = 0; i < ARRAY_SIZE(bad_mem); i++) {
     r.memory = bad_mem[i].m;
     CHECK(err_has(m->apply(&f.p, &r, &e), &e, bad_mem[i].want));
   }
+  /* Kernel memory limits (NOT RECOMMENDED): a warning on v2, not an error. */
+  r.memory = (struct oci_memory){
+      .has_kernel = true, .kernel = 1 << 26, .has_kernel_tcp = true, .kernel_tcp = 1 << 26};
+  CHECK(ok(m->apply(&f.p, &r, &e), &e));
   /* checkBeforeUpdate: v2 would reclaim and OOM-kill; nook refuses. */
   r.memory = (struct oci_memory){.has_limit = true, .limit = 256 << 20};
   CHECK(ok(m->apply(&f.p, &r, &e), &e));

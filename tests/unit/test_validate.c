@@ -31,10 +31,12 @@ TEST(validate_process)
 TEST(validate_version)
 {
   static const char *const good[] = {
-      "1.0.0",    "0.5.0-dev",         "1.3.0-rc.1+build.5",
-      "10.20.30", "1.0.0-alpha-a.b-c", "1.0.0+0.build.1-rc.10000aaa-kk"};
+      "1.0.0", "1.3.0-rc.1+build.5", "1.0.0-alpha-a.b-c", "1.0.0+0.build.1-rc.10000aaa-kk", "1.4.0",
+      "1.99.7"};
   static const char *const bad[] = {"1.0",    "01.0.0",     "1.0.0-01", "1.0.0-", "v1.0.0",
                                     "1.0.0+", "1.0.0-a..b", "",         "1.0.0 "};
+  /* Valid SemVer, but not runtime-spec 1.x. */
+  static const char *const other_major[] = {"2.0.0", "2.0.0-rc.1", "10.20.30", "11.0.0"};
   for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
     cleanup_free char *json = NULL;
     xasprintf(&json, "{'ociVersion': '%s', 'root': {'path': 'r'}}", good[i]);
@@ -45,6 +47,35 @@ TEST(validate_version)
     xasprintf(&json, "{'ociVersion': '%s', 'root': {'path': 'r'}}", bad[i]);
     CHECK_VALIDATE_ERROR(json, false, "is not a SemVer 2.0.0 version");
   }
+  for (size_t i = 0; i < ARRAY_SIZE(other_major); i++) {
+    cleanup_free char *json = NULL, *want = NULL;
+    xasprintf(&json, "{'ociVersion': '%s', 'root': {'path': 'r'}}", other_major[i]);
+    xasprintf(&want, "ociVersion: \"%s\" is not supported: nook implements runtime-spec 1.x",
+              other_major[i]);
+    CHECK_VALIDATE_ERROR(json, false, want);
+  }
+  CHECK(oci_version_newer_minor("1.4.0"));
+  CHECK(oci_version_newer_minor("1.10.0-rc.1"));
+  CHECK(!oci_version_newer_minor("1.3.0"));
+  CHECK(!oci_version_newer_minor("1.3.9"));
+  CHECK(!oci_version_newer_minor("1.0.2-dev"));
+  CHECK(!oci_version_newer_minor("2.0.0"));
+  /* The drafts before 1.0.0 (the spec's own example config): read as 1.x. */
+  CHECK_VALID("{'ociVersion': '0.5.0-dev', 'root': {'path': 'r'}}", false);
+  CHECK(oci_version_draft("0.5.0-dev"));
+  CHECK(!oci_version_draft("1.0.0"));
+  CHECK(!oci_version_newer_minor("0.9.0"));
+}
+
+TEST(validate_rootfs_propagation_needs_mntns)
+{
+  CHECK_VALIDATE_ERROR(LINUX("'rootfsPropagation': 'shared', 'namespaces': [{'type': 'pid'}]"),
+                       false, "linux.rootfsPropagation: needs a mount namespace");
+  CHECK_VALID(LINUX("'rootfsPropagation': 'shared', 'namespaces': [{'type': 'mount'}]"), false);
+  CHECK_VALID(LINUX("'rootfsPropagation': 'rslave', 'namespaces': [{'type': 'mount', 'path': "
+                    "'/proc/1/ns/mnt'}]"),
+              false);
+  CHECK_VALID(LINUX("'namespaces': [{'type': 'pid'}]"), false);
 }
 
 TEST(validate_linux_paths_and_hooks)
