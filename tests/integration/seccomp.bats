@@ -29,7 +29,7 @@ listener() {
   rm -f "$SOCK" "$SOCK.ready" "$LISTENER_OUT"
   bg "$PYTHON" "$INTEGRATION_DIR/seccomp_listener.py" "$@" "$SOCK" "$LISTENER_OUT"
   LISTENER_PID=$BG_PID
-  wait_for_file "$SOCK.ready" 10
+  wait_for_file "$SOCK.ready"
 }
 
 @test "seccomp: a blocked syscall fails with errnoRet" {
