@@ -10,6 +10,7 @@
 #ifndef NOOK_UNIT_H
 #define NOOK_UNIT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,13 +46,16 @@ __attribute__((unused)) static void unit_register(const char *name, void (*fn)(v
   }                                                                                                \
   static void test_##name(void)
 
-__attribute__((unused)) static bool unit_check(bool ok, const char *file, int line, const char *fmt,
-                                               const char *a, const char *b)
+__attribute__((unused, format(printf, 4, 5))) static bool unit_check(bool ok, const char *file,
+                                                                     int line, const char *fmt, ...)
 {
   if (!ok) {
     unit_failed_checks++;
     fprintf(stdout, "  %s:%d: ", file, line);
-    fprintf(stdout, fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stdout, fmt, ap);
+    va_end(ap);
     fputc('\n', stdout);
   }
   return ok;
