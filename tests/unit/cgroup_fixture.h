@@ -267,7 +267,7 @@ __attribute__((unused)) static const char *cg_live_skip(enum cg_need need)
   if (need == CG_V1_HOST && host_is_v2())
     return "no cgroup v1 hierarchy on a pure cgroup v2 host";
   if (need == CG_V2_HOST && !host_is_v2())
-    return "pure cgroup v2 only (run it in the VM: tests/vm/run build/tests/test_cgroup_v2)";
+    return "pure cgroup v2 only (tests/run-all runs it in the VM pass)";
   return NULL;
 }
 
