@@ -223,9 +223,11 @@ state_field() {
 }
 
 # The waits below poll against the wall clock with a generous default bound:
-# this machine is shared and slow, and a poll that counts iterations stretches
-# or shrinks with the cost of each probe.
-NOOK_WAIT_TIMEOUT=${NOOK_WAIT_TIMEOUT:-30}
+# this machine is shared and slow (the TCG VM of the v2 pass ~15x more), and a
+# poll that counts iterations stretches or shrinks with the cost of each
+# probe.  A poll returns as soon as its condition holds: the bound costs
+# nothing unless a test fails.
+NOOK_WAIT_TIMEOUT=${NOOK_WAIT_TIMEOUT:-120}
 
 # wait_for_state ID STATUS [TIMEOUT_SECONDS=$NOOK_WAIT_TIMEOUT]
 wait_for_state() {
