@@ -119,7 +119,7 @@ stat() {
   done
   touch "$OUTDIR/go"
   for ((end = SECONDS + NOOK_WAIT_TIMEOUT; SECONDS < end; )); do
-    grep -q '"oom"' "$BATS_TEST_TMPDIR/events" && break
+    grep -q '"type":"oom"' "$BATS_TEST_TMPDIR/events" && break
     sleep 0.05
   done
   run cat "$BATS_TEST_TMPDIR/events"
