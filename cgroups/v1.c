@@ -301,48 +301,47 @@ static int dev_rule(struct dev_model *m, size_t idx, const struct oci_device_cgr
   return 0;
 }
 
-int cg1_apply_devices(const char *dir, const struct oci_resources *r, nook_error_t *err)
+/* Write model m to dir's devices.allow and devices.deny.  Apart from
+ * cg1_apply_devices so that no jump out of a failed rule crosses the
+ * cleanup_close fds (which would close whatever the stack held). */
+static int dev_model_write(const char *dir, const struct dev_model *m, nook_error_t *err)
 {
-  /* A new cgroup's default is its parent's (allow-all at the root); an
-   * empty rule list therefore means deny-all, as in runc. */
-  struct dev_model m = {0};
-  int ret = -1;
-  for (size_t i = 0; i < r->n_devices; i++)
-    if (dev_rule(&m, i, &r->devices[i], err) < 0)
-      goto out;
   char path_allow[PATH_MAX], path_deny[PATH_MAX];
   snprintf(path_allow, sizeof(path_allow), "%s/devices.allow", dir);
   snprintf(path_deny, sizeof(path_deny), "%s/devices.deny", dir);
   /* One open per file; each write() is one rule to the kernel. */
   cleanup_close int fd_allow = open(path_allow, O_WRONLY | O_CLOEXEC);
-  if (fd_allow < 0) {
-    nook_error(err, errno, "linux.resources.devices: open `%s`", path_allow);
-    goto out;
-  }
+  if (fd_allow < 0)
+    return nook_error(err, errno, "linux.resources.devices: open `%s`", path_allow);
   cleanup_close int fd_deny = open(path_deny, O_WRONLY | O_CLOEXEC);
-  if (fd_deny < 0) {
-    nook_error(err, errno, "linux.resources.devices: open `%s`", path_deny);
-    goto out;
-  }
-  int fd_default = m.allow_all ? fd_allow : fd_deny, fd_ex = m.allow_all ? fd_deny : fd_allow;
-  const char *p_default = m.allow_all ? path_allow : path_deny;
-  const char *p_ex = m.allow_all ? path_deny : path_allow;
-  if (write(fd_default, "a", 1) < 0) {
-    nook_error(err, errno, "linux.resources.devices: write `a` to `%s`", p_default);
-    goto out;
-  }
-  for (size_t i = 0; i < m.n; i++) {
+  if (fd_deny < 0)
+    return nook_error(err, errno, "linux.resources.devices: open `%s`", path_deny);
+  int fd_default = m->allow_all ? fd_allow : fd_deny, fd_ex = m->allow_all ? fd_deny : fd_allow;
+  const char *p_default = m->allow_all ? path_allow : path_deny;
+  const char *p_ex = m->allow_all ? path_deny : path_allow;
+  if (write(fd_default, "a", 1) < 0)
+    return nook_error(err, errno, "linux.resources.devices: write `a` to `%s`", p_default);
+  for (size_t i = 0; i < m->n; i++) {
     char rule[80];
-    dev_fmt(rule, sizeof(rule), m.v[i].type, m.v[i].major, m.v[i].minor, m.v[i].perms);
-    if (write(fd_ex, rule, strlen(rule)) < 0) {
-      nook_error(err, errno, "linux.resources.devices: write `%s` to `%s`", rule, p_ex);
-      goto out;
-    }
+    dev_fmt(rule, sizeof(rule), m->v[i].type, m->v[i].major, m->v[i].minor, m->v[i].perms);
+    if (write(fd_ex, rule, strlen(rule)) < 0)
+      return nook_error(err, errno, "linux.resources.devices: write `%s` to `%s`", rule, p_ex);
   }
-  ret = 0;
-out:
+  return 0;
+}
+
+int cg1_apply_devices(const char *dir, const struct oci_resources *r, nook_error_t *err)
+{
+  /* A new cgroup's default is its parent's (allow-all at the root); an
+   * empty rule list therefore means deny-all, as in runc. */
+  struct dev_model m = {0};
+  int ret = 0;
+  for (size_t i = 0; i < r->n_devices && ret == 0; i++)
+    ret = dev_rule(&m, i, &r->devices[i], err);
+  if (ret == 0)
+    ret = dev_model_write(dir, &m, err);
   free(m.v);
-  return ret;
+  return ret < 0 ? -1 : 0;
 }
 
 /* ---- the v1 manager ---- */

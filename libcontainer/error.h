@@ -20,7 +20,8 @@ typedef struct nook_error_s *nook_error_t;
  *   return nook_error(err, errno, "open `%s`", path); */
 int nook_error(nook_error_t *err, int errno_, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int nook_verror(nook_error_t *err, int errno_, const char *fmt, va_list ap);
+int nook_verror(nook_error_t *err, int errno_, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Prefix context to an existing error: "context: old message".  Returns the
  * same negative value nook_error() would. */

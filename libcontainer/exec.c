@@ -249,7 +249,7 @@ static int build_process(const struct nook_exec_opts *o, struct oci_config *c,
     }
   }
   if (oci_process_validate(p, err) < 0)
-    return nook_error_wrap(err, o->process_file ? o->process_file : "exec");
+    return nook_error_wrap(err, "%s", o->process_file ? o->process_file : "exec");
   return check_process_lsm(p, err);
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
@@ -327,6 +328,17 @@ int process_write_exec_attr(const struct oci_process *p, int fd, nook_error_t *e
  * the runtime (or whoever started it) had open is close-on-exec from here. */
 int process_check_preserved_fds(int preserve, nook_error_t *err)
 {
+  /* Every preserved fd is open in this process, so below its fd limit;
+   * checking that first also keeps 3 + preserve (and the loops over it)
+   * from overflowing. */
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+    return nook_error(err, errno, "getrlimit(RLIMIT_NOFILE)");
+  if (preserve < 0 || preserve > INT_MAX - 3 || (rlim_t)preserve + 3 > rl.rlim_cur)
+    return nook_error(err, 0,
+                      "--preserve-fds %d: more fds than this process can have open "
+                      "(RLIMIT_NOFILE %llu, fds 0-2 included)",
+                      preserve, (unsigned long long)rl.rlim_cur);
   for (int fd = 3; fd < 3 + preserve; fd++)
     if (fcntl(fd, F_GETFD) < 0)
       return nook_error(err, 0, "--preserve-fds %d: fd %d is not open", preserve, fd);

@@ -366,6 +366,7 @@ static int move_device(struct nl *host, struct nl *target, const struct oci_net_
   struct addr_list addrs = {.index = index};
   int r = collect_addrs(host, &addrs);
   cleanup_free struct addr *owned = addrs.v;
+  (void)owned; /* only there to be freed */
   if (r < 0)
     return nook_error(err, errno, "list its addresses");
 

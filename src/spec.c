@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../libcontainer/utils.h"
@@ -57,9 +58,13 @@ int cmd_spec(const struct cli_global *g, int argc, char **argv, nook_error_t *er
     return -1;
 
   cleanup_free char *path = NULL;
-  if (bundle != NULL && *bundle != '\0')
+  if (bundle != NULL && *bundle != '\0') {
+    /* `spec -b DIR` for a new bundle is the natural first step: make DIR
+     * (not its parents) rather than fail on it, as `mkdir DIR` would. */
+    if (mkdir(bundle, 0755) < 0 && errno != EEXIST)
+      return nook_error(err, errno, "--bundle %s: create the directory", bundle);
     xasprintf(&path, "%s/config.json", bundle);
-  else
+  } else
     path = xstrdup("config.json");
   cleanup_free char *json = oci_default_spec(rootless, geteuid(), getegid());
   if (write_file_at(AT_FDCWD, path, O_CREAT | O_EXCL, 0666, json, strlen(json), err) < 0) {

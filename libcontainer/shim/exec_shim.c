@@ -86,7 +86,12 @@ static void report(int fd, int e, const char *arg0)
     int32_t value;
     uint32_t len;
     char data[4096];
-  } m = {.step = SYNC_ERROR, .value = e};
+  } m;
+  /* Fields set one by one: zeroing the whole struct makes compilers (clang)
+   * call memset, which this program, without libc, does not have.  Only
+   * the first len bytes of data are sent. */
+  m.step = SYNC_ERROR;
+  m.value = e;
   static const char pre[] = "exec: \"";
   size_t n = 0;
   for (const char *p = pre; *p; p++)

@@ -52,6 +52,20 @@ load helpers
   [ ! -e /config.json ]
 }
 
+@test "spec -b DIR: creates DIR when it does not exist (not its parents)" {
+  skip_for_peer "runc fails when the bundle directory does not exist"
+  cd /
+  run nook spec -b "$BATS_TEST_TMPDIR/new"
+  assert_success
+  jq -e .ociVersion "$BATS_TEST_TMPDIR/new/config.json" >/dev/null
+  [ "$(stat -c %a "$BATS_TEST_TMPDIR/new")" = 755 ]
+  # A missing parent is an error naming the option and the directory.
+  run nook spec -b "$BATS_TEST_TMPDIR/no/such"
+  assert_failure
+  assert_output --partial "--bundle $BATS_TEST_TMPDIR/no/such: create the directory"
+  [ ! -e "$BATS_TEST_TMPDIR/no" ]
+}
+
 @test "spec: refuses to overwrite an existing config.json" {
   mkdir -p "$BATS_TEST_TMPDIR/sp"
   cd "$BATS_TEST_TMPDIR/sp"

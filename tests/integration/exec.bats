@@ -30,10 +30,10 @@ bg_exec() {
   BG_PIDS+=("$EXEC_PID")
 }
 
-# wait_for_line FILE LINE [TIMEOUT]: until FILE has the line LINE.
+# wait_for_line FILE LINE [TIMEOUT=$NOOK_WAIT_TIMEOUT]: until FILE has the line LINE.
 wait_for_line() {
-  local f=$1 want=$2 timeout=${3:-10} i
-  for ((i = 0; i < timeout * 20; i++)); do
+  local f=$1 want=$2 timeout=${3:-$NOOK_WAIT_TIMEOUT} end
+  for ((end = SECONDS + timeout; SECONDS < end; )); do
     grep -qxF -- "$want" "$f" 2>/dev/null && return 0
     sleep 0.05
   done
@@ -659,7 +659,7 @@ EOF
   recvtty "$SOCK" "$TTYOUT" $'typed-in\n'
   run nook exec -t -d --console-socket "$SOCK" "$ID" sh -c 'tty; read l; echo "got:$l"; [ -t 1 ] && echo stdout-is-tty' </dev/null 3>&-
   assert_success
-  for ((i = 0; i < 200; i++)); do
+  for ((end = SECONDS + NOOK_WAIT_TIMEOUT; SECONDS < end; )); do
     kill -0 "$RECVTTY_PID" 2>/dev/null || break
     sleep 0.05
   done

@@ -57,6 +57,27 @@ FD_SCRIPT='ls /proc/1/fd; true'
   assert_equal "$(echo $output)" "0 1 2"
 }
 
+@test "run and exec --preserve-fds near INT_MAX: a clear error, no container, no crash" {
+  skip_for_peer "nook bounds --preserve-fds by the open-file limit"
+  setup_bundle sh -c 'echo ran'
+  local n
+  for n in 2147483646 2147483647; do
+    run nook run --preserve-fds "$n" "$ID"
+    assert_equal "$status" 1
+    assert_output --partial "--preserve-fds $n: more fds than this process can have open"
+    refute_output --partial ran
+    run nook state "$ID"
+    assert_failure
+  done
+  # exec checks the same bound.
+  setup_bundle sleep 600
+  run_detached "$ID"
+  run nook exec --preserve-fds 2147483646 "$ID" echo ran
+  assert_failure
+  assert_output --partial "--preserve-fds 2147483646: more fds than this process can have open"
+  refute_output --partial ran
+}
+
 @test "LISTEN_FDS: socket-activation fds are passed with LISTEN_FDS and LISTEN_PID=1" {
   setup_bundle sh -c 'echo "fds=$LISTEN_FDS pid=$LISTEN_PID"; cat <&3; cat <&4'
   echo listen-3 >"$BATS_TEST_TMPDIR/l3"

@@ -137,7 +137,7 @@ hook_state() {
   [ "$SECONDS" -lt 20 ] || fail "create took ${SECONDS}s"
   hookpid=$(cat "$BATS_TEST_TMPDIR/hookpid")
   BG_PIDS+=("$hookpid") # killed in teardown should the runtime have left it
-  wait_pid_gone "$hookpid" 5
+  wait_pid_gone "$hookpid"
   # the failed create left no container
   run nook state "$ID"
   assert_failure

@@ -308,16 +308,18 @@ load helpers
 # whole life, so pause, update and delete from another shell waited for the
 # container to exit.
 @test "run in the foreground: pause, resume and delete -f from elsewhere do not wait for it" {
-  setup_bundle sleep 30
+  # Bounds far below the container's life: generous on a slow machine, and
+  # still failing a command that waits for the container to exit.
+  setup_bundle sleep 600
   bg nook run "$ID" </dev/null >/dev/null 2>&1
   local run_pid=$BG_PID
   wait_for_state "$ID" running
-  run timeout 5 "$NOOK" --root "$NOOK_ROOT" pause "$ID"
+  run timeout 60 "$NOOK" --root "$NOOK_ROOT" pause "$ID"
   assert_success
   [ "$(state_field "$ID" status)" = paused ]
-  run timeout 5 "$NOOK" --root "$NOOK_ROOT" resume "$ID"
+  run timeout 60 "$NOOK" --root "$NOOK_ROOT" resume "$ID"
   assert_success
-  run timeout 5 "$NOOK" --root "$NOOK_ROOT" delete -f "$ID"
+  run timeout 60 "$NOOK" --root "$NOOK_ROOT" delete -f "$ID"
   assert_success
-  wait_pid_gone "$run_pid" 10
+  wait_pid_gone "$run_pid"
 }

@@ -110,7 +110,7 @@ c["mounts"].append({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs",
   update_config "c.setdefault('hooks', {})['createRuntime'] = [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $BATS_TEST_TMPDIR/state.json; echo \$\$ > $BATS_TEST_TMPDIR/hook.pid; touch $BATS_TEST_TMPDIR/hook-ran; exec sleep 30']}]"
   "$NOOK" --root "$NOOK_ROOT" create "$ID" </dev/null >/dev/null 2>&1 3>&- &
   local nook_pid=$!
-  for _ in $(seq 100); do [[ -e $BATS_TEST_TMPDIR/hook-ran ]] && break; sleep 0.05; done
+  for ((end = SECONDS + NOOK_WAIT_TIMEOUT; SECONDS < end; )); do [[ -e $BATS_TEST_TMPDIR/hook-ran ]] && break; sleep 0.05; done
   [[ -e $BATS_TEST_TMPDIR/hook-ran ]] || fail "the hook never ran"
   local cpid
   cpid=$(jq -r .pid "$BATS_TEST_TMPDIR/state.json")

@@ -184,20 +184,56 @@ c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1", "kernel.msgmax": "4321"}'
   [ "$(cat /proc/sys/kernel/msgmax)" != 4321 ]
 }
 
-@test "run --no-pivot: the container runs in its rootfs" {
+# traced TRACE ARGS...: the runtime (global options and --root included) run
+# with ARGS under strace, its pivot_root and chroot calls (and its children's)
+# written to TRACE.  From inside, a chroot after MS_MOVE onto / and a
+# pivot_root look the same; the calls themselves tell them apart.
+traced() {
+  local trace=$1
+  shift
+  timeout --foreground -k 5 "$NOOK_CMD_TIMEOUT" strace -f -qq -e trace=pivot_root,chroot -e signal=none \
+    -o "$trace" "$NOOK" ${NOOK_OPTS:-} --root "$NOOK_ROOT" "$@"
+}
+
+# assert_pivot TRACE yes|no: whether the container's root came from pivot_root
+# (yes) or from chroot without any pivot_root (no).
+assert_pivot() {
+  local calls
+  calls=$(grep -oE '(pivot_root|chroot)\(' "$1" | sort -u | tr -d '(' | tr '\n' ' ')
+  if [ "$2" = yes ]; then
+    [[ $calls == *pivot_root* ]] || fail "no pivot_root call; calls: '$calls'"
+  else
+    [[ $calls == *chroot* && $calls != *pivot_root* ]] || fail "wanted chroot and no pivot_root; calls: '$calls'"
+  fi
+}
+
+@test "run --no-pivot: the container runs in its rootfs, entered by chroot, not pivot_root" {
   setup_bundle sh -c 'cat /etc/hostname; ls /bin/busybox'
-  run nook run --no-pivot "$ID"
+  run traced "$BATS_TEST_TMPDIR/trace" run --no-pivot "$ID"
   assert_success
   assert_line nook-test
   assert_line /bin/busybox
+  assert_pivot "$BATS_TEST_TMPDIR/trace" no
+  # Control: the trace sees pivot_root when it happens.
+  run traced "$BATS_TEST_TMPDIR/trace" run "$ID"
+  assert_success
+  assert_line nook-test
+  assert_pivot "$BATS_TEST_TMPDIR/trace" yes
 }
 
-@test "create --no-pivot: the container runs in its rootfs" {
+@test "create --no-pivot: the container runs in its rootfs, entered by chroot, not pivot_root" {
   setup_bundle sh -c 'cat /etc/hostname'
-  create_container "$ID" --no-pivot
+  # strace follows the container's init past create, until it exits.
+  local trace=$BATS_TEST_TMPDIR/trace out=$BATS_TEST_TMPDIR/$ID.out
+  traced "$trace" create --no-pivot --bundle "$BUNDLE" "$ID" </dev/null >"$out" 2>&1 3>&- &
+  local strace_pid=$!
+  BG_PIDS+=("$strace_pid")
+  wait_for_state "$ID" created
   run nook start "$ID"
   assert_success
   wait_for_state "$ID" stopped
+  wait_pid_gone "$strace_pid"
   run container_output "$ID"
   assert_output nook-test
+  assert_pivot "$trace" no
 }

@@ -120,7 +120,7 @@ private_mntns() {
   bg unshare -m --propagation private sleep 600
   NSPID=$BG_PID
   local i
-  for ((i = 0; i < 200; i++)); do
+  for ((end = SECONDS + NOOK_WAIT_TIMEOUT; SECONDS < end; )); do
     if [ "$(readlink "/proc/$NSPID/ns/mnt" 2>/dev/null)" != "$(readlink /proc/$$/ns/mnt)" ] &&
       [ "$(cat "/proc/$NSPID/comm" 2>/dev/null)" = sleep ]; then
       return 0

@@ -81,7 +81,7 @@ dd if=/dev/zero of=/big bs=1M count=20 2>&1; echo "dd-status $?"'
   state_before=$(state_entries)
   run_detached "$ID"
   local i
-  for ((i = 0; i < 100; i++)); do
+  for ((end = SECONDS + NOOK_WAIT_TIMEOUT; SECONDS < end; )); do
     grep -q written "$BATS_TEST_TMPDIR/$ID.out" && break
     sleep 0.05
   done

@@ -52,9 +52,11 @@ proc_state() {
   run nook resume "$ID"
   assert_success
   assert_equal "$(state_field "$ID" status)" running
-  sleep 0.3
-  c3=$(count)
-  [ "$c3" -gt "$c2" ] || fail "counter did not advance after resume: $c2 -> $c3"
+  local end=$((SECONDS + NOOK_WAIT_TIMEOUT))
+  until c3=$(count) && [ "$c3" -gt "$c2" ]; do
+    [ "$SECONDS" -lt "$end" ] || fail "counter did not advance within ${NOOK_WAIT_TIMEOUT}s of resume: $c2 -> $c3"
+    sleep 0.05
+  done
 }
 
 @test "pause: the container's cgroup is frozen, and thawed by resume" {
@@ -79,8 +81,11 @@ proc_state() {
   sleep 0.4
   assert_equal "$(wc -l <"$OUTDIR/child")" "$c1"
   nook resume "$ID"
-  sleep 0.3
-  [ "$(wc -l <"$OUTDIR/child")" -gt "$c1" ]
+  local end=$((SECONDS + NOOK_WAIT_TIMEOUT))
+  until [ "$(wc -l <"$OUTDIR/child")" -gt "$c1" ]; do
+    [ "$SECONDS" -lt "$end" ] || fail "the child did not go on within ${NOOK_WAIT_TIMEOUT}s of resume"
+    sleep 0.05
+  done
 }
 
 @test "pause: list shows a paused container as paused" {

@@ -26,7 +26,7 @@ start_three() {
   PID=$(state_field "$ID" pid)
   # until both children have exec'd sleep
   local i p n
-  for ((i = 0; i < 100; i++)); do
+  for ((end = SECONDS + NOOK_WAIT_TIMEOUT; SECONDS < end; )); do
     n=0
     for p in $(cgroup_pids "$PID"); do
       [ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && n=$((n + 1))

@@ -29,7 +29,7 @@ listener() {
   rm -f "$SOCK" "$SOCK.ready" "$LISTENER_OUT"
   bg "$PYTHON" "$INTEGRATION_DIR/seccomp_listener.py" "$@" "$SOCK" "$LISTENER_OUT"
   LISTENER_PID=$BG_PID
-  wait_for_file "$SOCK.ready" 10
+  wait_for_file "$SOCK.ready"
 }
 
 @test "seccomp: a blocked syscall fails with errnoRet" {
@@ -325,7 +325,7 @@ s["syscalls"] = [r for r in s["syscalls"] if r["names"]]'
   update_config 'c["process"]["cwd"] = "/tmp"'
   listener --answer 0
   set_seccomp "{'defaultAction': 'SCMP_ACT_ALLOW', 'listenerPath': '$SOCK', 'syscalls': [{'names': ['chdir'], 'action': 'SCMP_ACT_NOTIFY'}]}"
-  NOOK_CMD_TIMEOUT=20 run nook run "$ID"
+  NOOK_CMD_TIMEOUT=60 run nook run "$ID"
   [ "$status" -ne 124 ] || fail "nook run hung on a NOTIFY rule hit before READY"
   assert_success
   wait_for_file "$LISTENER_OUT"

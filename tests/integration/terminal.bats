@@ -14,7 +14,7 @@ setup_tty_bundle() {
 # The terminal output with CRs removed, once the receiver has finished.
 tty_output() {
   local i
-  for ((i = 0; i < 200; i++)); do
+  for ((end = SECONDS + NOOK_WAIT_TIMEOUT; SECONDS < end; )); do
     kill -0 "$RECVTTY_PID" 2>/dev/null || break
     sleep 0.05
   done

@@ -99,7 +99,7 @@ start_sleeper() {
   assert_equal "$(cat "$dir/pids.max")" 8
   touch "$OUTDIR/go"
   # the loop's forks run into the limit
-  for ((i = 0; i < 100; i++)); do
+  for ((end = SECONDS + NOOK_WAIT_TIMEOUT; SECONDS < end; )); do
     grep -q "fork" "$OUTDIR/err" 2>/dev/null && break
     sleep 0.05
   done

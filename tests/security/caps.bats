@@ -174,7 +174,11 @@ setup_suid() {
   # "busybox".  It drops a setuid it did not ask for before most applets
   # run (euid back to 1000), but what exec gave it stays in the saved uid
   # and the permitted set: read from the status file of a sleeping applet.
-  setup_bundle sh -c 'busybox-suid sleep 2 & sleep 0.5; grep -E "^(Uid|CapPrm|NoNewPrivs):" /proc/$!/status; wait'
+  # Polls until the child has exec'd (its Name changes): a fixed delay reads
+  # the forked shell's status on a slow machine.
+  setup_bundle sh -c 'busybox-suid sleep 600 & p=$!
+    until grep -q "^Name:.busybox-suid" /proc/$p/status; do sleep 0.05; done
+    grep -E "^(Uid|CapPrm|NoNewPrivs):" /proc/$p/status; kill $p; wait'
   cp rootfs/bin/busybox rootfs/bin/busybox-suid
   chown 0:0 rootfs/bin/busybox-suid
   chmod 4755 rootfs/bin/busybox-suid

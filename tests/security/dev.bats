@@ -101,7 +101,7 @@ run_with_console() {
   fi
   nook start "$ID"
   wait_for_state "$ID" stopped
-  for ((i = 0; i < 200; i++)); do
+  for ((end = SECONDS + NOOK_WAIT_TIMEOUT; SECONDS < end; )); do
     kill -0 "$RECVTTY_PID" 2>/dev/null || break
     sleep 0.05
   done

@@ -63,7 +63,7 @@ setup_preload_image() {
   run nook exec "$ID" /out/victim
   assert_success
   local i
-  for ((i = 0; i < 100; i++)); do
+  for ((end = SECONDS + NOOK_WAIT_TIMEOUT; SECONDS < end; )); do
     grep -q '^OVERWROTE /out/victim' "$OUTDIR/evil.log" 2>/dev/null && break
     sleep 0.05
   done
@@ -192,7 +192,7 @@ escape_script() {
   wait_for_file "$release.held"
   touch "$OUTDIR/go"
   local i
-  for ((i = 0; i < 200; i++)); do
+  for ((end = SECONDS + NOOK_WAIT_TIMEOUT; SECONDS < end; )); do
     grep -q observer-done "$BATS_TEST_TMPDIR/$ID.out" && break
     sleep 0.05
   done

@@ -22,6 +22,21 @@ SIGSYS_STATUS=159
 
 setup_file() {
   make -s -C "$REPO_ROOT/tests/security/progs" >&2 || return 1
+  # Whether this host runs `int $0x80` from a 64-bit process at all, with no
+  # seccomp filter: on some (a PVM guest) it dies with SIGSEGV, and the i386
+  # tests can only run elsewhere (tests/run-all's VM pass runs this file).
+  local rc=0
+  "$PROGS/int80" 20 >/dev/null 2>&1 || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    export NO_I386_ABI=
+  else
+    export NO_I386_ABI="int \$0x80 dies on this host without seccomp (exit $rc): the i386 ABI cannot be tested here (it is in the VM pass)"
+  fi
+}
+
+# require_i386: skip unless the host runs the i386 ABI.
+require_i386() {
+  [ -z "$NO_I386_ABI" ] || skip "$NO_I386_ABI"
 }
 
 setup() {
@@ -64,6 +79,7 @@ X86_BOTH="['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']"
 MKDIR_CHMOD="['mkdir', 'mkdirat', 'chmod', 'fchmodat']"
 
 @test "i386 ABI: a profile for x86_64 only kills int 0x80 calls (the mkdir it blocks does not happen)" {
+  require_i386
   bundle sh -c "$STARTED"'int80 39:@/tmp/by-int80:0755; echo "int80 status $?"'
   profile SCMP_ACT_ALLOW "$X86_64_ONLY" "[{'names': $MKDIR_CHMOD, 'action': 'SCMP_ACT_ERRNO'}]"
   run nook run "$ID"
@@ -95,6 +111,7 @@ MKDIR_CHMOD="['mkdir', 'mkdirat', 'chmod', 'fchmodat']"
 }
 
 @test "i386 ABI: with SCMP_ARCH_X86 listed, the rules apply to int 0x80 calls (i386 numbers)" {
+  require_i386
   bundle sh -c "$STARTED"'touch /tmp/f; chmod 0644 /tmp/f; int80 20 39:@/tmp/by-int80:0755 15:@/tmp/f:0777; stat -c "mode %a" /tmp/f'
   profile SCMP_ACT_ALLOW "$X86_BOTH" "[{'names': $MKDIR_CHMOD, 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 28}]"
   run nook run "$ID"
@@ -107,6 +124,7 @@ MKDIR_CHMOD="['mkdir', 'mkdirat', 'chmod', 'fchmodat']"
 }
 
 @test "i386 ABI: SCMP_ACT_KILL and SCMP_ACT_KILL_PROCESS rules kill an int 0x80 caller with SIGSYS" {
+  require_i386
   local action
   for action in SCMP_ACT_KILL SCMP_ACT_KILL_PROCESS; do
     bundle sh -c "$STARTED"'exec int80 20 39:@/tmp/by-int80:0755'
@@ -120,6 +138,7 @@ MKDIR_CHMOD="['mkdir', 'mkdirat', 'chmod', 'fchmodat']"
 }
 
 @test "i386 ABI under the default profile: getpid works, unshare is refused, unknown numbers get ENOSYS" {
+  require_i386
   # The default profile lists SCMP_ARCH_X86 (a 32-bit userland may run).
   bundle int80 20 310:0x20000 1000
   default_profile

@@ -270,12 +270,14 @@ TEST(features_names_are_accepted_by_the_parser)
                        : i < archs->len + flags->len
                            ? flags->u.items[i - archs->len].u.str
                            : acts->u.items[i - archs->len - flags->len].u.str;
-    const char *fmt = i < archs->len ? "'architectures': ['%s']"
-                      : i < archs->len + flags->len
-                          ? "'flags': ['%s']"
-                          : "'syscalls': [{'names': ['x'], 'action': '%s'}], 'listenerPath': '/l'";
     cleanup_free char *field = NULL, *cfg = NULL;
-    xasprintf(&field, fmt, name);
+    if (i < archs->len)
+      xasprintf(&field, "'architectures': ['%s']", name);
+    else if (i < archs->len + flags->len)
+      xasprintf(&field, "'flags': ['%s']", name);
+    else
+      xasprintf(&field, "'syscalls': [{'names': ['x'], 'action': '%s'}], 'listenerPath': '/l'",
+                name);
     xasprintf(&cfg,
               "{\"ociVersion\": \"1.3.0\", \"root\": {\"path\": \"r\"}, \"linux\": {\"seccomp\": "
               "{\"defaultAction\": \"SCMP_ACT_ALLOW\", %s}}}",

@@ -3,13 +3,14 @@
  *   TEST(parses_minimal) { CHECK(x == 1); CHECK_STR_EQ(s, "a"); }
  *
  * Tests register themselves and run in file order; a failed CHECK reports
- * and lets the test go on.  Each test prints "ok NAME" or "FAIL NAME", and
- * the binary ends with "unit: N passed, N failed" (what tests/unit/run
- * sums) and exits non-zero if anything failed.  `test_x NAME...` runs only
- * the named tests. */
+ * and lets the test go on.  Each test prints "ok NAME", "ok NAME # skip WHY"
+ * (SKIP) or "FAIL NAME", and the binary ends with
+ * "unit: N passed, N failed, N skipped" (what tests/unit/run sums) and exits
+ * non-zero if anything failed.  `test_x NAME...` runs only the named tests. */
 #ifndef NOOK_UNIT_H
 #define NOOK_UNIT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,13 +46,16 @@ __attribute__((unused)) static void unit_register(const char *name, void (*fn)(v
   }                                                                                                \
   static void test_##name(void)
 
-__attribute__((unused)) static bool unit_check(bool ok, const char *file, int line, const char *fmt,
-                                               const char *a, const char *b)
+__attribute__((unused, format(printf, 4, 5))) static bool unit_check(bool ok, const char *file,
+                                                                     int line, const char *fmt, ...)
 {
   if (!ok) {
     unit_failed_checks++;
     fprintf(stdout, "  %s:%d: ", file, line);
-    fprintf(stdout, fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stdout, fmt, ap);
+    va_end(ap);
     fputc('\n', stdout);
   }
   return ok;
@@ -82,7 +86,9 @@ __attribute__((unused)) static bool unit_check(bool ok, const char *file, int li
     unit_check(_g == _w, __FILE__, __LINE__, "expected %2$s, got %1$s (" #got ")", _gs, _ws);      \
   })
 
-/* End the running test as skipped (counted as passed). */
+/* End the running test as skipped: counted apart from the passed ones, so
+ * a test that never runs anywhere shows in the totals.  A test that failed a
+ * check before skipping still counts as failed. */
 #define SKIP(reason)                                                                               \
   do {                                                                                             \
     unit_skip_reason = (reason);                                                                   \
@@ -106,7 +112,7 @@ static bool unit_selected(const char *name, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-  int passed = 0, failed = 0;
+  int passed = 0, failed = 0, skipped = 0;
   setvbuf(stdout, NULL, _IOLBF, 0);
   qsort(unit_tests, (size_t)unit_ntests, sizeof(unit_tests[0]), unit_by_line);
   for (int i = 0; i < unit_ntests; i++) {
@@ -118,15 +124,15 @@ int main(int argc, char **argv)
     if (unit_failed_checks > 0) {
       printf("FAIL %s\n", unit_tests[i].name);
       failed++;
+    } else if (unit_skip_reason != NULL) {
+      printf("ok %s # skip %s\n", unit_tests[i].name, unit_skip_reason);
+      skipped++;
     } else {
-      if (unit_skip_reason != NULL)
-        printf("ok %s # skip %s\n", unit_tests[i].name, unit_skip_reason);
-      else
-        printf("ok %s\n", unit_tests[i].name);
+      printf("ok %s\n", unit_tests[i].name);
       passed++;
     }
   }
-  printf("unit: %d passed, %d failed\n", passed, failed);
+  printf("unit: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
   return failed > 0 ? 1 : 0;
 }
 
