@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   # build
   build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmnl-dev libcgroup-dev
-  clang-format valgrind
+  clang clang-format valgrind
   # tests
   bats bats-assert bats-support busybox-static python3 jq
   iproute2 util-linux bsdutils procps coreutils
