@@ -120,8 +120,9 @@ static int cb_run_hooks(void *data, pid_t pid, char **state_json, nook_error_t *
 }
 
 /* The device rules the cgroup gets, in runc's order: the config's own, then
- * the devices every container needs, then one allow per linux.devices entry
- * (a device made in the container must also be usable there). */
+ * the devices every container needs.  A linux.devices entry gets no rule of
+ * its own: the node exists, but whether it may be used is the config's
+ * linux.resources.devices to say (a deny-all there must hold for it too). */
 static const struct oci_device_cgroup default_allowed[] = {
     {.allow = true, .type = 'c', .major = -1, .minor = -1, .access = "m"},
     {.allow = true, .type = 'b', .major = -1, .minor = -1, .access = "m"},
@@ -188,25 +189,13 @@ static struct oci_device_cgroup *device_rules(const struct oci_config *c, size_t
 {
   const struct oci_resources *r = &c->linux_.resources;
   size_t own = c->linux_.has_resources ? r->n_devices : 0;
-  size_t total = own + ARRAY_SIZE(default_allowed) + c->linux_.n_devices;
+  size_t total = own + ARRAY_SIZE(default_allowed);
   struct oci_device_cgroup *v = xcalloc(total, sizeof(*v));
   size_t k = 0;
   for (size_t i = 0; i < own; i++)
     v[k++] = r->devices[i];
   for (size_t i = 0; i < ARRAY_SIZE(default_allowed); i++)
     v[k++] = default_allowed[i];
-  for (size_t i = 0; i < c->linux_.n_devices; i++) {
-    const struct oci_device *d = &c->linux_.devices[i];
-    if (d->type == 'p')
-      continue;
-    v[k++] = (struct oci_device_cgroup){.allow = true,
-                                        .type = d->type == 'b' ? 'b' : 'c',
-                                        .has_major = true,
-                                        .has_minor = true,
-                                        .major = d->major,
-                                        .minor = d->minor,
-                                        .access = "rwm"};
-  }
   *n = k;
   return v;
 }
