@@ -235,6 +235,8 @@ static int setup_cgroup(struct creating *cr, nook_error_t *err)
     return nook_error_wrap(err, "linux.cgroupsPath");
   cr->have_cg = true;
   cr->st.cgroup = cgroup_paths_serialize(&cr->cg);
+  if (cgroup_refuse_frozen(&cr->cg, err) < 0)
+    return nook_error_wrap(err, "linux.cgroupsPath");
 
   /* Devices are always restricted, whether or not the config has resources. */
   struct oci_resources res = {0};

@@ -29,6 +29,46 @@ setup_cgroup_bundle() {
   update_config "c['linux']['cgroupsPath'] = '$CGPATH'"
 }
 
+# Cgroups a test made and froze by hand: thawed before the runtime's
+# cleanup, removed after it.
+FROZEN_DIRS=()
+teardown() {
+  local d
+  for d in "${FROZEN_DIRS[@]}"; do
+    if [ -f "$d/freezer.state" ]; then echo THAWED >"$d/freezer.state"; fi
+    if [ -f "$d/cgroup.freeze" ]; then echo 0 >"$d/cgroup.freeze"; fi
+  done
+  nook_teardown
+  for d in "${FROZEN_DIRS[@]}"; do
+    rmdir "$d" 2>/dev/null || true
+  done
+}
+
+@test "cgroupsPath: a frozen cgroup is refused rather than waited on forever" {
+  setup_bundle sleep 100
+  local name="nook-test-$ID-frozen" freezer dir
+  update_config "c['linux']['cgroupsPath'] = '/$name'"
+  freezer=$(awk '$3 == "cgroup" && $4 ~ /(^|,)freezer(,|$)/ { print $2; exit }' /proc/mounts)
+  if [ -n "$freezer" ]; then
+    dir=$freezer/$name
+    mkdir "$dir"
+    FROZEN_DIRS+=("$dir")
+    echo FROZEN >"$dir/freezer.state"
+  else
+    dir=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/$name
+    mkdir "$dir"
+    FROZEN_DIRS+=("$dir")
+    echo 1 >"$dir/cgroup.freeze"
+  fi
+  # (a runtime that waits is killed after NOOK_CMD_TIMEOUT: status 124)
+  run run_detached "$ID"
+  assert_failure 1
+  assert_output --partial frozen
+  run nook list -q
+  assert_output ""
+  [ -z "$(cat "$dir/cgroup.procs")" ] || fail "processes left in $dir"
+}
+
 @test "cgroupsPath: the container is placed in it; delete removes it" {
   setup_cgroup_bundle sleep 100
   run_detached "$ID"
