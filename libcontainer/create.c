@@ -237,6 +237,17 @@ static int setup_cgroup(struct creating *cr, nook_error_t *err)
   cr->st.cgroup = cgroup_paths_serialize(&cr->cg);
   if (cgroup_refuse_frozen(&cr->cg, err) < 0)
     return nook_error_wrap(err, "linux.cgroupsPath");
+  /* Sharing a cgroup is allowed (runc warns too), but its limits, stats,
+   * pause and kill --all then cover processes that are not the container's. */
+  cleanup_free pid_t *others = NULL;
+  size_t n_others = 0;
+  nook_error_t ignored = NULL;
+  if (cr->cgm->pids(&cr->cg, &others, &n_others, &ignored) < 0)
+    nook_error_free(&ignored);
+  else if (n_others > 0)
+    nook_warn("linux.cgroupsPath: the container's cgroup is not empty: %zu process(es) in it "
+              "already",
+              n_others);
 
   /* Devices are always restricted, whether or not the config has resources. */
   struct oci_resources res = {0};
