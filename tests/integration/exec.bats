@@ -306,6 +306,23 @@ c["linux"]["timeOffsets"] = {"monotonic": {"secs": 864000, "nanosecs": 0}, "boot
   done
 }
 
+@test "exec --cgroup /: the container's own cgroup, also to undo an earlier entry" {
+  setup_sleeper
+  start_init
+  while read -r _ dir; do
+    mk_subcgroup "$dir/all"
+  done < <(cgroup_dirs "$INIT_PID")
+  run nook exec --cgroup / "$ID" cat /proc/self/cgroup
+  assert_success
+  assert_output "$(cat /proc/$INIT_PID/cgroup)"
+  # the last entry for a hierarchy wins (runc takes one entry without a
+  # controller only)
+  is_peer_runtime && return 0
+  run nook exec --cgroup all --cgroup / "$ID" cat /proc/self/cgroup
+  assert_success
+  assert_output "$(cat /proc/$INIT_PID/cgroup)"
+}
+
 @test "exec --cgroup: ../x, /abs, unknown controller and a missing sub-cgroup are errors; nothing runs" {
   skip_for_peer "nook's own error messages"
   setup_sleeper
