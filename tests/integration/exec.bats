@@ -151,6 +151,19 @@ sys.exit(os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) else 128 + os.WTERMSI
 
 # ---- basics ------------------------------------------------------------------
 
+@test "exec: a failure of the runtime exits 255, a process that exits 1 gives 1" {
+  setup_sleeper
+  start_init
+  run nook exec "$ID" sh -c 'exit 1'
+  assert_equal "$status" 1
+  run nook exec "$ID" /no/such/program
+  assert_equal "$status" 255
+  assert_output --partial /no/such/program
+  run nook exec "$ID-missing" true
+  assert_equal "$status" 255
+  assert_output --partial "does not exist"
+}
+
 @test "exec: output and exit status pass through; a signal gives 128+N" {
   setup_sleeper
   start_init
