@@ -476,7 +476,7 @@ __attribute__((noreturn)) static void stage2(struct exec_plan *plan, int procfd)
   if (p->terminal) {
     int master = -1;
     if (terminal_setup_container(p->has_console_size, p->console_height, p->console_width, false,
-                                 &master, &err) < 0 ||
+                                 p->user.uid, &master, &err) < 0 ||
         sync_send(sock, SYNC_PTY, 0, NULL, master, &err) < 0)
       fail(sock, &err);
     close(master);

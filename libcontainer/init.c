@@ -329,7 +329,7 @@ void container_init(struct spawn_ctx *ctx)
   if (p->terminal) {
     int master = -1;
     if (terminal_setup_container(p->has_console_size, p->console_height, p->console_width, true,
-                                 &master, &err) < 0)
+                                 p->user.uid, &master, &err) < 0)
       fail(ctx, &err);
     if (sync_send(ctx->sock, SYNC_PTY, 0, NULL, master, &err) < 0)
       fail(ctx, &err);

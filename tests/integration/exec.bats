@@ -681,6 +681,15 @@ EOF
   assert_line hello-3
 }
 
+@test "exec -t -u 1000: the process owns its terminal (group stays tty)" {
+  setup_sleeper
+  start_init
+  run "$PYTHON" -c "$PTYRUN" '' \
+    "$NOOK" --root "$NOOK_ROOT" exec -t -u 1000 "$ID" sh -c 'stat -c "tty %u:%g" "$(tty)"'
+  assert_success
+  assert_line "tty 1000:5"
+}
+
 @test "exec -t -d --console-socket: the pty master goes to the socket" {
   setup_sleeper
   start_init
