@@ -315,7 +315,8 @@ void container_init(struct spawn_ctx *ctx)
                             .cgroupns = ctx->new_cgroupns || ctx->in_cgroupns,
                             .no_pivot = ctx->no_pivot,
                             .rootfd = -1,
-                            .mount_fds = mount_fds};
+                            .mount_fds = mount_fds,
+                            .dev_ro_mfd = -1};
   if (rootfs_prepare(&rctx, &err) < 0)
     fail(ctx, &err);
   if (c->has_hooks && hooks_run("createContainer", c->hooks.create_container,

@@ -385,10 +385,22 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t id
     if (o.tmpcopyup && tmpcopyup(destfd, mfd, &o, err) < 0)
       goto out;
   }
+  /* A read-only /dev still needs its nodes, links and the mounts below it
+   * (devpts on /dev/pts) made: it becomes read-only last (as with runc). */
+  cleanup_free char *clean_dest = clean_path(m->destination);
+  bool dev_ro = strcmp(clean_dest, "/dev") == 0 && (o.attr_set & MOUNT_ATTR_RDONLY);
+  if (dev_ro)
+    o.attr_set &= ~(uint64_t)MOUNT_ATTR_RDONLY;
   if (apply_attrs(mfd, &o, err) < 0 || attach(mfd, destfd, m->destination, err) < 0)
     goto out;
   if (o.propagation && setattr(mfd, 0, 0, o.propagation_recursive, o.propagation, err) < 0)
     goto out;
+  if (strcmp(clean_dest, "/dev") == 0 && ctx->dev_ro_mfd >= 0) {
+    close(ctx->dev_ro_mfd); /* a later /dev mount covers it */
+    ctx->dev_ro_mfd = -1;
+  }
+  if (dev_ro)
+    ctx->dev_ro_mfd = steal_fd(&mfd);
   ret = 0;
 out:
   if (ret < 0)
@@ -934,5 +946,12 @@ int rootfs_finalize(struct rootfs_ctx *ctx, nook_error_t *err)
     return nook_error(err, errno, "linux.rootfsPropagation: %s", c->linux_.rootfs_propagation);
   if (c->root_readonly && setattr(ctx->rootfd, MOUNT_ATTR_RDONLY, 0, false, 0, err) < 0)
     return nook_error_wrap(err, "root.readonly");
+  if (ctx->dev_ro_mfd >= 0) {
+    int r = setattr(ctx->dev_ro_mfd, MOUNT_ATTR_RDONLY, 0, false, 0, err);
+    close(ctx->dev_ro_mfd);
+    ctx->dev_ro_mfd = -1;
+    if (r < 0)
+      return nook_error_wrap(err, "make /dev read-only");
+  }
   return 0;
 }
