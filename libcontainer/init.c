@@ -295,7 +295,7 @@ void container_init(struct spawn_ctx *ctx)
   int *mount_fds = xmalloc((c->n_mounts + 1) * sizeof(int));
   for (size_t i = 0; i < c->n_mounts; i++) {
     mount_fds[i] = -1;
-    if (mount_wants_idmap(&c->mounts[i]) &&
+    if (mount_from_runtime(&c->mounts[i], ctx->in_userns) &&
         (sync_recv(ctx->sock, SYNC_MOUNT_FD, msg, &mount_fds[i], &err) < 0 ||
          msg->value != (int32_t)i)) {
       if (err == NULL)
