@@ -201,6 +201,19 @@ c['mounts'].append({'destination': '/one-file', 'type': 'bind', 'source': '$priv
   assert_line --partial 'Read-only file system'
 }
 
+@test "run --no-pivot: the container can still create nested user namespaces" {
+  # A process whose root is not its mount namespace's root may not create a
+  # user namespace: the rootfs must be moved onto / before the chroot.
+  # (CAP_SETFCAP: mapping uid 0 in the new namespace needs it)
+  setup_bundle sh -c 'unshare -mrpf true && echo nested-ok'
+  update_config 'c["linux"].pop("seccomp", None)
+for k in ("bounding", "effective", "permitted"):
+    c["process"]["capabilities"][k] += ["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETFCAP"]'
+  run nook run --no-pivot "$ID"
+  assert_success
+  assert_line nested-ok
+}
+
 @test "user namespace: several mapping ranges" {
   open_tmpdir_for_userns
   setup_bundle cat /proc/self/uid_map
