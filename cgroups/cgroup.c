@@ -762,6 +762,25 @@ ssize_t cg_read(const char *dir, const char *file, char *buf, size_t size, nook_
   return n;
 }
 
+int cgroup_refuse_frozen(const struct cgroup_paths *p, nook_error_t *err)
+{
+  char buf[32];
+  /* cgroup.events says frozen only once every task stopped; cgroup.freeze
+   * says it was asked for (or an ancestor was: then events says it). */
+  if (p->unified &&
+      (cg2_frozen(p->unified, NULL) == 1 ||
+       (cg_read(p->unified, "cgroup.freeze", buf, sizeof(buf), NULL) > 0 && strcmp(buf, "1") == 0)))
+    return nook_error(err, 0, "cgroup `%s` is frozen; thaw it before putting a container in it",
+                      p->unified);
+  const char *d = cg_v1_dir(p, "freezer");
+  if (d && cg_read(d, "freezer.state", buf, sizeof(buf), NULL) > 0 && strcmp(buf, "THAWED") != 0)
+    return nook_error(err, 0,
+                      "cgroup `%s` is frozen (freezer.state %s); thaw it before putting a "
+                      "container in it",
+                      d, buf);
+  return 0;
+}
+
 /* Returns the number of trailing components created, or -errno. */
 static int mkdir_count(char *p, size_t stop)
 {

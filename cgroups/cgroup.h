@@ -121,4 +121,8 @@ char *cgroup_paths_serialize(const struct cgroup_paths *p);
 int cgroup_paths_parse(const char *s, struct cgroup_paths *out, nook_error_t *err);
 void cgroup_paths_clear(struct cgroup_paths *p);
 
+/* Fails when the cgroup a container is about to enter is frozen (by either
+ * freezer on a hybrid host): its process would stop before it could report. */
+int cgroup_refuse_frozen(const struct cgroup_paths *p, nook_error_t *err);
+
 #endif

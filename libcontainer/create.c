@@ -123,8 +123,9 @@ static int cb_run_hooks(void *data, pid_t pid, char **state_json, nook_error_t *
 }
 
 /* The device rules the cgroup gets, in runc's order: the config's own, then
- * the devices every container needs, then one allow per linux.devices entry
- * (a device made in the container must also be usable there). */
+ * the devices every container needs.  A linux.devices entry gets no rule of
+ * its own: the node exists, but whether it may be used is the config's
+ * linux.resources.devices to say (a deny-all there must hold for it too). */
 static const struct oci_device_cgroup default_allowed[] = {
     {.allow = true, .type = 'c', .major = -1, .minor = -1, .access = "m"},
     {.allow = true, .type = 'b', .major = -1, .minor = -1, .access = "m"},
@@ -191,25 +192,13 @@ static struct oci_device_cgroup *device_rules(const struct oci_config *c, size_t
 {
   const struct oci_resources *r = &c->linux_.resources;
   size_t own = c->linux_.has_resources ? r->n_devices : 0;
-  size_t total = own + ARRAY_SIZE(default_allowed) + c->linux_.n_devices;
+  size_t total = own + ARRAY_SIZE(default_allowed);
   struct oci_device_cgroup *v = xcalloc(total, sizeof(*v));
   size_t k = 0;
   for (size_t i = 0; i < own; i++)
     v[k++] = r->devices[i];
   for (size_t i = 0; i < ARRAY_SIZE(default_allowed); i++)
     v[k++] = default_allowed[i];
-  for (size_t i = 0; i < c->linux_.n_devices; i++) {
-    const struct oci_device *d = &c->linux_.devices[i];
-    if (d->type == 'p')
-      continue;
-    v[k++] = (struct oci_device_cgroup){.allow = true,
-                                        .type = d->type == 'b' ? 'b' : 'c',
-                                        .has_major = true,
-                                        .has_minor = true,
-                                        .major = d->major,
-                                        .minor = d->minor,
-                                        .access = "rwm"};
-  }
   *n = k;
   return v;
 }
@@ -249,6 +238,19 @@ static int setup_cgroup(struct creating *cr, nook_error_t *err)
     return nook_error_wrap(err, "linux.cgroupsPath");
   cr->have_cg = true;
   cr->st.cgroup = cgroup_paths_serialize(&cr->cg);
+  if (cgroup_refuse_frozen(&cr->cg, err) < 0)
+    return nook_error_wrap(err, "linux.cgroupsPath");
+  /* Sharing a cgroup is allowed (runc warns too), but its limits, stats,
+   * pause and kill --all then cover processes that are not the container's. */
+  cleanup_free pid_t *others = NULL;
+  size_t n_others = 0;
+  nook_error_t ignored = NULL;
+  if (cr->cgm->pids(&cr->cg, &others, &n_others, &ignored) < 0)
+    nook_error_free(&ignored);
+  else if (n_others > 0)
+    nook_warn("linux.cgroupsPath: the container's cgroup is not empty: %zu process(es) in it "
+              "already",
+              n_others);
 
   /* Devices are always restricted, whether or not the config has resources. */
   struct oci_resources res = {0};

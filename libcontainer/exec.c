@@ -378,10 +378,14 @@ static int sub_cgroups(struct cgroup_paths *p, char *const *specs, size_t n, noo
     const char *colon = strchr(spec, ':');
     const char *path = colon ? colon + 1 : spec;
     size_t clen = colon ? (size_t)(colon - spec) : 0;
-    if (!valid_subpath(path))
+    /* "/" names the container's cgroup itself (runc accepts it); an entry
+     * later on the command line may use it to undo an earlier one. */
+    if (strcmp(path, "/") == 0)
+      path = "";
+    else if (!valid_subpath(path))
       return nook_error(err, 0,
                         "--cgroup \"%s\": expected [CONTROLLER[,...]:]PATH with a relative PATH "
-                        "without \".\" or \"..\"",
+                        "without \".\" or \"..\", or \"/\" for the container's cgroup",
                         spec);
     bool used = false;
     if (p->unified && (clen == 0 || (pure_v2 && v2_has_controllers(p->unified, spec, clen)))) {
@@ -396,14 +400,14 @@ static int sub_cgroups(struct cgroup_paths *p, char *const *specs, size_t n, noo
     if (!used)
       return nook_error(err, 0, "--cgroup \"%s\": the container has no such controller", spec);
   }
-  if (unified_sub) {
+  if (unified_sub && *unified_sub) {
     char *d;
     xasprintf(&d, "%s/%s", p->unified, unified_sub);
     free(p->unified);
     p->unified = d;
   }
   for (size_t k = 0; k < nv1; k++) {
-    if (v1_sub[k] == NULL)
+    if (v1_sub[k] == NULL || *v1_sub[k] == '\0')
       continue;
     char *d;
     xasprintf(&d, "%s/%s", p->v1_dirs[k], v1_sub[k]);
@@ -477,7 +481,7 @@ __attribute__((noreturn)) static void stage2(struct exec_plan *plan, int procfd)
   if (p->terminal) {
     int master = -1;
     if (terminal_setup_container(p->has_console_size, p->console_height, p->console_width, false,
-                                 &master, &err) < 0 ||
+                                 p->user.uid, &master, &err) < 0 ||
         sync_send(sock, SYNC_PTY, 0, NULL, master, &err) < 0)
       fail(sock, &err);
     close(master);

@@ -28,10 +28,20 @@ int finalize_drop(struct finalize *f, nook_error_t *err)
         return -1;
     }
   }
+  /* The cwd is entered while still privileged (as runc): a directory only
+   * root may search, with the process's files below it, must still work.
+   * One the new user may enter but root may not (root squashed on NFS, a
+   * volume given to the container's user) is tried again as that user. */
+  const char *cwd = p->cwd ? p->cwd : "/";
+  bool cwd_later = false;
+  if (chdir(cwd) < 0) {
+    if (errno != EACCES && errno != EPERM)
+      return nook_error(err, errno, "process.cwd: chdir to `%s`", cwd);
+    cwd_later = true;
+  }
   if (process_apply_user(p, f->setgroups_ok, err) < 0)
     return -1;
-  const char *cwd = p->cwd ? p->cwd : "/";
-  if (chdir(cwd) < 0)
+  if (cwd_later && chdir(cwd) < 0)
     return nook_error(err, errno, "process.cwd: chdir to `%s`", cwd);
   if (process_find_executable(p, &f->exe, err) < 0 || process_apply_capabilities(p, err) < 0 ||
       process_apply_no_new_privs(p, err) < 0)

@@ -27,7 +27,8 @@ struct finalize {
  * the process's next syscalls can wait on it. */
 bool finalize_seccomp_early(const struct finalize *f);
 
-/* Early seccomp, the user, the cwd (chdir: a missing one is an error), the
+/* Early seccomp, the cwd (entered before the user switch; a missing one is
+ * an error), the user, the
  * executable (looked up in the process's PATH with the new ids),
  * capabilities, no_new_privs, umask. */
 int finalize_drop(struct finalize *f, nook_error_t *err);

@@ -29,6 +29,30 @@ static bool has_option(const struct oci_mount *m, const char *opt)
   return false;
 }
 
+static bool mount_is_bind(const struct oci_mount *m)
+{
+  return has_option(m, "bind") || has_option(m, "rbind") ||
+         (m->type && strcmp(m->type, "bind") == 0);
+}
+
+bool mount_from_runtime(const struct oci_mount *m, bool in_userns)
+{
+  if (mount_wants_idmap(m))
+    return true;
+  return in_userns && m->source && mount_is_bind(m) && !has_option(m, "remount");
+}
+
+int bind_prepare_mount(const struct oci_mount *m, size_t idx, int *out, nook_error_t *err)
+{
+  int flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (has_option(m, "rbind") ? AT_RECURSIVE : 0);
+  int tree = sys_open_tree(AT_FDCWD, m->source, flags);
+  if (tree < 0)
+    return nook_error(err, errno, "mounts[%zu] (bind on %s): bind source `%s`", idx, m->destination,
+                      m->source);
+  *out = tree;
+  return 0;
+}
+
 int write_id_map(pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
                  nook_error_t *err)
 {

@@ -15,6 +15,16 @@
 
 bool mount_wants_idmap(const struct oci_mount *m);
 
+/* Whether the runtime prepares the mount's tree and sends it to the
+ * container process (SYNC_MOUNT_FD): idmapped mounts, and in a user
+ * namespace every bind, whose source the container process, no longer the
+ * host's root, might not be allowed to reach. */
+bool mount_from_runtime(const struct oci_mount *m, bool in_userns);
+
+/* A detached clone of a bind mount's source (recursive for rbind), opened
+ * with the runtime's own privileges. */
+int bind_prepare_mount(const struct oci_mount *m, size_t idx, int *out, nook_error_t *err);
+
 /* Write /proc/PID/{uid_map,gid_map} (`file`) from OCI mappings. */
 int write_id_map(pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
                  nook_error_t *err);

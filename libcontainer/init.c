@@ -309,7 +309,7 @@ void container_init(struct spawn_ctx *ctx)
   int *mount_fds = xmalloc((c->n_mounts + 1) * sizeof(int));
   for (size_t i = 0; i < c->n_mounts; i++) {
     mount_fds[i] = -1;
-    if (mount_wants_idmap(&c->mounts[i]) &&
+    if (mount_from_runtime(&c->mounts[i], ctx->in_userns) &&
         (sync_recv(ctx->sock, SYNC_MOUNT_FD, msg, &mount_fds[i], &err) < 0 ||
          msg->value != (int32_t)i)) {
       if (err == NULL)
@@ -330,7 +330,8 @@ void container_init(struct spawn_ctx *ctx)
                             .no_pivot = ctx->no_pivot,
                             .no_mntns = ctx->no_mntns,
                             .rootfd = -1,
-                            .mount_fds = mount_fds};
+                            .mount_fds = mount_fds,
+                            .dev_ro_mfd = -1};
   if (rootfs_prepare(&rctx, &err) < 0)
     fail(ctx, &err);
   if (c->has_hooks && hooks_run("createContainer", c->hooks.create_container,
@@ -344,7 +345,7 @@ void container_init(struct spawn_ctx *ctx)
   if (p->terminal) {
     int master = -1;
     if (terminal_setup_container(p->has_console_size, p->console_height, p->console_width, true,
-                                 &master, &err) < 0)
+                                 p->user.uid, &master, &err) < 0)
       fail(ctx, &err);
     if (sync_send(ctx->sock, SYNC_PTY, 0, NULL, master, &err) < 0)
       fail(ctx, &err);

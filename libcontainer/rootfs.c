@@ -325,8 +325,21 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t id
   cleanup_close int mfd = -1;
   bool bind = is_bind(m, &o);
   bool file = false;
+  /* (before any goto: cleanup must never see it uninitialised) */
+  cleanup_free char *clean_dest = clean_path(m->destination);
 
-  if (bind) {
+  /* A tree the runtime prepared: its own type says file or directory (in a
+   * user namespace the source itself may be out of our reach). */
+  if (ctx->mount_fds && ctx->mount_fds[idx] >= 0 && !o.remount) {
+    mfd = ctx->mount_fds[idx];
+    ctx->mount_fds[idx] = -1;
+    struct stat st;
+    if (fstat(mfd, &st) < 0) {
+      nook_error(err, errno, "stat the prepared mount");
+      goto out;
+    }
+    file = !S_ISDIR(st.st_mode);
+  } else if (bind) {
     struct stat st;
     if (m->source == NULL || stat(m->source, &st) < 0) {
       nook_error(err, m->source ? errno : EINVAL, "bind source `%s`",
@@ -352,9 +365,8 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t id
     ret = 0;
     goto out;
   }
-  if (ctx->mount_fds && ctx->mount_fds[idx] >= 0) {
-    mfd = ctx->mount_fds[idx];
-    ctx->mount_fds[idx] = -1;
+  if (mfd >= 0) {
+    /* prepared by the runtime (above) */
   } else if (bind) {
     mfd = sys_open_tree(AT_FDCWD, m->source,
                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (o.rbind ? AT_RECURSIVE : 0));
@@ -385,10 +397,21 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t id
     if (o.tmpcopyup && tmpcopyup(destfd, mfd, &o, err) < 0)
       goto out;
   }
+  /* A read-only /dev still needs its nodes, links and the mounts below it
+   * (devpts on /dev/pts) made: it becomes read-only last (as with runc). */
+  bool dev_ro = strcmp(clean_dest, "/dev") == 0 && (o.attr_set & MOUNT_ATTR_RDONLY);
+  if (dev_ro)
+    o.attr_set &= ~(uint64_t)MOUNT_ATTR_RDONLY;
   if (apply_attrs(mfd, &o, err) < 0 || attach(mfd, destfd, m->destination, err) < 0)
     goto out;
   if (o.propagation && setattr(mfd, 0, 0, o.propagation_recursive, o.propagation, err) < 0)
     goto out;
+  if (strcmp(clean_dest, "/dev") == 0 && ctx->dev_ro_mfd >= 0) {
+    close(ctx->dev_ro_mfd); /* a later /dev mount covers it */
+    ctx->dev_ro_mfd = -1;
+  }
+  if (dev_ro)
+    ctx->dev_ro_mfd = steal_fd(&mfd);
   ret = 0;
 out:
   if (ret < 0)
@@ -945,5 +968,12 @@ int rootfs_finalize(struct rootfs_ctx *ctx, nook_error_t *err)
     return nook_error(err, errno, "linux.rootfsPropagation: %s", c->linux_.rootfs_propagation);
   if (c->root_readonly && setattr(ctx->rootfd, MOUNT_ATTR_RDONLY, 0, false, 0, err) < 0)
     return nook_error_wrap(err, "root.readonly");
+  if (ctx->dev_ro_mfd >= 0) {
+    int r = setattr(ctx->dev_ro_mfd, MOUNT_ATTR_RDONLY, 0, false, 0, err);
+    close(ctx->dev_ro_mfd);
+    ctx->dev_ro_mfd = -1;
+    if (r < 0)
+      return nook_error_wrap(err, "make /dev read-only");
+  }
   return 0;
 }

@@ -22,6 +22,7 @@ struct rootfs_ctx {
   bool no_mntns;
   int rootfd;     /* O_PATH fd of the rootfs mount, set by rootfs_prepare() */
   int *mount_fds; /* per mounts[] entry: a tree the runtime prepared (idmap), or -1 */
+  int dev_ro_mfd; /* a read-only /dev mount, made read-only last (set to -1) */
 };
 
 /* Before pivot_root: propagation, bind the rootfs onto itself, config mounts,
@@ -32,8 +33,7 @@ int rootfs_prepare(struct rootfs_ctx *ctx, nook_error_t *err);
  * mount namespace) into ctx->rootfd. */
 int rootfs_pivot(struct rootfs_ctx *ctx, nook_error_t *err);
 
-/* After pivot_root: rootfsPropagation, maskedPaths, readonlyPaths,
- * root.readonly. */
+/* After pivot_root: rootfsPropagation, root.readonly, a read-only /dev. */
 int rootfs_finalize(struct rootfs_ctx *ctx, nook_error_t *err);
 
 /* Resolve `path` inside the root `rootfd` (RESOLVE_IN_ROOT), creating missing

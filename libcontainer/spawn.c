@@ -160,10 +160,11 @@ int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,
   }
   for (size_t i = 0; i < ctx->config->n_mounts; i++) {
     const struct oci_mount *m = &ctx->config->mounts[i];
-    if (!mount_wants_idmap(m))
+    if (!mount_from_runtime(m, ctx->in_userns))
       continue;
     int fd = -1;
-    if (idmap_prepare_mount(m, i, pid, ctx->in_userns, &fd, err) < 0)
+    if (mount_wants_idmap(m) ? idmap_prepare_mount(m, i, pid, ctx->in_userns, &fd, err) < 0
+                             : bind_prepare_mount(m, i, &fd, err) < 0)
       goto fail;
     int r = sync_send(out->sock, SYNC_MOUNT_FD, (int32_t)i, NULL, fd, err);
     close(fd);

@@ -51,7 +51,7 @@ static int bind_console(int slave, nook_error_t *err)
 }
 
 int terminal_setup_container(bool has_size, uint32_t height, uint32_t width, bool console,
-                             int *master_out, nook_error_t *err)
+                             uid_t owner, int *master_out, nook_error_t *err)
 {
   /* O_NONBLOCK until checked: in a running container (exec) /dev/pts is
    * the container's to replace, with a fifo or anything else. */
@@ -71,6 +71,11 @@ int terminal_setup_container(bool has_size, uint32_t height, uint32_t width, boo
   cleanup_close int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0)
     return nook_error(err, errno, "ioctl TIOCGPTPEER");
+  /* A non-root user must own its terminal (as with runc): devpts made it
+   * root's, and such a user could not, say, fchmod it or mesg(1).  The
+   * group stays the devpts mount's (tty). */
+  if (owner != 0 && fchown(slave, owner, (gid_t)-1) < 0)
+    return nook_error(err, errno, "give the pty to uid %u", (unsigned)owner);
   if (has_size) {
     struct winsize ws = {.ws_row = (unsigned short)height, .ws_col = (unsigned short)width};
     if (ioctl(slave, TIOCSWINSZ, &ws) < 0)

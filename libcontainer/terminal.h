@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
 #include "error.h"
 
 /* Container side: open a new pty pair from the devpts mounted at
@@ -13,9 +15,10 @@
  * stdin/stdout/stderr, apply the console size when given, bind-mount the
  * slave over /dev/console when `console` and /dev/console exists in the
  * rootfs (the init process; exec leaves the container's console alone).
+ * The slave is given to `owner`, the process's uid, group unchanged (tty).
  * Returns the master fd (to be sent to the parent). */
 int terminal_setup_container(bool has_size, uint32_t height, uint32_t width, bool console,
-                             int *master_out, nook_error_t *err);
+                             uid_t owner, int *master_out, nook_error_t *err);
 
 /* Runtime side: connect to the AF_UNIX console socket and send the master
  * with SCM_RIGHTS (as runc: one message, the fd, payload the pty name). */

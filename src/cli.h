@@ -20,6 +20,11 @@ struct cli_global {
  * Returns the exit status, or a negative value with *err set. */
 typedef int cli_handler(const struct cli_global *g, int argc, char **argv, nook_error_t *err);
 
+/* The exit status main() gives a failed command: 1, unless the command says
+ * otherwise (exec: 255 when the runtime failed, as runc, so that callers can
+ * tell it from a process that exited 1). */
+extern int cli_fail_status;
+
 cli_handler cmd_create, cmd_start, cmd_run, cmd_state, cmd_kill, cmd_delete, cmd_list, cmd_spec,
     cmd_features;
 

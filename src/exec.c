@@ -162,6 +162,8 @@ int cmd_exec(const struct cli_global *g, int argc, char **argv, nook_error_t *er
   o.args = argv + optind + 1;
   o.n_args = (size_t)(argc - optind - 1);
   int status = 0;
+  /* From here a failure is the runtime's, not the process's. */
+  cli_fail_status = 255;
   int r = nook_container_exec(&o, &status, err);
   free(o.env);
   free(o.additional_gids);

@@ -39,6 +39,10 @@ static const struct cli_spec spec = {
 /* Signal names are case-insensitive, as with runc. */
 static int parse_signal(const char *arg, nook_error_t *err)
 {
+  /* Signal 0 (runc takes any number) delivers nothing: it asks whether the
+   * container is still there. */
+  if (strcmp(arg, "0") == 0)
+    return 0;
   char name[32];
   size_t n = strlen(arg);
   if (n < sizeof(name)) {

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -51,6 +52,12 @@ static void list_clear(struct list *l)
 static const char *str(const char *s)
 {
   return s ? s : "";
+}
+
+static int by_id(const void *a, const void *b)
+{
+  return strcmp(((const struct nook_container_info *)a)->id,
+                ((const struct nook_container_info *)b)->id);
 }
 
 /* Columns as runc's tabwriter lays them out: at least 12 wide, 3 spaces of
@@ -164,6 +171,10 @@ int cmd_list(const struct cli_global *g, int argc, char **argv, nook_error_t *er
   __attribute__((cleanup(list_clear))) struct list l = {0};
   if (nook_container_list(g->root, &l.v, &l.n, err) < 0)
     return -1;
+  /* By id, as runc (which reads the root sorted): stable for scripts that
+   * diff one listing against the next. */
+  if (l.n > 1)
+    qsort(l.v, l.n, sizeof(*l.v), by_id);
   if (quiet) {
     for (size_t i = 0; i < l.n; i++)
       printf("%s\n", l.v[i].id);

@@ -214,6 +214,8 @@ static int parse_globals(int argc, char **argv, struct globals *g, nook_error_t 
   return c == CLI_DONE ? 0 : -1;
 }
 
+int cli_fail_status = 1;
+
 /* The failure goes to stderr as one plain line and, with --log, also to the
  * log file, whose last error line is what engines report.  Without --log,
  * --log-format json turns the stderr line into a JSON record instead. */
@@ -226,7 +228,7 @@ static int fail(const struct globals *g, bool log_ready, nook_error_t *err)
     nook_log(NOOK_LOG_ERROR, "%s", msg);
   if (!to_log || nook_log_fd() >= 0)
     fprintf(stderr, "nook: error: %s\n", msg);
-  return 1;
+  return cli_fail_status;
 }
 
 int main(int argc, char **argv)

@@ -29,6 +29,67 @@ setup_cgroup_bundle() {
   update_config "c['linux']['cgroupsPath'] = '$CGPATH'"
 }
 
+# Cgroups a test made by hand: thawed (if it froze them) before the
+# runtime's cleanup, removed after it.
+HAND_MADE_CGROUPS=()
+teardown() {
+  local d
+  for d in "${HAND_MADE_CGROUPS[@]}"; do
+    if [ -f "$d/freezer.state" ]; then echo THAWED >"$d/freezer.state"; fi
+    if [ -f "$d/cgroup.freeze" ]; then echo 0 >"$d/cgroup.freeze"; fi
+  done
+  nook_teardown
+  for d in "${HAND_MADE_CGROUPS[@]}"; do
+    rmdir "$d" 2>/dev/null || true
+  done
+}
+
+@test "cgroupsPath: a frozen cgroup is refused rather than waited on forever" {
+  setup_bundle sleep 100
+  local name="nook-test-$ID-frozen" freezer dir
+  update_config "c['linux']['cgroupsPath'] = '/$name'"
+  freezer=$(awk '$3 == "cgroup" && $4 ~ /(^|,)freezer(,|$)/ { print $2; exit }' /proc/mounts)
+  if [ -n "$freezer" ]; then
+    dir=$freezer/$name
+    mkdir "$dir"
+    HAND_MADE_CGROUPS+=("$dir")
+    echo FROZEN >"$dir/freezer.state"
+  else
+    dir=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)/$name
+    mkdir "$dir"
+    HAND_MADE_CGROUPS+=("$dir")
+    echo 1 >"$dir/cgroup.freeze"
+  fi
+  # (a runtime that waits is killed after NOOK_CMD_TIMEOUT: status 124)
+  run run_detached "$ID"
+  assert_failure 1
+  assert_output --partial frozen
+  run nook list -q
+  assert_output ""
+  [ -z "$(cat "$dir/cgroup.procs")" ] || fail "processes left in $dir"
+}
+
+@test "cgroupsPath: a cgroup that already holds processes is joined with a warning" {
+  skip_if_peer_older 1.2.0 "the warning about a non-empty cgroup"
+  setup_bundle sleep 100
+  local name="nook-test-$ID-shared" mnt dir bystander
+  update_config "c['linux']['cgroupsPath'] = '/$name'"
+  sleep 1000 &
+  bystander=$!
+  BG_PIDS+=("$bystander")
+  # (every hierarchy but cpuset, which takes no process before cpuset.cpus is set)
+  for mnt in $(awk '($3 == "cgroup" && $4 !~ /(^|,)cpuset(,|$)/) || $3 == "cgroup2" { print $2 }' /proc/mounts); do
+    dir=$mnt/$name
+    mkdir "$dir"
+    HAND_MADE_CGROUPS+=("$dir")
+    echo "$bystander" >"$dir/cgroup.procs"
+  done
+  run run_detached "$ID"
+  assert_success
+  assert_output --regexp 'cgroup is not empty: 1 process'
+  [ "$(state_field "$ID" status)" = running ]
+}
+
 @test "cgroupsPath: the container is placed in it; delete removes it" {
   setup_cgroup_bundle sleep 100
   run_detached "$ID"

@@ -148,6 +148,24 @@ load helpers
   assert_line "$ID"
 }
 
+@test "list: containers in the order of their ids (table, -q, json)" {
+  setup_bundle sleep 100
+  local ids=("$ID-a" "$ID-b" "$ID-c" "$ID-d" "$ID-e") id sorted
+  for id in "${ids[@]}"; do
+    create_container "$id"
+  done
+  sorted=$(printf '%s\n' "${ids[@]}" | LC_ALL=C sort)
+  run nook list -q
+  assert_success
+  assert_output "$sorted"
+  run nook list
+  assert_success
+  assert_equal "$(tail -n +2 <<<"$output" | awk '{ print $1 }')" "$sorted"
+  run nook list --format json
+  assert_success
+  assert_equal "$(jq -r '.[].id' <<<"$output")" "$sorted"
+}
+
 @test "list --format json: one object per container with the state fields" {
   setup_bundle sleep 100
   run_detached "$ID"

@@ -144,6 +144,26 @@ echo x > /dev/null && echo null-ok'
   assert_line fifo:through-fifo
 }
 
+@test "linux.devices: a listed node denied by linux.resources.devices stays unusable" {
+  # The default config denies every device; /dev/kmsg is listed but gets no
+  # allow rule, so the cgroup refuses to open it (as runc does).  /dev/null,
+  # one of the runtime's default devices, stays usable.
+  setup_bundle sh -c '[ -c /dev/kmsg ] && echo kmsg-exists
+( : < /dev/kmsg ) 2>&1 && echo kmsg-opened
+echo x > /dev/null && echo null-ok'
+  # (CAP_SYSLOG: without it the kernel itself refuses to open /dev/kmsg)
+  update_config 'c["linux"]["devices"] = [
+  {"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o666}]
+for k in ("bounding", "effective", "permitted"):
+    c["process"]["capabilities"][k].append("CAP_SYSLOG")'
+  run nook run "$ID"
+  assert_success
+  assert_line kmsg-exists
+  assert_line --partial 'Operation not permitted'
+  refute_line kmsg-opened
+  assert_line null-ok
+}
+
 # In a user namespace mknod(2) of a device is not allowed: the runtime binds
 # the host's node (same path) instead.  The default nodes come from there
 # too and must be usable; /dev/net/tun (mode 0600 on the host) is there with

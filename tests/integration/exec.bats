@@ -151,6 +151,19 @@ sys.exit(os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) else 128 + os.WTERMSI
 
 # ---- basics ------------------------------------------------------------------
 
+@test "exec: a failure of the runtime exits 255, a process that exits 1 gives 1" {
+  setup_sleeper
+  start_init
+  run nook exec "$ID" sh -c 'exit 1'
+  assert_equal "$status" 1
+  run nook exec "$ID" /no/such/program
+  assert_equal "$status" 255
+  assert_output --partial /no/such/program
+  run nook exec "$ID-missing" true
+  assert_equal "$status" 255
+  assert_output --partial "does not exist"
+}
+
 @test "exec: output and exit status pass through; a signal gives 128+N" {
   setup_sleeper
   start_init
@@ -304,6 +317,23 @@ c["linux"]["timeOffsets"] = {"monotonic": {"secs": 864000, "nanosecs": 0}, "boot
   for l in "${lines[@]}"; do
     [[ $l == */all ]] || fail "not in the sub-cgroup: $l"
   done
+}
+
+@test "exec --cgroup /: the container's own cgroup, also to undo an earlier entry" {
+  setup_sleeper
+  start_init
+  while read -r _ dir; do
+    mk_subcgroup "$dir/all"
+  done < <(cgroup_dirs "$INIT_PID")
+  run nook exec --cgroup / "$ID" cat /proc/self/cgroup
+  assert_success
+  assert_output "$(cat /proc/$INIT_PID/cgroup)"
+  # the last entry for a hierarchy wins (runc takes one entry without a
+  # controller only)
+  is_peer_runtime && return 0
+  run nook exec --cgroup all --cgroup / "$ID" cat /proc/self/cgroup
+  assert_success
+  assert_output "$(cat /proc/$INIT_PID/cgroup)"
 }
 
 @test "exec --cgroup: ../x, /abs, unknown controller and a missing sub-cgroup are errors; nothing runs" {
@@ -649,6 +679,15 @@ EOF
   assert_equal "$status" 3
   assert_line --regexp '^/dev/pts/[0-9]+$'
   assert_line hello-3
+}
+
+@test "exec -t -u 1000: the process owns its terminal (group stays tty)" {
+  setup_sleeper
+  start_init
+  run "$PYTHON" -c "$PTYRUN" '' \
+    "$NOOK" --root "$NOOK_ROOT" exec -t -u 1000 "$ID" sh -c 'stat -c "tty %u:%g" "$(tty)"'
+  assert_success
+  assert_line "tty 1000:5"
 }
 
 @test "exec -t -d --console-socket: the pty master goes to the socket" {

@@ -194,6 +194,18 @@ hook_state() {
   assert_output --regexp '[Hh]ook'
 }
 
+@test "hooks: a failing startContainer hook fails run, foreground and detached" {
+  skip_for_peer "runc 1.1 runs startContainer hooks after run has decided its status"
+  setup_bundle sh -c 'echo user-ran'
+  update_config "c['hooks'] = {'startContainer': [{'path': '/bin/false'}]}"
+  run nook run "$ID"
+  assert_failure
+  refute_line user-ran
+  run run_detached "$ID2"
+  assert_failure
+  refute_line user-ran
+}
+
 @test "hooks: a failing poststop hook only warns; delete succeeds" {
   setup_bundle true
   update_config "c['hooks'] = {'poststop': [{'path': '/bin/sh', 'args': ['sh', '-c', 'exit 3']}]}"

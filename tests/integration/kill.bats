@@ -69,6 +69,23 @@ start_trap_container() {
   wait_pid_gone "$pid"
 }
 
+@test "kill: signal 0 checks the container is alive, with and without --all" {
+  setup_bundle sleep 100
+  run_detached "$ID"
+  pid=$(state_field "$ID" pid)
+  run nook kill "$ID" 0
+  assert_success
+  run nook kill -a "$ID" 0
+  assert_success
+  # delivers nothing
+  assert_equal "$(state_field "$ID" status)" running
+  [ -d "/proc/$pid" ]
+  nook kill "$ID" KILL
+  wait_for_state "$ID" stopped
+  run nook kill "$ID" 0
+  assert_failure
+}
+
 @test "kill: a stopped container gives an error" {
   setup_bundle true
   run_detached "$ID"

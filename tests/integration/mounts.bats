@@ -69,6 +69,20 @@ mount_of() {
   assert_output nook-test
 }
 
+@test "mounts: a read-only /dev still gets devpts and the default nodes, then is read-only" {
+  setup_bundle sh -c "$MOUNTS_SCRIPT"'; [ -c /dev/null ] && echo null-ok; [ -c /dev/pts/ptmx ] && echo pts-ok
+touch /dev/new 2>&1 || echo write-refused'
+  update_config 'next(m for m in c["mounts"] if m["destination"] == "/dev")["options"].append("ro")'
+  run nook run "$ID"
+  assert_success
+  [[ $(mount_of "$output" /dev) == "tmpfs ro,"* ]] || fail "/dev: $(mount_of "$output" /dev)"
+  [[ $(mount_of "$output" /dev/pts) == "devpts "* ]] || fail "/dev/pts: $(mount_of "$output" /dev/pts)"
+  assert_line null-ok
+  assert_line pts-ok
+  assert_line --partial 'Read-only file system'
+  assert_line write-refused
+}
+
 @test "mounts: a bind mount shows the host directory; ro prevents writes" {
   setup_bundle sh -c 'cat /data/hello; echo new > /data/new && echo wrote'
   mkdir -p "$BATS_TEST_TMPDIR/data"

@@ -298,6 +298,46 @@ c["process"]["user"] = {"uid": 1000, "gid": 1000}'
   assert_line "Gid: 101000"
 }
 
+@test "user namespace: a bind source only the host's root can reach is mounted" {
+  open_tmpdir_for_userns
+  setup_bundle sh -c 'cat /data/secret-file /one-file; ls /data; touch /data/new 2>&1; true'
+  local priv=$BATS_TEST_TMPDIR/root-only
+  # (the destinations exist: the rootfs is not the container root's to write)
+  mkdir rootfs/data
+  touch rootfs/one-file
+  mkdir -p "$priv/data"
+  echo secret-content >"$priv/data/secret-file"
+  echo one-file-content >"$priv/file"
+  # 0700 root:root: the container's root (host uid 100000) cannot even look up the sources
+  chmod 0700 "$priv"
+  chmod 0644 "$priv/data/secret-file" "$priv/file"
+  update_config "ns_add('user')
+c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+c['mounts'].append({'destination': '/data', 'type': 'bind', 'source': '$priv/data', 'options': ['rbind', 'ro']})
+c['mounts'].append({'destination': '/one-file', 'type': 'bind', 'source': '$priv/file', 'options': ['bind']})"
+  run nook run "$ID"
+  assert_success
+  assert_line secret-content
+  assert_line one-file-content
+  assert_line secret-file
+  # the mount's own options still apply
+  assert_line --partial 'Read-only file system'
+}
+
+@test "run --no-pivot: the container can still create nested user namespaces" {
+  # A process whose root is not its mount namespace's root may not create a
+  # user namespace: the rootfs must be moved onto / before the chroot.
+  # (CAP_SETFCAP: mapping uid 0 in the new namespace needs it)
+  setup_bundle sh -c 'unshare -mrpf true && echo nested-ok'
+  update_config 'c["linux"].pop("seccomp", None)
+for k in ("bounding", "effective", "permitted"):
+    c["process"]["capabilities"][k] += ["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETFCAP"]'
+  run nook run --no-pivot "$ID"
+  assert_success
+  assert_line nested-ok
+}
+
 @test "user namespace: several mapping ranges" {
   open_tmpdir_for_userns
   setup_bundle cat /proc/self/uid_map

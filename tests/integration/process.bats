@@ -78,6 +78,26 @@ status_field() {
   assert_output /var/made/by/runtime
 }
 
+@test "process.cwd: entered before the user switch, so a root-only path works (run and exec)" {
+  setup_bundle sh -c 'pwd; ls 2>&1; sleep 100'
+  mkdir -p rootfs/secret/work
+  chmod 0700 rootfs/secret
+  touch rootfs/secret/work/file-inside
+  update_config 'c["process"]["user"] = {"uid": 1000, "gid": 1000}; c["process"]["cwd"] = "/secret/work"'
+  run_detached "$ID"
+  local i
+  for ((i = 0; i < 300; i++)); do
+    grep -q file-inside "$BATS_TEST_TMPDIR/$ID.out" && break
+    sleep 0.1
+  done
+  run container_output "$ID"
+  assert_line /secret/work
+  assert_line file-inside
+  run nook exec "$ID" pwd
+  assert_success
+  assert_output /secret/work
+}
+
 @test "process.user: uid, gid and additionalGids" {
   setup_bundle cat /proc/self/status
   update_config 'c["process"]["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [10, 2000]}'

@@ -58,6 +58,18 @@ tty_output() {
   assert_line "30 100"
 }
 
+@test "console socket: a non-root process.user owns its terminal (group stays tty)" {
+  setup_tty_bundle sh -c 'stat -c "tty %u:%g" "$(tty)"; [ -w "$(tty)" ] && echo writable'
+  update_config 'c["process"]["user"] = {"uid": 1000, "gid": 1000}'
+  recvtty "$SOCK" "$TTYOUT"
+  create_container "$ID" --console-socket "$SOCK"
+  nook start "$ID"
+  wait_for_state "$ID" stopped
+  run tty_output
+  assert_line "tty 1000:5"
+  assert_line writable
+}
+
 @test "console socket: /dev/console is the container's pty" {
   setup_tty_bundle sh -c 'stat -c "%t" /dev/console; stat -L -c "%t" /proc/self/fd/0'
   recvtty "$SOCK" "$TTYOUT"

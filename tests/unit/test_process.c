@@ -472,7 +472,7 @@ static int term_container(struct term_arg *a)
 {
   nook_error_t e = NULL;
   int master = -1;
-  CHILD_CHECK(terminal_setup_container(true, 30, 100, true, &master, &e) == 0);
+  CHILD_CHECK(terminal_setup_container(true, 30, 100, true, 0, &master, &e) == 0);
   CHILD_CHECK(isatty(0) && isatty(1) && isatty(2));
   struct winsize ws;
   CHILD_CHECK(ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row == 30 && ws.ws_col == 100);
