@@ -86,13 +86,19 @@ int load_container(const char *root, const char *id, bool lock, bool want_config
   l->dirfd = -1;
   if (nook_validate_id(id, err) < 0)
     return -1;
-  if (state_dir_open(root, id, false, &l->dirfd, err) < 0)
+  if ((lock ? state_dir_open_locked(root, id, &l->dirfd, err)
+            : state_dir_open(root, id, &l->dirfd, err)) < 0)
     return -1;
-  if (lock && state_lock(l->dirfd, err) < 0)
-    goto fail;
   if (state_read(l->dirfd, &l->st, err) < 0) {
     if ((*err)->status != ENOENT)
       goto fail;
+    struct stat sb;
+    if (fstat(l->dirfd, &sb) == 0 && sb.st_nlink == 0) {
+      /* Deleted between our open and read. */
+      nook_error_free(err);
+      nook_error(err, 0, "container \"%s\" does not exist", id);
+      goto fail;
+    }
     /* A runtime killed before it wrote any state: nothing runs. */
     nook_error_free(err);
     l->st.id = xstrdup(id);
@@ -212,7 +218,9 @@ int nook_container_kill(const char *root, const char *id, int sig, bool all, noo
   if (load_container(root, id, false, false, &l, err) < 0)
     return -1;
   int r;
-  if (l.status == NOOK_STOPPED) {
+  if (l.status == NOOK_STOPPED || l.status == NOOK_CREATING) {
+    /* A container still being created has no process to signal yet, or
+     * one its create is still setting up (runc: not yet listed at all). */
     r = nook_error(err, 0, "container not running");
   } else if (all) {
     const struct cgroup_manager *m = NULL;
@@ -251,8 +259,10 @@ int nook_container_delete(const char *root, const char *id, bool force, nook_err
 {
   struct loaded l;
   /* runc: with --force a container that does not exist is not an error. */
-  if (force && nook_validate_id(id, NULL) == 0 && !state_exists(root, id))
+  if (force && nook_validate_id(id, NULL) == 0 && !state_exists(root, id)) {
+    state_sweep_stale(root);
     return 0;
+  }
   if (load_container(root, id, true, true, &l, err) < 0)
     return -1;
   int ret = -1;
@@ -280,7 +290,8 @@ int nook_container_delete(const char *root, const char *id, bool force, nook_err
     cleanup_free char *json = state_json_for(l.config, &l.st, "stopped", false);
     hooks_run_warn("poststop", l.config->hooks.poststop, l.config->hooks.n_poststop, json);
   }
-  ret = state_dir_remove(root, id, err);
+  ret = state_dir_remove(root, id, l.dirfd, err);
+  state_sweep_stale(root);
 out:
   loaded_release(&l);
   return ret;

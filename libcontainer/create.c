@@ -225,9 +225,10 @@ static int cb_created_json(void *data, char **state_json)
   return 0;
 }
 
-static int setup_cgroup(struct creating *cr, nook_error_t *err)
+/* Which cgroup manager, and the cgroup the container will get, recorded in
+ * the first state.json before anything is made. */
+static int plan_cgroup(struct creating *cr, nook_error_t *err)
 {
-  const struct oci_config *c = cr->config;
   if (cr->o->systemd_cgroup) {
     /* sd_booted(3)'s test. */
     if (access("/run/systemd/system", F_OK) != 0)
@@ -242,10 +243,28 @@ static int setup_cgroup(struct creating *cr, nook_error_t *err)
   if (cgroup_detect_mode(&mode, err) < 0)
     return -1;
   cr->cgm = cgroup_manager_for(mode);
+  struct cgroup_paths plan = {0};
+  if (cgroup_plan(cr->config->linux_.cgroups_path, cr->o->id, &plan, err) < 0)
+    return nook_error_wrap(err, "linux.cgroupsPath");
+  cr->st.cgroup = cgroup_paths_serialize(&plan);
+  cgroup_paths_clear(&plan);
+  return 0;
+}
+
+static int setup_cgroup(struct creating *cr, nook_error_t *err)
+{
+  const struct oci_config *c = cr->config;
   if (cr->cgm->create(c->linux_.cgroups_path, cr->o->id, &cr->cg, err) < 0)
     return nook_error_wrap(err, "linux.cgroupsPath");
   cr->have_cg = true;
-  cr->st.cgroup = cgroup_paths_serialize(&cr->cg);
+  cleanup_free char *made = cgroup_paths_serialize(&cr->cg);
+  if (strcmp(made, cr->st.cgroup) != 0) {
+    /* A concurrent create or delete changed which parents are ours. */
+    free(cr->st.cgroup);
+    cr->st.cgroup = steal_pointer(&made);
+    if (state_write(cr->dirfd, &cr->st, err) < 0)
+      return -1;
+  }
 
   /* Devices are always restricted, whether or not the config has resources. */
   struct oci_resources res = {0};
@@ -389,7 +408,7 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   cleanup_free char *root = absolute_path(o->root);
   size_t config_len = 0;
   int start_fd = -1, ret = -1;
-  bool made_dir = false;
+  struct state_new sn = {.rootfd = -1, .dirfd = -1};
   struct creating cr = {.o = o, .dirfd = -1};
   struct seccomp_prog prog = {0};
   memset(out, 0, sizeof(*out));
@@ -423,11 +442,10 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   if (nlisten > 0)
     add_listen_env(c, nlisten);
 
-  if (state_dir_open(root, o->id, true, &cr.dirfd, err) < 0)
+  if (state_dir_create(root, o->id, &sn, err) < 0)
     goto out;
-  made_dir = true;
-  if (state_lock(cr.dirfd, err) < 0)
-    goto out;
+  cr.dirfd = sn.dirfd;
+  /* Written before the directory is published: no reader sees it partial. */
   if (write_file_at(cr.dirfd, "config.json", O_CREAT | O_TRUNC, 0600, config_text, config_len,
                     err) < 0)
     goto out;
@@ -442,6 +460,9 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   /* As runc's state: empty; `list` names the state directory's owner. */
   cr.st.owner = xstrdup("");
 
+  if (plan_cgroup(&cr, err) < 0 || state_write(cr.dirfd, &cr.st, err) < 0 ||
+      state_dir_publish(&sn, o->id, err) < 0)
+    goto out;
   if (setup_cgroup(&cr, err) < 0)
     goto out;
   if (!run_mode && (start_fd = listen_start_socket(cr.dirfd, err)) < 0)
@@ -487,8 +508,8 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
     goto out_kill;
 
   out->config = steal_pointer(&c);
-  out->dirfd = cr.dirfd;
-  cr.dirfd = -1;
+  out->dirfd = sn.dirfd;
+  sn.dirfd = -1;
   out->st = cr.st;
   memset(&cr.st, 0, sizeof(cr.st));
   out->cg = cr.cg;
@@ -514,16 +535,15 @@ out:
         nook_error_free(&e2);
       }
     }
-    if (made_dir)
-      state_dir_remove(root, o->id, NULL);
     if (out->sr.sock >= 0)
       close(out->sr.sock);
     if (out->sr.pty_master >= 0)
       close(out->sr.pty_master);
     out->sr.sock = out->sr.pty_master = -1;
   }
-  if (cr.dirfd >= 0)
-    close(cr.dirfd);
+  /* On failure: removes the directory only while it is still the one made
+   * here; a competing create may own the id by now. */
+  state_dir_abandon(&sn, o->id);
   cgroup_paths_clear(&cr.cg);
   state_clear(&cr.st);
   seccomp_prog_clear(&prog);
