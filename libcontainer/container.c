@@ -344,15 +344,35 @@ int nook_container_list(const char *root, struct nook_container_info **out, size
       continue;
     struct loaded l;
     nook_error_t e = NULL;
+    bool broken = false;
     if (load_container(root, de->d_name, false, false, &l, &e) < 0) {
+      /* Gone meanwhile: not listed.  Unreadable: listed, so that it is
+       * seen and can be deleted, with the reason as a warning. */
+      if (!state_exists(root, de->d_name)) {
+        nook_error_free(&e);
+        continue;
+      }
+      cleanup_free char *t = nook_error_text(e);
+      nook_warn("container \"%s\": %s", de->d_name, t);
       nook_error_free(&e);
-      continue;
+      broken = true;
+      memset(&l, 0, sizeof(l));
+      l.dirfd = -1;
     }
     if (*n == cap) {
       cap = cap ? cap * 2 : 8;
       *out = xrealloc(*out, cap * sizeof(**out));
     }
     struct nook_container_info *i = &(*out)[(*n)++];
+    if (broken) {
+      i->id = xstrdup(de->d_name);
+      i->pid = 0;
+      i->status = xstrdup("unknown");
+      i->bundle = xstrdup("");
+      i->created = xstrdup("");
+      i->owner = xstrdup("");
+      continue;
+    }
     i->id = xstrdup(de->d_name);
     i->pid = l.status == NOOK_STOPPED ? 0 : l.st.pid;
     i->status = xstrdup(nook_status_name(l.status));

@@ -13,6 +13,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "log.h"
 #include "utils.h"
 
 const char *nook_status_name(enum nook_status s)
@@ -199,8 +200,14 @@ int state_write(int dirfd, const struct nook_state *s, nook_error_t *err)
   size_t len;
   yajl_gen_get_buf(g, &buf, &len);
 
-  /* Write-then-rename so a reader never sees half a file. */
-  int r = write_file_at(dirfd, "state.json.tmp", O_CREAT | O_TRUNC, 0600, buf, len, err);
+  /* Write-then-rename so a reader never sees half a file.  The copy (its
+   * own inode) lets delete --force and list recover a container whose
+   * state.json was overwritten. */
+  int r = write_file_at(dirfd, STATE_BACKUP ".tmp", O_CREAT | O_TRUNC, 0600, buf, len, err);
+  if (r == 0 && renameat(dirfd, STATE_BACKUP ".tmp", dirfd, STATE_BACKUP) < 0)
+    r = nook_error(err, errno, "rename " STATE_BACKUP);
+  if (r == 0)
+    r = write_file_at(dirfd, "state.json.tmp", O_CREAT | O_TRUNC, 0600, buf, len, err);
   yajl_gen_free(g);
   if (r < 0)
     return r;
@@ -223,17 +230,24 @@ static long long tree_int(yajl_val root, const char *key)
   return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
 }
 
-int state_read(int dirfd, struct nook_state *s, nook_error_t *err)
+/* -2 (err set) when the file is there but not a state. */
+static int state_read_file(int dirfd, const char *name, struct nook_state *s, nook_error_t *err)
 {
   cleanup_free char *text = NULL;
   memset(s, 0, sizeof(*s));
-  if (read_file_at(dirfd, "state.json", &text, NULL, err) < 0)
+  if (read_file_at(dirfd, name, &text, NULL, err) < 0)
     return -1;
-  char ebuf[256];
+  char ebuf[256] = "";
   yajl_val root = yajl_tree_parse(text, ebuf, sizeof(ebuf));
-  if (root == NULL || !YAJL_IS_OBJECT(root)) {
+  if (root == NULL) {
+    ebuf[strcspn(ebuf, "\n")] = '\0';
+    nook_error(err, 0, "%s is corrupt: %s", name, ebuf);
+    return -2;
+  }
+  if (!YAJL_IS_OBJECT(root)) {
     yajl_tree_free(root);
-    return nook_error(err, 0, "state.json is corrupt: %s", ebuf);
+    nook_error(err, 0, "%s is corrupt: not a JSON object", name);
+    return -2;
   }
   s->id = tree_str(root, "id");
   s->pid = (pid_t)tree_int(root, "pid");
@@ -248,6 +262,22 @@ int state_read(int dirfd, struct nook_state *s, nook_error_t *err)
   s->ready = YAJL_IS_TRUE(yajl_tree_get(root, rp, yajl_t_true));
   yajl_tree_free(root);
   return 0;
+}
+
+int state_read(int dirfd, struct nook_state *s, nook_error_t *err)
+{
+  int r = state_read_file(dirfd, "state.json", s, err);
+  if (r != -2)
+    return r;
+  nook_error_t e2 = NULL;
+  if (state_read_file(dirfd, STATE_BACKUP, s, &e2) < 0) {
+    nook_error_free(&e2);
+    return -1;
+  }
+  cleanup_free char *why = nook_error_text(*err);
+  nook_error_free(err);
+  nook_warn("container \"%s\": %s; using its copy " STATE_BACKUP, s->id ? s->id : "?", why);
+  return 1;
 }
 
 void state_clear(struct nook_state *s)

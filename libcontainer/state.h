@@ -66,6 +66,10 @@ bool state_dir_is(int rootfd, const char *name, int dirfd);
 void state_sweep_stale(const char *root);
 
 int state_write(int dirfd, const struct nook_state *s, nook_error_t *err);
+/* state_write also keeps a copy, for when state.json is overwritten. */
+#define STATE_BACKUP "state.copy.json"
+/* 0; 1 when state.json was corrupt and its copy was used (warned); -1 with
+ * err. */
 int state_read(int dirfd, struct nook_state *s, nook_error_t *err);
 void state_clear(struct nook_state *s);
 
