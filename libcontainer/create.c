@@ -77,9 +77,66 @@ struct creating {
   struct nook_state st;
 };
 
+/* SIGTERM, SIGINT or SIGHUP during `create`: the handler only records it
+ * and kills the container process (whose death ends every wait of the
+ * set-up); create then fails through its usual clean-up, so nothing it made
+ * is left behind. */
+static volatile sig_atomic_t create_interrupted;
+static volatile pid_t create_child = -1;
+
+static volatile sig_atomic_t create_made_something;
+
+static void on_create_signal(int sig)
+{
+  if (!create_made_something) {
+    /* Nothing to undo yet (parsing, compiling seccomp): just die of it. */
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+  create_interrupted = sig;
+  pid_t p = create_child;
+  if (p > 0)
+    kill(p, SIGKILL);
+}
+
+static const int create_signals[] = {SIGTERM, SIGINT, SIGHUP};
+
+void create_signals_catch(void)
+{
+  struct sigaction sa = {.sa_handler = on_create_signal};
+  sigemptyset(&sa.sa_mask);
+  create_interrupted = 0;
+  create_made_something = 0;
+  create_child = -1;
+  for (size_t i = 0; i < ARRAY_SIZE(create_signals); i++)
+    sigaction(create_signals[i], &sa, NULL);
+}
+
+/* The handlers stay until exit: a signal arriving after the container was
+ * made must not kill the runtime with a status that says it failed. */
+void create_signals_done(void)
+{
+  create_child = -1;
+}
+
+int create_interrupted_by(void)
+{
+  return create_interrupted;
+}
+
+static int check_interrupted(nook_error_t *err)
+{
+  if (create_interrupted == 0)
+    return 0;
+  return nook_error(err, EINTR, "create interrupted by %s", strsignal(create_interrupted));
+}
+
 static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
 {
   struct creating *cr = data;
+  create_child = pid;
+  if (create_interrupted)
+    kill(pid, SIGKILL);
   if (!cr->have_cg)
     return 0;
   return cr->cgm->enter(&cr->cg, pid, err);
@@ -88,8 +145,11 @@ static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
 static int cb_on_pid(void *data, pid_t pid, nook_error_t *err)
 {
   struct creating *cr = data;
+  create_child = pid;
   cr->st.pid = pid;
   cr->st.pid_start = proc_start_time(pid);
+  if (check_interrupted(err) < 0)
+    return -1;
   return state_write(cr->dirfd, &cr->st, err);
 }
 
@@ -309,6 +369,31 @@ int write_pid_file(const char *path, pid_t pid, nook_error_t *err)
   return 0;
 }
 
+/* A --pid-file inside the state root would overwrite some container's
+ * state (ROOT/OTHER/state.json): refused, by path and by real location. */
+static int check_pid_file(const char *pid_file, const char *root, nook_error_t *err)
+{
+  if (pid_file == NULL)
+    return 0;
+  size_t n = strlen(root);
+  bool inside = strncmp(pid_file, root, n) == 0 && (pid_file[n] == '/' || n == 1);
+  if (!inside) {
+    cleanup_free char *rroot = realpath(root, NULL);
+    cleanup_free char *dir = xstrdup(pid_file);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+      *slash = '\0';
+    cleanup_free char *rdir = realpath(*dir ? dir : "/", NULL);
+    if (rroot && rdir) {
+      size_t m = strlen(rroot);
+      inside = strncmp(rdir, rroot, m) == 0 && (rdir[m] == '/' || rdir[m] == '\0' || m == 1);
+    }
+  }
+  if (inside)
+    return nook_error(err, 0, "--pid-file `%s` is inside the state root `%s`", pid_file, root);
+  return 0;
+}
+
 /* LISTEN_FDS (socket activation) pass through as runc does: the fds join the
  * preserved ones and the workload is told it is their listener. */
 static int listen_fds(void)
@@ -415,7 +500,8 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   out->dirfd = -1;
   out->sr.sock = out->sr.pty_master = out->sr.seccomp_fd = -1;
 
-  if (nook_validate_id(o->id, err) < 0 || process_check_preserved_fds(o->preserve_fds, err) < 0)
+  if (nook_validate_id(o->id, err) < 0 || process_check_preserved_fds(o->preserve_fds, err) < 0 ||
+      check_pid_file(pid_file, root, err) < 0)
     return -1;
   bundle = absolute_path(o->bundle ? o->bundle : ".");
   if (chdir(bundle) < 0)
@@ -442,6 +528,11 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   if (nlisten > 0)
     add_listen_env(c, nlisten);
 
+  /* Before anything is made: a profile that takes long to compile can be
+   * interrupted with nothing to undo. */
+  if (c->linux_.has_seccomp && seccomp_compile(&c->linux_.seccomp, root, &prog, err) < 0)
+    goto out;
+  create_made_something = 1;
   if (state_dir_create(root, o->id, &sn, err) < 0)
     goto out;
   cr.dirfd = sn.dirfd;
@@ -463,7 +554,7 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   if (plan_cgroup(&cr, err) < 0 || state_write(cr.dirfd, &cr.st, err) < 0 ||
       state_dir_publish(&sn, o->id, err) < 0)
     goto out;
-  if (setup_cgroup(&cr, err) < 0)
+  if (check_interrupted(err) < 0 || setup_cgroup(&cr, err) < 0 || check_interrupted(err) < 0)
     goto out;
   if (!run_mode && (start_fd = listen_start_socket(cr.dirfd, err)) < 0)
     goto out;
@@ -477,11 +568,8 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
                          .no_new_keyring = o->no_new_keyring,
                          .start_fd = start_fd,
                          .state_dirfd = cr.dirfd};
-  if (c->linux_.has_seccomp) {
-    if (seccomp_compile(&c->linux_.seccomp, root, &prog, err) < 0)
-      goto out;
+  if (c->linux_.has_seccomp)
     sc.seccomp = &prog;
-  }
   spawn_plan_namespaces(&sc);
   if (!sc.new_mntns) {
     nook_error(err, 0, "linux.namespaces: a mount namespace is required");
@@ -493,8 +581,15 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
                                .created_json = cb_created_json,
                                .seccomp_fd = cb_seccomp_fd,
                                .data = &cr};
-  if (spawn_container(&sc, &cb, &out->sr, err) < 0)
+  if (spawn_container(&sc, &cb, &out->sr, err) < 0) {
+    if (create_interrupted) {
+      nook_error_free(err);
+      check_interrupted(err);
+    }
     goto out;
+  }
+  if (check_interrupted(err) < 0)
+    goto out_kill;
   if (console && out->sr.pty_master >= 0) {
     if (terminal_send_to_socket(console, out->sr.pty_master, err) < 0)
       goto out_kill;
@@ -505,6 +600,8 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   if (state_write(cr.dirfd, &cr.st, err) < 0)
     goto out_kill;
   if (pid_file && write_pid_file(pid_file, out->sr.pid, err) < 0)
+    goto out_kill;
+  if (check_interrupted(err) < 0)
     goto out_kill;
 
   out->config = steal_pointer(&c);
@@ -554,7 +651,10 @@ out:
 int nook_container_create(const struct nook_create_opts *o, nook_error_t *err)
 {
   struct created cr;
-  if (do_create(o, false, &cr, err) < 0)
+  create_signals_catch();
+  int r = do_create(o, false, &cr, err);
+  create_signals_done();
+  if (r < 0)
     return -1;
   created_release(&cr);
   return 0;
