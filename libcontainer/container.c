@@ -187,6 +187,11 @@ int nook_container_start(const char *root, const char *id, nook_error_t *err)
   if (load_container(root, id, true, true, &l, err) < 0)
     return -1;
   int r = start_loaded(id, &l, err);
+  if (r < 0 && l.status == NOOK_CREATED && proc_start_time(l.st.pid) != l.st.pid_start) {
+    /* Killed while start was talking to it (kill does not take the lock). */
+    nook_error_free(err);
+    nook_error(err, 0, "cannot start a container that has stopped");
+  }
   if (r == 0)
     run_poststart(&l);
   loaded_release(&l);

@@ -61,7 +61,7 @@ int state_dir_create(const char *root, const char *id, struct state_new *out, no
     clock_gettime(CLOCK_MONOTONIC, &ts);
     snprintf(out->tmpname, sizeof(out->tmpname), "%s%d-%lx-%u", STATE_TMP_PREFIX, (int)getpid(),
              (unsigned long)ts.tv_nsec, i);
-    if (mkdirat(out->rootfd, out->tmpname, 0711) == 0)
+    if (mkdirat(out->rootfd, out->tmpname, 0700) == 0)
       break;
     if (errno != EEXIST || i >= 100) {
       out->tmpname[0] = '\0';
@@ -71,7 +71,13 @@ int state_dir_create(const char *root, const char *id, struct state_new *out, no
   out->dirfd = openat(out->rootfd, out->tmpname, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (out->dirfd < 0)
     return nook_error(err, errno, "open state directory `%s/%s`", root, out->tmpname);
-  return state_lock(out->dirfd, err);
+  if (state_lock(out->dirfd, err) < 0)
+    return -1;
+  /* Made 0700, opened to 0711 only once locked: a sweep never mistakes a
+   * directory not yet locked for one whose maker died. */
+  if (fchmod(out->dirfd, 0711) < 0)
+    return nook_error(err, errno, "chmod state directory `%s/%s`", root, out->tmpname);
+  return 0;
 }
 
 int state_dir_publish(struct state_new *n, const char *id, nook_error_t *err)
@@ -143,8 +149,12 @@ void state_sweep_stale(const char *root)
     int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
       continue;
-    /* Locked means a create is still filling it; unlocked, its maker died. */
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+    /* Locked means a create is still filling it; unlocked after it had
+     * been locked (0711), its maker died.  One that died before locking
+     * leaves an empty 0700 directory: removed once it is a minute old. */
+    struct stat st;
+    if (fstat(fd, &st) == 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+        ((st.st_mode & 0777) == 0711 || time(NULL) - st.st_ctime > 60))
       state_dir_remove_fd(dirfd(d), de->d_name, fd, NULL);
     close(fd);
   }
