@@ -529,6 +529,36 @@ fail:
   return -1;
 }
 
+/* How many trailing components of dir (below the mount at dir[0..stop])
+ * do not exist yet, i.e. what cg_mkdir would create now. */
+static unsigned count_missing(const char *dir, size_t stop)
+{
+  cleanup_free char *p = xstrdup(dir);
+  unsigned n = 0;
+  struct stat st;
+  while (stat(p, &st) < 0 && errno == ENOENT) {
+    char *slash = strrchr(p, '/');
+    if (slash == NULL || (size_t)(slash - p) <= stop)
+      break;
+    *slash = '\0';
+    n++;
+  }
+  return n;
+}
+
+int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup_paths *out,
+                nook_error_t *err)
+{
+  const struct cg_host *h;
+  if (cg_host_get(&h, err) < 0 || cg_resolve(h, cgroups_path, id, out, err) < 0)
+    return -1;
+  if (out->unified)
+    out->unified_created = count_missing(out->unified, strlen(h->unified.mountpoint));
+  for (size_t i = 0; out->v1_dirs && out->v1_dirs[i]; i++)
+    out->v1_created[i] = count_missing(out->v1_dirs[i], strlen(h->v1[i].mountpoint));
+  return 0;
+}
+
 /* ---- persisted form ----
  * One line: "1;mode=hybrid;u=<created>:<path>;h=<controllers>:<created>:<path>;..."
  * Paths go last in a record and have '%', ';' and control bytes %-escaped,

@@ -116,6 +116,13 @@ struct cgroup_manager {
 int cgroup_detect_mode(enum cgroup_mode *out, nook_error_t *err);
 const struct cgroup_manager *cgroup_manager_for(enum cgroup_mode mode);
 
+/* The directories create() would make for cgroupsPath and id, with the
+ * created counts it would report now, without making anything: create
+ * records them before it makes them, so that a create killed in between
+ * leaves nothing `delete` cannot find. */
+int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup_paths *out,
+                nook_error_t *err);
+
 /* Serialise paths to/from a single string kept in the state file. */
 char *cgroup_paths_serialize(const struct cgroup_paths *p);
 int cgroup_paths_parse(const char *s, struct cgroup_paths *out, nook_error_t *err);

@@ -120,6 +120,10 @@ int cg1_freeze(const char *freezer_dir, bool frozen, nook_error_t *err);
 int cg1_frozen(const char *freezer_dir, bool *out, nook_error_t *err);
 /* Kill what is left and remove every v1 leaf and p->unified (hybrid, may be
  * NULL), then the parents nook created. */
+/* Trailing components nook made of hierarchy i (v1 dirs, then unified);
+ * whether dir (one of p's v1 dirs) is one nook made. */
+unsigned cg1_created_at(const struct cgroup_paths *p, size_t i);
+bool cg1_created_dir(const struct cgroup_paths *p, const char *dir);
 int cg1_destroy_all(const struct cgroup_paths *p, nook_error_t *err);
 int cg1_apply_devices(const char *dir, const struct oci_resources *r, nook_error_t *err);
 

@@ -143,6 +143,24 @@ int cg1_frozen(const char *dir, bool *out, nook_error_t *err)
 
 /* ---- destroy (shared with hybrid: unified may be NULL) ---- */
 
+/* How many trailing components nook made of hierarchy i (the v1 dirs in
+ * order, then the unified one). */
+unsigned cg1_created_at(const struct cgroup_paths *p, size_t i)
+{
+  size_t n = strv_len(p->v1_dirs);
+  if (i < n)
+    return p->v1_created ? p->v1_created[i] : 0;
+  return p->unified_created;
+}
+
+bool cg1_created_dir(const struct cgroup_paths *p, const char *dir)
+{
+  for (size_t i = 0; p->v1_dirs && p->v1_dirs[i]; i++)
+    if (p->v1_dirs[i] == dir || strcmp(p->v1_dirs[i], dir) == 0)
+      return cg1_created_at(p, i) > 0;
+  return false;
+}
+
 int cg1_destroy_all(const struct cgroup_paths *p, nook_error_t *err)
 {
   size_t n = strv_len(p->v1_dirs);
@@ -150,9 +168,15 @@ int cg1_destroy_all(const struct cgroup_paths *p, nook_error_t *err)
   cleanup_free bool *done = xcalloc(total ? total : 1, sizeof(bool));
   bool busy = false;
   int first = 0;
-  /* The usual delete finds the container gone: one rmdir per hierarchy. */
+  /* The usual delete finds the container gone: one rmdir per hierarchy.
+   * A cgroup that existed before the container is not nook's: it stays,
+   * and so do the processes in it (runc leaves them alone too). */
   for (size_t i = 0; i < total; i++) {
     const char *dir = i < n ? p->v1_dirs[i] : p->unified;
+    if (cg1_created_at(p, i) == 0) {
+      done[i] = true;
+      continue;
+    }
     int r = cg_try_rmdir_tree(dir);
     if (r == 0)
       done[i] = true;
@@ -163,10 +187,11 @@ int cg1_destroy_all(const struct cgroup_paths *p, nook_error_t *err)
   }
   if (busy) {
     nook_error_t ignored = NULL;
-    if (p->unified && cg2_kill(p->unified, SIGKILL, &ignored) < 0)
+    if (p->unified && p->unified_created > 0 && cg2_kill(p->unified, SIGKILL, &ignored) < 0)
       nook_error_free(&ignored);
     const char *procs = cg1_procs_dir(p);
-    if (procs && cg_signal_procs(procs, SIGKILL, cg_v1_dir(p, "freezer"), &ignored) < 0)
+    if (procs && cg1_created_dir(p, procs) &&
+        cg_signal_procs(procs, SIGKILL, cg_v1_dir(p, "freezer"), &ignored) < 0)
       nook_error_free(&ignored);
     long long deadline = cg_now_ms() + CG_RMDIR_TIMEOUT_MS;
     for (size_t i = 0; i < total; i++) {
@@ -187,7 +212,7 @@ int cg1_destroy_all(const struct cgroup_paths *p, nook_error_t *err)
     }
   }
   for (size_t i = 0; i < total; i++) {
-    unsigned created = i < n ? (p->v1_created ? p->v1_created[i] : 0) : p->unified_created;
+    unsigned created = cg1_created_at(p, i);
     if (done[i] && created > 1)
       cg_rmdir_parents(i < n ? p->v1_dirs[i] : p->unified, created - 1);
   }

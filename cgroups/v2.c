@@ -217,6 +217,10 @@ int cg2_frozen(const char *dir, nook_error_t *err)
 
 int cg2_destroy(const char *dir, unsigned created, nook_error_t *err)
 {
+  /* A cgroup that existed before the container is not nook's to remove,
+   * nor are the processes in it. */
+  if (created == 0)
+    return 0;
   /* The usual delete finds the container gone: one rmdir and done. */
   int r = cg_try_rmdir_tree(dir);
   if (r != 0) {

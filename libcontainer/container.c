@@ -86,13 +86,19 @@ int load_container(const char *root, const char *id, bool lock, bool want_config
   l->dirfd = -1;
   if (nook_validate_id(id, err) < 0)
     return -1;
-  if (state_dir_open(root, id, false, &l->dirfd, err) < 0)
+  if ((lock ? state_dir_open_locked(root, id, &l->dirfd, err)
+            : state_dir_open(root, id, &l->dirfd, err)) < 0)
     return -1;
-  if (lock && state_lock(l->dirfd, err) < 0)
-    goto fail;
   if (state_read(l->dirfd, &l->st, err) < 0) {
     if ((*err)->status != ENOENT)
       goto fail;
+    struct stat sb;
+    if (fstat(l->dirfd, &sb) == 0 && sb.st_nlink == 0) {
+      /* Deleted between our open and read. */
+      nook_error_free(err);
+      nook_error(err, 0, "container \"%s\" does not exist", id);
+      goto fail;
+    }
     /* A runtime killed before it wrote any state: nothing runs. */
     nook_error_free(err);
     l->st.id = xstrdup(id);
@@ -181,6 +187,11 @@ int nook_container_start(const char *root, const char *id, nook_error_t *err)
   if (load_container(root, id, true, true, &l, err) < 0)
     return -1;
   int r = start_loaded(id, &l, err);
+  if (r < 0 && l.status == NOOK_CREATED && proc_start_time(l.st.pid) != l.st.pid_start) {
+    /* Killed while start was talking to it (kill does not take the lock). */
+    nook_error_free(err);
+    nook_error(err, 0, "cannot start a container that has stopped");
+  }
   if (r == 0)
     run_poststart(&l);
   loaded_release(&l);
@@ -212,7 +223,9 @@ int nook_container_kill(const char *root, const char *id, int sig, bool all, noo
   if (load_container(root, id, false, false, &l, err) < 0)
     return -1;
   int r;
-  if (l.status == NOOK_STOPPED) {
+  if (l.status == NOOK_STOPPED || l.status == NOOK_CREATING) {
+    /* A container still being created has no process to signal yet, or
+     * one its create is still setting up (runc: not yet listed at all). */
     r = nook_error(err, 0, "container not running");
   } else if (all) {
     const struct cgroup_manager *m = NULL;
@@ -251,8 +264,10 @@ int nook_container_delete(const char *root, const char *id, bool force, nook_err
 {
   struct loaded l;
   /* runc: with --force a container that does not exist is not an error. */
-  if (force && nook_validate_id(id, NULL) == 0 && !state_exists(root, id))
+  if (force && nook_validate_id(id, NULL) == 0 && !state_exists(root, id)) {
+    state_sweep_stale(root);
     return 0;
+  }
   if (load_container(root, id, true, true, &l, err) < 0)
     return -1;
   int ret = -1;
@@ -280,7 +295,8 @@ int nook_container_delete(const char *root, const char *id, bool force, nook_err
     cleanup_free char *json = state_json_for(l.config, &l.st, "stopped", false);
     hooks_run_warn("poststop", l.config->hooks.poststop, l.config->hooks.n_poststop, json);
   }
-  ret = state_dir_remove(root, id, err);
+  ret = state_dir_remove(root, id, l.dirfd, err);
+  state_sweep_stale(root);
 out:
   loaded_release(&l);
   return ret;
@@ -333,15 +349,35 @@ int nook_container_list(const char *root, struct nook_container_info **out, size
       continue;
     struct loaded l;
     nook_error_t e = NULL;
+    bool broken = false;
     if (load_container(root, de->d_name, false, false, &l, &e) < 0) {
+      /* Gone meanwhile: not listed.  Unreadable: listed, so that it is
+       * seen and can be deleted, with the reason as a warning. */
+      if (!state_exists(root, de->d_name)) {
+        nook_error_free(&e);
+        continue;
+      }
+      cleanup_free char *t = nook_error_text(e);
+      nook_warn("container \"%s\": %s", de->d_name, t);
       nook_error_free(&e);
-      continue;
+      broken = true;
+      memset(&l, 0, sizeof(l));
+      l.dirfd = -1;
     }
     if (*n == cap) {
       cap = cap ? cap * 2 : 8;
       *out = xrealloc(*out, cap * sizeof(**out));
     }
     struct nook_container_info *i = &(*out)[(*n)++];
+    if (broken) {
+      i->id = xstrdup(de->d_name);
+      i->pid = 0;
+      i->status = xstrdup("unknown");
+      i->bundle = xstrdup("");
+      i->created = xstrdup("");
+      i->owner = xstrdup("");
+      continue;
+    }
     i->id = xstrdup(de->d_name);
     i->pid = l.status == NOOK_STOPPED ? 0 : l.st.pid;
     i->status = xstrdup(nook_status_name(l.status));

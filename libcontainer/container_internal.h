@@ -50,6 +50,12 @@ struct created {
 int do_create(const struct nook_create_opts *o, bool run_mode, struct created *out,
               nook_error_t *err);
 void created_release(struct created *c);
+/* Until the container exists, SIGTERM, SIGINT and SIGHUP make do_create()
+ * kill what it started and fail cleanly (create_interrupted_by() is then
+ * the signal); done: later ones no longer kill anything. */
+void create_signals_catch(void);
+void create_signals_done(void);
+int create_interrupted_by(void);
 
 /* poststart hooks, warnings only (runtime.md). */
 void run_poststart(struct loaded *l);

@@ -77,9 +77,66 @@ struct creating {
   struct nook_state st;
 };
 
+/* SIGTERM, SIGINT or SIGHUP during `create`: the handler only records it
+ * and kills the container process (whose death ends every wait of the
+ * set-up); create then fails through its usual clean-up, so nothing it made
+ * is left behind. */
+static volatile sig_atomic_t create_interrupted;
+static volatile pid_t create_child = -1;
+
+static volatile sig_atomic_t create_made_something;
+
+static void on_create_signal(int sig)
+{
+  if (!create_made_something) {
+    /* Nothing to undo yet (parsing, compiling seccomp): just die of it. */
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+  create_interrupted = sig;
+  pid_t p = create_child;
+  if (p > 0)
+    kill(p, SIGKILL);
+}
+
+static const int create_signals[] = {SIGTERM, SIGINT, SIGHUP};
+
+void create_signals_catch(void)
+{
+  struct sigaction sa = {.sa_handler = on_create_signal};
+  sigemptyset(&sa.sa_mask);
+  create_interrupted = 0;
+  create_made_something = 0;
+  create_child = -1;
+  for (size_t i = 0; i < ARRAY_SIZE(create_signals); i++)
+    sigaction(create_signals[i], &sa, NULL);
+}
+
+/* The handlers stay until exit: a signal arriving after the container was
+ * made must not kill the runtime with a status that says it failed. */
+void create_signals_done(void)
+{
+  create_child = -1;
+}
+
+int create_interrupted_by(void)
+{
+  return create_interrupted;
+}
+
+static int check_interrupted(nook_error_t *err)
+{
+  if (create_interrupted == 0)
+    return 0;
+  return nook_error(err, EINTR, "create interrupted by %s", strsignal(create_interrupted));
+}
+
 static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
 {
   struct creating *cr = data;
+  create_child = pid;
+  if (create_interrupted)
+    kill(pid, SIGKILL);
   if (!cr->have_cg)
     return 0;
   return cr->cgm->enter(&cr->cg, pid, err);
@@ -88,8 +145,11 @@ static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
 static int cb_on_pid(void *data, pid_t pid, nook_error_t *err)
 {
   struct creating *cr = data;
+  create_child = pid;
   cr->st.pid = pid;
   cr->st.pid_start = proc_start_time(pid);
+  if (check_interrupted(err) < 0)
+    return -1;
   return state_write(cr->dirfd, &cr->st, err);
 }
 
@@ -217,9 +277,10 @@ static int cb_created_json(void *data, char **state_json)
   return 0;
 }
 
-static int setup_cgroup(struct creating *cr, nook_error_t *err)
+/* Which cgroup manager, and the cgroup the container will get, recorded in
+ * the first state.json before anything is made. */
+static int plan_cgroup(struct creating *cr, nook_error_t *err)
 {
-  const struct oci_config *c = cr->config;
   if (cr->o->systemd_cgroup) {
     /* sd_booted(3)'s test. */
     if (access("/run/systemd/system", F_OK) != 0)
@@ -234,10 +295,28 @@ static int setup_cgroup(struct creating *cr, nook_error_t *err)
   if (cgroup_detect_mode(&mode, err) < 0)
     return -1;
   cr->cgm = cgroup_manager_for(mode);
+  struct cgroup_paths plan = {0};
+  if (cgroup_plan(cr->config->linux_.cgroups_path, cr->o->id, &plan, err) < 0)
+    return nook_error_wrap(err, "linux.cgroupsPath");
+  cr->st.cgroup = cgroup_paths_serialize(&plan);
+  cgroup_paths_clear(&plan);
+  return 0;
+}
+
+static int setup_cgroup(struct creating *cr, nook_error_t *err)
+{
+  const struct oci_config *c = cr->config;
   if (cr->cgm->create(c->linux_.cgroups_path, cr->o->id, &cr->cg, err) < 0)
     return nook_error_wrap(err, "linux.cgroupsPath");
   cr->have_cg = true;
-  cr->st.cgroup = cgroup_paths_serialize(&cr->cg);
+  cleanup_free char *made = cgroup_paths_serialize(&cr->cg);
+  if (strcmp(made, cr->st.cgroup) != 0) {
+    /* A concurrent create or delete changed which parents are ours. */
+    free(cr->st.cgroup);
+    cr->st.cgroup = steal_pointer(&made);
+    if (state_write(cr->dirfd, &cr->st, err) < 0)
+      return -1;
+  }
   if (cgroup_refuse_frozen(&cr->cg, err) < 0)
     return nook_error_wrap(err, "linux.cgroupsPath");
   /* Sharing a cgroup is allowed (runc warns too), but its limits, stats,
@@ -292,6 +371,31 @@ int write_pid_file(const char *path, pid_t pid, nook_error_t *err)
     unlink(tmp);
     return nook_error(err, errno, "--pid-file: rename to `%s`", path);
   }
+  return 0;
+}
+
+/* A --pid-file inside the state root would overwrite some container's
+ * state (ROOT/OTHER/state.json): refused, by path and by real location. */
+static int check_pid_file(const char *pid_file, const char *root, nook_error_t *err)
+{
+  if (pid_file == NULL)
+    return 0;
+  size_t n = strlen(root);
+  bool inside = strncmp(pid_file, root, n) == 0 && (pid_file[n] == '/' || n == 1);
+  if (!inside) {
+    cleanup_free char *rroot = realpath(root, NULL);
+    cleanup_free char *dir = xstrdup(pid_file);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+      *slash = '\0';
+    cleanup_free char *rdir = realpath(*dir ? dir : "/", NULL);
+    if (rroot && rdir) {
+      size_t m = strlen(rroot);
+      inside = strncmp(rdir, rroot, m) == 0 && (rdir[m] == '/' || rdir[m] == '\0' || m == 1);
+    }
+  }
+  if (inside)
+    return nook_error(err, 0, "--pid-file `%s` is inside the state root `%s`", pid_file, root);
   return 0;
 }
 
@@ -467,14 +571,15 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   cleanup_free char *root = absolute_path(o->root);
   size_t config_len = 0;
   int start_fd = -1, ret = -1;
-  bool made_dir = false;
+  struct state_new sn = {.rootfd = -1, .dirfd = -1};
   struct creating cr = {.o = o, .dirfd = -1};
   struct seccomp_prog prog = {0};
   memset(out, 0, sizeof(*out));
   out->dirfd = -1;
   out->sr.sock = out->sr.pty_master = out->sr.seccomp_fd = -1;
 
-  if (nook_validate_id(o->id, err) < 0 || process_check_preserved_fds(o->preserve_fds, err) < 0)
+  if (nook_validate_id(o->id, err) < 0 || process_check_preserved_fds(o->preserve_fds, err) < 0 ||
+      check_pid_file(pid_file, root, err) < 0)
     return -1;
   bundle = absolute_path(o->bundle ? o->bundle : ".");
   if (chdir(bundle) < 0)
@@ -503,11 +608,15 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   if (nlisten > 0)
     add_listen_env(c, nlisten);
 
-  if (state_dir_open(root, o->id, true, &cr.dirfd, err) < 0)
+  /* Before anything is made: a profile that takes long to compile can be
+   * interrupted with nothing to undo. */
+  if (c->linux_.has_seccomp && seccomp_compile(&c->linux_.seccomp, root, &prog, err) < 0)
     goto out;
-  made_dir = true;
-  if (state_lock(cr.dirfd, err) < 0)
+  create_made_something = 1;
+  if (state_dir_create(root, o->id, &sn, err) < 0)
     goto out;
+  cr.dirfd = sn.dirfd;
+  /* Written before the directory is published: no reader sees it partial. */
   if (write_file_at(cr.dirfd, "config.json", O_CREAT | O_TRUNC, 0600, config_text, config_len,
                     err) < 0)
     goto out;
@@ -522,7 +631,10 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   /* As runc's state: empty; `list` names the state directory's owner. */
   cr.st.owner = xstrdup("");
 
-  if (setup_cgroup(&cr, err) < 0)
+  if (plan_cgroup(&cr, err) < 0 || state_write(cr.dirfd, &cr.st, err) < 0 ||
+      state_dir_publish(&sn, o->id, err) < 0)
+    goto out;
+  if (check_interrupted(err) < 0 || setup_cgroup(&cr, err) < 0 || check_interrupted(err) < 0)
     goto out;
   if (!run_mode && (start_fd = listen_start_socket(cr.dirfd, err)) < 0)
     goto out;
@@ -536,11 +648,8 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
                          .no_new_keyring = o->no_new_keyring,
                          .start_fd = start_fd,
                          .state_dirfd = cr.dirfd};
-  if (c->linux_.has_seccomp) {
-    if (seccomp_compile(&c->linux_.seccomp, root, &prog, err) < 0)
-      goto out;
+  if (c->linux_.has_seccomp)
     sc.seccomp = &prog;
-  }
   spawn_plan_namespaces(&sc);
   struct spawn_callbacks cb = {.on_pid = cb_on_pid,
                                .before_go = cb_before_go,
@@ -548,8 +657,15 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
                                .created_json = cb_created_json,
                                .seccomp_fd = cb_seccomp_fd,
                                .data = &cr};
-  if (spawn_container(&sc, &cb, &out->sr, err) < 0)
+  if (spawn_container(&sc, &cb, &out->sr, err) < 0) {
+    if (create_interrupted) {
+      nook_error_free(err);
+      check_interrupted(err);
+    }
     goto out;
+  }
+  if (check_interrupted(err) < 0)
+    goto out_kill;
   if (console && out->sr.pty_master >= 0) {
     if (terminal_send_to_socket(console, out->sr.pty_master, err) < 0)
       goto out_kill;
@@ -561,10 +677,12 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
     goto out_kill;
   if (pid_file && write_pid_file(pid_file, out->sr.pid, err) < 0)
     goto out_kill;
+  if (check_interrupted(err) < 0)
+    goto out_kill;
 
   out->config = steal_pointer(&c);
-  out->dirfd = cr.dirfd;
-  cr.dirfd = -1;
+  out->dirfd = sn.dirfd;
+  sn.dirfd = -1;
   out->st = cr.st;
   memset(&cr.st, 0, sizeof(cr.st));
   out->cg = cr.cg;
@@ -590,16 +708,15 @@ out:
         nook_error_free(&e2);
       }
     }
-    if (made_dir)
-      state_dir_remove(root, o->id, NULL);
     if (out->sr.sock >= 0)
       close(out->sr.sock);
     if (out->sr.pty_master >= 0)
       close(out->sr.pty_master);
     out->sr.sock = out->sr.pty_master = -1;
   }
-  if (cr.dirfd >= 0)
-    close(cr.dirfd);
+  /* On failure: removes the directory only while it is still the one made
+   * here; a competing create may own the id by now. */
+  state_dir_abandon(&sn, o->id);
   cgroup_paths_clear(&cr.cg);
   state_clear(&cr.st);
   seccomp_prog_clear(&prog);
@@ -610,7 +727,10 @@ out:
 int nook_container_create(const struct nook_create_opts *o, nook_error_t *err)
 {
   struct created cr;
-  if (do_create(o, false, &cr, err) < 0)
+  create_signals_catch();
+  int r = do_create(o, false, &cr, err);
+  create_signals_done();
+  if (r < 0)
     return -1;
   created_release(&cr);
   return 0;

@@ -146,15 +146,29 @@ int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_
 {
   struct created cr;
   sigset_t all, old;
-  if (!o->detach) {
-    /* Orphans of the container's pid namespace set-up come to us, and every
-     * signal waits for wait_forwarding() to pass it on. */
+  /* Orphans of the container's pid namespace set-up come to us. */
+  if (!o->detach)
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    block_signals_for_forwarding(&all, &old);
-  }
   *exit_status = 255;
   cleanup_free char *root = absolute_path(o->root);
+  /* Set-up (a large seccomp profile, slow hooks) stays interruptible: a
+   * signal before the container exists ends run and undoes the create. */
+  create_signals_catch();
   int r = do_create(o, true, &cr, err);
+  create_signals_done();
+  if (!o->detach) {
+    /* From here every signal waits for wait_forwarding() to pass it on. */
+    block_signals_for_forwarding(&all, &old);
+  }
+  if (r == 0 && create_interrupted_by() != 0) {
+    r = nook_error(err, EINTR, "run interrupted by %s", strsignal(create_interrupted_by()));
+    kill(cr.sr.pid, SIGKILL);
+    created_release(&cr);
+    delete_quietly(root, o->id, "delete after an interrupted run");
+    if (!o->detach)
+      sigprocmask(SIG_SETMASK, &old, NULL);
+    return r;
+  }
   if (r == 0 && (r = start_created(&cr, err)) < 0) {
     created_release(&cr);
     delete_quietly(root, o->id, "delete after a failed start");

@@ -249,6 +249,78 @@ static size_t count_names(const struct oci_seccomp *s)
   return n;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+  int x = *(const int *)a, y = *(const int *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+  const unsigned char *p = data;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * 1099511628211ULL;
+  return h;
+}
+
+/* A profile that cannot fit the kernel's instruction limit is refused
+ * before libseccomp spends minutes on it.  Every distinct rule that is not
+ * the default action needs at least one compare of its own (the syscall
+ * number, or an argument value), so the number of distinct rules is a lower
+ * bound on the program's length.  Rules with arguments are left out for a
+ * syscall that also has a rule without: libseccomp may fold them in. */
+static int check_size(const struct oci_seccomp *s, uint32_t def, nook_error_t *err)
+{
+  size_t total = count_names(s);
+  if (total <= KERNEL_MAX_INSNS)
+    return 0;
+  cleanup_free uint64_t *keys = xcalloc(total, sizeof(uint64_t));
+  cleanup_free int *bare = xcalloc(total, sizeof(int));
+  size_t n = 0, nbare = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i < s->n_syscalls; i++) {
+      const struct oci_seccomp_syscall *sc = &s->syscalls[i];
+      if (full_action(sc->action, sc->errno_ret) == def || (sc->n_args == 0) != (pass == 0))
+        continue;
+      for (size_t j = 0; j < sc->n_names; j++) {
+        int nr = seccomp_syscall_resolve_name(sc->names[j]);
+        if (nr == __NR_SCMP_ERROR)
+          continue;
+        if (pass == 0) {
+          bare[nbare++] = nr;
+          keys[n++] = (uint64_t)(uint32_t)nr;
+          continue;
+        }
+        if (bsearch(&nr, bare, nbare, sizeof(int), cmp_int) != NULL)
+          continue;
+        uint64_t h = fnv(14695981039346656037ULL, &nr, sizeof(nr));
+        for (size_t k = 0; k < sc->n_args; k++)
+          h = fnv(h, &sc->args[k], sizeof(sc->args[k]));
+        keys[n++] = h | (1ULL << 63);
+      }
+    }
+    if (pass == 0)
+      qsort(bare, nbare, sizeof(int), cmp_int);
+  }
+  qsort(keys, n, sizeof(uint64_t), cmp_u64);
+  size_t distinct = 0;
+  for (size_t i = 0; i < n; i++)
+    if (i == 0 || keys[i] != keys[i - 1])
+      distinct++;
+  if (distinct > KERNEL_MAX_INSNS)
+    return nook_error(err, 0,
+                      "linux.seccomp.syscalls: %zu distinct rules cannot fit the kernel's "
+                      "limit of %d BPF instructions",
+                      distinct, KERNEL_MAX_INSNS);
+  return 0;
+}
+
 /* libseccomp 2.5 exports only to an fd: a memfd, read back whole. */
 static int export_bpf(scmp_filter_ctx ctx, struct seccomp_prog *out, nook_error_t *err)
 {
@@ -605,8 +677,8 @@ static int build(const struct oci_seccomp *s, struct seccomp_prog *out, nook_err
   if (count_names(s) > BINARY_TREE_MIN_NAMES &&
       seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
     nook_debug("linux.seccomp: libseccomp cannot build a binary tree; using a list");
-  if (add_rules(ctx, s, def, err) < 0 || export_bpf(ctx, out, err) < 0 ||
-      add_enosys_stub(s, out, err) < 0)
+  if (check_size(s, def, err) < 0 || add_rules(ctx, s, def, err) < 0 ||
+      export_bpf(ctx, out, err) < 0 || add_enosys_stub(s, out, err) < 0)
     goto out;
   ret = 0;
 out:

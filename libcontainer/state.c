@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "log.h"
 #include "utils.h"
 
 const char *nook_status_name(enum nook_status s)
@@ -20,20 +22,13 @@ const char *nook_status_name(enum nook_status s)
   return names[s];
 }
 
-int state_dir_open(const char *root, const char *id, bool create, int *dirfd, nook_error_t *err)
+int state_dir_open(const char *root, const char *id, int *dirfd, nook_error_t *err)
 {
-  if (create && mkdir_p(root, 0711, err) < 0)
-    return nook_error_wrap(err, "state root");
   cleanup_close int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) {
-    if (errno == ENOENT && !create)
+    if (errno == ENOENT)
       return nook_error(err, 0, "container \"%s\" does not exist", id);
     return nook_error(err, errno, "open state root `%s`", root);
-  }
-  if (create && mkdirat(rootfd, id, 0711) < 0) {
-    if (errno == EEXIST)
-      return nook_error(err, 0, "container \"%s\" already exists", id);
-    return nook_error(err, errno, "create state directory `%s/%s`", root, id);
   }
   int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
@@ -43,6 +38,127 @@ int state_dir_open(const char *root, const char *id, bool create, int *dirfd, no
   }
   *dirfd = fd;
   return 0;
+}
+
+/* A new container's directory is made under a private name, locked, filled
+ * and only then renamed to ROOT/ID (without replacing anything): a reader
+ * never sees a half-made container, and exactly one create per id wins. */
+int state_dir_create(const char *root, const char *id, struct state_new *out, nook_error_t *err)
+{
+  out->rootfd = out->dirfd = -1;
+  out->published = false;
+  out->tmpname[0] = '\0';
+  if (mkdir_p(root, 0711, err) < 0)
+    return nook_error_wrap(err, "state root");
+  out->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (out->rootfd < 0)
+    return nook_error(err, errno, "open state root `%s`", root);
+  struct stat st;
+  if (fstatat(out->rootfd, id, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    return nook_error(err, 0, "container \"%s\" already exists", id);
+  for (unsigned i = 0;; i++) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    snprintf(out->tmpname, sizeof(out->tmpname), "%s%d-%lx-%u", STATE_TMP_PREFIX, (int)getpid(),
+             (unsigned long)ts.tv_nsec, i);
+    if (mkdirat(out->rootfd, out->tmpname, 0700) == 0)
+      break;
+    if (errno != EEXIST || i >= 100) {
+      out->tmpname[0] = '\0';
+      return nook_error(err, errno, "create state directory in `%s`", root);
+    }
+  }
+  out->dirfd = openat(out->rootfd, out->tmpname, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (out->dirfd < 0)
+    return nook_error(err, errno, "open state directory `%s/%s`", root, out->tmpname);
+  if (state_lock(out->dirfd, err) < 0)
+    return -1;
+  /* Made 0700, opened to 0711 only once locked: a sweep never mistakes a
+   * directory not yet locked for one whose maker died. */
+  if (fchmod(out->dirfd, 0711) < 0)
+    return nook_error(err, errno, "chmod state directory `%s/%s`", root, out->tmpname);
+  return 0;
+}
+
+int state_dir_publish(struct state_new *n, const char *id, nook_error_t *err)
+{
+  if (renameat2(n->rootfd, n->tmpname, n->rootfd, id, RENAME_NOREPLACE) < 0) {
+    if (errno == EEXIST)
+      return nook_error(err, 0, "container \"%s\" already exists", id);
+    return nook_error(err, errno, "rename state directory to \"%s\"", id);
+  }
+  n->published = true;
+  return 0;
+}
+
+void state_dir_abandon(struct state_new *n, const char *id)
+{
+  if (n->dirfd >= 0) {
+    if (n->published)
+      state_dir_remove_fd(n->rootfd, id, n->dirfd, NULL);
+    else if (n->tmpname[0])
+      state_dir_remove_fd(n->rootfd, n->tmpname, n->dirfd, NULL);
+    close(n->dirfd);
+  }
+  if (n->rootfd >= 0)
+    close(n->rootfd);
+  n->rootfd = n->dirfd = -1;
+}
+
+bool state_dir_is(int rootfd, const char *name, int dirfd)
+{
+  struct stat a, b;
+  if (fstat(dirfd, &a) < 0 || a.st_nlink == 0)
+    return false;
+  return fstatat(rootfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+int state_dir_open_locked(const char *root, const char *id, int *dirfd, nook_error_t *err)
+{
+  /* The lock is taken on an open directory: if its holder removed it (a
+   * delete, a create that failed), what we locked is no longer ROOT/ID. */
+  for (int tries = 0; tries < 100; tries++) {
+    int fd;
+    if (state_dir_open(root, id, &fd, err) < 0)
+      return -1;
+    if (state_lock(fd, err) < 0) {
+      close(fd);
+      return -1;
+    }
+    cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd >= 0 && state_dir_is(rootfd, id, fd)) {
+      *dirfd = fd;
+      return 0;
+    }
+    close(fd);
+  }
+  return nook_error(err, EAGAIN, "container \"%s\": its state directory keeps changing", id);
+}
+
+void state_sweep_stale(const char *root)
+{
+  DIR *d = opendir(root);
+  if (d == NULL)
+    return;
+  struct dirent *de;
+  size_t plen = strlen(STATE_TMP_PREFIX);
+  while ((de = readdir(d)) != NULL) {
+    if (strncmp(de->d_name, STATE_TMP_PREFIX, plen) != 0)
+      continue;
+    int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+      continue;
+    /* Locked means a create is still filling it; unlocked after it had
+     * been locked (0711), its maker died.  One that died before locking
+     * leaves an empty 0700 directory: removed once it is a minute old. */
+    struct stat st;
+    if (fstat(fd, &st) == 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+        ((st.st_mode & 0777) == 0711 || time(NULL) - st.st_ctime > 60))
+      state_dir_remove_fd(dirfd(d), de->d_name, fd, NULL);
+    close(fd);
+  }
+  closedir(d);
 }
 
 bool state_exists(const char *root, const char *id)
@@ -94,8 +210,14 @@ int state_write(int dirfd, const struct nook_state *s, nook_error_t *err)
   size_t len;
   yajl_gen_get_buf(g, &buf, &len);
 
-  /* Write-then-rename so a reader never sees half a file. */
-  int r = write_file_at(dirfd, "state.json.tmp", O_CREAT | O_TRUNC, 0600, buf, len, err);
+  /* Write-then-rename so a reader never sees half a file.  The copy (its
+   * own inode) lets delete --force and list recover a container whose
+   * state.json was overwritten. */
+  int r = write_file_at(dirfd, STATE_BACKUP ".tmp", O_CREAT | O_TRUNC, 0600, buf, len, err);
+  if (r == 0 && renameat(dirfd, STATE_BACKUP ".tmp", dirfd, STATE_BACKUP) < 0)
+    r = nook_error(err, errno, "rename " STATE_BACKUP);
+  if (r == 0)
+    r = write_file_at(dirfd, "state.json.tmp", O_CREAT | O_TRUNC, 0600, buf, len, err);
   yajl_gen_free(g);
   if (r < 0)
     return r;
@@ -118,17 +240,24 @@ static long long tree_int(yajl_val root, const char *key)
   return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
 }
 
-int state_read(int dirfd, struct nook_state *s, nook_error_t *err)
+/* -2 (err set) when the file is there but not a state. */
+static int state_read_file(int dirfd, const char *name, struct nook_state *s, nook_error_t *err)
 {
   cleanup_free char *text = NULL;
   memset(s, 0, sizeof(*s));
-  if (read_file_at(dirfd, "state.json", &text, NULL, err) < 0)
+  if (read_file_at(dirfd, name, &text, NULL, err) < 0)
     return -1;
-  char ebuf[256];
+  char ebuf[256] = "";
   yajl_val root = yajl_tree_parse(text, ebuf, sizeof(ebuf));
-  if (root == NULL || !YAJL_IS_OBJECT(root)) {
+  if (root == NULL) {
+    ebuf[strcspn(ebuf, "\n")] = '\0';
+    nook_error(err, 0, "%s is corrupt: %s", name, ebuf);
+    return -2;
+  }
+  if (!YAJL_IS_OBJECT(root)) {
     yajl_tree_free(root);
-    return nook_error(err, 0, "state.json is corrupt: %s", ebuf);
+    nook_error(err, 0, "%s is corrupt: not a JSON object", name);
+    return -2;
   }
   s->id = tree_str(root, "id");
   s->pid = (pid_t)tree_int(root, "pid");
@@ -143,6 +272,22 @@ int state_read(int dirfd, struct nook_state *s, nook_error_t *err)
   s->ready = YAJL_IS_TRUE(yajl_tree_get(root, rp, yajl_t_true));
   yajl_tree_free(root);
   return 0;
+}
+
+int state_read(int dirfd, struct nook_state *s, nook_error_t *err)
+{
+  int r = state_read_file(dirfd, "state.json", s, err);
+  if (r != -2)
+    return r;
+  nook_error_t e2 = NULL;
+  if (state_read_file(dirfd, STATE_BACKUP, s, &e2) < 0) {
+    nook_error_free(&e2);
+    return -1;
+  }
+  cleanup_free char *why = nook_error_text(*err);
+  nook_error_free(err);
+  nook_warn("container \"%s\": %s; using its copy " STATE_BACKUP, s->id ? s->id : "?", why);
+  return 1;
 }
 
 void state_clear(struct nook_state *s)
@@ -236,19 +381,27 @@ static int remove_tree_at(int dirfd, nook_error_t *err)
   return ret;
 }
 
-int state_dir_remove(const char *root, const char *id, nook_error_t *err)
+int state_dir_remove_fd(int rootfd, const char *name, int dirfd, nook_error_t *err)
+{
+  /* Only the directory this process holds, never whatever now has its name. */
+  if (!state_dir_is(rootfd, name, dirfd))
+    return 0;
+  int fd = dup(dirfd);
+  if (fd < 0)
+    return nook_error(err, errno, "dup");
+  if (remove_tree_at(fd, err) < 0)
+    return nook_error_wrap(err, "remove state of \"%s\"", name);
+  if (unlinkat(rootfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return nook_error(err, errno, "remove state directory of \"%s\"", name);
+  return 0;
+}
+
+int state_dir_remove(const char *root, const char *id, int dirfd, nook_error_t *err)
 {
   cleanup_close int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return errno == ENOENT ? 0 : nook_error(err, errno, "open state root `%s`", root);
-  int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    return errno == ENOENT ? 0 : nook_error(err, errno, "open state directory of \"%s\"", id);
-  if (remove_tree_at(fd, err) < 0)
-    return nook_error_wrap(err, "remove state of \"%s\"", id);
-  if (unlinkat(rootfd, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
-    return nook_error(err, errno, "remove state directory of \"%s\"", id);
-  return 0;
+  return state_dir_remove_fd(rootfd, id, dirfd, err);
 }
 
 char *now_rfc3339(void)

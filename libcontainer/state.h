@@ -34,13 +34,42 @@ enum nook_status {
 
 const char *nook_status_name(enum nook_status s);
 
-/* Open (O_PATH-free, O_DIRECTORY) ROOT/ID; creating it when `create`
- * (failing with EEXIST-class message if it exists). */
-int state_dir_open(const char *root, const char *id, bool create, int *dirfd, nook_error_t *err);
+/* Open ROOT/ID (O_DIRECTORY); "does not exist" when it does not. */
+int state_dir_open(const char *root, const char *id, int *dirfd, nook_error_t *err);
+/* Open ROOT/ID and take its lock, making sure what was locked is still
+ * ROOT/ID (its previous holder may have removed it). */
+int state_dir_open_locked(const char *root, const char *id, int *dirfd, nook_error_t *err);
 int state_lock(int dirfd, nook_error_t *err);
 bool state_exists(const char *root, const char *id);
 
+/* Private names of directories being made; `list` skips dot names. */
+#define STATE_TMP_PREFIX ".new-"
+
+/* A container directory under construction: made and locked under a
+ * private name, then published as ROOT/ID by a rename that never
+ * replaces. */
+struct state_new {
+  int rootfd;
+  int dirfd; /* locked */
+  bool published;
+  char tmpname[64];
+};
+int state_dir_create(const char *root, const char *id, struct state_new *out, nook_error_t *err);
+int state_dir_publish(struct state_new *n, const char *id, nook_error_t *err);
+/* Failure: remove the directory (if it is still the one this create made)
+ * and close the fds. */
+void state_dir_abandon(struct state_new *n, const char *id);
+
+/* Whether ROOT/name (rootfd) is the directory open as dirfd. */
+bool state_dir_is(int rootfd, const char *name, int dirfd);
+/* Remove the private directories of creates that died before publishing. */
+void state_sweep_stale(const char *root);
+
 int state_write(int dirfd, const struct nook_state *s, nook_error_t *err);
+/* state_write also keeps a copy, for when state.json is overwritten. */
+#define STATE_BACKUP "state.copy.json"
+/* 0; 1 when state.json was corrupt and its copy was used (warned); -1 with
+ * err. */
 int state_read(int dirfd, struct nook_state *s, nook_error_t *err);
 void state_clear(struct nook_state *s);
 
@@ -50,8 +79,10 @@ enum nook_status state_status(int dirfd, const struct nook_state *s);
 /* starttime field of /proc/PID/stat; 0 when the process is gone. */
 unsigned long long proc_start_time(pid_t pid);
 
-/* Remove ROOT/ID and everything in it. */
-int state_dir_remove(const char *root, const char *id, nook_error_t *err);
+/* Remove ROOT/ID and everything in it, but only while it is still the
+ * directory open as dirfd: never a newer container of the same id. */
+int state_dir_remove(const char *root, const char *id, int dirfd, nook_error_t *err);
+int state_dir_remove_fd(int rootfd, const char *name, int dirfd, nook_error_t *err);
 
 char *now_rfc3339(void);
 

@@ -101,6 +101,10 @@ int read_fd_all(int fd, char **out, size_t *len, nook_error_t *err)
   char *buf = xmalloc(cap + 1);
   for (;;) {
     if (n == cap) {
+      if (cap > NOOK_INPUT_MAX) {
+        free(buf);
+        return nook_error(err, EFBIG, "more than the %u-byte limit", NOOK_INPUT_MAX);
+      }
       cap *= 2;
       buf = xrealloc(buf, cap + 1);
     }
@@ -113,6 +117,10 @@ int read_fd_all(int fd, char **out, size_t *len, nook_error_t *err)
       break;
     n += (size_t)r;
   }
+  if (n > NOOK_INPUT_MAX) {
+    free(buf);
+    return nook_error(err, EFBIG, "more than the %u-byte limit", NOOK_INPUT_MAX);
+  }
   buf[n] = '\0';
   *out = buf;
   if (len)
@@ -120,14 +128,28 @@ int read_fd_all(int fd, char **out, size_t *len, nook_error_t *err)
   return 0;
 }
 
+int read_input_fd(int fd, const char *name, char **out, size_t *len, nook_error_t *err)
+{
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return nook_error(err, errno, "`%s`", name);
+  /* A device or socket can be endless (/dev/zero): only what has an end. */
+  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+    return nook_error(err, 0, "`%s`: not a regular file or a pipe", name);
+  if (S_ISREG(st.st_mode) && st.st_size > NOOK_INPUT_MAX)
+    return nook_error(err, EFBIG, "`%s`: %lld bytes, more than the %u-byte limit", name,
+                      (long long)st.st_size, NOOK_INPUT_MAX);
+  if (read_fd_all(fd, out, len, err) < 0)
+    return nook_error_wrap(err, "`%s`", name);
+  return 0;
+}
+
 int read_file_at(int dirfd, const char *path, char **out, size_t *len, nook_error_t *err)
 {
-  cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     return nook_error(err, errno, "open `%s`", path);
-  if (read_fd_all(fd, out, len, err) < 0)
-    return nook_error_wrap(err, "`%s`", path);
-  return 0;
+  return read_input_fd(fd, path, out, len, err);
 }
 
 int mkdir_p(const char *path, mode_t mode, nook_error_t *err)

@@ -49,7 +49,13 @@ ssize_t safe_read(int fd, void *buf, size_t len);
 int write_file_at(int dirfd, const char *path, int flags, mode_t mode, const void *data, size_t len,
                   nook_error_t *err);
 int read_file_at(int dirfd, const char *path, char **out, size_t *len, nook_error_t *err);
+/* The most nook reads of any input (config.json, process.json,
+ * --resources, a pipe): documented in nook(8). */
+#define NOOK_INPUT_MAX (16u << 20)
+/* Read to EOF, at most NOOK_INPUT_MAX bytes (more is an error). */
 int read_fd_all(int fd, char **out, size_t *len, nook_error_t *err);
+/* read_fd_all of a regular file or a pipe only; errors name `name`. */
+int read_input_fd(int fd, const char *name, char **out, size_t *len, nook_error_t *err);
 
 /* Create every missing component of an absolute or relative host path. */
 int mkdir_p(const char *path, mode_t mode, nook_error_t *err);

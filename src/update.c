@@ -190,8 +190,8 @@ static int parse_int_flag(const char *opt, const char *s, long long min, long lo
 static int read_resources(const char *path, char **text, size_t *len, nook_error_t *err)
 {
   if (strcmp(path, "-") == 0)
-    return read_fd_all(0, text, len, err) < 0 ? nook_error_wrap(err, "read stdin") : 0;
-  return read_file_at(AT_FDCWD, path, text, len, err);
+    return read_input_fd(0, "stdin", text, len, err) < 0 ? nook_error_wrap(err, "--resources") : 0;
+  return read_file_at(AT_FDCWD, path, text, len, err) < 0 ? nook_error_wrap(err, "--resources") : 0;
 }
 
 int cmd_update(const struct cli_global *g, int argc, char **argv, nook_error_t *err)

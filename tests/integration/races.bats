@@ -1,0 +1,318 @@
+#!/usr/bin/env bats
+# Lifecycle races and leaks: commands on one id running at once, a runtime
+# killed half-way through create, cgroups shared with processes that are not
+# the container's, state files that are damaged.
+
+load helpers
+
+# CG_BASES: this shell's cgroup directory in every hierarchy (each v1
+# hierarchy and the v2 one, /sys/fs/cgroup/unified on a hybrid host), where a
+# relative cgroupsPath resolves.  Computed once: forks are slow on a loaded
+# machine.
+cg_bases() {
+  [ -n "${CG_BASES:-}" ] && return 0
+  CG_BASES=$(awk -F: '
+    NR == FNR {
+      split($0, f, " ")
+      if (f[3] == "cgroup2") v2 = f[2]
+      if (f[3] == "cgroup") { n = split(f[4], o, ","); for (i = 1; i <= n; i++) mnt[o[i]] = f[2] }
+      next
+    }
+    {
+      path = $0; sub(/^[^:]*:[^:]*:/, "", path); sub(/\/$/, "", path)
+      split($2, c, ",")
+      m = ($2 == "") ? v2 : mnt[c[1]]
+      if (m != "") print m path
+    }' /proc/mounts /proc/$$/cgroup)
+}
+
+# cg_leftovers NAME: every directory NAME below CG_BASES that exists.
+cg_leftovers() {
+  local b
+  cg_bases
+  for b in $CG_BASES; do
+    [ -d "$b/$1" ] && echo "$b/$1"
+  done
+  return 0
+}
+
+# The processes left in any of NAME's cgroups.
+cg_procs() {
+  local d
+  for d in $(cg_leftovers "$1"); do
+    find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null
+  done
+}
+
+# Nothing of container ID with cgroup CGNAME is left: no state, no cgroup, no
+# process.
+assert_nothing_left() {
+  local cgname=$1 left
+  left=$(cg_procs "$cgname")
+  [ -z "$left" ] || fail "processes left in cgroup $cgname: $left"
+  left=$(cg_leftovers "$cgname")
+  [ -z "$left" ] || fail "cgroup dirs left: $left"
+  # (the seccomp cache is shared by all containers, not state)
+  left=$(ls -A "$NOOK_ROOT" | grep -vx '.seccomp~cache' || true)
+  [ -z "$left" ] || fail "state left in $NOOK_ROOT: $left"
+}
+
+# One stress worker: random lifecycle commands on one id until END (epoch
+# seconds); bats' errexit must not end it.  Every error line goes to W.err; each create that succeeded
+# leaves its pid file W-N.pid.
+stress_worker() {
+  local w=$1 end=$2 dir=$3 n=0 op
+  while [ "$(date +%s)" -lt "$end" ]; do
+    n=$((n + 1))
+    op=$((RANDOM % 6))
+    case $op in
+    0 | 1) "$NOOK" --root "$NOOK_ROOT" create --bundle "$BUNDLE" --pid-file "$dir/$w-$n.pid" "$ID" ;;
+    2) "$NOOK" --root "$NOOK_ROOT" start "$ID" ;;
+    3) "$NOOK" --root "$NOOK_ROOT" kill "$ID" KILL ;;
+    4) "$NOOK" --root "$NOOK_ROOT" delete "$ID" ;;
+    5) "$NOOK" --root "$NOOK_ROOT" delete --force "$ID" ;;
+    esac </dev/null >/dev/null 2>>"$dir/$w.err" 3>&- || true
+    "$NOOK" --root "$NOOK_ROOT" state "$ID" </dev/null >/dev/null 2>>"$dir/$w.err" 3>&- || true
+    "$NOOK" --root "$NOOK_ROOT" list </dev/null >/dev/null 2>>"$dir/$w.err" 3>&- || true
+  done
+  return 0
+}
+
+@test "races: parallel create/start/kill/delete on one id: one winner, no orphan, no leak" {
+  setup_bundle sleep 1000
+  local cgname="nook-test-$ID"
+  update_config "c['linux']['cgroupsPath'] = '$cgname'"
+  local dir=$BATS_TEST_TMPDIR/stress w pids=() end
+  mkdir -p "$dir"
+  end=$(($(date +%s) + 25))
+  for w in 1 2 3 4 5 6; do
+    stress_worker "$w" "$end" "$dir" &
+    pids+=($!)
+    BG_PIDS+=($!)
+  done
+  for w in "${pids[@]}"; do
+    wait "$w"
+  done
+
+  # Only the refusals a lost race explains.
+  local bad
+  bad=$(cat "$dir"/*.err | grep -vE 'already exists|does not exist|not running|has stopped|already running|that is not stopped' || true)
+  [ -z "$bad" ] || fail "unexpected errors: $(sort "$dir"/*.err | uniq -c | sort -rn | head -20)"
+
+  # Every container a create reported is either gone or the one listed.
+  local listed f pid
+  listed=$(nook list -f json | jq -r --arg id "$ID" '.[]? | select(.id == $id) | .pid')
+  for f in "$dir"/*.pid; do
+    [ -e "$f" ] || continue
+    pid=$(cat "$f")
+    [ -n "$pid" ] || continue
+    grep -qF "$cgname" "/proc/$pid/cgroup" 2>/dev/null || continue
+    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && continue
+    [ "$pid" = "$listed" ] || fail "container process $pid is alive but not listed (list: '$listed')"
+  done
+  ls "$dir"/*.pid >/dev/null 2>&1 || fail "no create succeeded in 25 s"
+
+  run nook delete --force "$ID"
+  assert_success
+  assert_nothing_left "$cgname"
+}
+
+# kill_create_at SIGNAL DELAY: start `create`, send SIGNAL after DELAY
+# seconds; sets CREATE_RC.
+kill_create_at() {
+  local sig=$1 delay=$2 pid
+  "$NOOK" --root "$NOOK_ROOT" create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>>"$BATS_TEST_TMPDIR/create.err" 3>&- &
+  pid=$!
+  sleep "$delay"
+  kill "-$sig" "$pid" 2>/dev/null || true
+  CREATE_RC=0
+  wait "$pid" || CREATE_RC=$?
+}
+
+@test "races: create killed (KILL) at random points: delete --force leaves nothing" {
+  setup_bundle sleep 1000
+  local cgname="nook-test-$ID" i
+  update_config "c['linux']['cgroupsPath'] = '$cgname'"
+  for ((i = 0; i < 20; i++)); do
+    kill_create_at KILL "$(printf '0.%03d' $((RANDOM % 200)))"
+    run nook delete --force "$ID"
+    assert_success
+    assert_nothing_left "$cgname"
+  done
+}
+
+@test "races: create interrupted (TERM, INT) cleans up after itself" {
+  setup_bundle sleep 1000
+  local cgname="nook-test-$ID" i interrupted=0 sig
+  update_config "c['linux']['cgroupsPath'] = '$cgname'"
+  for ((i = 0; i < 20; i++)); do
+    sig=TERM
+    [ $((i % 2)) -eq 0 ] || sig=INT
+    kill_create_at "$sig" "$(printf '0.%03d' $((RANDOM % 80)))"
+    if [ "$CREATE_RC" -ne 0 ]; then
+      # Interrupted: create itself removed what it had made.
+      interrupted=$((interrupted + 1))
+      assert_nothing_left "$cgname"
+    fi
+    run nook delete --force "$ID"
+    assert_success
+    assert_nothing_left "$cgname"
+  done
+  [ "$interrupted" -gt 0 ] || fail "no create was interrupted in 20 tries"
+}
+
+# cg_make_all NAME: make cgroup NAME below CG_BASES in every hierarchy;
+# prints the directories.
+cg_make_all() {
+  local b d
+  cg_bases
+  for b in $CG_BASES; do
+    d=$b/$1
+    mkdir -p "$d"
+    if [ -e "$d/cpuset.cpus" ]; then
+      cat "$b/cpuset.cpus" >"$d/cpuset.cpus"
+      cat "$b/cpuset.mems" >"$d/cpuset.mems"
+    fi
+    echo "$d"
+  done
+}
+
+@test "races: delete leaves a bystander in a pre-existing cgroupsPath alone" {
+  setup_bundle sleep 1000
+  local cgname="nook-test-$ID-shared" d dirs
+  dirs=$(cg_make_all "$cgname")
+  bg sleep 1000
+  local bystander=$BG_PID
+  for d in $dirs; do
+    echo "$bystander" >"$d/cgroup.procs"
+  done
+  update_config "c['linux']['cgroupsPath'] = '$cgname'"
+
+  run_detached "$ID"
+  local pid
+  pid=$(state_field "$ID" pid)
+  grep -qF "$cgname" "/proc/$pid/cgroup" || fail "container not in $cgname"
+  run nook kill "$ID" KILL
+  assert_success
+  wait_pid_gone "$pid"
+
+  run nook delete "$ID"
+  local rc=$status out=$output
+  # Clean up before asserting: the bystander and the cgroups are ours.
+  local alive=no
+  [ -d "/proc/$bystander" ] && [ "$(awk '{print $3}' "/proc/$bystander/stat")" != Z ] && alive=yes
+  local still=$(cg_leftovers "$cgname" | wc -l)
+  kill -9 "$bystander" 2>/dev/null || true
+  wait_pid_gone "$bystander"
+  for d in $dirs; do
+    rmdir "$d" 2>/dev/null || true
+  done
+  [ "$rc" -eq 0 ] || fail "delete failed: $out"
+  [ "$alive" = yes ] || fail "delete killed the bystander in the pre-existing cgroup"
+  [ "$still" -eq "$(wc -w <<<"$dirs")" ] || fail "delete removed a pre-existing cgroup"
+  run nook state "$ID"
+  assert_failure
+}
+
+@test "races: delete --force recovers a container whose state.json was overwritten; list shows it" {
+  setup_bundle sleep 1000
+  local cgname="nook-test-$ID"
+  update_config "c['linux']['cgroupsPath'] = '$cgname'"
+  create_container "$ID"
+  local pid
+  pid=$(state_field "$ID" pid)
+  echo '[1,2]' >"$NOOK_ROOT/$ID/state.json"
+
+  run nook list
+  assert_success
+  assert_output --regexp "$ID +$pid +created"
+  assert_output --partial "state.json is corrupt: not a JSON object"
+
+  run nook delete --force "$ID"
+  assert_success
+  wait_pid_gone "$pid"
+  assert_nothing_left "$cgname"
+}
+
+@test "races: list shows a container with no readable state as unknown" {
+  mkdir -p "$NOOK_ROOT/$ID"
+  echo '[1,2]' >"$NOOK_ROOT/$ID/state.json"
+  run nook list
+  assert_success
+  assert_output --regexp "$ID +0 +unknown"
+  assert_output --regexp "container .*$ID.*: state.json is corrupt: not a JSON object"
+  rm -rf "${NOOK_ROOT:?}/$ID"
+}
+
+@test "races: create refuses a --pid-file inside the state root" {
+  setup_bundle sleep 1000
+  create_container "$ID"
+  run nook_detached "$ID2" create --bundle "$BUNDLE" --pid-file "$NOOK_ROOT/$ID/state.json"
+  assert_failure
+  assert_output --partial "--pid-file \`$NOOK_ROOT/$ID/state.json\` is inside the state root"
+  run nook state "$ID"
+  assert_success
+  run nook state "$ID2"
+  assert_failure
+}
+
+@test "races: inputs must be regular files or pipes, at most 16 MiB" {
+  setup_bundle sleep 1000
+  create_container "$ID"
+  run nook update --resources /dev/zero "$ID"
+  assert_failure
+  assert_output --partial "--resources: \`/dev/zero\`: not a regular file or a pipe"
+  run nook update -r - "$ID" </dev/zero
+  assert_failure
+  assert_output --partial "--resources: \`stdin\`: not a regular file or a pipe"
+  run bash -c 'head -c 20000000 /dev/zero | "$NOOK" --root "$NOOK_ROOT" update -r - "$ID"'
+  assert_failure
+  assert_output --partial "more than the 16777216-byte limit"
+  run nook exec --process /dev/zero "$ID"
+  assert_failure
+  assert_output --partial "--process: \`/dev/zero\`: not a regular file or a pipe"
+  truncate -s 17M "$BATS_TEST_TMPDIR/big.json"
+  run nook exec --process "$BATS_TEST_TMPDIR/big.json" "$ID"
+  assert_failure
+  assert_output --partial "more than the 16777216-byte limit"
+  # A pipe of sane size still works.
+  run bash -c 'echo "{\"pids\":{\"limit\":50}}" | "$NOOK" --root "$NOOK_ROOT" update -r - "$ID"'
+  assert_success
+}
+
+# seccomp_rules N: a profile of N distinct argument rules on read(2).
+seccomp_rules() {
+  update_config "c['linux']['seccomp'] = {'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': [{'names': ['read'], 'action': 'SCMP_ACT_ERRNO', 'args': [{'index': 0, 'value': i + 100, 'op': 'SCMP_CMP_EQ'}]} for i in range($1)]}"
+}
+
+@test "races: a seccomp profile that cannot fit 4096 instructions is refused at once" {
+  setup_bundle true
+  seccomp_rules 50000
+  run nook run "$ID"
+  assert_failure
+  assert_output --partial "linux.seccomp.syscalls: 50000 distinct rules cannot fit the kernel's limit of 4096 BPF instructions"
+  assert_nothing_left "nook-test-none"
+}
+
+@test "races: run stays interruptible until the container exists, and cleans up" {
+  setup_bundle sleep 1000
+  local cgname="nook-test-$ID" mark=$BATS_TEST_TMPDIR/hook-started
+  update_config "c['linux']['cgroupsPath'] = '$cgname'; c['hooks'] = {'createRuntime': [{'path': '/bin/sh', 'args': ['sh', '-c', 'touch $mark; sleep 3']}]}"
+  local pid rc=0 i
+  "$NOOK" --root "$NOOK_ROOT" run "$ID" </dev/null >/dev/null 2>&1 3>&- &
+  pid=$!
+  BG_PIDS+=("$pid")
+  wait_for_file_or_empty() { for ((i = 0; i < 600; i++)); do [ -e "$mark" ] && return 0; sleep 0.1; done; fail "hook never ran"; }
+  wait_for_file_or_empty
+  kill -TERM "$pid"
+  # Generous: the machine may be loaded, but run must not wait for the
+  # container it was told to give up.
+  for ((i = 0; i < 600; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && fail "run ignored SIGTERM for 60 s"
+  wait "$pid" || rc=$?
+  [ "$rc" -ne 0 ] || fail "run exited 0 after SIGTERM during set-up"
+  assert_nothing_left "$cgname"
+}
