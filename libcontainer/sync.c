@@ -1,6 +1,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -34,6 +35,34 @@ struct wire {
   uint32_t len;
 };
 
+static int recv_one(int sock, int flags, enum sync_step expect, struct sync_msg *msg, int *passed,
+                    nook_error_t *err);
+
+/* The peer left while we were sending.  It usually says why first (a
+ * SYNC_ERROR still queued for us): that, not "broken pipe", is the error. */
+static int peer_gone(int sock, enum sync_step step, int errnum, nook_error_t *err)
+{
+  struct sync_msg *msg = xmalloc(sizeof(*msg));
+  int passed = -1;
+  nook_error_t ignored = NULL;
+  int r;
+  for (;;) {
+    r = recv_one(sock, MSG_DONTWAIT, step, msg, &passed, &ignored);
+    if (passed >= 0)
+      close(passed);
+    passed = -1;
+    if (r != 1 || msg->step == SYNC_ERROR)
+      break;
+  }
+  nook_error_free(&ignored);
+  if (r == 1)
+    r = nook_error(err, msg->value > 0 ? msg->value : 0, "%s", msg->data);
+  else
+    r = nook_error(err, errnum, "sync: send %s", sync_step_name(step));
+  free(msg);
+  return r;
+}
+
 int sync_send(int sock, enum sync_step step, int32_t value, const char *data, int pass_fd,
               nook_error_t *err)
 {
@@ -59,6 +88,8 @@ int sync_send(int sock, enum sync_step step, int32_t value, const char *data, in
   for (;;) {
     if (sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0)
       return 0;
+    if (errno == EPIPE || errno == ECONNRESET)
+      return peer_gone(sock, step, errno, err);
     if (errno != EINTR)
       return nook_error(err, errno, "sync: send %s", sync_step_name(step));
   }
@@ -71,7 +102,7 @@ void sync_send_error(int sock, const nook_error_t cause)
 }
 
 /* One message: 1 with *msg (and *passed) filled, 0 on EOF, -1 on error. */
-static int recv_one(int sock, enum sync_step expect, struct sync_msg *msg, int *passed,
+static int recv_one(int sock, int flags, enum sync_step expect, struct sync_msg *msg, int *passed,
                     nook_error_t *err)
 {
   struct wire w;
@@ -83,9 +114,22 @@ static int recv_one(int sock, enum sync_step expect, struct sync_msg *msg, int *
   struct msghdr mh = {
       .msg_iov = iov, .msg_iovlen = 2, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
   ssize_t n;
-  do
-    n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
+  /* A peer that closed with our message unread leaves ECONNRESET, which the
+   * kernel reports (once) before what the peer had queued for us: read on,
+   * the queue may hold its SYNC_ERROR. */
+  bool reset = false;
+  for (;;) {
+    n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
+    if (n >= 0)
+      break;
+    if (errno == EINTR)
+      continue;
+    if (errno == ECONNRESET && !reset) {
+      reset = true;
+      continue;
+    }
+    break;
+  }
   if (n < 0)
     return nook_error(err, errno, "sync: waiting for %s", sync_step_name(expect));
   if (n == 0)
@@ -110,7 +154,7 @@ static int recv_one(int sock, enum sync_step expect, struct sync_msg *msg, int *
 int sync_recv(int sock, enum sync_step expect, struct sync_msg *msg, int *fd_out, nook_error_t *err)
 {
   int passed = -1;
-  int r = recv_one(sock, expect, msg, &passed, err);
+  int r = recv_one(sock, 0, expect, msg, &passed, err);
   if (r < 0)
     return -1;
   if (r == 0)
@@ -137,7 +181,7 @@ int sync_recv(int sock, enum sync_step expect, struct sync_msg *msg, int *fd_out
 int sync_wait_exec(int sock, struct sync_msg *msg, nook_error_t *err)
 {
   int passed = -1;
-  int r = recv_one(sock, SYNC_ERROR, msg, &passed, err);
+  int r = recv_one(sock, 0, SYNC_ERROR, msg, &passed, err);
   if (r <= 0)
     return r;
   if (passed >= 0)

@@ -261,6 +261,21 @@ $(no_mntns_script "'$NOOK' --root '$NOOK_ROOT' run '$ID'")"
   assert_output ""
 }
 
+@test "joining a namespace by path that does not exist: the child's error, not the broken sync socket" {
+  # The child fails at once and leaves; the runtime, held by strace before
+  # it sends "go", finds the socket closed.  The error the child queued
+  # before leaving is what the user must see (it was "sync: send go:
+  # broken pipe" in about 1 run of 5).
+  command -v strace >/dev/null || fail "strace is not installed (scripts/deps.sh installs it)"
+  setup_bundle true
+  update_config 'ns_add("network", "/proc/999999999/ns/net")'
+  run timeout 60 strace -o /dev/null -e trace=sendmsg -e inject=sendmsg:delay_enter=300000 \
+    "$NOOK" --root "$NOOK_ROOT" run "$ID"
+  assert_failure
+  assert_output --regexp 'linux\.namespaces\[[0-9]+\]: open `/proc/999999999/ns/net`: no such file or directory'
+  refute_output --partial 'sync:'
+}
+
 @test "joining a namespace by path that does not exist fails" {
   setup_bundle true
   update_config 'ns_add("network", "/proc/999999999/ns/net")'
