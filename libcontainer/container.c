@@ -262,6 +262,12 @@ static void wait_gone(const struct nook_state *st)
 
 int nook_container_delete(const char *root, const char *id, bool force, nook_error_t *err)
 {
+  return container_delete_made(root, id, force, NULL, err);
+}
+
+int container_delete_made(const char *root, const char *id, bool force, const struct stat *made,
+                          nook_error_t *err)
+{
   struct loaded l;
   /* runc: with --force a container that does not exist is not an error. */
   if (force && nook_validate_id(id, NULL) == 0 && !state_exists(root, id)) {
@@ -271,6 +277,12 @@ int nook_container_delete(const char *root, const char *id, bool force, nook_err
   if (load_container(root, id, true, true, &l, err) < 0)
     return -1;
   int ret = -1;
+  struct stat now;
+  if (made &&
+      (fstat(l.dirfd, &now) < 0 || now.st_dev != made->st_dev || now.st_ino != made->st_ino)) {
+    ret = 0;
+    goto out;
+  }
   if ((l.status == NOOK_RUNNING || l.status == NOOK_PAUSED) && !force) {
     nook_error(err, 0, "cannot delete container %s that is not stopped: %s", id,
                nook_status_name(l.status));

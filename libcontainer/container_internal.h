@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "../cgroups/cgroup.h"
 #include "../oci/config.h"
@@ -56,6 +57,13 @@ void created_release(struct created *c);
 void create_signals_catch(void);
 void create_signals_done(void);
 int create_interrupted_by(void);
+
+/* delete (--force when force) of ROOT/ID, but only while ROOT/ID is still
+ * the directory whose identity *made is (fstat of the directory this
+ * process created): once it is another container of the same id, that one
+ * is not ours to delete, and this returns 0. */
+int container_delete_made(const char *root, const char *id, bool force, const struct stat *made,
+                          nook_error_t *err);
 
 /* poststart hooks, warnings only (runtime.md). */
 void run_poststart(struct loaded *l);

@@ -95,10 +95,13 @@ static int start_created(struct created *cr, nook_error_t *err)
   return r;
 }
 
-static void delete_quietly(const char *root, const char *id, const char *why)
+/* Only the container this run made: while it ran, another shell may have
+ * deleted it and created a new one under the same id. */
+static void delete_quietly(const char *root, const char *id, const struct stat *made,
+                           const char *why)
 {
   nook_error_t e = NULL;
-  if (nook_container_delete(root, id, true, &e) < 0) {
+  if (container_delete_made(root, id, true, made, &e) < 0) {
     cleanup_free char *t = nook_error_text(e);
     nook_warn("%s: %s", why, t);
     nook_error_free(&e);
@@ -129,7 +132,7 @@ void block_signals_for_forwarding(sigset_t *all, sigset_t *old)
 }
 
 static void wait_created(const struct nook_create_opts *o, const char *root, struct created *cr,
-                         const sigset_t *set, int *exit_status)
+                         const struct stat *made, const sigset_t *set, int *exit_status)
 {
   /* The state lock is for set-up: held while the container runs, it would
    * make pause, update, kill --all or delete from another shell wait for
@@ -139,7 +142,7 @@ static void wait_created(const struct nook_create_opts *o, const char *root, str
   wait_foreground(cr->sr.pid, cr->sr.pty_master, set, exit_status);
   created_release(cr);
   if (!o->keep)
-    delete_quietly(root, o->id, "delete after run");
+    delete_quietly(root, o->id, made, "delete after run");
 }
 
 int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_error_t *err)
@@ -156,6 +159,10 @@ int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_
   create_signals_catch();
   int r = do_create(o, true, &cr, err);
   create_signals_done();
+  struct stat made_st;
+  const struct stat *made = NULL;
+  if (r == 0 && fstat(cr.dirfd, &made_st) == 0)
+    made = &made_st;
   if (!o->detach) {
     /* From here every signal waits for wait_forwarding() to pass it on. */
     block_signals_for_forwarding(&all, &old);
@@ -164,14 +171,14 @@ int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_
     r = nook_error(err, EINTR, "run interrupted by %s", strsignal(create_interrupted_by()));
     kill(cr.sr.pid, SIGKILL);
     created_release(&cr);
-    delete_quietly(root, o->id, "delete after an interrupted run");
+    delete_quietly(root, o->id, made, "delete after an interrupted run");
     if (!o->detach)
       sigprocmask(SIG_SETMASK, &old, NULL);
     return r;
   }
   if (r == 0 && (r = start_created(&cr, err)) < 0) {
     created_release(&cr);
-    delete_quietly(root, o->id, "delete after a failed start");
+    delete_quietly(root, o->id, made, "delete after a failed start");
   }
   if (r == 0) {
     unlinkat(cr.dirfd, "start.sock", 0);
@@ -181,7 +188,7 @@ int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_
       created_release(&cr);
       *exit_status = 0;
     } else {
-      wait_created(o, root, &cr, &all, exit_status);
+      wait_created(o, root, &cr, made, &all, exit_status);
     }
   }
   if (!o->detach)

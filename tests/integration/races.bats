@@ -316,3 +316,28 @@ seccomp_rules() {
   [ "$rc" -ne 0 ] || fail "run exited 0 after SIGTERM during set-up"
   assert_nothing_left "$cgname"
 }
+
+@test "races: run deletes only the container it made, not a newer one of the same id" {
+  # While a foreground run waits, another shell deletes its container and
+  # creates a new one under the same id; run must then leave that one alone.
+  # run is held stopped (SIGSTOP, our own child) so the order is certain.
+  setup_bundle sleep 1000
+  bg "$NOOK" --root "$NOOK_ROOT" run "$ID" </dev/null >/dev/null 2>&1
+  local runner=$BG_PID
+  wait_for_state "$ID" running
+  local old
+  old=$(state_field "$ID" pid)
+  kill -STOP "$runner"
+  nook delete -f "$ID"
+  create_container "$ID"
+  local new
+  new=$(state_field "$ID" pid)
+  [ "$new" != "$old" ]
+  kill -CONT "$runner"
+  wait "$runner" || true
+  run nook state "$ID"
+  assert_success
+  [ "$(jq -r .status <<<"$output")" = created ] || fail "the newer container is gone: $output"
+  [ "$(jq -r .pid <<<"$output")" = "$new" ]
+  kill -0 "$new"
+}
