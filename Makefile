@@ -33,7 +33,7 @@ LDLIBS += -pthread -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic -lmnl
 endif
 
 BUILD := build
-LIB_SRCS := $(wildcard libcontainer/*.c oci/*.c cgroups/*.c net/*.c)
+LIB_SRCS := $(wildcard base/*.c oci/*.c cgroups/*.c net/*.c libcontainer/*.c)
 CLI_SRCS := $(wildcard src/*.c)
 SHIM_OBJ := $(BUILD)/libcontainer/shim/blob.o
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(SHIM_OBJ)
@@ -97,8 +97,13 @@ check: deps
 	$(MAKE) nook
 	$(MAKE) check-nodeps
 
-check-nodeps: nook format-check check-clang
+check-nodeps: nook format-check check-layers check-clang
 	@tests/run-all
+
+# The folders are a stack (docs/design.md, "Layers"): a file includes only
+# from its own folder and the folders below it.
+check-layers:
+	@scripts/check-layers
 
 # A second compiler finds what gcc does not (clang refused a goto past a
 # cleanup variable's initialisation that gcc took): every object of nook and
@@ -135,7 +140,7 @@ clean:
 
 .SECONDARY:
 
-.PHONY: all unit deps check check-nodeps check-clang demo install format format-check clean
+.PHONY: all unit deps check check-nodeps check-layers check-clang demo install format format-check clean
 
 # Benchmarks against runc and crun (as root): writes docs/benchmarks.md; see bench/run.
 .PHONY: bench

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 
 const char *cg_limit_str(int64_t v, char *buf)
 {

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../libcontainer/log.h"
-#include "../libcontainer/utils.h"
+#include "../base/log.h"
+#include "../base/utils.h"
 
 /* ---- memory ---- */
 

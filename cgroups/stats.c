@@ -14,7 +14,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 
 void cgroup_stats_clear(struct cgroup_stats *s)
 {

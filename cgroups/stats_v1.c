@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 
 int cg1_stats_cpu(const char *cpu_dir, const char *cpuacct_dir, struct cgroup_stats *s,
                   nook_error_t *err)

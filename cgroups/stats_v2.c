@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 
 int cg2_stats_cpu(const char *dir, struct cgroup_stats *s, nook_error_t *err)
 {

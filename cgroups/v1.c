@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 
 /* ---- create ---- */
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 
 /* Errors of a cgroup.subtree_control write that only mean "this controller
  * is not to be had here": the level holds processes (EBUSY), is threaded and

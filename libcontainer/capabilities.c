@@ -8,9 +8,9 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "../base/log.h"
+#include "../base/utils.h"
 #include "process.h"
-#include "utils.h"
 
 #define BIT(c) (UINT64_C(1) << (c))
 

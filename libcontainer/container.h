@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "../base/error.h"
 
 /* Options of create/run (runc's flags). */
 struct nook_create_opts {

@@ -7,10 +7,10 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
+#include "../base/error.h"
 #include "../cgroups/cgroup.h"
 #include "../oci/config.h"
 #include "container.h"
-#include "error.h"
 #include "spawn.h"
 #include "state.h"
 

@@ -20,20 +20,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/log.h"
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 #include "../cgroups/cgroup.h"
 #include "../net/net.h"
 #include "../oci/config.h"
 #include "../oci/state.h"
 #include "hooks.h"
-#include "log.h"
 #include "process.h"
 #include "seccomp.h"
 #include "spawn.h"
 #include "state.h"
 #include "sync.h"
-#include "syscalls.h"
 #include "terminal.h"
-#include "utils.h"
 
 char *absolute_path(const char *path)
 {

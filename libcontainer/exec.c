@@ -28,15 +28,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/log.h"
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 #include "exec_shim.h"
 #include "finalize.h"
-#include "log.h"
 #include "process.h"
 #include "seccomp.h"
 #include "sync.h"
-#include "syscalls.h"
 #include "terminal.h"
-#include "utils.h"
 
 /* What stage 1 and 2 need; they read it from their copy of our memory. */
 struct exec_plan {

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "syscalls.h"
-#include "utils.h"
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 
 extern const char nook_exec_shim_start[], nook_exec_shim_end[];
 

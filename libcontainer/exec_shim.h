@@ -3,7 +3,7 @@
 #ifndef NOOK_EXEC_SHIM_H
 #define NOOK_EXEC_SHIM_H
 
-#include "error.h"
+#include "../base/error.h"
 
 /* A sealed, close-on-exec memfd holding the shim.  Made before the seccomp
  * filter goes in (the profile may refuse memfd_create). */

@@ -6,8 +6,8 @@
 
 #include <stdbool.h>
 
+#include "../base/error.h"
 #include "../oci/config.h"
-#include "error.h"
 #include "seccomp.h"
 
 struct finalize {

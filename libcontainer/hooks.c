@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "syscalls.h"
-#include "utils.h"
+#include "../base/log.h"
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 
 extern char **environ;
 

@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 
+#include "../base/error.h"
 #include "../oci/config.h"
-#include "error.h"
 
 /* Runs hooks[0..n) in order; stops at the first failure and returns it with
  * the hook's kind ("createRuntime"), index and path in the message, plus

@@ -8,8 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "syscalls.h"
-#include "utils.h"
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 
 bool mount_wants_idmap(const struct oci_mount *m)
 {

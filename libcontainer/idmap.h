@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "../base/error.h"
 #include "../oci/config.h"
-#include "error.h"
 
 bool mount_wants_idmap(const struct oci_mount *m);
 

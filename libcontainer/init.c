@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 #include "../net/net.h"
 #include "exec_shim.h"
 #include "finalize.h"
@@ -26,9 +28,7 @@
 #include "rootfs.h"
 #include "spawn.h"
 #include "sync.h"
-#include "syscalls.h"
 #include "terminal.h"
-#include "utils.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
 #define KEYCTL_JOIN_SESSION_KEYRING 1

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <sys/mount.h>
 
-#include "syscalls.h"
-#include "utils.h"
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 
 enum kind { ATTR_SET, ATTR_CLR, RATTR_SET, RATTR_CLR, PROPAGATION, SB_FLAG, SPECIAL };
 

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "../base/error.h"
 
 struct mount_opts {
   uint64_t attr_set, attr_clr;   /* MOUNT_ATTR_* on the mount itself */

@@ -11,14 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/log.h"
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 #include "../cgroups/cgroup.h"
+#include "../cgroups/stats_json.h"
 #include "../oci/json.h"
-#include "../oci/stats_json.h"
 #include "container.h"
 #include "container_internal.h"
-#include "log.h"
-#include "syscalls.h"
-#include "utils.h"
 
 /* The container's cgroup, or an error naming what `what` needs it for. */
 static int need_cgroup(const struct loaded *l, const char *what, const struct cgroup_manager **m,

@@ -17,8 +17,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "syscalls.h"
-#include "utils.h"
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

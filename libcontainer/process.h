@@ -4,8 +4,8 @@
 #ifndef NOOK_PROCESS_H
 #define NOOK_PROCESS_H
 
+#include "../base/error.h"
 #include "../oci/config.h"
-#include "error.h"
 
 /* setrlimit for each; a hard limit above the current hard limit without
  * CAP_SYS_RESOURCE gives a message that says so and names the rlimit. */

@@ -12,9 +12,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 #include "mount_opts.h"
-#include "syscalls.h"
-#include "utils.h"
 
 /* ---- path resolution inside the rootfs ---------------------------------- */
 

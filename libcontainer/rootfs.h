@@ -7,8 +7,8 @@
 
 #include <stdbool.h>
 
+#include "../base/error.h"
 #include "../oci/config.h"
-#include "error.h"
 
 struct rootfs_ctx {
   const struct oci_config *config;

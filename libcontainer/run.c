@@ -20,19 +20,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/log.h"
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 #include "../cgroups/cgroup.h"
 #include "../net/net.h"
 #include "../oci/config.h"
 #include "../oci/state.h"
 #include "hooks.h"
-#include "log.h"
 #include "seccomp.h"
 #include "spawn.h"
 #include "state.h"
 #include "sync.h"
-#include "syscalls.h"
 #include "terminal.h"
-#include "utils.h"
 
 /* ---- run ----------------------------------------------------------------- */
 

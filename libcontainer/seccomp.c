@@ -30,10 +30,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "../base/log.h"
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 #include "seccomp_internal.h"
-#include "syscalls.h"
-#include "utils.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1U << 4)

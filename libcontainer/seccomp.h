@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "../base/error.h"
 #include "../oci/config.h"
-#include "error.h"
 
 struct seccomp_prog {
   void *bpf;      /* struct sock_filter[] */

@@ -21,9 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "../base/log.h"
+#include "../base/utils.h"
 #include "seccomp_internal.h"
-#include "utils.h"
 
 #define CACHE_DIR ".seccomp~cache"
 /* Bump when the program nook builds for a given profile changes. */

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../base/sha256.h"
 #include "seccomp.h"
-#include "sha256.h"
 
 /* The version of what nook puts around libseccomp's program (the ENOSYS
  * stub of seccomp.c): part of the cache key, so that programs cached by a

@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
+#include "../base/utils.h"
 #include "seccomp.h"
-#include "utils.h"
 
 #define PROCESS_STATE_VERSION "1.3.0"
 

@@ -11,10 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 #include "idmap.h"
 #include "sync.h"
-#include "syscalls.h"
-#include "utils.h"
 
 void spawn_plan_namespaces(struct spawn_ctx *ctx)
 {

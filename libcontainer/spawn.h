@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "../base/error.h"
 #include "../cgroups/cgroup.h"
 #include "../oci/config.h"
-#include "error.h"
 #include "seccomp.h"
 
 struct spawn_ctx {

@@ -13,8 +13,8 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#include "log.h"
-#include "utils.h"
+#include "../base/log.h"
+#include "../base/utils.h"
 
 const char *nook_status_name(enum nook_status s)
 {

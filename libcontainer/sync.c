@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "utils.h"
+#include "../base/utils.h"
 
 static const char *const step_names[] = {
     [SYNC_USERNS_PLS] = "userns-ready",

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "../base/error.h"
 
 enum sync_step {
   SYNC_USERNS_PLS = 1, /* child -> parent: my user namespace exists, write the maps */

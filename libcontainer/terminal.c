@@ -21,8 +21,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "syscalls.h"
-#include "utils.h"
+#include "../base/syscalls.h"
+#include "../base/utils.h"
 
 /* Bind the pty slave over /dev/console so programs that open it reach the
  * container's terminal rather than the host console. */

@@ -8,7 +8,7 @@
 
 #include <sys/types.h>
 
-#include "error.h"
+#include "../base/error.h"
 
 /* Container side: open a new pty pair from the devpts mounted at
  * /dev/pts (after pivot_root), make the slave the controlling terminal and

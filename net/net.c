@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 
 #ifndef MNL_SOCKET_DUMP_SIZE
 #define MNL_SOCKET_DUMP_SIZE 32768

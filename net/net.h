@@ -2,7 +2,7 @@
 #ifndef NOOK_NET_H
 #define NOOK_NET_H
 
-#include "../libcontainer/error.h"
+#include "../base/error.h"
 #include "../oci/config.h"
 
 /* Bring up `lo` in the caller's network namespace. */

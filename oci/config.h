@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../libcontainer/error.h"
+#include "../base/error.h"
 
 struct oci_id_mapping {
   uint32_t container_id, host_id, size;

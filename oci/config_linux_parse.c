@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 #include "config.h"
 #include "parse.h"
 

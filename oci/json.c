@@ -6,7 +6,7 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 
 /* ---- arena --------------------------------------------------------------- */
 

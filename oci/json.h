@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <yajl/yajl_gen.h>
 
-#include "../libcontainer/error.h"
+#include "../base/error.h"
 
 #define JSON_MAX_DEPTH 128
 #define JSON_MAX_DEPTH_STR "128"

@@ -10,7 +10,7 @@
 #include <sys/personality.h>
 #include <sys/resource.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 #include "config.h"
 
 /* Values libseccomp 2.5 does not define yet: the AUDIT_ARCH_* numbers

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 
 void pctx_init(struct pctx *c, const char *origin, nook_error_t *err)
 {

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 #include "config.h"
 #include "parse.h"
 

@@ -14,7 +14,7 @@
 #include <sched.h>
 #include <stddef.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 #include "json.h"
 
 /* Syscalls common to every architecture nook builds for, plus the 32-bit

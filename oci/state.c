@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 #include "json.h"
 
 static int cmp_kv(const void *a, const void *b)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 #include "config.h"
 #include "names.h"
 #include "parse.h"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 
 /* strconv.ParseBool's spellings, which runc's boolean flags accept. */
 int cli_parse_bool(const char *s, bool *out)

@@ -6,8 +6,8 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "../base/error.h"
 #include "../libcontainer/container.h"
-#include "../libcontainer/error.h"
 
 /* The global options every command may need. */
 struct cli_global {

@@ -1,7 +1,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 #include "cli.h"
 
 enum {

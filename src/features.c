@@ -1,6 +1,6 @@
 #include <stdlib.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 #include "../oci/features.h"
 #include "cli.h"
 

@@ -4,7 +4,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 #include "cli.h"
 
 static const struct option longopts[] = {

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../libcontainer/log.h"
-#include "../libcontainer/utils.h"
+#include "../base/log.h"
+#include "../base/utils.h"
 #include "cli.h"
 
 #define NOOK_SPEC_VERSION "1.3.0"

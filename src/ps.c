@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 #include "cli.h"
 
 extern char **environ;

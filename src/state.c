@@ -1,6 +1,6 @@
 #include <stdlib.h>
 
-#include "../libcontainer/utils.h"
+#include "../base/utils.h"
 #include "cli.h"
 
 static const struct cli_spec spec = {

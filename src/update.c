@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../libcontainer/log.h"
-#include "../libcontainer/utils.h"
+#include "../base/log.h"
+#include "../base/utils.h"
 #include "cli.h"
 
 enum {

@@ -17,9 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../base/utils.h"
 #include "../../cgroups/cgroup.h"
 #include "../../cgroups/internal.h"
-#include "../../libcontainer/utils.h"
 #include "unit.h"
 
 #ifndef CGROUP2_SUPER_MAGIC

@@ -4,7 +4,7 @@
 
 #include <fcntl.h>
 
-#include "../../libcontainer/utils.h"
+#include "../../base/utils.h"
 #include "../../oci/config.h"
 #include "unit.h"
 

@@ -6,7 +6,7 @@
 #include <sys/vfs.h>
 #include <time.h>
 
-#include "../../libcontainer/utils.h"
+#include "../../base/utils.h"
 #include "../../oci/config.h"
 #include "../../oci/features.h"
 #include "../../oci/json.h"

@@ -26,10 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../base/utils.h"
 #include "../../libcontainer/hooks.h"
 #include "../../libcontainer/process.h"
 #include "../../libcontainer/terminal.h"
-#include "../../libcontainer/utils.h"
 #include "../../net/net.h"
 
 /* ---- helpers ---- */

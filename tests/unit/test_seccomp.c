@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../base/sha256.h"
 #include "../../libcontainer/seccomp.h"
-#include "../../libcontainer/sha256.h"
 #include "../../oci/json.h"
 #include "../../oci/spec.h"
 #include "seccomp_test.h"

@@ -1,10 +1,10 @@
 /* The JSON lines of `events`, in runc's format (runc's types/events.go as
  * runc 1.1 writes it, Go's omitempty rules included), plus what cgroup v2
  * adds; see nook-events(8) for the extra keys. */
-#ifndef NOOK_OCI_STATS_JSON_H
-#define NOOK_OCI_STATS_JSON_H
+#ifndef NOOK_CGROUPS_STATS_JSON_H
+#define NOOK_CGROUPS_STATS_JSON_H
 
-#include "../cgroups/cgroup.h"
+#include "cgroup.h"
 
 /* {"type":"stats","id":ID,"data":{...}}, compact, allocated. */
 char *stats_event_json(const char *id, const struct cgroup_stats *s);

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../libcontainer/utils.h"
-#include "json.h"
+#include "../base/utils.h"
+#include "../oci/json.h"
 
 /* Go's omitempty: a zero number is left out. */
 static void key_uint_oe(yajl_gen g, const char *key, uint64_t v)
