@@ -161,7 +161,7 @@ teardown() {
   NOOK_OPTS="--log $log --log-format json" run nook run "$ID"
   assert_success
   assert_output ran
-  run jq -r 'select(.level == "warning") | .msg' "$log"
+  log_messages warning
   assert_line --partial 'linux.resources.memory.kernel: '
   assert_output --partial 'not applied'
   assert_equal "$(grep -c 'linux.resources.memory.kernel: ' <<<"$output")" 1

@@ -50,7 +50,7 @@ load helpers
   assert_success
   # CAP_KILL (5) alone: the unknown names took nothing with them
   assert_output --regexp 'CapBnd:[[:space:]]+0000000000000020'
-  run jq -r 'select(.level == "warning") | .msg' "$log"
+  log_messages warning
   assert_line --partial 'process.capabilities.bounding[1]: unknown capability "CAP_NOT_A_CAPABILITY"'
   assert_line --partial 'process.capabilities.permitted[1]: unknown capability "CAP_TEST"'
   # without --log the warning is on stderr
@@ -132,21 +132,21 @@ c["linux"]["futureLinuxField"] = "yes"'
   NOOK_OPTS="--log $log --log-format json" run nook run "$ID"
   assert_success
   assert_output ran
-  run jq -r 'select(.level == "warning") | .msg' "$log"
+  log_messages warning
   assert_output --partial 'ociVersion: "1.9.0" is newer than the runtime-spec 1.3.0'
   # a draft from before 1.0.0 (the spec's own example says 0.5.0-dev) too
   : >"$log"
   update_config 'c["ociVersion"] = "0.5.0-dev"'
   NOOK_OPTS="--log $log --log-format json" run nook run "$ID"
   assert_success
-  run jq -r 'select(.level == "warning") | .msg' "$log"
+  log_messages warning
   assert_output --partial 'ociVersion: "0.5.0-dev" is a draft from before runtime-spec 1.0.0'
   # the known version runs without one
   : >"$log"
   update_config 'c["ociVersion"] = "1.3.0"'
   NOOK_OPTS="--log $log --log-format json" run nook run "$ID"
   assert_success
-  run jq -r 'select(.level == "warning") | .msg' "$log"
+  log_messages warning
   assert_output ""
 }
 
@@ -281,7 +281,7 @@ c["linux"]["futureLinuxField"] = "yes"'
   # every line is a JSON object with the three fields
   run jq -e -c 'select(has("level") and has("msg") and has("time") | not)' "$log"
   assert_output ""
-  run jq -r 'select(.level == "error") | .msg' "$log"
+  log_messages error
   assert_output --partial 'does not exist'
   # time is RFC 3339
   run jq -r '.time' "$log"
@@ -293,7 +293,7 @@ c["linux"]["futureLinuxField"] = "yes"'
   log=$BATS_TEST_TMPDIR/runtime.log
   NOOK_OPTS="--log $log --log-format json" run nook run "$ID"
   assert_failure
-  run jq -r 'select(.level == "error") | .msg' "$log"
+  log_messages error
   assert_output --partial 'executable file not found'
 }
 

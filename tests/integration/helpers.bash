@@ -352,3 +352,9 @@ setup() {
 teardown() {
   nook_teardown
 }
+
+# log_messages LEVEL [FILE=$log]: `run` over the messages of one level in a
+# --log-format json log (one JSON object a line).
+log_messages() {
+  run jq -r --arg l "$1" 'select(.level == $l) | .msg' "${2:-$log}"
+}

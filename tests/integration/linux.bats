@@ -79,7 +79,7 @@ c["mounts"].append({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs",
   assert_success
   # the mount is there, with its other options
   assert_output --regexp ' /mnt/t .*nosuid.* - tmpfs tmpfs .*size=1024k'
-  run jq -r 'select(.level == "warning") | .msg' "$log"
+  log_messages warning
   assert_line --partial 'linux.mountLabel: SELinux is not enabled on this host'
   assert_line --regexp 'mounts\[[0-9]+\]\.options: SELinux is not enabled on this host, "context=.*" is not applied'
   [ "${#lines[@]}" -eq 2 ]
