@@ -647,7 +647,8 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
                          .no_pivot = o->no_pivot,
                          .no_new_keyring = o->no_new_keyring,
                          .start_fd = start_fd,
-                         .state_dirfd = cr.dirfd};
+                         .state_dirfd = cr.dirfd,
+                         .state_rootfd = sn.rootfd};
   if (c->linux_.has_seccomp)
     sc.seccomp = &prog;
   spawn_plan_namespaces(&sc);

@@ -2,6 +2,7 @@
 #include "finalize.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "exec_shim.h"
@@ -11,6 +12,19 @@
 bool finalize_seccomp_early(const struct finalize *f)
 {
   return f->seccomp && (!f->p->no_new_privileges || f->seccomp->notify);
+}
+
+/* A cwd reached through an fd that leads outside the root (/proc/self/fd/N
+ * naming a directory the runtime had open, CVE-2024-21626) is not below the
+ * process's root: the kernel's getcwd says "(unreachable)", which glibc
+ * reports as ENOENT.  Whatever fd slipped through, the workload never
+ * starts there. */
+static int check_cwd_inside_root(const char *cwd, nook_error_t *err)
+{
+  char buf[PATH_MAX];
+  if (getcwd(buf, sizeof(buf)) == NULL && errno == ENOENT)
+    return nook_error(err, EPERM, "process.cwd: `%s` is outside the container's root", cwd);
+  return 0;
 }
 
 int finalize_drop(struct finalize *f, nook_error_t *err)
@@ -43,6 +57,8 @@ int finalize_drop(struct finalize *f, nook_error_t *err)
     return -1;
   if (cwd_later && chdir(cwd) < 0)
     return nook_error(err, errno, "process.cwd: chdir to `%s`", cwd);
+  if (check_cwd_inside_root(cwd, err) < 0)
+    return -1;
   if (process_find_executable(p, &f->exe, err) < 0 || process_apply_capabilities(p, err) < 0 ||
       process_apply_no_new_privs(p, err) < 0)
     return -1;

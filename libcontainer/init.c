@@ -257,6 +257,7 @@ void container_init(struct spawn_ctx *ctx)
 
   close(ctx->parent_sock);
   close(ctx->state_dirfd);
+  close(ctx->state_rootfd);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   /* `run` blocks signals to forward them; the workload must start with a
    * clean slate, as if exec'd from a fresh process. */

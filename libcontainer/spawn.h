@@ -31,10 +31,11 @@ struct spawn_ctx {
   bool slow_path;    /* some namespace is joined by path */
   bool fork_for_pid; /* slow path: the pid namespace takes effect for a child */
 
-  int sock;        /* child's end of the sync socketpair */
-  int parent_sock; /* parent's end: closed in the child */
-  int start_fd;    /* listening start.sock (create), -1 for run */
-  int state_dirfd; /* the locked state dir: the lock must not live on in the child */
+  int sock;         /* child's end of the sync socketpair */
+  int parent_sock;  /* parent's end: closed in the child */
+  int start_fd;     /* listening start.sock (create), -1 for run */
+  int state_dirfd;  /* the locked state dir: the lock must not live on in the child */
+  int state_rootfd; /* the state root: a way out of the rootfs, closed in the child */
   const struct seccomp_prog *seccomp; /* compiled linux.seccomp, or NULL */
 };
 

@@ -161,6 +161,28 @@ escape_script() {
   rm -f "$ESCAPE_FILE"
 }
 
+@test "CVE-2024-21626: a cwd outside the root through any open fd is refused, whoever opened the fd" {
+  # Whatever directory fd reaches the container process during set-up (here
+  # one passed on purpose with --preserve-fds; before, a state-root fd the
+  # runtime leaked), the workload must not start with its cwd there.
+  echo secret >"$ESCAPE_FILE"
+  setup_bundle sh -c "$(escape_script)"
+  update_config "c['process']['cwd'] = '/proc/self/fd/3'"
+  run nook run --preserve-fds 1 "$ID" 3<"$(dirname "$ESCAPE_FILE")"
+  refute_output --partial ESCAPED
+  refute_output --partial secret
+  assert_failure
+  assert_output --partial 'process.cwd: `/proc/self/fd/3` is outside the container'"'"'s root'
+  nook delete -f "$ID" >/dev/null 2>&1 || true
+  setup_bundle sleep 1000
+  run_detached "$ID2"
+  run nook exec --preserve-fds 1 --cwd /proc/self/fd/3 "$ID2" sh -c "$(escape_script)" 3<"$(dirname "$ESCAPE_FILE")"
+  refute_output --partial ESCAPED
+  assert_failure
+  assert_output --partial 'is outside the container'"'"'s root'
+  rm -f "$ESCAPE_FILE"
+}
+
 @test "CVE-2024-21626: exec --cwd /proc/self/fd/N never lands outside the rootfs" {
   echo secret >"$ESCAPE_FILE"
   setup_bundle sleep 1000
