@@ -537,11 +537,11 @@ static unsigned count_missing(const char *dir, size_t stop)
   unsigned n = 0;
   struct stat st;
   while (stat(p, &st) < 0 && errno == ENOENT) {
+    n++;
     char *slash = strrchr(p, '/');
     if (slash == NULL || (size_t)(slash - p) <= stop)
       break;
     *slash = '\0';
-    n++;
   }
   return n;
 }

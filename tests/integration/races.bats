@@ -341,3 +341,26 @@ seccomp_rules() {
   [ "$(jq -r .pid <<<"$output")" = "$new" ]
   kill -0 "$new"
 }
+
+@test "races: create killed between two cgroup mkdirs: delete --force removes the ones it made" {
+  # The first state.json must already say which cgroups create is about to
+  # make.  It counted a cgroup right below a hierarchy's root as existing,
+  # so a create killed after some mkdirs (before it rewrote its state)
+  # left those cgroups to every delete.  strace kills create at its second
+  # cgroup mkdir, so the first one is made and recorded only by the plan.
+  command -v strace >/dev/null || fail "strace is not installed (scripts/deps.sh installs it)"
+  setup_bundle sleep 1000
+  local cgname="nook-test-$ID" b
+  update_config "c['linux']['cgroupsPath'] = '$cgname'"
+  cg_bases
+  local paths=()
+  for b in $CG_BASES; do paths+=(-P "$b/$cgname"); done
+  [ "${#paths[@]}" -ge 4 ] || skip "a single cgroup hierarchy: there is no second mkdir to stop at"
+  run timeout 60 strace -f -o /dev/null -qq "${paths[@]}" -e trace=mkdir,mkdirat \
+    -e inject=mkdir,mkdirat:signal=KILL:when=2 "$NOOK" --root "$NOOK_ROOT" create --bundle "$BUNDLE" "$ID"
+  [ "$status" -ne 0 ] || fail "create was not killed: $output"
+  [ -n "$(cg_leftovers "$cgname")" ] || fail "create was killed before it made a cgroup"
+  run nook delete --force "$ID"
+  assert_success
+  assert_nothing_left "$cgname"
+}
