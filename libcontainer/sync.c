@@ -7,20 +7,28 @@
 #include <unistd.h>
 
 #include "../base/utils.h"
+#include "idmap.h"
 
 static const char *const step_names[] = {
-    [SYNC_USERNS_PLS] = "userns-ready",
+    [SYNC_USERNS_READY] = "userns-ready",
     [SYNC_GO] = "go",
-    [SYNC_HOOKS_PLS] = "run-hooks",
+    [SYNC_RUN_HOOKS] = "run-hooks",
     [SYNC_HOOKS_DONE] = "hooks-done",
+    [SYNC_CREATED_STATE] = "created-state",
     [SYNC_PTY] = "pty",
     [SYNC_PID] = "pid",
-    [SYNC_SECCOMP] = "seccomp-fd",
+    [SYNC_SECCOMP_FD] = "seccomp-fd",
     [SYNC_MOUNT_FD] = "mount-fd",
+    [SYNC_STAGE2_GO] = "stage2-go",
     [SYNC_READY] = "ready",
     [SYNC_START] = "start",
     [SYNC_ERROR] = "error",
 };
+
+bool sync_plan_mount_fd(const struct sync_plan *plan, const struct oci_mount *m)
+{
+  return plan->mount_fds && mount_from_runtime(m, plan->mount_userns);
+}
 
 const char *sync_step_name(enum sync_step s)
 {
