@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../base/log.h"
+#include "../base/reap.h"
 #include "../base/syscalls.h"
 #include "../base/utils.h"
 #include "exec_shim.h"
@@ -700,15 +701,9 @@ static int start_process(const struct nook_exec_opts *o, struct exec_run *r, noo
 out:
   free(msg);
   if (ret < 0) {
-    if (r->pid > 0) {
-      kill(r->pid, SIGKILL);
-      waitpid(r->pid, NULL, 0);
-      r->pid = 0;
-    }
-    if (r->stage1 > 0) {
-      kill(r->stage1, SIGKILL);
-      waitpid(r->stage1, NULL, 0);
-    }
+    kill_and_reap(r->pid);
+    r->pid = 0;
+    kill_and_reap(r->stage1);
   }
   return ret;
 }
@@ -813,8 +808,7 @@ int nook_container_exec(const struct nook_exec_opts *o, int *exit_status, nook_e
   goto out;
 
 out_kill:
-  kill(r.pid, SIGKILL);
-  waitpid(r.pid, NULL, 0);
+  kill_and_reap(r.pid);
 out:
   if (blocked)
     sigprocmask(SIG_SETMASK, &old, NULL);

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/reap.h"
 #include "../base/syscalls.h"
 #include "../base/utils.h"
 #include "idmap.h"
@@ -86,15 +87,6 @@ static int write_maps(const struct spawn_ctx *ctx, pid_t pid, nook_error_t *err)
   if (write_id_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err) < 0)
     return nook_error_wrap(err, "linux.gidMappings");
   return 0;
-}
-
-static void kill_and_reap(pid_t pid)
-{
-  if (pid <= 0)
-    return;
-  kill(pid, SIGKILL);
-  while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
-    ;
 }
 
 int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,
