@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../base/log.h"
+#include "../base/reap.h"
 #include "../base/syscalls.h"
 #include "../base/utils.h"
 #include "../cgroups/cgroup.h"
@@ -695,8 +696,7 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   goto out;
 
 out_kill:
-  kill(out->sr.pid, SIGKILL);
-  waitpid(out->sr.pid, NULL, __WALL | WNOHANG);
+  kill_and_reap(out->sr.pid);
 out:
   if (start_fd >= 0)
     close(start_fd);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "../base/log.h"
+#include "../base/reap.h"
 #include "../base/syscalls.h"
 #include "../base/utils.h"
 #include "exec_shim.h"
@@ -52,6 +53,7 @@ struct exec_plan {
   int sock; /* the child's end */
   int preserve_fds;
   const struct seccomp_prog *seccomp;
+  struct sync_plan sync; /* the optional sync steps, for both sides */
 };
 
 /* ---- strict parsing of the command line's ids ----------------------------- */
@@ -463,7 +465,7 @@ __attribute__((noreturn)) static void stage2(struct exec_plan *plan, int procfd)
   const int sock = plan->sock;
   struct sync_msg *msg = xmalloc(sizeof(*msg));
   /* The runtime learns our pid from stage 1 first; then we may talk. */
-  if (sync_recv(sock, SYNC_GO, msg, NULL, &err) < 0)
+  if (sync_recv(sock, SYNC_STAGE2_GO, msg, NULL, &err) < 0)
     _exit(1);
   free(msg);
 
@@ -478,7 +480,7 @@ __attribute__((noreturn)) static void stage2(struct exec_plan *plan, int procfd)
       process_apply_memory_policy(l, &err) < 0 || process_apply_scheduler(p, &err) < 0 ||
       process_apply_io_priority(p, &err) < 0)
     fail(sock, &err);
-  if (p->terminal) {
+  if (plan->sync.pty) {
     int master = -1;
     if (terminal_setup_container(p->has_console_size, p->console_height, p->console_width, false,
                                  p->user.uid, &master, &err) < 0 ||
@@ -679,13 +681,13 @@ static int start_process(const struct nook_exec_opts *o, struct exec_run *r, noo
   while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
     ;
   r->stage1 = 0;
-  if (sync_send(r->sock, SYNC_GO, 0, NULL, -1, err) < 0)
+  if (sync_send(r->sock, SYNC_STAGE2_GO, 0, NULL, -1, err) < 0)
     goto out;
-  if (p->terminal && sync_recv(r->sock, SYNC_PTY, msg, &r->pty_master, err) < 0)
+  if (r->plan.sync.pty && sync_recv(r->sock, SYNC_PTY, msg, &r->pty_master, err) < 0)
     goto out;
-  if (r->plan.seccomp && r->plan.seccomp->notify) {
+  if (r->plan.sync.seccomp_fd) {
     int fd = -1;
-    if (sync_recv(r->sock, SYNC_SECCOMP, msg, &fd, err) < 0)
+    if (sync_recv(r->sock, SYNC_SECCOMP_FD, msg, &fd, err) < 0)
       goto out;
     cleanup_free char *json = state_json_for(r->l.config, &r->l.st, "running", false);
     int s = seccomp_send_notify_fd(&r->l.config->linux_.seccomp, fd, json, r->pid, err);
@@ -699,15 +701,9 @@ static int start_process(const struct nook_exec_opts *o, struct exec_run *r, noo
 out:
   free(msg);
   if (ret < 0) {
-    if (r->pid > 0) {
-      kill(r->pid, SIGKILL);
-      waitpid(r->pid, NULL, 0);
-      r->pid = 0;
-    }
-    if (r->stage1 > 0) {
-      kill(r->stage1, SIGKILL);
-      waitpid(r->stage1, NULL, 0);
-    }
+    kill_and_reap(r->pid);
+    r->pid = 0;
+    kill_and_reap(r->stage1);
   }
   return ret;
 }
@@ -776,6 +772,8 @@ int nook_container_exec(const struct nook_exec_opts *o, int *exit_status, nook_e
   }
   if (plan_namespaces(c, r.l.st.pid, &r.plan, err) < 0)
     goto out;
+  r.plan.sync = (struct sync_plan){.pty = p->terminal,
+                                   .seccomp_fd = r.plan.seccomp && r.plan.seccomp->notify};
   if (oci_config_namespace(c, OCI_NS_MOUNT) == NULL) {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/root", r.l.st.pid);
@@ -810,8 +808,7 @@ int nook_container_exec(const struct nook_exec_opts *o, int *exit_status, nook_e
   goto out;
 
 out_kill:
-  kill(r.pid, SIGKILL);
-  waitpid(r.pid, NULL, 0);
+  kill_and_reap(r.pid);
 out:
   if (blocked)
     sigprocmask(SIG_SETMASK, &old, NULL);

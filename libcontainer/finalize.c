@@ -36,7 +36,7 @@ int finalize_drop(struct finalize *f, nook_error_t *err)
     if (process_apply_no_new_privs(p, err) < 0 || seccomp_install(f->seccomp, &notify, err) < 0)
       return -1;
     if (notify >= 0) {
-      int r = sync_send(f->sock, SYNC_SECCOMP, 0, NULL, notify, err);
+      int r = sync_send(f->sock, SYNC_SECCOMP_FD, 0, NULL, notify, err);
       close(notify);
       if (r < 0)
         return -1;

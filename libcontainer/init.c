@@ -154,12 +154,12 @@ static int unshare_and_fork(struct spawn_ctx *ctx, nook_error_t *err)
   int ret = -1;
   if (join_namespaces(ctx, err) < 0)
     goto out;
-  if (ctx->new_userns) {
+  if (ctx->sync.userns_ready) {
     if (unshare(CLONE_NEWUSER) < 0) {
       nook_error(err, errno, "unshare the user namespace");
       goto out;
     }
-    if (sync_send(ctx->sock, SYNC_USERNS_PLS, 0, NULL, -1, err) < 0)
+    if (sync_send(ctx->sock, SYNC_USERNS_READY, 0, NULL, -1, err) < 0)
       goto out;
   }
   if (sync_recv(ctx->sock, SYNC_GO, msg, NULL, err) < 0)
@@ -170,7 +170,7 @@ static int unshare_and_fork(struct spawn_ctx *ctx, nook_error_t *err)
     nook_error(err, errno, "unshare namespaces");
     goto out;
   }
-  if (ctx->fork_for_pid) {
+  if (ctx->sync.pid) {
     /* Both processes write to the one sync socket: the child must not say
      * anything before its pid has reached the runtime, or the runtime reads
      * its next step where it waits for SYNC_PID.  The gate's write end
@@ -294,13 +294,13 @@ void container_init(struct spawn_ctx *ctx)
 
   /* The parent runs createRuntime/prestart hooks now and hands back the
    * state JSON for ours. */
-  if (sync_send(ctx->sock, SYNC_HOOKS_PLS, 0, NULL, -1, &err) < 0 ||
+  if (sync_send(ctx->sock, SYNC_RUN_HOOKS, 0, NULL, -1, &err) < 0 ||
       sync_recv(ctx->sock, SYNC_HOOKS_DONE, msg, NULL, &err) < 0)
     fail(ctx, &err);
   char *state_json = xstrdup(msg->data);
   char *started_json = NULL;
-  if (c->has_hooks && c->hooks.n_start_container > 0) {
-    if (sync_recv(ctx->sock, SYNC_HOOKS_DONE, msg, NULL, &err) < 0)
+  if (ctx->sync.created_state) {
+    if (sync_recv(ctx->sock, SYNC_CREATED_STATE, msg, NULL, &err) < 0)
       fail(ctx, &err);
     started_json = xstrdup(msg->data);
   }
@@ -310,7 +310,7 @@ void container_init(struct spawn_ctx *ctx)
   int *mount_fds = xmalloc((c->n_mounts + 1) * sizeof(int));
   for (size_t i = 0; i < c->n_mounts; i++) {
     mount_fds[i] = -1;
-    if (mount_from_runtime(&c->mounts[i], ctx->in_userns) &&
+    if (sync_plan_mount_fd(&ctx->sync, &c->mounts[i]) &&
         (sync_recv(ctx->sock, SYNC_MOUNT_FD, msg, &mount_fds[i], &err) < 0 ||
          msg->value != (int32_t)i)) {
       if (err == NULL)
@@ -343,7 +343,7 @@ void container_init(struct spawn_ctx *ctx)
   if (p->cwd && make_cwd(p->cwd, &err) < 0)
     fail(ctx, &err);
 
-  if (p->terminal) {
+  if (ctx->sync.pty) {
     int master = -1;
     if (terminal_setup_container(p->has_console_size, p->console_height, p->console_width, true,
                                  p->user.uid, &master, &err) < 0)

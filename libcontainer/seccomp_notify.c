@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
+#include "../base/fdpass.h"
 #include "../base/utils.h"
 #include "seccomp.h"
 
@@ -88,36 +89,15 @@ int seccomp_send_notify_fd(const struct oci_seccomp *s, int notify_fd, const cha
     return -1;
 
   size_t len = strlen(msg), done = 0;
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  memset(&control, 0, sizeof(control));
-  struct iovec iov = {msg, len};
-  struct msghdr mh = {.msg_iov = &iov,
-                      .msg_iovlen = 1,
-                      .msg_control = control.buf,
-                      .msg_controllen = sizeof(control.buf)};
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cm), &notify_fd, sizeof(int));
   /* The spec allows more sendmsg calls, with the fds in the first only:
    * a blocking stream socket sends all at once unless interrupted. */
   while (done < len) {
-    ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
+    struct iovec iov = {msg + done, len - done};
+    ssize_t n = fdpass_send(sock, &iov, 1, done == 0 ? notify_fd : -1);
+    if (n < 0)
       return nook_error(err, errno, "linux.seccomp.listenerPath: send the seccomp fd to `%s`",
                         s->listener_path);
-    }
     done += (size_t)n;
-    iov.iov_base = msg + done;
-    iov.iov_len = len - done;
-    mh.msg_control = NULL;
-    mh.msg_controllen = 0;
   }
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/reap.h"
 #include "../base/syscalls.h"
 #include "../base/utils.h"
 #include "idmap.h"
@@ -66,6 +67,16 @@ void spawn_plan_namespaces(struct spawn_ctx *ctx)
   } else {
     ctx->clone_flags = create;
   }
+  const struct oci_config *c = ctx->config;
+  ctx->sync = (struct sync_plan){
+      .userns_ready = ctx->new_userns && ctx->slow_path,
+      .pid = ctx->fork_for_pid,
+      .created_state = c->has_hooks && c->hooks.n_start_container > 0,
+      .pty = c->process.terminal,
+      .seccomp_fd = ctx->seccomp && ctx->seccomp->notify,
+      .mount_fds = true,
+      .mount_userns = ctx->in_userns,
+  };
 }
 
 static int write_maps(const struct spawn_ctx *ctx, pid_t pid, nook_error_t *err)
@@ -76,15 +87,6 @@ static int write_maps(const struct spawn_ctx *ctx, pid_t pid, nook_error_t *err)
   if (write_id_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err) < 0)
     return nook_error_wrap(err, "linux.gidMappings");
   return 0;
-}
-
-static void kill_and_reap(pid_t pid)
-{
-  if (pid <= 0)
-    return;
-  kill(pid, SIGKILL);
-  while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
-    ;
 }
 
 int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,
@@ -127,14 +129,14 @@ int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,
     goto fail;
   if (cb->before_go && cb->before_go(cb->data, child, err) < 0)
     goto fail;
-  if (ctx->new_userns && ctx->slow_path) {
-    if (sync_recv(out->sock, SYNC_USERNS_PLS, msg, NULL, err) < 0 ||
+  if (ctx->sync.userns_ready) {
+    if (sync_recv(out->sock, SYNC_USERNS_READY, msg, NULL, err) < 0 ||
         write_maps(ctx, child, err) < 0)
       goto fail;
   }
   if (sync_send(out->sock, SYNC_GO, 0, NULL, -1, err) < 0)
     goto fail;
-  if (ctx->fork_for_pid) {
+  if (ctx->sync.pid) {
     if (sync_recv(out->sock, SYNC_PID, msg, NULL, err) < 0)
       goto fail;
     pid = msg->value;
@@ -146,21 +148,21 @@ int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,
   if (cb->on_pid && cb->on_pid(cb->data, pid, err) < 0)
     goto fail;
 
-  if (sync_recv(out->sock, SYNC_HOOKS_PLS, msg, NULL, err) < 0)
+  if (sync_recv(out->sock, SYNC_RUN_HOOKS, msg, NULL, err) < 0)
     goto fail;
   if (cb->run_hooks(cb->data, pid, &state_json, err) < 0)
     goto fail;
   if (sync_send(out->sock, SYNC_HOOKS_DONE, 0, state_json, -1, err) < 0)
     goto fail;
-  if (ctx->config->has_hooks && ctx->config->hooks.n_start_container > 0) {
+  if (ctx->sync.created_state) {
     cleanup_free char *created = NULL;
     if (cb->created_json(cb->data, &created) < 0 ||
-        sync_send(out->sock, SYNC_HOOKS_DONE, 0, created, -1, err) < 0)
+        sync_send(out->sock, SYNC_CREATED_STATE, 0, created, -1, err) < 0)
       goto fail;
   }
   for (size_t i = 0; i < ctx->config->n_mounts; i++) {
     const struct oci_mount *m = &ctx->config->mounts[i];
-    if (!mount_from_runtime(m, ctx->in_userns))
+    if (!sync_plan_mount_fd(&ctx->sync, m))
       continue;
     int fd = -1;
     if (mount_wants_idmap(m) ? idmap_prepare_mount(m, i, pid, ctx->in_userns, &fd, err) < 0
@@ -171,11 +173,9 @@ int spawn_container(struct spawn_ctx *ctx, const struct spawn_callbacks *cb,
     if (r < 0)
       goto fail;
   }
-  if (ctx->config->process.terminal &&
-      sync_recv(out->sock, SYNC_PTY, msg, &out->pty_master, err) < 0)
+  if (ctx->sync.pty && sync_recv(out->sock, SYNC_PTY, msg, &out->pty_master, err) < 0)
     goto fail;
-  if (ctx->seccomp && ctx->seccomp->notify &&
-      sync_recv(out->sock, SYNC_SECCOMP, msg, &out->seccomp_fd, err) < 0)
+  if (ctx->sync.seccomp_fd && sync_recv(out->sock, SYNC_SECCOMP_FD, msg, &out->seccomp_fd, err) < 0)
     goto fail;
   /* The agent gets the fd at once: the container's next syscalls may
    * already wait on it (a NOTIFY rule for chdir, setresuid, ...). */

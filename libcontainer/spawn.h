@@ -10,6 +10,7 @@
 #include "../cgroups/cgroup.h"
 #include "../oci/config.h"
 #include "seccomp.h"
+#include "sync.h"
 
 struct spawn_ctx {
   const struct oci_config *config;
@@ -37,13 +38,15 @@ struct spawn_ctx {
   int state_dirfd;  /* the locked state dir: the lock must not live on in the child */
   int state_rootfd; /* the state root: a way out of the rootfs, closed in the child */
   const struct seccomp_prog *seccomp; /* compiled linux.seccomp, or NULL */
+  struct sync_plan sync;              /* the optional sync steps, for both sides */
 };
 
 /* Container side.  Never returns: execs the workload or _exit()s after
  * sending SYNC_ERROR. */
 __attribute__((noreturn)) void container_init(struct spawn_ctx *ctx);
 
-/* Decide the namespace strategy from the config (fills the ns fields). */
+/* Decide the namespace strategy and the sync plan from the config and
+ * ctx->seccomp (fills the ns fields and ctx->sync). */
 void spawn_plan_namespaces(struct spawn_ctx *ctx);
 
 /* The parent's view of a container process being created. */

@@ -6,21 +6,30 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../base/fdpass.h"
 #include "../base/utils.h"
+#include "idmap.h"
 
 static const char *const step_names[] = {
-    [SYNC_USERNS_PLS] = "userns-ready",
+    [SYNC_USERNS_READY] = "userns-ready",
     [SYNC_GO] = "go",
-    [SYNC_HOOKS_PLS] = "run-hooks",
+    [SYNC_RUN_HOOKS] = "run-hooks",
     [SYNC_HOOKS_DONE] = "hooks-done",
+    [SYNC_CREATED_STATE] = "created-state",
     [SYNC_PTY] = "pty",
     [SYNC_PID] = "pid",
-    [SYNC_SECCOMP] = "seccomp-fd",
+    [SYNC_SECCOMP_FD] = "seccomp-fd",
     [SYNC_MOUNT_FD] = "mount-fd",
+    [SYNC_STAGE2_GO] = "stage2-go",
     [SYNC_READY] = "ready",
     [SYNC_START] = "start",
     [SYNC_ERROR] = "error",
 };
+
+bool sync_plan_mount_fd(const struct sync_plan *plan, const struct oci_mount *m)
+{
+  return plan->mount_fds && mount_from_runtime(m, plan->mount_userns);
+}
 
 const char *sync_step_name(enum sync_step s)
 {
@@ -70,29 +79,11 @@ int sync_send(int sock, enum sync_step step, int32_t value, const char *data, in
   if (w.len > SYNC_MAX_DATA)
     w.len = SYNC_MAX_DATA;
   struct iovec iov[2] = {{&w, sizeof(w)}, {(void *)data, w.len}};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = w.len ? 2 : 1};
-  if (pass_fd >= 0) {
-    memset(&ctl, 0, sizeof(ctl));
-    mh.msg_control = ctl.buf;
-    mh.msg_controllen = sizeof(ctl.buf);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-  }
-  for (;;) {
-    if (sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0)
-      return 0;
-    if (errno == EPIPE || errno == ECONNRESET)
-      return peer_gone(sock, step, errno, err);
-    if (errno != EINTR)
-      return nook_error(err, errno, "sync: send %s", sync_step_name(step));
-  }
+  if (fdpass_send(sock, iov, w.len ? 2 : 1, pass_fd) >= 0)
+    return 0;
+  if (errno == EPIPE || errno == ECONNRESET)
+    return peer_gone(sock, step, errno, err);
+  return nook_error(err, errno, "sync: send %s", sync_step_name(step));
 }
 
 void sync_send_error(int sock, const nook_error_t cause)
@@ -107,37 +98,21 @@ static int recv_one(int sock, int flags, enum sync_step expect, struct sync_msg 
 {
   struct wire w;
   struct iovec iov[2] = {{&w, sizeof(w)}, {msg->data, SYNC_MAX_DATA}};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  struct msghdr mh = {
-      .msg_iov = iov, .msg_iovlen = 2, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
   ssize_t n;
   /* A peer that closed with our message unread leaves ECONNRESET, which the
    * kernel reports (once) before what the peer had queued for us: read on,
    * the queue may hold its SYNC_ERROR. */
-  bool reset = false;
-  for (;;) {
-    n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags);
-    if (n >= 0)
-      break;
-    if (errno == EINTR)
-      continue;
-    if (errno == ECONNRESET && !reset) {
-      reset = true;
-      continue;
-    }
-    break;
-  }
+  n = fdpass_recv(sock, iov, 2, flags, passed);
+  if (n < 0 && errno == ECONNRESET)
+    n = fdpass_recv(sock, iov, 2, flags, passed);
   if (n < 0)
     return nook_error(err, errno, "sync: waiting for %s", sync_step_name(expect));
-  if (n == 0)
+  if (n == 0) {
+    if (*passed >= 0)
+      close(*passed);
+    *passed = -1;
     return 0;
-  *passed = -1;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-      memcpy(passed, CMSG_DATA(c), sizeof(int));
+  }
   if ((size_t)n < sizeof(w) || w.len > SYNC_MAX_DATA || (size_t)n != sizeof(w) + w.len) {
     if (*passed >= 0)
       close(*passed);

@@ -21,6 +21,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../base/fdpass.h"
 #include "../base/syscalls.h"
 #include "../base/utils.h"
 
@@ -134,21 +135,7 @@ int terminal_send_to_socket(const char *socket_path, int master, nook_error_t *e
   if (ioctl(master, TIOCGPTN, &ptn) == 0)
     snprintf(name, sizeof(name), "/dev/pts/%u", ptn);
   struct iovec iov = {.iov_base = name, .iov_len = strlen(name)};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  memset(&ctl, 0, sizeof(ctl));
-  struct msghdr msg = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &master, sizeof(int));
-  ssize_t r;
-  while ((r = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
-    ;
+  ssize_t r = fdpass_send(sock, &iov, 1, master);
   if (r < 0)
     return nook_error(err, errno, "send the pty to console socket `%s`", socket_path);
   return 0;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/fdpass.h"
 #include "../base/utils.h"
 
 #ifndef MNL_SOCKET_DUMP_SIZE
@@ -270,21 +271,16 @@ static int setup_moved(struct nl *nl, int index, const char *name, const struct 
 /* The fd and errno a helper sends back; see nl_open_in(). */
 static int recv_fd(int sock, int *fd, int *e)
 {
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
   struct iovec iov = {.iov_base = e, .iov_len = sizeof(*e)};
-  struct msghdr msg = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl)};
-  ssize_t r;
-  while ((r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-    ;
-  if (r != sizeof(*e))
+  int passed = -1;
+  ssize_t r = fdpass_recv(sock, &iov, 1, 0, &passed);
+  if (r != sizeof(*e)) {
+    if (passed >= 0)
+      close(passed);
     return -1;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-    memcpy(fd, CMSG_DATA(c), sizeof(int));
+  }
+  if (passed >= 0)
+    *fd = passed;
   return 0;
 }
 
@@ -305,22 +301,8 @@ static int nl_open_in(int netns_fd, struct nl *nl, nook_error_t *err)
     if (setns(netns_fd, CLONE_NEWNET) < 0 ||
         (fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) < 0)
       e = errno;
-    union {
-      char buf[CMSG_SPACE(sizeof(int))];
-      struct cmsghdr align;
-    } ctl = {0};
     struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (fd >= 0) {
-      msg.msg_control = ctl.buf;
-      msg.msg_controllen = sizeof(ctl);
-      struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int));
-      memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    }
-    _exit(sendmsg(theirs, &msg, MSG_NOSIGNAL) < 0);
+    _exit(fdpass_send(theirs, &iov, 1, fd) < 0);
   }
   close(steal_fd(&theirs));
   int fd = -1, e = 0;

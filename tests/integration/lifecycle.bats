@@ -323,3 +323,28 @@ load helpers
   assert_success
   wait_pid_gone "$run_pid"
 }
+
+@test "create: a failure after the process exists (--pid-file unwritable) reaps it; no zombie is left" {
+  setup_bundle sleep 1000
+  # Run under a subreaper: whatever the runtime leaves unreaped is
+  # reparented here when it exits, and counted.
+  run python3 -c '
+import ctypes, os, signal, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+signal.alarm(60)
+rc = subprocess.call(sys.argv[1:], stdin=subprocess.DEVNULL)
+left = 0
+while True:
+    try:
+        os.waitpid(-1, 0)
+    except ChildProcessError:
+        break
+    left += 1
+print("rc=%d left=%d" % (rc, left))
+' "$NOOK" --root "$NOOK_ROOT" create --bundle "$BUNDLE" \
+    --pid-file "$BATS_TEST_TMPDIR/no/such/dir/pid" "$ID"
+  assert_output --partial "--pid-file"
+  assert_output --partial "rc=1 left=0"
+  run nook state "$ID"
+  assert_failure
+}
