@@ -146,8 +146,11 @@ int loaded_cgroup(const struct nook_state *st, const struct cgroup_manager **m,
 
 /* ---- start --------------------------------------------------------------- */
 
-static int start_loaded(const char *id, struct loaded *l, nook_error_t *err)
+/* *said: the error is the container's own (a startContainer hook, a
+ * missing executable), not a broken conversation. */
+static int start_loaded(const char *id, struct loaded *l, bool *said, nook_error_t *err)
 {
+  *said = false;
   if (l->status != NOOK_CREATED) {
     if (l->status == NOOK_STOPPED)
       return nook_error(err, 0, "cannot start a container that has stopped");
@@ -168,7 +171,9 @@ static int start_loaded(const char *id, struct loaded *l, nook_error_t *err)
     return -1;
   /* EOF means execve closed the connection (close-on-exec): started. */
   struct sync_msg *msg = xmalloc(sizeof(*msg));
+  msg->step = 0;
   int r = sync_wait_exec(fd, msg, err);
+  *said = r < 0 && msg->step == SYNC_ERROR;
   free(msg);
   return r;
 }
@@ -186,9 +191,11 @@ int nook_container_start(const char *root, const char *id, nook_error_t *err)
   struct loaded l;
   if (load_container(root, id, true, true, &l, err) < 0)
     return -1;
-  int r = start_loaded(id, &l, err);
-  if (r < 0 && l.status == NOOK_CREATED && proc_start_time(l.st.pid) != l.st.pid_start) {
-    /* Killed while start was talking to it (kill does not take the lock). */
+  bool said;
+  int r = start_loaded(id, &l, &said, err);
+  if (r < 0 && !said && l.status == NOOK_CREATED && proc_start_time(l.st.pid) != l.st.pid_start) {
+    /* Killed while start was talking to it (kill does not take the lock);
+     * a container that said why it failed and left keeps its words. */
     nook_error_free(err);
     nook_error(err, 0, "cannot start a container that has stopped");
   }

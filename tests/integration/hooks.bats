@@ -192,6 +192,16 @@ hook_state() {
   run nook start "$ID"
   assert_failure
   assert_output --regexp '[Hh]ook'
+  # The container says why and leaves at once: start, held by strace after
+  # it read the words, finds the process gone and must still report them
+  # (it said "cannot start a container that has stopped" in 1 run of 5).
+  command -v strace >/dev/null || fail "strace is not installed (scripts/deps.sh installs it)"
+  create_container "$ID2"
+  run timeout 60 strace -o /dev/null -e trace=recvmsg -e inject=recvmsg:delay_exit=300000 \
+    "$NOOK" --root "$NOOK_ROOT" start "$ID2"
+  assert_failure
+  assert_output --regexp '[Hh]ook'
+  refute_output --partial 'has stopped'
 }
 
 @test "hooks: a failing startContainer hook fails run, foreground and detached" {
