@@ -168,6 +168,36 @@ int mkdir_p(const char *path, mode_t mode, nook_error_t *err)
   return 0;
 }
 
+char *path_clean(const char *path, bool fold_dotdot)
+{
+  char *out = xmalloc(strlen(path) + 2);
+  size_t o = 0;
+  for (const char *p = path; *p;) {
+    while (*p == '/')
+      p++;
+    const char *s = p;
+    while (*p && *p != '/')
+      p++;
+    size_t len = (size_t)(p - s);
+    if (len == 0 || (len == 1 && s[0] == '.'))
+      continue;
+    if (fold_dotdot && len == 2 && s[0] == '.' && s[1] == '.') {
+      while (o > 0 && out[o - 1] != '/')
+        o--;
+      if (o > 0)
+        o--;
+      continue;
+    }
+    out[o++] = '/';
+    memcpy(out + o, s, len);
+    o += len;
+  }
+  if (o == 0)
+    out[o++] = '/';
+  out[o] = '\0';
+  return out;
+}
+
 bool has_prefix(const char *s, const char *prefix)
 {
   return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -39,30 +39,14 @@ char *absolute_path(const char *path)
 {
   if (path == NULL)
     return NULL;
-  char *out;
-  if (path[0] == '/') {
-    out = xstrdup(path);
-  } else {
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof(cwd)) == NULL)
-      return xstrdup(path);
-    xasprintf(&out, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
-  }
-  /* Lexically clean: "a/./b", "a//b" and a trailing "/." or "/" go. */
-  char *w = out;
-  for (const char *r = out; *r;) {
-    if (r[0] == '/' && (r[1] == '/' || (r[1] == '.' && (r[2] == '/' || r[2] == '\0')))) {
-      r += r[1] == '/' ? 1 : 2;
-      continue;
-    }
-    *w++ = *r++;
-  }
-  if (w > out + 1 && w[-1] == '/')
-    w--;
-  if (w == out)
-    *w++ = '/';
-  *w = '\0';
-  return out;
+  if (path[0] == '/')
+    return path_clean(path, false);
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == NULL)
+    return xstrdup(path);
+  cleanup_free char *joined = NULL;
+  xasprintf(&joined, "%s/%s", cwd, path);
+  return path_clean(joined, false);
 }
 
 /* ---- create -------------------------------------------------------------- */

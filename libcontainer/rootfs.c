@@ -35,40 +35,6 @@ static int open_in_root(int rootfd, const char *path, int flags, int *out)
   }
 }
 
-/* Lexically clean a path so that dirname/basename walks terminate; the real
- * resolution is still done by the kernel inside the root. */
-static char *clean_path(const char *path)
-{
-  size_t n = strlen(path);
-  char *out = xmalloc(n + 2);
-  size_t o = 0;
-  const char *p = path;
-  while (*p) {
-    while (*p == '/')
-      p++;
-    const char *s = p;
-    while (*p && *p != '/')
-      p++;
-    size_t len = (size_t)(p - s);
-    if (len == 0 || (len == 1 && s[0] == '.'))
-      continue;
-    if (len == 2 && s[0] == '.' && s[1] == '.') {
-      while (o > 0 && out[o - 1] != '/')
-        o--;
-      if (o > 0)
-        o--;
-      continue;
-    }
-    out[o++] = '/';
-    memcpy(out + o, s, len);
-    o += len;
-  }
-  if (o == 0)
-    out[o++] = '/';
-  out[o] = '\0';
-  return out;
-}
-
 static int resolve_clean(int rootfd, const char *path, bool create, bool file, int *out,
                          nook_error_t *err)
 {
@@ -106,7 +72,9 @@ static int resolve_clean(int rootfd, const char *path, bool create, bool file, i
 int rootfs_resolve(int rootfd, const char *path, bool create, bool file, int *out,
                    nook_error_t *err)
 {
-  cleanup_free char *clean = clean_path(path);
+  /* Folding ".." lexically keeps the parent walk of resolve_clean() finite;
+   * the kernel still resolves the result inside the root. */
+  cleanup_free char *clean = path_clean(path, true);
   return resolve_clean(rootfd, clean, create, file, out, err);
 }
 
@@ -298,7 +266,7 @@ static int check_not_procfs(int destfd, const char *dest, nook_error_t *err)
     return nook_error(err, errno, "statfs the destination");
   if (sfs.f_type != PROC_SUPER_MAGIC)
     return 0;
-  cleanup_free char *clean = clean_path(dest);
+  cleanup_free char *clean = path_clean(dest, true);
   for (size_t i = 0; i < ARRAY_SIZE(proc_mount_ok); i++)
     if (strcmp(clean, proc_mount_ok[i]) == 0)
       return 0;
@@ -326,7 +294,7 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t id
   bool bind = is_bind(m, &o);
   bool file = false;
   /* (before any goto: cleanup must never see it uninitialised) */
-  cleanup_free char *clean_dest = clean_path(m->destination);
+  cleanup_free char *clean_dest = path_clean(m->destination, true);
 
   /* A tree the runtime prepared: its own type says file or directory (in a
    * user namespace the source itself may be out of our reach). */
@@ -748,7 +716,7 @@ static bool mounts_dev(const struct oci_config *c)
 static int mask_path(int rootfd, const char *path, nook_error_t *err)
 {
   cleanup_close int fd = -1;
-  cleanup_free char *clean = clean_path(path);
+  cleanup_free char *clean = path_clean(path, true);
   /* Never follow a symlink the image planted at a masked path: a symlink
    * there is masked as itself being absent. */
   struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
@@ -785,7 +753,7 @@ static int mask_path(int rootfd, const char *path, nook_error_t *err)
 static int readonly_path(int rootfd, const char *path, nook_error_t *err)
 {
   cleanup_close int fd = -1;
-  cleanup_free char *clean = clean_path(path);
+  cleanup_free char *clean = path_clean(path, true);
   if (open_in_root(rootfd, clean, O_PATH | O_NOFOLLOW, &fd) < 0)
     return errno == ENOENT ? 0 : nook_error(err, errno, "readonlyPaths: resolve `%s`", path);
   cleanup_close int mfd =
