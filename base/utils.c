@@ -198,6 +198,20 @@ char *path_clean(const char *path, bool fold_dotdot)
   return out;
 }
 
+char *absolute_path(const char *path)
+{
+  if (path == NULL)
+    return NULL;
+  if (path[0] == '/')
+    return path_clean(path, false);
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == NULL)
+    return xstrdup(path);
+  cleanup_free char *joined = NULL;
+  xasprintf(&joined, "%s/%s", cwd, path);
+  return path_clean(joined, false);
+}
+
 bool has_prefix(const char *s, const char *prefix)
 {
   return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -67,6 +67,9 @@ int mkdir_p(const char *path, mode_t mode, nook_error_t *err);
  * above "/"): right only where the kernel then resolves the path inside a
  * root, where ".." cannot leave it anyway and a symlink is followed there. */
 char *path_clean(const char *path, bool fold_dotdot);
+/* path made absolute against the cwd, then path_clean()ed (".." kept);
+ * NULL for NULL. */
+char *absolute_path(const char *path);
 
 bool has_prefix(const char *s, const char *prefix);
 bool has_suffix(const char *s, const char *suffix);
