@@ -275,13 +275,6 @@ static int set_cloexec(int fd)
   return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
 }
 
-int close_fds_from(int from, nook_error_t *err)
-{
-  if (sys_close_range((unsigned)from, ~0U, 0) == 0)
-    return 0;
-  return for_each_fd_from(from, close, err);
-}
-
 int cloexec_fds_from(int from, nook_error_t *err)
 {
   if (sys_close_range((unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)

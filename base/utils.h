@@ -78,9 +78,6 @@ bool has_suffix(const char *s, const char *suffix);
 int parse_int64(const char *s, long long *out);
 int parse_uint64(const char *s, unsigned long long *out);
 
-/* Close every fd >= from that is not in keep[] (nkeep entries); uses
- * close_range where it can. */
-int close_fds_from(int from, nook_error_t *err);
 /* Set FD_CLOEXEC on every fd >= from. */
 int cloexec_fds_from(int from, nook_error_t *err);
 

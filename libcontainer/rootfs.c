@@ -18,30 +18,43 @@
 
 /* ---- path resolution inside the rootfs ---------------------------------- */
 
-static int open_in_root(int rootfd, const char *path, int flags, int *out)
+/* openat2 answers EAGAIN when a rename or mount anywhere on the host moved
+ * while it walked "..": it cannot prove the result stayed inside the root.
+ * Retrying is right, but a host that keeps renaming must not hang us. */
+#define OPEN_IN_ROOT_TRIES 128
+
+/* No RESOLVE_NO_XDEV: the lookups cross the mounts already made inside the
+ * rootfs (binds, /proc, /dev) by design. */
+static int open_in_root(int rootfd, const char *path, int flags, int *out, nook_error_t *err)
 {
   struct open_how how = {
       .flags = (uint64_t)(flags | O_CLOEXEC),
-      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV * 0,
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
   };
-  for (;;) {
+  for (int i = 0; i < OPEN_IN_ROOT_TRIES; i++) {
     int fd = sys_openat2(rootfd, path, &how);
     if (fd >= 0) {
       *out = fd;
       return 0;
     }
     if (errno != EAGAIN && errno != EINTR)
-      return -1;
+      return nook_error(err, errno, "resolve `%s` in the rootfs", path);
   }
+  return nook_error(err, EAGAIN,
+                    "resolve `%s` in the rootfs: gave up after %d tries, renames or mounts on "
+                    "the host kept racing the lookup",
+                    path, OPEN_IN_ROOT_TRIES);
 }
 
 static int resolve_clean(int rootfd, const char *path, bool create, bool file, int *out,
                          nook_error_t *err)
 {
-  if (open_in_root(rootfd, path, O_PATH, out) == 0)
+  int r = open_in_root(rootfd, path, O_PATH, out, err);
+  if (r == 0)
     return 0;
-  if (errno != ENOENT || !create || strcmp(path, "/") == 0)
-    return nook_error(err, errno, "resolve `%s` in the rootfs", path);
+  if (r != -ENOENT || !create || strcmp(path, "/") == 0)
+    return r;
+  nook_error_free(err);
 
   const char *slash = strrchr(path, '/');
   cleanup_free char *parent = xstrndup(path, (size_t)(slash - path));
@@ -60,13 +73,11 @@ static int resolve_clean(int rootfd, const char *path, bool create, bool file, i
   } else if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST) {
     return nook_error(err, errno, "mkdir `%s` in the rootfs", path);
   }
-  if (open_in_root(rootfd, path, O_PATH, out) < 0) {
-    if (errno == ENOENT)
-      return nook_error(err, errno, "resolve `%s` in the rootfs (a dangling symlink is in the way)",
-                        path);
-    return nook_error(err, errno, "resolve `%s` in the rootfs", path);
-  }
-  return 0;
+  r = open_in_root(rootfd, path, O_PATH, out, err);
+  if (r == -ENOENT)
+    return nook_error(err, ENOENT, "resolve `%s` in the rootfs (a dangling symlink is in the way)",
+                      path);
+  return r;
 }
 
 int rootfs_resolve(int rootfd, const char *path, bool create, bool file, int *out,
@@ -754,8 +765,13 @@ static int readonly_path(int rootfd, const char *path, nook_error_t *err)
 {
   cleanup_close int fd = -1;
   cleanup_free char *clean = path_clean(path, true);
-  if (open_in_root(rootfd, clean, O_PATH | O_NOFOLLOW, &fd) < 0)
-    return errno == ENOENT ? 0 : nook_error(err, errno, "readonlyPaths: resolve `%s`", path);
+  int r = open_in_root(rootfd, clean, O_PATH | O_NOFOLLOW, &fd, err);
+  if (r == -ENOENT) {
+    nook_error_free(err);
+    return 0;
+  }
+  if (r < 0)
+    return nook_error_wrap(err, "readonlyPaths");
   cleanup_close int mfd =
       sys_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
   if (mfd < 0)
