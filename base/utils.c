@@ -168,6 +168,50 @@ int mkdir_p(const char *path, mode_t mode, nook_error_t *err)
   return 0;
 }
 
+char *path_clean(const char *path, bool fold_dotdot)
+{
+  char *out = xmalloc(strlen(path) + 2);
+  size_t o = 0;
+  for (const char *p = path; *p;) {
+    while (*p == '/')
+      p++;
+    const char *s = p;
+    while (*p && *p != '/')
+      p++;
+    size_t len = (size_t)(p - s);
+    if (len == 0 || (len == 1 && s[0] == '.'))
+      continue;
+    if (fold_dotdot && len == 2 && s[0] == '.' && s[1] == '.') {
+      while (o > 0 && out[o - 1] != '/')
+        o--;
+      if (o > 0)
+        o--;
+      continue;
+    }
+    out[o++] = '/';
+    memcpy(out + o, s, len);
+    o += len;
+  }
+  if (o == 0)
+    out[o++] = '/';
+  out[o] = '\0';
+  return out;
+}
+
+char *absolute_path(const char *path)
+{
+  if (path == NULL)
+    return NULL;
+  if (path[0] == '/')
+    return path_clean(path, false);
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == NULL)
+    return xstrdup(path);
+  cleanup_free char *joined = NULL;
+  xasprintf(&joined, "%s/%s", cwd, path);
+  return path_clean(joined, false);
+}
+
 bool has_prefix(const char *s, const char *prefix)
 {
   return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -229,13 +273,6 @@ static int set_cloexec(int fd)
 {
   int fl = fcntl(fd, F_GETFD);
   return fl < 0 ? -1 : fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
-}
-
-int close_fds_from(int from, nook_error_t *err)
-{
-  if (sys_close_range((unsigned)from, ~0U, 0) == 0)
-    return 0;
-  return for_each_fd_from(from, close, err);
 }
 
 int cloexec_fds_from(int from, nook_error_t *err)

@@ -60,6 +60,17 @@ int read_input_fd(int fd, const char *name, char **out, size_t *len, nook_error_
 /* Create every missing component of an absolute or relative host path. */
 int mkdir_p(const char *path, mode_t mode, nook_error_t *err);
 
+/* Lexical clean of a path read from "/" (a relative path is taken as
+ * starting there): repeated slashes, "." components and a trailing slash go,
+ * so the result always starts with "/" and names the same file.  ".." stays
+ * unless fold_dotdot, which drops it with the component before it (never
+ * above "/"): right only where the kernel then resolves the path inside a
+ * root, where ".." cannot leave it anyway and a symlink is followed there. */
+char *path_clean(const char *path, bool fold_dotdot);
+/* path made absolute against the cwd, then path_clean()ed (".." kept);
+ * NULL for NULL. */
+char *absolute_path(const char *path);
+
 bool has_prefix(const char *s, const char *prefix);
 bool has_suffix(const char *s, const char *suffix);
 
@@ -67,9 +78,6 @@ bool has_suffix(const char *s, const char *suffix);
 int parse_int64(const char *s, long long *out);
 int parse_uint64(const char *s, unsigned long long *out);
 
-/* Close every fd >= from that is not in keep[] (nkeep entries); uses
- * close_range where it can. */
-int close_fds_from(int from, nook_error_t *err);
 /* Set FD_CLOEXEC on every fd >= from. */
 int cloexec_fds_from(int from, nook_error_t *err);
 

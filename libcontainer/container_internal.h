@@ -3,7 +3,6 @@
 #ifndef NOOK_CONTAINER_INTERNAL_H
 #define NOOK_CONTAINER_INTERNAL_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 
@@ -67,24 +66,5 @@ int container_delete_made(const char *root, const char *id, bool force, const st
 
 /* poststart hooks, warnings only (runtime.md). */
 void run_poststart(struct loaded *l);
-
-/* The foreground wait of run and exec (run.c): block every signal but the
- * synchronous ones, then forward each to pid until it exits, reaping
- * whatever else exits meanwhile, proxying its pty when pty_master >= 0.
- * *exit_status as runc reports it: the code, or 128+signal. */
-void block_signals_for_forwarding(sigset_t *all, sigset_t *old);
-void wait_foreground(pid_t pid, int pty_master, const sigset_t *set, int *exit_status);
-int exit_status_of(int wstatus);
-
-/* process.apparmorProfile/selinuxLabel on a host without that LSM: an
- * error naming the field, before anything runs. */
-int check_process_lsm(const struct oci_process *p, nook_error_t *err);
-
-/* --pid-file: written to a temporary name and renamed into place, so a
- * reader never sees a partial pid. */
-int write_pid_file(const char *path, pid_t pid, nook_error_t *err);
-
-/* An absolute, lexically cleaned version of a path relative to the cwd. */
-char *absolute_path(const char *path);
 
 #endif

@@ -36,36 +36,6 @@
 #include "sync.h"
 #include "terminal.h"
 
-char *absolute_path(const char *path)
-{
-  if (path == NULL)
-    return NULL;
-  char *out;
-  if (path[0] == '/') {
-    out = xstrdup(path);
-  } else {
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof(cwd)) == NULL)
-      return xstrdup(path);
-    xasprintf(&out, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
-  }
-  /* Lexically clean: "a/./b", "a//b" and a trailing "/." or "/" go. */
-  char *w = out;
-  for (const char *r = out; *r;) {
-    if (r[0] == '/' && (r[1] == '/' || (r[1] == '.' && (r[2] == '/' || r[2] == '\0')))) {
-      r += r[1] == '/' ? 1 : 2;
-      continue;
-    }
-    *w++ = *r++;
-  }
-  if (w > out + 1 && w[-1] == '/')
-    w--;
-  if (w == out)
-    *w++ = '/';
-  *w = '\0';
-  return out;
-}
-
 /* ---- create -------------------------------------------------------------- */
 
 struct creating {
@@ -360,21 +330,6 @@ static int listen_start_socket(int dirfd, nook_error_t *err)
   return fd;
 }
 
-int write_pid_file(const char *path, pid_t pid, nook_error_t *err)
-{
-  cleanup_free char *tmp = NULL;
-  char buf[32];
-  int n = snprintf(buf, sizeof(buf), "%d", pid);
-  xasprintf(&tmp, "%s.nook-tmp", path);
-  if (write_file_at(AT_FDCWD, tmp, O_CREAT | O_TRUNC, 0644, buf, (size_t)n, err) < 0)
-    return nook_error_wrap(err, "--pid-file");
-  if (rename(tmp, path) < 0) {
-    unlink(tmp);
-    return nook_error(err, errno, "--pid-file: rename to `%s`", path);
-  }
-  return 0;
-}
-
 /* A --pid-file inside the state root would overwrite some container's
  * state (ROOT/OTHER/state.json): refused, by path and by real location. */
 static int check_pid_file(const char *pid_file, const char *root, nook_error_t *err)
@@ -424,29 +379,6 @@ static void add_listen_env(struct oci_config *c, int n)
   c->process.env[count++] = xstrdup("LISTEN_PID=1");
   c->process.env[count] = NULL;
   c->process.n_env = count;
-}
-
-static bool lsm_enabled(const char *name)
-{
-  char path[64];
-  snprintf(path, sizeof(path), "/sys/kernel/security/%s", name);
-  if (access(path, F_OK) == 0)
-    return true;
-  cleanup_free char *lsms = NULL;
-  return read_file_at(AT_FDCWD, "/sys/kernel/security/lsm", &lsms, NULL, NULL) == 0 &&
-         strstr(lsms, name) != NULL;
-}
-
-int check_process_lsm(const struct oci_process *p, nook_error_t *err)
-{
-  if (p->apparmor_profile && !lsm_enabled("apparmor"))
-    return nook_error(err, 0,
-                      "process.apparmorProfile: AppArmor is not enabled on this host "
-                      "(profile \"%s\")",
-                      p->apparmor_profile);
-  if (p->selinux_label && !lsm_enabled("selinux"))
-    return nook_error(err, 0, "process.selinuxLabel: SELinux is not enabled on this host");
-  return 0;
 }
 
 /* What the config asks for that this host cannot give: refused up front,

@@ -34,6 +34,7 @@
 #include "../base/utils.h"
 #include "exec_shim.h"
 #include "finalize.h"
+#include "foreground.h"
 #include "process.h"
 #include "seccomp.h"
 #include "sync.h"

@@ -436,3 +436,26 @@ void process_ensure_home(struct oci_process *p)
   xasprintf(&p->env[p->n_env++], "HOME=%s", home ? home : "/");
   p->env[p->n_env] = NULL;
 }
+
+bool lsm_enabled(const char *name)
+{
+  char path[64];
+  snprintf(path, sizeof(path), "/sys/kernel/security/%s", name);
+  if (access(path, F_OK) == 0)
+    return true;
+  cleanup_free char *lsms = NULL;
+  return read_file_at(AT_FDCWD, "/sys/kernel/security/lsm", &lsms, NULL, NULL) == 0 &&
+         strstr(lsms, name) != NULL;
+}
+
+int check_process_lsm(const struct oci_process *p, nook_error_t *err)
+{
+  if (p->apparmor_profile && !lsm_enabled("apparmor"))
+    return nook_error(err, 0,
+                      "process.apparmorProfile: AppArmor is not enabled on this host "
+                      "(profile \"%s\")",
+                      p->apparmor_profile);
+  if (p->selinux_label && !lsm_enabled("selinux"))
+    return nook_error(err, 0, "process.selinuxLabel: SELinux is not enabled on this host");
+  return 0;
+}

@@ -72,4 +72,11 @@ void process_ensure_home(struct oci_process *p);
 int process_lookup_user(const char *name, uint32_t *uid, uint32_t *gid);
 int process_lookup_group(const char *name, uint32_t *gid);
 
+/* Whether the host runs the LSM `name` ("apparmor", "selinux"). */
+bool lsm_enabled(const char *name);
+/* Runs in the runtime before anything starts (create, exec):
+ * process.apparmorProfile/selinuxLabel on a host without that LSM is an
+ * error naming the field. */
+int check_process_lsm(const struct oci_process *p, nook_error_t *err);
+
 #endif

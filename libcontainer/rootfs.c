@@ -18,64 +18,43 @@
 
 /* ---- path resolution inside the rootfs ---------------------------------- */
 
-static int open_in_root(int rootfd, const char *path, int flags, int *out)
+/* openat2 answers EAGAIN when a rename or mount anywhere on the host moved
+ * while it walked "..": it cannot prove the result stayed inside the root.
+ * Retrying is right, but a host that keeps renaming must not hang us. */
+#define OPEN_IN_ROOT_TRIES 128
+
+/* No RESOLVE_NO_XDEV: the lookups cross the mounts already made inside the
+ * rootfs (binds, /proc, /dev) by design. */
+static int open_in_root(int rootfd, const char *path, int flags, int *out, nook_error_t *err)
 {
   struct open_how how = {
       .flags = (uint64_t)(flags | O_CLOEXEC),
-      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV * 0,
+      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
   };
-  for (;;) {
+  for (int i = 0; i < OPEN_IN_ROOT_TRIES; i++) {
     int fd = sys_openat2(rootfd, path, &how);
     if (fd >= 0) {
       *out = fd;
       return 0;
     }
     if (errno != EAGAIN && errno != EINTR)
-      return -1;
+      return nook_error(err, errno, "resolve `%s` in the rootfs", path);
   }
-}
-
-/* Lexically clean a path so that dirname/basename walks terminate; the real
- * resolution is still done by the kernel inside the root. */
-static char *clean_path(const char *path)
-{
-  size_t n = strlen(path);
-  char *out = xmalloc(n + 2);
-  size_t o = 0;
-  const char *p = path;
-  while (*p) {
-    while (*p == '/')
-      p++;
-    const char *s = p;
-    while (*p && *p != '/')
-      p++;
-    size_t len = (size_t)(p - s);
-    if (len == 0 || (len == 1 && s[0] == '.'))
-      continue;
-    if (len == 2 && s[0] == '.' && s[1] == '.') {
-      while (o > 0 && out[o - 1] != '/')
-        o--;
-      if (o > 0)
-        o--;
-      continue;
-    }
-    out[o++] = '/';
-    memcpy(out + o, s, len);
-    o += len;
-  }
-  if (o == 0)
-    out[o++] = '/';
-  out[o] = '\0';
-  return out;
+  return nook_error(err, EAGAIN,
+                    "resolve `%s` in the rootfs: gave up after %d tries, renames or mounts on "
+                    "the host kept racing the lookup",
+                    path, OPEN_IN_ROOT_TRIES);
 }
 
 static int resolve_clean(int rootfd, const char *path, bool create, bool file, int *out,
                          nook_error_t *err)
 {
-  if (open_in_root(rootfd, path, O_PATH, out) == 0)
+  int r = open_in_root(rootfd, path, O_PATH, out, err);
+  if (r == 0)
     return 0;
-  if (errno != ENOENT || !create || strcmp(path, "/") == 0)
-    return nook_error(err, errno, "resolve `%s` in the rootfs", path);
+  if (r != -ENOENT || !create || strcmp(path, "/") == 0)
+    return r;
+  nook_error_free(err);
 
   const char *slash = strrchr(path, '/');
   cleanup_free char *parent = xstrndup(path, (size_t)(slash - path));
@@ -94,19 +73,19 @@ static int resolve_clean(int rootfd, const char *path, bool create, bool file, i
   } else if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST) {
     return nook_error(err, errno, "mkdir `%s` in the rootfs", path);
   }
-  if (open_in_root(rootfd, path, O_PATH, out) < 0) {
-    if (errno == ENOENT)
-      return nook_error(err, errno, "resolve `%s` in the rootfs (a dangling symlink is in the way)",
-                        path);
-    return nook_error(err, errno, "resolve `%s` in the rootfs", path);
-  }
-  return 0;
+  r = open_in_root(rootfd, path, O_PATH, out, err);
+  if (r == -ENOENT)
+    return nook_error(err, ENOENT, "resolve `%s` in the rootfs (a dangling symlink is in the way)",
+                      path);
+  return r;
 }
 
 int rootfs_resolve(int rootfd, const char *path, bool create, bool file, int *out,
                    nook_error_t *err)
 {
-  cleanup_free char *clean = clean_path(path);
+  /* Folding ".." lexically keeps the parent walk of resolve_clean() finite;
+   * the kernel still resolves the result inside the root. */
+  cleanup_free char *clean = path_clean(path, true);
   return resolve_clean(rootfd, clean, create, file, out, err);
 }
 
@@ -298,7 +277,7 @@ static int check_not_procfs(int destfd, const char *dest, nook_error_t *err)
     return nook_error(err, errno, "statfs the destination");
   if (sfs.f_type != PROC_SUPER_MAGIC)
     return 0;
-  cleanup_free char *clean = clean_path(dest);
+  cleanup_free char *clean = path_clean(dest, true);
   for (size_t i = 0; i < ARRAY_SIZE(proc_mount_ok); i++)
     if (strcmp(clean, proc_mount_ok[i]) == 0)
       return 0;
@@ -326,7 +305,7 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t id
   bool bind = is_bind(m, &o);
   bool file = false;
   /* (before any goto: cleanup must never see it uninitialised) */
-  cleanup_free char *clean_dest = clean_path(m->destination);
+  cleanup_free char *clean_dest = path_clean(m->destination, true);
 
   /* A tree the runtime prepared: its own type says file or directory (in a
    * user namespace the source itself may be out of our reach). */
@@ -748,7 +727,7 @@ static bool mounts_dev(const struct oci_config *c)
 static int mask_path(int rootfd, const char *path, nook_error_t *err)
 {
   cleanup_close int fd = -1;
-  cleanup_free char *clean = clean_path(path);
+  cleanup_free char *clean = path_clean(path, true);
   /* Never follow a symlink the image planted at a masked path: a symlink
    * there is masked as itself being absent. */
   struct open_how how = {.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
@@ -785,9 +764,14 @@ static int mask_path(int rootfd, const char *path, nook_error_t *err)
 static int readonly_path(int rootfd, const char *path, nook_error_t *err)
 {
   cleanup_close int fd = -1;
-  cleanup_free char *clean = clean_path(path);
-  if (open_in_root(rootfd, clean, O_PATH | O_NOFOLLOW, &fd) < 0)
-    return errno == ENOENT ? 0 : nook_error(err, errno, "readonlyPaths: resolve `%s`", path);
+  cleanup_free char *clean = path_clean(path, true);
+  int r = open_in_root(rootfd, clean, O_PATH | O_NOFOLLOW, &fd, err);
+  if (r == -ENOENT) {
+    nook_error_free(err);
+    return 0;
+  }
+  if (r < 0)
+    return nook_error_wrap(err, "readonlyPaths");
   cleanup_close int mfd =
       sys_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
   if (mfd < 0)

@@ -61,15 +61,10 @@
  * instead of a list: fewer instructions run per syscall (runc's threshold). */
 #define BINARY_TREE_MIN_NAMES 32
 
-static bool takes_errno(uint32_t action)
-{
-  return action == SCMP_ACT_ERRNO(0) || action == SCMP_ACT_TRACE(0);
-}
-
 /* The action with its errno, as libseccomp wants it. */
 static uint32_t full_action(uint32_t action, uint32_t errno_ret)
 {
-  return takes_errno(action) ? action | (errno_ret & 0xffff) : action;
+  return oci_seccomp_action_takes_errno(action) ? action | (errno_ret & 0xffff) : action;
 }
 
 const char *seccomp_flag_name(unsigned flag)
@@ -109,22 +104,12 @@ static int flag_error(nook_error_t *err, unsigned flag, const char *why)
 static int check_profile(const struct oci_seccomp *s, int api, struct seccomp_prog *out,
                          nook_error_t *err)
 {
-  if (s->has_default_errno_ret && !takes_errno(s->default_action))
-    return nook_error(err, 0,
-                      "linux.seccomp.defaultAction: %s with defaultErrnoRet %u: the action "
-                      "returns no errno",
-                      s->default_action_name ? s->default_action_name : "?", s->default_errno_ret);
-  if (s->default_action == SCMP_ACT_NOTIFY)
-    return nook_error(err, 0,
-                      "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
+  if (oci_seccomp_check_actions(s, err) < 0)
+    return -1;
 
   bool notify = false;
   for (size_t i = 0; i < s->n_syscalls; i++) {
     const struct oci_seccomp_syscall *sc = &s->syscalls[i];
-    if (sc->has_errno_ret && !takes_errno(sc->action))
-      return nook_error(err, 0,
-                        "linux.seccomp.syscalls[%zu].errnoRet: not supported with action %s", i,
-                        sc->action_name ? sc->action_name : "?");
     if (sc->action != SCMP_ACT_NOTIFY)
       continue;
     notify = true;

@@ -410,3 +410,18 @@ char *now_rfc3339(void)
   rfc3339_now(buf, sizeof(buf));
   return xstrdup(buf);
 }
+
+int write_pid_file(const char *path, pid_t pid, nook_error_t *err)
+{
+  cleanup_free char *tmp = NULL;
+  char buf[32];
+  int n = snprintf(buf, sizeof(buf), "%d", pid);
+  xasprintf(&tmp, "%s.nook-tmp", path);
+  if (write_file_at(AT_FDCWD, tmp, O_CREAT | O_TRUNC, 0644, buf, (size_t)n, err) < 0)
+    return nook_error_wrap(err, "--pid-file");
+  if (rename(tmp, path) < 0) {
+    unlink(tmp);
+    return nook_error(err, errno, "--pid-file: rename to `%s`", path);
+  }
+  return 0;
+}

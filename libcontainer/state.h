@@ -86,4 +86,8 @@ int state_dir_remove_fd(int rootfd, const char *name, int dirfd, nook_error_t *e
 
 char *now_rfc3339(void);
 
+/* --pid-file: written to a temporary name and renamed into place, so a
+ * reader never sees a partial pid. */
+int write_pid_file(const char *path, pid_t pid, nook_error_t *err);
+
 #endif

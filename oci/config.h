@@ -267,6 +267,14 @@ struct oci_seccomp {
   size_t n_syscalls;
 };
 
+/* Seccomp actions that return an errno, so errnoRet applies to them. */
+bool oci_seccomp_action_takes_errno(uint32_t action);
+/* The rules on a profile's actions, for profiles however they were built
+ * (the parser already refuses errnoRet where it does not apply, naming the
+ * JSON path): no SCMP_ACT_NOTIFY as the default action, errnoRet and
+ * defaultErrnoRet only with actions that take an errno. */
+int oci_seccomp_check_actions(const struct oci_seccomp *s, nook_error_t *err);
+
 struct oci_intel_rdt {
   char *clos_id, *l3_cache_schema, *mem_bw_schema;
   char **schemata;

@@ -43,30 +43,6 @@ static int parse_root(struct pctx *c, const struct json_value *v, void *out)
   return 0;
 }
 
-/* Lexical cleanup that never changes which file a path names: repeated
- * slashes, "." components and a trailing slash go ("..", which can, stays
- * for the mount code to resolve inside the rootfs). */
-static void clean_path(char *p)
-{
-  char *out = p + 1; /* after the leading slash */
-  const char *in = p;
-  while (*in) {
-    while (*in == '/')
-      in++;
-    const char *start = in;
-    while (*in && *in != '/')
-      in++;
-    size_t n = (size_t)(in - start);
-    if (n == 0 || (n == 1 && *start == '.'))
-      continue;
-    if (out > p + 1)
-      *out++ = '/';
-    memmove(out, start, n);
-    out += n;
-  }
-  *out = '\0';
-}
-
 /* config.md: on Linux a relative destination is deprecated but valid, and
  * means the path from "/"; store it absolute (and clean) so every consumer
  * agrees on what it names. */
@@ -76,13 +52,10 @@ static int parse_destination(struct pctx *c, const struct json_value *v, void *o
   TRY(jv_str(c, v, d));
   if (**d == '\0')
     return perr(c, "must not be empty");
-  if (**d != '/') {
-    char *abs;
-    xasprintf(&abs, "/%s", *d);
-    free(*d);
-    *d = abs;
-  }
-  clean_path(*d);
+  /* ".." stays: the mount code resolves it inside the rootfs. */
+  char *clean = path_clean(*d, false);
+  free(*d);
+  *d = clean;
   return 0;
 }
 

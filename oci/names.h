@@ -34,7 +34,4 @@ extern const struct oci_name_table oci_rlimits; /* RLIMIT_* */
 bool oci_name_lookup(const struct oci_name_table *t, const char *name, int64_t *out);
 const char *oci_name_of(const struct oci_name_table *t, int64_t value);
 
-/* Seccomp actions that take an errno (errnoRet). */
-bool oci_seccomp_action_takes_errno(uint32_t action);
-
 #endif

@@ -284,12 +284,32 @@ static int check_net_devices(const struct oci_config *c, nook_error_t *err)
   return 0;
 }
 
+int oci_seccomp_check_actions(const struct oci_seccomp *s, nook_error_t *err)
+{
+  if (s->has_default_errno_ret && !oci_seccomp_action_takes_errno(s->default_action))
+    return verr(err,
+                "linux.seccomp.defaultAction: %s with defaultErrnoRet %u: the action returns no "
+                "errno",
+                s->default_action_name ? s->default_action_name : "?", s->default_errno_ret);
+  /* The notify fd exists only once the filter is in; a default NOTIFY would
+   * trap the calls that hand it over. */
+  if (s->default_action == SCMP_ACT_NOTIFY)
+    return verr(err, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
+  for (size_t i = 0; i < s->n_syscalls; i++) {
+    const struct oci_seccomp_syscall *sc = &s->syscalls[i];
+    if (sc->has_errno_ret && !oci_seccomp_action_takes_errno(sc->action))
+      return verr(err, "linux.seccomp.syscalls[%zu].errnoRet: not supported with action %s", i,
+                  sc->action_name ? sc->action_name : "?");
+  }
+  return 0;
+}
+
 static int check_seccomp(const struct oci_seccomp *s, nook_error_t *err)
 {
   if (s->listener_metadata != NULL && s->listener_path == NULL)
     return verr(err, "linux.seccomp.listenerMetadata: must not be set without listenerPath");
-  if (s->default_action == SCMP_ACT_NOTIFY)
-    return verr(err, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
+  if (oci_seccomp_check_actions(s, err) < 0)
+    return -1;
   for (size_t i = 0; i < s->n_syscalls; i++) {
     if (s->syscalls[i].action == SCMP_ACT_NOTIFY && s->listener_path == NULL)
       return verr(err, "linux.seccomp.syscalls[%zu].action: SCMP_ACT_NOTIFY needs listenerPath", i);

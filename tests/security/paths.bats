@@ -126,3 +126,15 @@ c["linux"]["readonlyPaths"] += ["/etc/ro-link", "/etc/ro-file-link", "/etc/ro-re
   assert_marker_untouched
   [ ! -e "$MARKER/x" ]
 }
+
+@test "a lookup in the rootfs that keeps answering EAGAIN ends in a clear error, not a hang" {
+  # openat2 says EAGAIN while host renames or mounts race a RESOLVE_IN_ROOT
+  # walk; the wrapper makes it say so for ever.
+  make -s -C "$REPO_ROOT/tests/security/progs" >&2
+  setup_bundle true
+  run timeout --foreground -k 5 60 "$REPO_ROOT/tests/.work/progs/openat2_eagain" \
+    "$NOOK" --root "$NOOK_ROOT" run "$ID"
+  [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || fail "nook kept retrying openat2 (status $status)"
+  assert_failure
+  assert_output --partial "in the rootfs: gave up after 128 tries"
+}

@@ -319,3 +319,33 @@ TEST(rfc3339_matches_gmtime)
     }
   }
 }
+
+/* One lexical clean serves config destinations and host paths (".." kept)
+ * and lookups inside the rootfs (".." folded, never above "/"). */
+TEST(path_clean)
+{
+  static const struct {
+    const char *in;
+    bool fold;
+    const char *want;
+  } cases[] = {
+      {"/", false, "/"},
+      {"", false, "/"},
+      {"a/b", false, "/a/b"},
+      {"//a//./b/", false, "/a/b"},
+      {"/a/./", false, "/a"},
+      {"/.", false, "/"},
+      {"/a/../b", false, "/a/../b"},
+      {"/...", false, "/..."},
+      {"/.a/b.", false, "/.a/b."},
+      {"/a/../b", true, "/b"},
+      {"/../../a", true, "/a"},
+      {"a/b/c/../../d/.", true, "/a/d"},
+      {"/a/..", true, "/"},
+      {"..", true, "/"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    cleanup_free char *got = path_clean(cases[i].in, cases[i].fold);
+    CHECK_STR_EQ(got, cases[i].want);
+  }
+}
