@@ -9,6 +9,8 @@
 
 #include "../base/error.h"
 
+struct oci_resources; /* oci/config.h */
+
 /* Options of create/run (runc's flags). */
 struct nook_create_opts {
   const char *root; /* state root (--root) */
@@ -91,27 +93,12 @@ int nook_validate_id(const char *id, nook_error_t *err);
 int nook_container_pause(const char *root, const char *id, nook_error_t *err);
 int nook_container_resume(const char *root, const char *id, nook_error_t *err);
 
-/* `update`: a linux.resources document and/or runc's flags (a has_* flag
- * says the option was given; flags override the document).  The merged
- * resources are applied to the cgroup and written to the config.json kept
+/* `update`: the patch (what the caller gives, has_* flags set for what it
+ * says) is merged into the saved linux.resources by oci_resources_merge()'s
+ * rules (device rules are never changed), applied to the cgroup (the saved
+ * values are put back when that fails) and written to the config.json kept
  * in the state dir. */
-struct nook_update_opts {
-  const char *resources; /* linux.resources JSON text, or NULL */
-  size_t resources_len;
-  const char *resources_origin; /* for messages: the file name, or "stdin" */
-  bool has_memory, has_memory_reservation, has_memory_swap;
-  int64_t memory, memory_reservation, memory_swap; /* bytes; -1: unlimited */
-  bool has_cpu_shares, has_cpu_period, has_cpu_rt_period;
-  uint64_t cpu_shares, cpu_period, cpu_rt_period;
-  bool has_cpu_quota, has_cpu_rt_runtime;
-  int64_t cpu_quota, cpu_rt_runtime;
-  const char *cpuset_cpus, *cpuset_mems; /* NULL: unchanged */
-  bool has_pids_limit;
-  int64_t pids_limit; /* -1: unlimited */
-  bool has_blkio_weight;
-  uint16_t blkio_weight;
-};
-int nook_container_update(const char *root, const char *id, const struct nook_update_opts *o,
+int nook_container_update(const char *root, const char *id, const struct oci_resources *patch,
                           nook_error_t *err);
 
 /* One line of `events`, runc's format: {"type":"stats","id":..,"data":..}

@@ -147,7 +147,7 @@ struct oci_device {
 struct oci_device_cgroup {
   bool allow;
   char type; /* 'a', 'c', 'b'; 'a' when absent */
-  bool has_major, has_minor;
+  bool has_type, has_major, has_minor;
   int64_t major, minor; /* -1 for wildcard when absent */
   char *access;         /* "rwm" subset, NULL = all */
 };
@@ -179,8 +179,12 @@ struct oci_throttle_device {
   uint64_t rate;
 };
 
+/* For the lists and maps of resources, has_<name> says it was given, even
+ * empty: an update that gives [] replaces the saved entries with none, and
+ * the config.json update rewrites keeps an empty one as it was. */
 struct oci_blockio {
-  bool has_weight, has_leaf_weight;
+  bool has_weight, has_leaf_weight, has_weight_device, has_throttle_read_bps,
+      has_throttle_write_bps, has_throttle_read_iops, has_throttle_write_iops;
   uint16_t weight, leaf_weight;
   struct oci_weight_device *weight_device;
   size_t n_weight_device;
@@ -200,7 +204,7 @@ struct oci_net_priority {
 };
 
 struct oci_network_resources {
-  bool has_class_id;
+  bool has_class_id, has_priorities;
   uint32_t class_id;
   struct oci_net_priority *priorities;
   size_t n_priorities;
@@ -220,6 +224,8 @@ struct oci_resources {
   struct oci_device_cgroup *devices;
   size_t n_devices;
   bool has_memory, has_cpu, has_pids, has_blockio, has_network;
+  /* given, even empty: see oci_blockio */
+  bool has_devices, has_hugepage_limits, has_rdma, has_unified;
   struct oci_memory memory;
   struct oci_cpu cpu;
   int64_t pids_limit;
@@ -384,6 +390,31 @@ void oci_process_clear(struct oci_process *p);
 int oci_resources_parse(const char *json, size_t len, const char *origin, struct oci_resources *out,
                         nook_error_t *err);
 void oci_resources_clear(struct oci_resources *r);
+
+/* Override dst with what `update` gives, field by field, as `nook update`
+ * (and runc's) does:
+ *  - 0 leaves unchanged memory.limit, reservation, swap, kernel, kernelTCP;
+ *    cpu.shares, quota, period, realtimeRuntime, realtimePeriod; blockIO
+ *    weight and leafWeight; and "" leaves cpu.cpus and cpu.mems unchanged
+ *    (the cgroup managers do not write these either, so the merged
+ *    resources say what the cgroup holds);
+ *  - device rules are never changed;
+ *  - an array given (even empty) replaces dst's (hugepageLimits, the
+ *    blockIO device lists, network.priorities);
+ *  - the maps rdma and unified merge by key, an rdma device's fields one by
+ *    one.
+ * A section the update gives (memory, cpu, ...) is present in dst after,
+ * even when every value in it was left unchanged. */
+void oci_resources_merge(struct oci_resources *dst, const struct oci_resources *update);
+
+/* linux.resources as compact JSON (malloc'ed): the fields present, in the
+ * spec's order. */
+char *oci_resources_json(const struct oci_resources *r);
+
+/* config.json text `json` with linux.resources replaced by r (added when
+ * absent) and everything else as it was; tab-indented, in *out. */
+int oci_config_with_resources(const char *json, size_t len, const char *origin,
+                              const struct oci_resources *r, char **out, nook_error_t *err);
 
 /* Checks of a process that do not need the rest of the config (used for
  * `exec --process` too): cwd absolute, args non-empty, no duplicate

@@ -439,3 +439,36 @@ void jgen_key_strv(yajl_gen g, const char *key, const char *const *v, size_t n)
     jgen_str(g, v[i]);
   yajl_gen_array_close(g);
 }
+
+void jgen_value(yajl_gen g, const struct json_value *v)
+{
+  switch (v->type) {
+  case JSON_NULL:
+    yajl_gen_null(g);
+    break;
+  case JSON_FALSE:
+  case JSON_TRUE:
+    yajl_gen_bool(g, v->type == JSON_TRUE);
+    break;
+  case JSON_NUMBER:
+    yajl_gen_number(g, v->u.str, v->len);
+    break;
+  case JSON_STRING:
+    yajl_gen_string(g, (const unsigned char *)v->u.str, v->len);
+    break;
+  case JSON_ARRAY:
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < v->len; i++)
+      jgen_value(g, &v->u.items[i]);
+    yajl_gen_array_close(g);
+    break;
+  case JSON_OBJECT:
+    yajl_gen_map_open(g);
+    for (size_t i = 0; i < v->len; i++) {
+      jgen_str(g, v->u.members[i].key);
+      jgen_value(g, &v->u.members[i].value);
+    }
+    yajl_gen_map_close(g);
+    break;
+  }
+}

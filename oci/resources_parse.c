@@ -48,7 +48,7 @@ static int parse_device_cgroup(struct pctx *c, const struct json_value *v, void 
   TRY(jv_object(c, v));
   TRY(jf_req(c, v, "allow", jv_bool, &d->allow));
   d->type = 'a';
-  TRY(jf(c, v, "type", parse_cgroup_device_type, &d->type));
+  TRY(opt(jf(c, v, "type", parse_cgroup_device_type, &d->type), &d->has_type));
   d->major = d->minor = -1;
   TRY(opt(jf(c, v, "major", jv_i64, &d->major), &d->has_major));
   TRY(opt(jf(c, v, "minor", jv_i64, &d->minor), &d->has_minor));
@@ -121,16 +121,21 @@ static int parse_blockio(struct pctx *c, const struct json_value *v, void *out)
   struct oci_blockio *b = out;
   TRY(opt(jf(c, v, "weight", jv_u16, &b->weight), &b->has_weight));
   TRY(opt(jf(c, v, "leafWeight", jv_u16, &b->leaf_weight), &b->has_leaf_weight));
-  TRY(jf_array(c, v, "weightDevice", sizeof(*b->weight_device), &b->weight_device,
-               &b->n_weight_device, parse_weight_device));
-  TRY(jf_array(c, v, "throttleReadBpsDevice", sizeof(*b->throttle_read_bps), &b->throttle_read_bps,
-               &b->n_throttle_read_bps, parse_throttle_device));
-  TRY(jf_array(c, v, "throttleWriteBpsDevice", sizeof(*b->throttle_write_bps),
-               &b->throttle_write_bps, &b->n_throttle_write_bps, parse_throttle_device));
-  TRY(jf_array(c, v, "throttleReadIOPSDevice", sizeof(*b->throttle_read_iops),
-               &b->throttle_read_iops, &b->n_throttle_read_iops, parse_throttle_device));
-  TRY(jf_array(c, v, "throttleWriteIOPSDevice", sizeof(*b->throttle_write_iops),
-               &b->throttle_write_iops, &b->n_throttle_write_iops, parse_throttle_device));
+  TRY(opt(jf_array(c, v, "weightDevice", sizeof(*b->weight_device), &b->weight_device,
+                   &b->n_weight_device, parse_weight_device),
+          &b->has_weight_device));
+  TRY(opt(jf_array(c, v, "throttleReadBpsDevice", sizeof(*b->throttle_read_bps),
+                   &b->throttle_read_bps, &b->n_throttle_read_bps, parse_throttle_device),
+          &b->has_throttle_read_bps));
+  TRY(opt(jf_array(c, v, "throttleWriteBpsDevice", sizeof(*b->throttle_write_bps),
+                   &b->throttle_write_bps, &b->n_throttle_write_bps, parse_throttle_device),
+          &b->has_throttle_write_bps));
+  TRY(opt(jf_array(c, v, "throttleReadIOPSDevice", sizeof(*b->throttle_read_iops),
+                   &b->throttle_read_iops, &b->n_throttle_read_iops, parse_throttle_device),
+          &b->has_throttle_read_iops));
+  TRY(opt(jf_array(c, v, "throttleWriteIOPSDevice", sizeof(*b->throttle_write_iops),
+                   &b->throttle_write_iops, &b->n_throttle_write_iops, parse_throttle_device),
+          &b->has_throttle_write_iops));
   return 0;
 }
 
@@ -170,8 +175,9 @@ static int parse_network(struct pctx *c, const struct json_value *v, void *out)
 {
   struct oci_network_resources *n = out;
   TRY(opt(jf(c, v, "classID", jv_u32, &n->class_id), &n->has_class_id));
-  TRY(jf_array(c, v, "priorities", sizeof(*n->priorities), &n->priorities, &n->n_priorities,
-               parse_net_priority));
+  TRY(opt(jf_array(c, v, "priorities", sizeof(*n->priorities), &n->priorities, &n->n_priorities,
+                   parse_net_priority),
+          &n->has_priorities));
   return 0;
 }
 
@@ -190,17 +196,19 @@ static int parse_rdma(struct pctx *c, const char *key, const struct json_value *
 int parse_resources(struct pctx *c, const struct json_value *v, void *out)
 {
   struct oci_resources *r = out;
-  TRY(jf_array(c, v, "devices", sizeof(*r->devices), &r->devices, &r->n_devices,
-               parse_device_cgroup));
+  TRY(opt(jf_array(c, v, "devices", sizeof(*r->devices), &r->devices, &r->n_devices,
+                   parse_device_cgroup),
+          &r->has_devices));
   TRY(opt(jf_obj(c, v, "memory", parse_memory, &r->memory), &r->has_memory));
   TRY(opt(jf_obj(c, v, "cpu", parse_cpu, &r->cpu), &r->has_cpu));
   TRY(opt(jf_obj(c, v, "pids", parse_pids, &r->pids_limit), &r->has_pids));
   TRY(opt(jf_obj(c, v, "blockIO", parse_blockio, &r->blockio), &r->has_blockio));
-  TRY(jf_array(c, v, "hugepageLimits", sizeof(*r->hugepage_limits), &r->hugepage_limits,
-               &r->n_hugepage_limits, parse_hugepage));
+  TRY(opt(jf_array(c, v, "hugepageLimits", sizeof(*r->hugepage_limits), &r->hugepage_limits,
+                   &r->n_hugepage_limits, parse_hugepage),
+          &r->has_hugepage_limits));
   TRY(opt(jf_obj(c, v, "network", parse_network, &r->network), &r->has_network));
-  TRY(jf_map(c, v, "rdma", sizeof(*r->rdma), &r->rdma, &r->n_rdma, parse_rdma));
-  TRY(jf_strmap(c, v, "unified", &r->unified, &r->n_unified));
+  TRY(opt(jf_map(c, v, "rdma", sizeof(*r->rdma), &r->rdma, &r->n_rdma, parse_rdma), &r->has_rdma));
+  TRY(opt(jf_strmap(c, v, "unified", &r->unified, &r->n_unified), &r->has_unified));
   return 0;
 }
 

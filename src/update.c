@@ -6,6 +6,7 @@
 
 #include "../base/log.h"
 #include "../base/utils.h"
+#include "../oci/config.h"
 #include "cli.h"
 
 enum {
@@ -187,16 +188,40 @@ static int parse_int_flag(const char *opt, const char *s, long long min, long lo
   return 0;
 }
 
-static int read_resources(const char *path, char **text, size_t *len, nook_error_t *err)
+/* --resources: the document, parsed into *patch. */
+static int read_resources(const char *path, struct oci_resources *patch, nook_error_t *err)
 {
-  if (strcmp(path, "-") == 0)
-    return read_input_fd(0, "stdin", text, len, err) < 0 ? nook_error_wrap(err, "--resources") : 0;
-  return read_file_at(AT_FDCWD, path, text, len, err) < 0 ? nook_error_wrap(err, "--resources") : 0;
+  cleanup_free char *text = NULL;
+  size_t len;
+  bool in = strcmp(path, "-") == 0;
+  if ((in ? read_input_fd(0, "stdin", &text, &len, err)
+          : read_file_at(AT_FDCWD, path, &text, &len, err)) < 0)
+    return nook_error_wrap(err, "--resources");
+  const char *origin = in ? "stdin" : path;
+  if (oci_resources_parse(text, len, origin, patch, err) < 0)
+    return -1;
+  if (patch->n_devices > 0)
+    nook_warn("update: %s: devices cannot be changed by update; ignored", origin);
+  return 0;
+}
+
+/* As runc: an unlimited memory limit with the swap limit unsaid makes swap
+ * unlimited too (cgroup v1 could not hold memory+swap below memory). */
+static void unlimited_swap(struct oci_resources *r, bool swap_given)
+{
+  struct oci_memory *m = &r->memory;
+  if (r->has_memory && m->has_limit && m->limit == -1 && !swap_given) {
+    m->has_swap = true;
+    m->swap = -1;
+  }
 }
 
 int cmd_update(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
 {
-  struct nook_update_opts o = {0};
+  /* runc's flags, typed as the linux.resources they set */
+  __attribute__((cleanup(oci_resources_clear))) struct oci_resources r = {0};
+  struct oci_memory *mem = &r.memory;
+  struct oci_cpu *cpu = &r.cpu;
   const char *resources = NULL;
   bool any_flag = false;
   long long n;
@@ -213,40 +238,42 @@ int cmd_update(const struct cli_global *g, int argc, char **argv, nook_error_t *
     case OPT_BLKIO_WEIGHT:
       if (parse_int_flag("blkio-weight", optarg, 0, UINT16_MAX, &n, err) < 0)
         return -1;
-      o.has_blkio_weight = n != 0; /* runc: 0 leaves it unchanged */
-      o.blkio_weight = (uint16_t)n;
+      r.has_blockio = r.blockio.has_weight = n != 0; /* runc: 0 leaves it unchanged */
+      r.blockio.weight = (uint16_t)n;
       break;
     case OPT_CPU_PERIOD:
-      if (parse_num("cpu-period", optarg, false, &o.cpu_period, err) < 0)
+      if (parse_num("cpu-period", optarg, false, &cpu->period, err) < 0)
         return -1;
-      o.has_cpu_period = true;
+      r.has_cpu = cpu->has_period = true;
       break;
     case OPT_CPU_QUOTA:
-      if (parse_num("cpu-quota", optarg, true, &o.cpu_quota, err) < 0)
+      if (parse_num("cpu-quota", optarg, true, &cpu->quota, err) < 0)
         return -1;
-      o.has_cpu_quota = true;
+      r.has_cpu = cpu->has_quota = true;
       break;
     case OPT_CPU_SHARE:
-      if (parse_num("cpu-share", optarg, false, &o.cpu_shares, err) < 0)
+      if (parse_num("cpu-share", optarg, false, &cpu->shares, err) < 0)
         return -1;
-      o.has_cpu_shares = true;
+      r.has_cpu = cpu->has_shares = true;
       break;
     case OPT_CPU_RT_PERIOD:
-      if (parse_num("cpu-rt-period", optarg, false, &o.cpu_rt_period, err) < 0)
+      if (parse_num("cpu-rt-period", optarg, false, &cpu->realtime_period, err) < 0)
         return -1;
-      o.has_cpu_rt_period = true;
+      r.has_cpu = cpu->has_realtime_period = true;
       break;
     case OPT_CPU_RT_RUNTIME:
-      if (parse_num("cpu-rt-runtime", optarg, true, &o.cpu_rt_runtime, err) < 0)
+      if (parse_num("cpu-rt-runtime", optarg, true, &cpu->realtime_runtime, err) < 0)
         return -1;
-      o.has_cpu_rt_runtime = true;
+      r.has_cpu = cpu->has_realtime_runtime = true;
       break;
     case OPT_CPUSET_CPUS:
-      o.cpuset_cpus = optarg;
+    case OPT_CPUSET_MEMS: {
+      char **dst = c == OPT_CPUSET_CPUS ? &cpu->cpus : &cpu->mems;
+      free(*dst);
+      *dst = xstrdup(optarg);
+      r.has_cpu = true;
       break;
-    case OPT_CPUSET_MEMS:
-      o.cpuset_mems = optarg;
-      break;
+    }
     case OPT_MEMORY:
     case OPT_MEMORY_RESERVATION:
     case OPT_MEMORY_SWAP: {
@@ -256,23 +283,24 @@ int cmd_update(const struct cli_global *g, int argc, char **argv, nook_error_t *
       int64_t v = -1;
       if (strcmp(optarg, "-1") != 0 && ram_in_bytes(name, optarg, &v, err) < 0)
         return -1;
+      r.has_memory = true;
       if (c == OPT_MEMORY) {
-        o.has_memory = true;
-        o.memory = v;
+        mem->has_limit = true;
+        mem->limit = v;
       } else if (c == OPT_MEMORY_RESERVATION) {
-        o.has_memory_reservation = true;
-        o.memory_reservation = v;
+        mem->has_reservation = true;
+        mem->reservation = v;
       } else {
-        o.has_memory_swap = true;
-        o.memory_swap = v;
+        mem->has_swap = true;
+        mem->swap = v;
       }
       break;
     }
     case OPT_PIDS_LIMIT:
       if (parse_int_flag("pids-limit", optarg, INT64_MIN, INT64_MAX, &n, err) < 0)
         return -1;
-      o.has_pids_limit = n != 0; /* runc: 0 leaves it unchanged */
-      o.pids_limit = n < 0 ? -1 : n;
+      r.has_pids = n != 0; /* runc: 0 leaves it unchanged */
+      r.pids_limit = n < 0 ? -1 : n;
       break;
     case OPT_L3_CACHE_SCHEMA:
       return nook_error(err, 0, "Intel RDT/CAT: l3 cache schema is not enabled");
@@ -290,16 +318,18 @@ int cmd_update(const struct cli_global *g, int argc, char **argv, nook_error_t *
   if (cli_check_args(spec.name, argc - optind, 1, 1, err) < 0)
     return -1;
 
-  cleanup_free char *text = NULL;
+  /* A flag counts as the swap limit whatever its value; in the document, 0
+   * is no swap limit (0 leaves it unchanged). */
+  bool swap_given = mem->has_swap;
   if (resources != NULL) {
     /* runc reads either the document or the flags, never both. */
     if (any_flag)
       nook_warn("update: --resources is given: the other options are ignored");
-    o = (struct nook_update_opts){0};
-    if (read_resources(resources, &text, &o.resources_len, err) < 0)
+    oci_resources_clear(&r);
+    if (read_resources(resources, &r, err) < 0)
       return -1;
-    o.resources = text;
-    o.resources_origin = strcmp(resources, "-") == 0 ? "stdin" : resources;
+    swap_given = r.has_memory && mem->has_swap && mem->swap != 0;
   }
-  return nook_container_update(g->root, argv[optind], &o, err) < 0 ? -1 : 0;
+  unlimited_swap(&r, swap_given);
+  return nook_container_update(g->root, argv[optind], &r, err) < 0 ? -1 : 0;
 }
