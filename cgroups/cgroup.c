@@ -1,7 +1,8 @@
 /* Mode detection, host discovery (which hierarchies exist and where the
  * caller sits in each) and cgroupsPath resolution; the persisted form is in
- * paths_form.c, file and process helpers in fs.c.  Everything read from /proc is read once per
- * process: start time matters more than the few hundred bytes kept in memory. */
+ * paths_form.c, file and process helpers in fs.c, the managers in
+ * manager*.c.  Everything read from /proc is read once per process: start
+ * time matters more than the few hundred bytes kept in memory. */
 #include "internal.h"
 
 #include <dirent.h>
@@ -28,8 +29,6 @@
 #ifndef CGROUP_SUPER_MAGIC
 #define CGROUP_SUPER_MAGIC 0x27e0eb
 #endif
-
-extern const struct cgroup_manager cg_v1_manager, cg_v2_manager, cg_hybrid_manager;
 
 int cgroup_detect_mode(enum cgroup_mode *out, nook_error_t *err)
 {
@@ -61,19 +60,6 @@ int cgroup_detect_mode(enum cgroup_mode *out, nook_error_t *err)
   cached = (int)mode;
   *out = mode;
   return 0;
-}
-
-const struct cgroup_manager *cgroup_manager_for(enum cgroup_mode mode)
-{
-  switch (mode) {
-  case CGROUP_MODE_UNIFIED:
-    return &cg_v2_manager;
-  case CGROUP_MODE_LEGACY:
-    return &cg_v1_manager;
-  case CGROUP_MODE_HYBRID:
-    return &cg_hybrid_manager;
-  }
-  return NULL;
 }
 
 bool cg_list_has(const char *list, const char *name)

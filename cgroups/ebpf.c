@@ -21,7 +21,7 @@
  *   return 1 when none is left.  At the end: return the default.
  * RLIMIT_MEMLOCK is left alone: Linux 5.11+ charges BPF memory to the
  * memory cgroup instead (and root here may not raise it anyway). */
-#include "internal.h"
+#include "ctl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -325,16 +325,4 @@ int cg_devices_bpf_count(const char *dir, size_t *total, size_t *nook, nook_erro
     }
   }
   return 0;
-}
-
-int cg2_apply_devices(const char *dir, const struct oci_resources *r, nook_error_t *err)
-{
-  cleanup_free struct bpf_insn *insns = NULL;
-  size_t n;
-  if (cg_devices_bpf_build(r->devices, r->n_devices, &insns, &n, err) < 0)
-    return -1;
-  cleanup_close int fd = cg_devices_bpf_load(insns, n, err);
-  if (fd < 0)
-    return -1;
-  return cg_devices_bpf_attach(dir, fd, err);
 }

@@ -84,6 +84,29 @@ int cg_set(const char *dir, const char *file, const char *val, const char *field
   return nook_error(err, -r, "%s: write `%s` to `%s`", field, val, path);
 }
 
+int cg_set_num(const char *dir, const char *file, long long v, const char *field, const char *hint,
+               nook_error_t *err)
+{
+  char buf[24];
+  snprintf(buf, sizeof(buf), "%lld", v);
+  return cg_set(dir, file, buf, field, hint, err);
+}
+
+const char *cg_limit_str(int64_t v, char *buf)
+{
+  if (v < 0)
+    return "max";
+  snprintf(buf, 24, "%lld", (long long)v);
+  return buf;
+}
+
+const char *cg2_hint(const char *controller, char *buf, size_t size)
+{
+  snprintf(buf, size, "is the %s controller enabled in the parent's cgroup.subtree_control?",
+           controller);
+  return buf;
+}
+
 ssize_t cg_read(const char *dir, const char *file, char *buf, size_t size, nook_error_t *err)
 {
   char path[PATH_MAX];

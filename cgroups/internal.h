@@ -1,5 +1,7 @@
-/* Private to cgroups/: host discovery, path resolution and the file helpers
- * the v1, v2 and hybrid managers share.  Not an API for the rest of nook. */
+/* Private to cgroups/: host discovery, path resolution, the file helpers,
+ * the v1 and v2 hierarchy operations the managers compose, and stats.  The
+ * controllers' resource writers are in ctl.h.  Not an API for the rest of
+ * nook. */
 #ifndef NOOK_CGROUPS_INTERNAL_H
 #define NOOK_CGROUPS_INTERNAL_H
 
@@ -69,6 +71,15 @@ ssize_t cg_read(const char *dir, const char *file, char *buf, size_t size, nook_
  * so with a hint of why ("swap accounting disabled?") and returns -ENOENT. */
 int cg_set(const char *dir, const char *file, const char *val, const char *field, const char *hint,
            nook_error_t *err);
+/* Write a decimal value with cg_set. */
+int cg_set_num(const char *dir, const char *file, long long v, const char *field, const char *hint,
+               nook_error_t *err);
+/* "max" for -1, else the decimal value; buf >= 24 bytes. */
+const char *cg_limit_str(int64_t v, char *buf);
+/* cg_set's hint for a missing v2 file: the controller is not enabled above
+ * the cgroup.  CG2_HINT writes into the caller's `char hint[128]`. */
+const char *cg2_hint(const char *controller, char *buf, size_t size);
+#define CG2_HINT(c) cg2_hint(c, hint, sizeof(hint))
 
 /* mkdir dir and any missing parents below `stop` (the mountpoint length);
  * *created gets how many trailing components were made. */
@@ -118,104 +129,20 @@ int cg1_enter_all(const struct cgroup_paths *p, pid_t pid, nook_error_t *err);
 const char *cg1_procs_dir(const struct cgroup_paths *p);
 int cg1_freeze(const char *freezer_dir, bool frozen, nook_error_t *err);
 int cg1_frozen(const char *freezer_dir, bool *out, nook_error_t *err);
-/* Kill what is left and remove every v1 leaf and p->unified (hybrid, may be
- * NULL), then the parents nook created. */
 /* Trailing components nook made of hierarchy i (v1 dirs, then unified);
  * whether dir (one of p's v1 dirs) is one nook made. */
 unsigned cg1_created_at(const struct cgroup_paths *p, size_t i);
 bool cg1_created_dir(const struct cgroup_paths *p, const char *dir);
+/* Kill what is left and remove every v1 leaf and p->unified (hybrid, may be
+ * NULL), then the parents nook created. */
 int cg1_destroy_all(const struct cgroup_paths *p, nook_error_t *err);
-int cg1_apply_devices(const char *dir, const struct oci_resources *r, nook_error_t *err);
 
-/* ---- resources (resources.c dispatches; resources_v1.c, resources_v2.c
- * write; ebpf.c builds the v2 device filter) ----
- * Every function writes only the files of fields that are set.  A field
- * the host cannot apply (controller or file missing) is an error naming
- * the field and the file, unless its value is what the host does anyway. */
-
-/* Apply on v1 hierarchies; with `unified` (hybrid) a controller no v1
- * hierarchy carries is set in the unified hierarchy instead. */
-int cg1_apply(const struct cgroup_paths *p, const struct oci_resources *r, const char *unified,
-              nook_error_t *err);
-/* Apply everything on one v2 directory (pure v2). */
-int cg2_apply(const char *dir, const struct oci_resources *r, nook_error_t *err);
-
-/* v1 files of one controller; `created` is how many trailing components of
- * dir nook made (cpu: realtime budget of its own parents). */
-int cg1_apply_memory(const char *dir, const struct oci_memory *m, nook_error_t *err);
-int cg1_apply_cpu(const char *dir, const struct oci_cpu *c, unsigned created, nook_error_t *err);
-int cg1_apply_cpuset(const char *dir, const struct oci_cpu *c, nook_error_t *err);
-int cg1_apply_pids(const char *dir, int64_t limit, nook_error_t *err);
-int cg1_apply_blkio(const char *dir, const struct oci_blockio *b, nook_error_t *err);
-int cg1_apply_hugetlb(const char *dir, const struct oci_resources *r, nook_error_t *err);
-int cg1_apply_net_cls(const char *dir, const struct oci_network_resources *n, nook_error_t *err);
-int cg1_apply_net_prio(const char *dir, const struct oci_network_resources *n, nook_error_t *err);
-int cg1_apply_rdma(const char *dir, const struct oci_resources *r, nook_error_t *err);
-
-/* v2 files of one controller. */
-int cg2_apply_memory(const char *dir, const struct oci_memory *m, nook_error_t *err);
-int cg2_apply_cpu(const char *dir, const struct oci_cpu *c, nook_error_t *err);
-int cg2_apply_cpuset(const char *dir, const struct oci_cpu *c, nook_error_t *err);
-int cg2_apply_pids(const char *dir, int64_t limit, nook_error_t *err);
-int cg2_apply_io(const char *dir, const struct oci_blockio *b, nook_error_t *err);
-int cg2_apply_hugetlb(const char *dir, const struct oci_resources *r, nook_error_t *err);
-int cg2_apply_rdma(const char *dir, const struct oci_resources *r, nook_error_t *err);
-/* linux.resources.unified: raw writes to dir.  hybrid: a file that is
- * missing because its controller is not enabled yet is enabled first, if
- * the unified hierarchy has that controller at all. */
-int cg2_apply_unified(const char *dir, const struct oci_resources *r, bool hybrid,
-                      nook_error_t *err);
-/* The device filter: build, load and attach (replacing nook's previous
- * program on this cgroup). */
-int cg2_apply_devices(const char *dir, const struct oci_resources *r, nook_error_t *err);
-
-/* Which fields are set, per controller (resources.c). */
-bool cg_memory_set(const struct oci_resources *r);
-bool cg_cpu_set(const struct oci_resources *r);
-bool cg_cpuset_set(const struct oci_resources *r);
-bool cg_blkio_set(const struct oci_resources *r);
-bool cg_net_cls_set(const struct oci_resources *r);
-bool cg_net_prio_set(const struct oci_resources *r);
-
-/* Shared checks and conversions. */
-int cg_check_shares(uint64_t shares, nook_error_t *err);
-/* cpu.burst above a positive cpu.quota: the kernel would refuse it midway. */
-int cg_check_burst(const struct oci_cpu *c, nook_error_t *err);
-/* runc's mapping of cpu.shares [2, 262144] onto cpu.weight [1, 10000]. */
-uint64_t cg_shares_to_weight(uint64_t shares);
-/* runc's mapping of blkio weight [10, 1000] onto io.weight [1, 10000]. */
-uint64_t cg_blkio_to_io_weight(uint64_t weight);
-/* Validate hugepageLimits[i].pageSize ("2MB") against the host's huge page
- * sizes; the file name part is the size itself. */
-int cg_hugetlb_check_size(const char *size, size_t idx, nook_error_t *err);
-int cg_apply_hugetlb(const char *dir, const struct oci_resources *r, const char *limit_file,
-                     const char *rsvd_file, const char *hint, nook_error_t *err);
-/* A `unified` key must be a plain file name of the cgroup directory. */
-int cg_unified_check_key(const char *key, nook_error_t *err);
-/* checkBeforeUpdate: refuse a limit below the current usage (read from
- * usage_file). */
-int cg_check_before_update(const char *dir, const char *usage_file, int64_t limit,
-                           nook_error_t *err);
-/* "max" for -1, else the decimal value; buf >= 24 bytes. */
-const char *cg_limit_str(int64_t v, char *buf);
-/* Write a decimal value with cg_set. */
-int cg_set_num(const char *dir, const char *file, long long v, const char *field, const char *hint,
-               nook_error_t *err);
-
-/* ---- the v2 device filter (ebpf.c) ---- */
-struct bpf_insn;
-/* The BPF_PROG_TYPE_CGROUP_DEVICE program for a rule list: rules apply in
- * order, the last one that covers an access bit decides it; a rule of type
- * `a` resets everything before it to allow-all or deny-all (as on v1); the
- * default with no `a` rule is deny. */
-int cg_devices_bpf_build(const struct oci_device_cgroup *rules, size_t n, struct bpf_insn **out,
-                         size_t *n_out, nook_error_t *err);
-/* BPF_PROG_LOAD; the verifier's log is in the error on failure. */
-int cg_devices_bpf_load(const struct bpf_insn *insns, size_t n, nook_error_t *err);
-/* Attach prog_fd to dir (BPF_F_ALLOW_MULTI), replacing nook's program. */
-int cg_devices_bpf_attach(const char *dir, int prog_fd, nook_error_t *err);
-/* How many programs are attached to dir, and how many of them are nook's. */
-int cg_devices_bpf_count(const char *dir, size_t *total, size_t *nook, nook_error_t *err);
+/* ---- the manager table (manager*.c) ----
+ * One struct cgroup_manager per way of driving the hierarchies, each thin
+ * glue over the operations above and the resource router (ctl.h);
+ * cgroup_manager_for (manager.c) picks one.  A systemd driver would be one
+ * more manager here. */
+extern const struct cgroup_manager cg_v1_manager, cg_v2_manager, cg_hybrid_manager;
 
 /* ---- stats (stats.c, stats_v1.c, stats_v2.c) and OOM notification ---- */
 /* Read a whole file: length, or -errno (ENOENT: missing) without err. */

@@ -19,6 +19,7 @@
 
 #include "../../base/utils.h"
 #include "../../cgroups/cgroup.h"
+#include "../../cgroups/ctl.h"
 #include "../../cgroups/internal.h"
 #include "unit.h"
 

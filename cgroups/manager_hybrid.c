@@ -1,12 +1,13 @@
-/* Hybrid mode (systemd's layout): every v1 controller on its own hierarchy,
- * plus a cgroup v2 mount at /sys/fs/cgroup/unified that usually carries no
- * controllers (or just the ones no v1 hierarchy claimed, hugetlb on the
- * host nook is built on).  The container
- * gets a cgroup in all of them.  v1 hierarchies enforce the resources; the
- * unified one tracks processes and gives what v1 does badly: cgroup.kill
- * (atomic, race-free against forks), cgroup.freeze with change
- * notification, and cgroup.events.  Those work there without any controller
- * enabled. */
+/* The hybrid manager (systemd's layout): every v1 controller on its own
+ * hierarchy, plus a cgroup v2 mount at /sys/fs/cgroup/unified that usually
+ * carries no controllers (or just the ones no v1 hierarchy claimed, hugetlb
+ * on the host nook is built on).  The container gets a cgroup in all of
+ * them.  v1 hierarchies enforce the resources; the unified one tracks
+ * processes and gives what v1 does badly: cgroup.kill (atomic, race-free
+ * against forks), cgroup.freeze with change notification, and
+ * cgroup.events.  Those work there without any controller enabled.  Glue
+ * over the v1.c and v2.c operations, falling back to the v1 manager. */
+#include "ctl.h"
 #include "internal.h"
 
 #include <errno.h>
