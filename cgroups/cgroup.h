@@ -132,4 +132,67 @@ void cgroup_paths_clear(struct cgroup_paths *p);
  * freezer on a hybrid host): its process would stop before it could report. */
 int cgroup_refuse_frozen(const struct cgroup_paths *p, nook_error_t *err);
 
+/* `exec --cgroup`: move p (a container's paths) to the sub-cgroups named
+ * by specs, each "[CONTROLLER[,...]:]PATH" with PATH relative to the
+ * container's cgroup ("/" for the cgroup itself).  Without controllers an
+ * entry applies to every hierarchy; the last entry for a hierarchy wins.
+ * On failure (a bad PATH, a controller the container lacks) p is
+ * unchanged. */
+int cgroup_paths_sub(struct cgroup_paths *p, char *const *specs, size_t n, nook_error_t *err);
+
+/* ---- the container's /sys/fs/cgroup (mount_plan.c) ---- */
+struct cgroup_mount {
+  /* Below the container's /sys/fs/cgroup ("memory", "unified"), or NULL
+   * for /sys/fs/cgroup itself. */
+  char *dir;
+  bool v2; /* cgroup2, else a cgroup v1 hierarchy */
+  /* A fresh v1 mount's options ("cpu", "cpuacct"; "none", "name=systemd"),
+   * NULL-terminated; NULL for cgroup2. */
+  char **options;
+  /* Without a cgroup namespace, on a legacy or hybrid host: the host
+   * directory of the process's own cgroup, bound there instead of a fresh
+   * mount.  NULL: mount fresh. */
+  char *bind;
+};
+
+struct cgroup_mount_plan {
+  /* The mounts go in a tmpfs at /sys/fs/cgroup (legacy and hybrid hosts);
+   * otherwise the one mount is /sys/fs/cgroup. */
+  bool tmpfs;
+  struct cgroup_mount *mounts;
+  size_t n;
+};
+
+/* The mounts for a container's /sys/fs/cgroup, for the calling process
+ * (the container's init, in its cgroup and, with cgroupns, in its cgroup
+ * namespace).  cgroup2: the config asked for type cgroup2, which is one
+ * cgroup2 mount whatever the host. */
+int cgroup_mount_plan(bool cgroupns, bool cgroup2, struct cgroup_mount_plan *out,
+                      nook_error_t *err);
+/* The same from the text of /proc/self/cgroup and /proc/self/mountinfo
+ * (pure, for tests). */
+int cgroup_mount_plan_build(enum cgroup_mode mode, bool cgroupns, bool cgroup2,
+                            const char *self_cgroup, const char *mountinfo,
+                            struct cgroup_mount_plan *out, nook_error_t *err);
+void cgroup_mount_plan_clear(struct cgroup_mount_plan *p);
+void cleanup_mount_planp(struct cgroup_mount_plan *p);
+#define cleanup_mount_plan __attribute__((cleanup(cleanup_mount_planp)))
+
+/* ---- OOM watch (oom.c): what `nook events` polls for OOM kills ---- */
+struct cgroup_oom_watch;
+/* Fails (err set, *out NULL) when the host or the manager has no OOM
+ * notification for the cgroup; the message says why. */
+int cgroup_oom_watch_open(const struct cgroup_manager *m, const struct cgroup_paths *p,
+                          struct cgroup_oom_watch **out, nook_error_t *err);
+/* The fd to poll with cgroup_oom_watch_events(); -1 once there is nothing
+ * left to watch (the memory cgroup is gone) or for a NULL watch. */
+int cgroup_oom_watch_fd(const struct cgroup_oom_watch *w);
+short cgroup_oom_watch_events(const struct cgroup_oom_watch *w);
+/* After poll returned `revents` for the fd: did an OOM kill happen?
+ * Consumes the notification. */
+bool cgroup_oom_watch_fired(struct cgroup_oom_watch *w, short revents);
+void cgroup_oom_watch_free(struct cgroup_oom_watch *w);
+void cleanup_oom_watchp(struct cgroup_oom_watch **w);
+#define cleanup_oom_watch __attribute__((cleanup(cleanup_oom_watchp)))
+
 #endif

@@ -1,13 +1,11 @@
 /* The commands that act on a live container's cgroup: pause, resume,
  * update, events and ps. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -240,121 +238,6 @@ static int emit_stats(const char *id, const struct cgroup_manager *m, const stru
   return o->emit(json, o->data, err);
 }
 
-/* The OOM notification fd comes in two kinds (cgroup.h): a v1 eventfd
- * counting memory.oom_control events, or the v2 memory.events file, which
- * signals POLLPRI on any change and is read for the oom_kill count. */
-struct oom_watch {
-  int fd; /* -1: no notifications */
-  bool is_file;
-  unsigned long long oom_kills;
-  char *v1_memory_dir; /* to tell an OOM from the eventfd's cgroup-removal signal */
-};
-
-/* Is `name` one of the comma-separated controllers of `list`? */
-static bool list_has(const char *list, const char *name)
-{
-  size_t len = strlen(name);
-  for (const char *s = list; s != NULL; s = strchr(s, ',')) {
-    if (*s == ',')
-      s++;
-    if (strncmp(s, name, len) == 0 && (s[len] == ',' || s[len] == '\0'))
-      return true;
-  }
-  return false;
-}
-
-static unsigned long long read_oom_kills(int fd)
-{
-  char buf[1024];
-  ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-  if (n <= 0)
-    return 0;
-  buf[n] = '\0';
-  char *save = NULL;
-  for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-    unsigned long long v;
-    if (has_prefix(line, "oom_kill ") && sscanf(line + 9, "%llu", &v) == 1)
-      return v;
-  }
-  return 0;
-}
-
-static void oom_watch_open(struct oom_watch *w, const struct cgroup_manager *m,
-                           const struct cgroup_paths *p)
-{
-  *w = (struct oom_watch){.fd = -1};
-  nook_error_t e = NULL;
-  if (m->oom_notify_fd == NULL) {
-    nook_warn("events: the cgroup %s manager has no OOM notification; only stats are reported",
-              m->name);
-    return;
-  }
-  w->fd = m->oom_notify_fd(p, &e);
-  if (w->fd < 0) {
-    cleanup_free char *msg = nook_error_text(e);
-    nook_warn("events: no OOM notifications: %s", msg);
-    nook_error_free(&e);
-    w->fd = -1;
-    return;
-  }
-  struct stat sb;
-  w->is_file = fstat(w->fd, &sb) == 0 && S_ISREG(sb.st_mode);
-  if (w->is_file) {
-    w->oom_kills = read_oom_kills(w->fd);
-  } else {
-    fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) | O_NONBLOCK);
-    for (size_t i = 0; p->v1_dirs && p->v1_controllers && p->v1_dirs[i]; i++) {
-      if (list_has(p->v1_controllers[i], "memory")) {
-        w->v1_memory_dir = xstrdup(p->v1_dirs[i]);
-        break;
-      }
-    }
-  }
-}
-
-static void oom_watch_close(struct oom_watch *w)
-{
-  if (w->fd >= 0)
-    close(w->fd);
-  w->fd = -1;
-  free(w->v1_memory_dir);
-  w->v1_memory_dir = NULL;
-}
-
-/* After the fd signalled: did an OOM kill happen?  A v1 eventfd is also
- * signalled when the memory cgroup is removed; it is of no use after that. */
-static bool oom_watch_fired(struct oom_watch *w)
-{
-  if (w->is_file) {
-    unsigned long long now = read_oom_kills(w->fd);
-    bool fired = now > w->oom_kills;
-    w->oom_kills = now;
-    return fired;
-  }
-  uint64_t count = 0;
-  if (read(w->fd, &count, sizeof(count)) != sizeof(count) || count == 0)
-    return false;
-  if (w->v1_memory_dir) {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/memory.oom_control", w->v1_memory_dir);
-    if (access(path, F_OK) != 0) {
-      oom_watch_close(w);
-      return false;
-    }
-  }
-  return true;
-}
-
-static short oom_watch_events(const struct oom_watch *w)
-{
-  return w->is_file ? POLLPRI : POLLIN;
-}
-
-static bool oom_watch_ready(const struct oom_watch *w, short revents)
-{
-  return w->is_file ? (revents & (POLLPRI | POLLERR)) != 0 : (revents & (POLLIN | POLLERR)) != 0;
-}
-
 static int emit_oom(const char *id, const struct nook_events_opts *o, nook_error_t *err)
 {
   cleanup_free char *json = oom_event_json(id);
@@ -363,15 +246,28 @@ static int emit_oom(const char *id, const struct nook_events_opts *o, nook_error
 
 /* An OOM kill of the init process wakes the OOM fd and the pidfd at about
  * the same time: report the OOM before ending the stream. */
-static int drain_oom(const char *id, struct oom_watch *w, const struct nook_events_opts *o,
+static int drain_oom(const char *id, struct cgroup_oom_watch *w, const struct nook_events_opts *o,
                      nook_error_t *err)
 {
-  if (w->fd < 0)
+  if (cgroup_oom_watch_fd(w) < 0)
     return 0;
-  struct pollfd pfd = {.fd = w->fd, .events = oom_watch_events(w)};
-  if (poll(&pfd, 1, 0) > 0 && oom_watch_ready(w, pfd.revents) && oom_watch_fired(w))
+  struct pollfd pfd = {.fd = cgroup_oom_watch_fd(w), .events = cgroup_oom_watch_events(w)};
+  if (poll(&pfd, 1, 0) > 0 && cgroup_oom_watch_fired(w, pfd.revents))
     return emit_oom(id, o, err);
   return 0;
+}
+
+static struct cgroup_oom_watch *oom_watch_open(const struct cgroup_manager *m,
+                                               const struct cgroup_paths *p)
+{
+  struct cgroup_oom_watch *w = NULL;
+  nook_error_t e = NULL;
+  if (cgroup_oom_watch_open(m, p, &w, &e) < 0) {
+    cleanup_free char *msg = nook_error_text(e);
+    nook_warn("events: %s", msg);
+    nook_error_free(&e);
+  }
+  return w;
 }
 
 static int events_loop(struct loaded *l, const struct cgroup_manager *m,
@@ -387,27 +283,27 @@ static int events_loop(struct loaded *l, const struct cgroup_manager *m,
   }
   if (proc_start_time(l->st.pid) != l->st.pid_start)
     return 0;
-  struct oom_watch w;
-  oom_watch_open(&w, m, p);
+  cleanup_oom_watch struct cgroup_oom_watch *w = oom_watch_open(m, p);
   int r = 0;
   long long next = mono_ns() + o->interval_ns;
   for (;;) {
+    int oom_fd = cgroup_oom_watch_fd(w);
     struct pollfd pfds[2] = {{.fd = pidfd, .events = POLLIN},
-                             {.fd = w.fd, .events = oom_watch_events(&w)}};
+                             {.fd = oom_fd, .events = cgroup_oom_watch_events(w)}};
     long long left = next - mono_ns();
     if (left < 0)
       left = 0;
     struct timespec ts = {.tv_sec = left / 1000000000LL, .tv_nsec = left % 1000000000LL};
-    int n = ppoll(pfds, w.fd >= 0 ? 2 : 1, &ts, NULL);
+    int n = ppoll(pfds, oom_fd >= 0 ? 2 : 1, &ts, NULL);
     if (n < 0 && errno != EINTR) {
       r = nook_error(err, errno, "events: poll");
       break;
     }
-    if (n > 0 && w.fd >= 0 && oom_watch_ready(&w, pfds[1].revents) && oom_watch_fired(&w) &&
+    if (n > 0 && oom_fd >= 0 && cgroup_oom_watch_fired(w, pfds[1].revents) &&
         (r = emit_oom(id, o, err)) < 0)
       break;
     if (n > 0 && pfds[0].revents != 0) {
-      r = drain_oom(id, &w, o, err);
+      r = drain_oom(id, w, o, err);
       break;
     }
     long long now = mono_ns();
@@ -430,7 +326,6 @@ static int events_loop(struct loaded *l, const struct cgroup_manager *m,
         next = now + o->interval_ns;
     }
   }
-  oom_watch_close(&w);
   return r;
 }
 

@@ -14,6 +14,7 @@
 
 #include "../base/syscalls.h"
 #include "../base/utils.h"
+#include "../cgroups/cgroup.h"
 #include "mount_opts.h"
 
 /* ---- path resolution inside the rootfs ---------------------------------- */
@@ -399,67 +400,18 @@ out:
   return ret;
 }
 
-/* v1 hierarchies as runc lays them out: directory name, the controller
- * field of /proc/self/cgroup, and the options for a fresh mount. */
-static const struct {
-  const char *dir, *proc, *opts;
-} v1_hierarchies[] = {
-    {"cpu,cpuacct", "cpu,cpuacct", "cpu,cpuacct"},
-    {"cpu", "cpu", "cpu"},
-    {"cpuacct", "cpuacct", "cpuacct"},
-    {"cpuset", "cpuset", "cpuset"},
-    {"memory", "memory", "memory"},
-    {"devices", "devices", "devices"},
-    {"freezer", "freezer", "freezer"},
-    {"blkio", "blkio", "blkio"},
-    {"pids", "pids", "pids"},
-    {"hugetlb", "hugetlb", "hugetlb"},
-    {"net_cls,net_prio", "net_cls,net_prio", "net_cls,net_prio"},
-    {"net_cls", "net_cls", "net_cls"},
-    {"net_prio", "net_prio", "net_prio"},
-    {"perf_event", "perf_event", "perf_event"},
-    {"rdma", "rdma", "rdma"},
-    {"misc", "misc", "misc"},
-    {"systemd", "name=systemd", "none,name=systemd"},
-};
-
-/* The process's own cgroup in the hierarchy whose /proc/self/cgroup
- * controller field is `controllers` ("" for the unified one), as a host path
- * under `mountpoint`.  Without a cgroup namespace the container is shown
- * this directory as the hierarchy's root, as runc does. */
-static char *own_cgroup_dir(const char *cgroup_file, const char *controllers,
-                            const char *mountpoint)
-{
-  size_t want = strlen(controllers);
-  for (const char *line = cgroup_file; line && *line;) {
-    const char *nl = strchr(line, '\n');
-    const char *c1 = strchr(line, ':');
-    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-    if (c2 && (!nl || c2 < nl) && (size_t)(c2 - c1 - 1) == want &&
-        strncmp(c1 + 1, controllers, want) == 0) {
-      size_t len = nl ? (size_t)(nl - c2 - 1) : strlen(c2 + 1);
-      cleanup_free char *rel = xstrndup(c2 + 1, len);
-      char *out;
-      xasprintf(&out, "%s%s", mountpoint, strcmp(rel, "/") == 0 ? "" : rel);
-      return out;
-    }
-    line = nl ? nl + 1 : NULL;
-  }
-  return xstrdup(mountpoint);
-}
-
 static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
                         const struct mount_opts *o, int destfd, nook_error_t *err)
 {
-  cleanup_free char *self_cgroup = NULL;
-  if (!ctx->cgroupns && read_file_at(AT_FDCWD, "/proc/self/cgroup", &self_cgroup, NULL, err) < 0)
+  /* Planned here, in the init: its own cgroup (and cgroup namespace) is
+   * what the container is shown. */
+  cleanup_mount_plan struct cgroup_mount_plan plan = {0};
+  if (cgroup_mount_plan(ctx->cgroupns, strcmp(m->type, "cgroup2") == 0, &plan, err) < 0)
     return nook_error_wrap(err, "cgroup mount");
-  struct statfs sfs;
-  bool unified = statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
   cleanup_close int mfd = -1;
   struct mount_opts plain = {.attr_set = o->attr_set, .attr_clr = o->attr_clr};
 
-  if (unified || strcmp(m->type, "cgroup2") == 0) {
+  if (!plan.tmpfs) {
     if (new_fs("cgroup2", "cgroup2", &plain, &mfd, err) < 0)
       return -1;
     if (apply_attrs(mfd, o, err) < 0)
@@ -477,74 +429,31 @@ static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
     return -1;
   if (setattr(mfd, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, false, 0, err) < 0)
     return -1;
-  bool present[ARRAY_SIZE(v1_hierarchies)] = {false};
-  for (size_t i = 0; i < ARRAY_SIZE(v1_hierarchies); i++) {
-    char host[128];
-    snprintf(host, sizeof(host), "/sys/fs/cgroup/%s", v1_hierarchies[i].dir);
-    struct stat st;
-    if (lstat(host, &st) < 0 || !S_ISDIR(st.st_mode) || statfs(host, &sfs) < 0 ||
-        sfs.f_type != CGROUP_SUPER_MAGIC)
-      continue;
-    if (mkdirat(mfd, v1_hierarchies[i].dir, 0755) < 0 && errno != EEXIST)
-      return nook_error(err, errno, "mkdir cgroup/%s", v1_hierarchies[i].dir);
-    present[i] = true;
-  }
-  bool unified_too =
-      statfs("/sys/fs/cgroup/unified", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
-  if (unified_too && mkdirat(mfd, "unified", 0755) < 0 && errno != EEXIST)
-    return nook_error(err, errno, "mkdir cgroup/unified");
+  for (size_t i = 0; i < plan.n; i++)
+    if (mkdirat(mfd, plan.mounts[i].dir, 0755) < 0 && errno != EEXIST)
+      return nook_error(err, errno, "mkdir cgroup/%s", plan.mounts[i].dir);
   if (attach(mfd, destfd, m->destination, err) < 0)
     return -1;
 
-  for (size_t i = 0; i < ARRAY_SIZE(v1_hierarchies); i++) {
-    if (!present[i])
-      continue;
-    const char *dir = v1_hierarchies[i].dir;
-    char host[128];
-    snprintf(host, sizeof(host), "/sys/fs/cgroup/%s", dir);
+  for (size_t i = 0; i < plan.n; i++) {
+    const struct cgroup_mount *cm = &plan.mounts[i];
     cleanup_close int sub = -1;
-    cleanup_close int at = openat(mfd, dir, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+    cleanup_close int at = openat(mfd, cm->dir, O_PATH | O_CLOEXEC | O_NOFOLLOW);
     if (at < 0)
-      return nook_error(err, errno, "open cgroup/%s", dir);
-    /* In a cgroup namespace a fresh mount shows the namespace root; outside
-     * one, the container's own cgroup is bound, as runc does. */
-    if (ctx->cgroupns) {
-      struct mount_opts c = {0};
-      cleanup_strv char **names = NULL;
-      char *copy = xstrdup(v1_hierarchies[i].opts);
-      size_t n = 0;
-      for (char *save, *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        names = xrealloc(names, (n + 2) * sizeof(char *));
-        names[n++] = xstrdup(tok);
-        names[n] = NULL;
-      }
-      free(copy);
-      c.data = names;
-      if (new_fs("cgroup", "cgroup", &c, &sub, err) < 0)
-        return -1;
-    } else {
-      cleanup_free char *own = own_cgroup_dir(self_cgroup, v1_hierarchies[i].proc, host);
-      sub = sys_open_tree(AT_FDCWD, own, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+      return nook_error(err, errno, "open cgroup/%s", cm->dir);
+    if (cm->bind) {
+      sub = sys_open_tree(AT_FDCWD, cm->bind, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
       if (sub < 0)
-        return nook_error(err, errno, "open_tree `%s`", own);
-    }
-    if (apply_attrs(sub, o, err) < 0 || attach(sub, at, dir, err) < 0)
-      return -1;
-  }
-  if (unified_too) {
-    cleanup_close int at = openat(mfd, "unified", O_PATH | O_CLOEXEC | O_NOFOLLOW);
-    cleanup_close int sub = -1;
-    if (at < 0)
-      return nook_error(err, errno, "open cgroup/unified");
-    if (ctx->cgroupns) {
+        return nook_error(err, errno, "open_tree `%s`", cm->bind);
+    } else if (cm->v2) {
       if (new_fs("cgroup2", "cgroup2", &plain, &sub, err) < 0)
         return -1;
     } else {
-      cleanup_free char *own = own_cgroup_dir(self_cgroup, "", "/sys/fs/cgroup/unified");
-      if ((sub = sys_open_tree(AT_FDCWD, own, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0)
-        return nook_error(err, errno, "open_tree `%s`", own);
+      struct mount_opts c = {.data = cm->options};
+      if (new_fs("cgroup", "cgroup", &c, &sub, err) < 0)
+        return -1;
     }
-    if (apply_attrs(sub, o, err) < 0 || attach(sub, at, "unified", err) < 0)
+    if (apply_attrs(sub, o, err) < 0 || attach(sub, at, cm->dir, err) < 0)
       return -1;
   }
   return apply_attrs(mfd, o, err);

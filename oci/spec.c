@@ -4,9 +4,7 @@
  * also carries a default seccomp profile (spec_seccomp.c). */
 #include "spec.h"
 
-#include <linux/magic.h>
 #include <stddef.h>
-#include <sys/vfs.h>
 
 #include "json.h"
 
@@ -77,14 +75,7 @@ static void gen_namespace(yajl_gen g, const char *type)
   yajl_gen_map_close(g);
 }
 
-/* As runc: a cgroup namespace only where the cgroup v2 hierarchy is mounted. */
-static bool cgroup2_unified(void)
-{
-  struct statfs st;
-  return statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
-}
-
-char *oci_default_spec(bool rootless, unsigned host_uid, unsigned host_gid)
+char *oci_default_spec(bool rootless, bool cgroupns, unsigned host_uid, unsigned host_gid)
 {
   const struct mount_def mounts[] = {
       {"/proc", "proc", "proc", NULL},
@@ -170,7 +161,7 @@ char *oci_default_spec(bool rootless, unsigned host_uid, unsigned host_gid)
   gen_namespace(g, "ipc");
   gen_namespace(g, "uts");
   gen_namespace(g, "mount");
-  if (cgroup2_unified())
+  if (cgroupns)
     gen_namespace(g, "cgroup");
   if (rootless)
     gen_namespace(g, "user");

@@ -6,9 +6,11 @@
 #include <stdbool.h>
 
 /* rootless: user namespace with mappings for the caller's uid/gid, no
- * network namespace, bind mounts of /sys, as runc --rootless.  Returns an
- * allocated, pretty-printed JSON document. */
-char *oci_default_spec(bool rootless, unsigned host_uid, unsigned host_gid);
+ * network namespace, bind mounts of /sys, as runc --rootless.  cgroupns: list
+ * a cgroup namespace (runc does where the host is pure cgroup v2; the caller
+ * decides, oci/ knows nothing of the host).  Returns an allocated,
+ * pretty-printed JSON document. */
+char *oci_default_spec(bool rootless, bool cgroupns, unsigned host_uid, unsigned host_gid);
 
 /* Internal to oci/spec*.c: write the "seccomp" member of linux
  * (spec_seccomp.c).  g is a yajl_gen. */

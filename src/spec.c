@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "../base/utils.h"
+#include "../cgroups/cgroup.h"
 #include "../oci/spec.h"
 #include "cli.h"
 
@@ -66,7 +67,13 @@ int cmd_spec(const struct cli_global *g, int argc, char **argv, nook_error_t *er
     xasprintf(&path, "%s/config.json", bundle);
   } else
     path = xstrdup("config.json");
-  cleanup_free char *json = oci_default_spec(rootless, geteuid(), getegid());
+  /* As runc: a cgroup namespace only on a pure cgroup v2 host.  A host
+   * without a recognisable /sys/fs/cgroup just gets none. */
+  enum cgroup_mode mode;
+  nook_error_t e = NULL;
+  bool cgroupns = cgroup_detect_mode(&mode, &e) == 0 && mode == CGROUP_MODE_UNIFIED;
+  nook_error_free(&e);
+  cleanup_free char *json = oci_default_spec(rootless, cgroupns, geteuid(), getegid());
   if (write_file_at(AT_FDCWD, path, O_CREAT | O_EXCL, 0666, json, strlen(json), err) < 0) {
     if ((*err)->status == EEXIST)
       return nook_error(err, 0, "File config.json exists. Remove it first");

@@ -1,9 +1,7 @@
 /* The JSON nook writes: state (oci/state.h), the default spec (oci/spec.h)
  * and features (oci/features.h). */
-#include <linux/magic.h>
 #include <seccomp.h>
 #include <sys/resource.h>
-#include <sys/vfs.h>
 #include <time.h>
 
 #include "../../base/utils.h"
@@ -102,9 +100,9 @@ TEST(state_created_for_hooks)
 
 /* ---- spec ---------------------------------------------------------------- */
 
-static struct oci_config *parse_spec(bool rootless)
+static struct oci_config *parse_spec(bool rootless, bool cgroupns)
 {
-  cleanup_free char *json = oci_default_spec(rootless, 1000, 1001);
+  cleanup_free char *json = oci_default_spec(rootless, cgroupns, 1000, 1001);
   struct oci_config *c = NULL;
   nook_error_t err = NULL;
   if (oci_config_parse(json, strlen(json), "config.json", &c, &err) < 0) {
@@ -129,15 +127,9 @@ static const struct oci_mount *find_mount(const struct oci_config *c, const char
   return NULL;
 }
 
-static bool cgroup2(void)
-{
-  struct statfs st;
-  return statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
-}
-
 TEST(default_spec_round_trip)
 {
-  struct oci_config *c = parse_spec(false);
+  struct oci_config *c = parse_spec(false, false);
   if (!CHECK(c != NULL))
     return;
   const uint64_t caps = (1ULL << 29) | (1ULL << 5) | (1ULL << 10);
@@ -166,7 +158,8 @@ TEST(default_spec_round_trip)
   CHECK(c->linux_.has_resources && c->linux_.resources.n_devices == 1);
   CHECK(!c->linux_.resources.devices[0].allow);
   CHECK_STR_EQ(c->linux_.resources.devices[0].access, "rwm");
-  CHECK_INT_EQ(c->linux_.n_namespaces, cgroup2() ? 6 : 5);
+  CHECK_INT_EQ(c->linux_.n_namespaces, 5);
+  CHECK(oci_config_namespace(c, OCI_NS_CGROUP) == NULL);
   CHECK(oci_config_namespace(c, OCI_NS_NETWORK) != NULL);
   CHECK(oci_config_namespace(c, OCI_NS_USER) == NULL);
   CHECK(c->linux_.n_uid_mappings == 0);
@@ -176,9 +169,21 @@ TEST(default_spec_round_trip)
   oci_config_free(c);
 }
 
+/* The caller (src/spec.c) decides on a cgroup namespace: a pure cgroup v2
+ * host gets one, as with runc. */
+TEST(default_spec_cgroupns)
+{
+  struct oci_config *c = parse_spec(false, true);
+  if (!CHECK(c != NULL))
+    return;
+  CHECK_INT_EQ(c->linux_.n_namespaces, 6);
+  CHECK(oci_config_namespace(c, OCI_NS_CGROUP) != NULL);
+  oci_config_free(c);
+}
+
 TEST(default_spec_rootless_round_trip)
 {
-  struct oci_config *c = parse_spec(true);
+  struct oci_config *c = parse_spec(true, false);
   if (!CHECK(c != NULL))
     return;
   CHECK(oci_config_namespace(c, OCI_NS_USER) != NULL);
@@ -200,7 +205,7 @@ TEST(default_spec_rootless_round_trip)
 TEST(default_spec_layout)
 {
   /* runc writes the spec with tabs and Go's field order; keep both. */
-  cleanup_free char *json = oci_default_spec(false, 0, 0);
+  cleanup_free char *json = oci_default_spec(false, false, 0, 0);
   CHECK(strncmp(json, "{\n\t\"ociVersion\": \"1.3.0\",\n\t\"process\": {\n\t\t\"terminal\": true,",
                 strlen("{\n\t\"ociVersion\": \"1.3.0\",\n\t\"process\": {\n\t\t\"terminal\": "
                        "true,")) == 0);
