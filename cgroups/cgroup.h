@@ -169,11 +169,6 @@ struct cgroup_mount_plan {
  * cgroup2 mount whatever the host. */
 int cgroup_mount_plan(bool cgroupns, bool cgroup2, struct cgroup_mount_plan *out,
                       nook_error_t *err);
-/* The same from the text of /proc/self/cgroup and /proc/self/mountinfo
- * (pure, for tests). */
-int cgroup_mount_plan_build(enum cgroup_mode mode, bool cgroupns, bool cgroup2,
-                            const char *self_cgroup, const char *mountinfo,
-                            struct cgroup_mount_plan *out, nook_error_t *err);
 void cgroup_mount_plan_clear(struct cgroup_mount_plan *p);
 void cleanup_mount_planp(struct cgroup_mount_plan *p);
 #define cleanup_mount_plan __attribute__((cleanup(cleanup_mount_planp)))

@@ -44,6 +44,11 @@ int cg_host_build(enum cgroup_mode mode, const char *self_cgroup, const char *mo
 void cg_host_clear(struct cg_host *h);
 /* This process's host description, read once and cached. */
 int cg_host_get(const struct cg_host **out, nook_error_t *err);
+/* cgroup_mount_plan from the text of /proc/self/cgroup and
+ * /proc/self/mountinfo (pure, for tests). */
+int cgroup_mount_plan_build(enum cgroup_mode mode, bool cgroupns, bool cgroup2,
+                            const char *self_cgroup, const char *mountinfo,
+                            struct cgroup_mount_plan *out, nook_error_t *err);
 
 /* Validate and normalise cgroupsPath (NULL or "" => the default, `id`
  * relative to the caller's cgroup, as runc's cgroupfs driver).  *inner gets
