@@ -33,7 +33,7 @@ LDLIBS += -pthread -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic -lmnl
 endif
 
 BUILD := build
-LIB_SRCS := $(wildcard base/*.c oci/*.c cgroups/*.c net/*.c libcontainer/*.c)
+LIB_SRCS := $(wildcard base/*.c oci/*.c cgroups/*.c net/*.c libcontainer/*.c vmm/*.c)
 CLI_SRCS := $(wildcard src/*.c)
 SHIM_OBJ := $(BUILD)/libcontainer/shim/blob.o
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(SHIM_OBJ)
