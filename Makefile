@@ -4,6 +4,7 @@
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
@@ -127,6 +128,7 @@ demo: deps
 
 install: nook
 	install -D -m 0755 nook $(DESTDIR)$(BINDIR)/nook
+	install -D -m 0755 scripts/vm-kernel $(DESTDIR)$(LIBEXECDIR)/nook/vm-kernel
 	for m in $(MANPAGES); do install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done
 
 # Every C file nook builds or ships, the freestanding exec shim and the
