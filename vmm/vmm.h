@@ -83,12 +83,16 @@ extern const struct vmm_backend vmm_qemu_backend;
 /* The backend called `name` ("qemu"), or NULL. */
 const struct vmm_backend *vmm_backend_find(const char *name);
 
-/* VMM_ACCEL_KVM when /dev/kvm opens and answers KVM_GET_API_VERSION with the
- * stable API, else VMM_ACCEL_TCG.  Module names prove nothing: a nested or
- * paravirtualised host may load kvm and still be unable to run a guest. */
+/* VMM_ACCEL_KVM when /dev/kvm opens, answers KVM_GET_API_VERSION with the
+ * stable API and creates a VM, and the CPU has hardware virtualisation (vmx
+ * or svm in /proc/cpuinfo); else VMM_ACCEL_TCG.  Module names prove nothing:
+ * a nested or paravirtualised host may load kvm and still be unable to run
+ * a standard guest kernel. */
 enum vmm_accel vmm_detect_accel(void);
-/* The same probe on another device node (tests). */
-enum vmm_accel vmm_detect_accel_at(const char *dev);
+/* The same probe on another device node and cpuinfo text (tests). */
+enum vmm_accel vmm_detect_accel_at(const char *dev, const char *cpuinfo);
+/* Whether a cpuinfo text's first flags line has vmx or svm. */
+bool vmm_cpuinfo_has_virt(const char *cpuinfo);
 const char *vmm_accel_name(enum vmm_accel a);
 
 /* The host's TSC rate in kHz from /proc/cpuinfo's first "cpu MHz", or 0. */

@@ -1,6 +1,8 @@
 /* vmm/qemu.c's argv from a typed spec, and vmm/host.c's host probes. */
 #include "unit.h"
 
+#include <unistd.h>
+
 #include "../../base/utils.h"
 #include "../../vmm/vmm.h"
 
@@ -199,13 +201,29 @@ TEST(backend_lookup)
   CHECK(vmm_backend_find("firecracker") == NULL);
 }
 
-TEST(kvm_detection_wants_the_stable_api)
+TEST(kvm_detection_wants_the_stable_api_and_hardware)
 {
+  static const char vmx[] = "processor\t: 0\nflags\t\t: fpu vme de vmx sse\n";
   /* Neither a missing node nor a device that is not KVM means KVM. */
-  CHECK_INT_EQ(vmm_detect_accel_at("/nonexistent/kvm"), VMM_ACCEL_TCG);
-  CHECK_INT_EQ(vmm_detect_accel_at("/dev/null"), VMM_ACCEL_TCG);
+  CHECK_INT_EQ(vmm_detect_accel_at("/nonexistent/kvm", vmx), VMM_ACCEL_TCG);
+  CHECK_INT_EQ(vmm_detect_accel_at("/dev/null", vmx), VMM_ACCEL_TCG);
+  /* A real /dev/kvm without vmx/svm (kvm-pvm) is no KVM for Debian's
+   * kernel either. */
+  if (access("/dev/kvm", R_OK | W_OK) == 0)
+    CHECK_INT_EQ(vmm_detect_accel_at("/dev/kvm", "flags\t\t: fpu sse\n"), VMM_ACCEL_TCG);
   enum vmm_accel a = vmm_detect_accel();
   CHECK(a == VMM_ACCEL_KVM || a == VMM_ACCEL_TCG);
+}
+
+TEST(virtualisation_flags_from_cpuinfo)
+{
+  CHECK(vmm_cpuinfo_has_virt("processor\t: 0\nflags\t\t: fpu vmx sse\n"));
+  CHECK(vmm_cpuinfo_has_virt("flags\t\t: fpu svm\nbugs\t\t: x\n"));
+  CHECK(vmm_cpuinfo_has_virt("flags\t\t: svm"));
+  CHECK(!vmm_cpuinfo_has_virt("flags\t\t: fpu vmxx sse\n"));
+  CHECK(!vmm_cpuinfo_has_virt("flags\t\t: fpu sse\nvmx flags\t: vmx\n"));
+  CHECK(!vmm_cpuinfo_has_virt("processor\t: 0\n"));
+  CHECK(!vmm_cpuinfo_has_virt(""));
 }
 
 TEST(tsc_rate_from_cpuinfo)
