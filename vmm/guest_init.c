@@ -60,11 +60,11 @@ static int load_modules(nook_error_t *err)
 {
   cleanup_free char *list = NULL;
   size_t len;
-  if (read_file_at(AT_FDCWD, VMM_GUEST_MODULES_LOAD, &list, &len, err) < 0)
+  if (read_file_at(AT_FDCWD, "/" VMM_GUEST_MODULES_LOAD, &list, &len, err) < 0)
     return -1;
   for (char *save = NULL, *m = strtok_r(list, "\n", &save); m; m = strtok_r(NULL, "\n", &save)) {
     cleanup_free char *path = NULL;
-    xasprintf(&path, "%s/%s", VMM_GUEST_MODULES_DIR, m);
+    xasprintf(&path, "/%s/%s", VMM_GUEST_MODULES_DIR, m);
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       return nook_error(err, errno, "open module `%s`", path);

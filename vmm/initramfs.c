@@ -83,13 +83,13 @@ static int plan_build(struct plan *p, const char *bundle, nook_error_t *err)
   xasprintf(&load_path, "%s/modules.load", bundle);
   if (read_file_at(AT_FDCWD, load_path, &load, &len, err) < 0)
     return nook_error_wrap(err, "kernel bundle");
-  plan_add(p, VMM_GUEST_MODULES_LOAD + 1, load_path, NULL, 0644);
+  plan_add(p, VMM_GUEST_MODULES_LOAD, load_path, NULL, 0644);
   for (char *save = NULL, *m = strtok_r(load, "\n", &save); m; m = strtok_r(NULL, "\n", &save)) {
     if (strchr(m, '/') != NULL || m[0] == '.')
       return nook_error(err, 0, "kernel bundle: bad module name `%s` in %s", m, load_path);
     cleanup_free char *host = NULL, *name = NULL;
     xasprintf(&host, "%s/modules/%s", bundle, m);
-    xasprintf(&name, "%s/%s", VMM_GUEST_MODULES_DIR + 1, m);
+    xasprintf(&name, "%s/%s", VMM_GUEST_MODULES_DIR, m);
     plan_add(p, name, host, NULL, 0644);
   }
   return 0;
@@ -212,6 +212,7 @@ int vmm_initramfs(const char *bundle, const char *cache_dir, char **path, nook_e
   int r = -1;
   char key[2 * SHA256_DIGEST_LEN + 1];
   cleanup_free char *name = NULL, *final = NULL, *tmp = NULL;
+  cleanup_close int fd = -1;
   if (plan_build(&p, bundle, err) < 0 || plan_key(&p, key, err) < 0)
     goto out;
   xasprintf(&name, "initramfs-%.32s.cpio", key);
@@ -226,7 +227,7 @@ int vmm_initramfs(const char *bundle, const char *cache_dir, char **path, nook_e
   /* Built under a private name and renamed: a concurrent boot sees the
    * whole archive or none. */
   xasprintf(&tmp, "%s/.%s.XXXXXX", cache_dir, name);
-  cleanup_close int fd = mkostemp(tmp, O_CLOEXEC);
+  fd = mkostemp(tmp, O_CLOEXEC);
   if (fd < 0) {
     nook_error(err, errno, "create `%s`", tmp);
     goto out;

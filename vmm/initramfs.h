@@ -6,9 +6,10 @@
 
 #include "../base/error.h"
 
-/* Where the guest init finds what the initramfs carries. */
-#define VMM_GUEST_MODULES_DIR "/modules"
-#define VMM_GUEST_MODULES_LOAD "/modules/load"
+/* Where the guest init finds what the initramfs carries (relative to its
+ * root). */
+#define VMM_GUEST_MODULES_DIR "modules"
+#define VMM_GUEST_MODULES_LOAD "modules/load"
 
 /* The path of the cached initramfs for `bundle` under cache_dir (made when
  * missing).  *path is freed by the caller. */
