@@ -126,6 +126,8 @@ int cmd_vm_exec(const struct cli_global *g, int argc, char **argv, nook_error_t 
     fprintf(stderr, "vm-exec: guest %s ready %.0f ms after launch\n", s.kernel_release, s.ready_ms);
   int status = 0, r = 0;
   char **cmd = argv + optind;
+  static char *const env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                              "HOME=/root", NULL};
   fflush(stdout);
   while (*cmd != NULL) {
     char **end = cmd;
@@ -136,7 +138,9 @@ int cmd_vm_exec(const struct cli_global *g, int argc, char **argv, nook_error_t 
     if (cmd == end)
       r = nook_error(err, 0, "an empty command between `;`");
     else
-      r = vmm_session_exec(&s, cmd, STDOUT_FILENO, STDERR_FILENO, &status, err);
+      r = vmm_session_exec(&s,
+                           &(struct chan_exec){.root = "/", .cwd = "/", .env = env, .argv = cmd},
+                           STDOUT_FILENO, STDERR_FILENO, &status, err);
     *end = saved;
     if (r < 0)
       break;

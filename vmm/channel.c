@@ -1,6 +1,7 @@
 #include "channel.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -139,4 +140,81 @@ int chan_recv(int fd, unsigned expect, struct chan_msg *msg, nook_error_t *err)
   if (f.type == CHAN_ERROR)
     return nook_error(err, msg->value > 0 ? msg->value : 0, "%s", msg->data);
   return nook_error(err, EPROTO, "channel: expected %s, got %s", what, chan_type_name(f.type));
+}
+
+int chan_exec_encode(const struct chan_exec *e, char **buf, size_t *len, nook_error_t *err)
+{
+  if (e->argv == NULL || e->argv[0] == NULL || e->argv[0][0] == '\0')
+    return nook_error(err, EINVAL, "exec: no command");
+  if (e->root == NULL || e->root[0] != '/' || e->cwd == NULL || e->cwd[0] != '/')
+    return nook_error(err, EINVAL, "exec: root and cwd must be absolute");
+  size_t n = strlen(e->root) + strlen(e->cwd) + 3;
+  for (char *const *v = e->env; v && *v; v++) {
+    if (**v == '\0')
+      return nook_error(err, EINVAL, "exec: an empty environment entry");
+    n += strlen(*v) + 1;
+  }
+  for (char *const *v = e->argv; *v; v++)
+    n += strlen(*v) + 1;
+  if (n > CHAN_MAX_DATA)
+    return nook_error(err, E2BIG, "exec: %zu bytes of command, environment and paths (at most %d)",
+                      n, CHAN_MAX_DATA);
+  char *out = xmalloc(n), *o = out;
+  o = stpcpy(o, e->root) + 1;
+  o = stpcpy(o, e->cwd) + 1;
+  for (char *const *v = e->env; v && *v; v++)
+    o = stpcpy(o, *v) + 1;
+  *o++ = '\0';
+  for (char *const *v = e->argv; *v; v++)
+    o = stpcpy(o, *v) + 1;
+  *buf = out;
+  *len = (size_t)(o - out);
+  return 0;
+}
+
+/* The strings of data[off..len) up to an empty one (or the end), as a
+ * NULL-terminated array; *off moves past them (and the empty one). */
+static char **split(const char *data, size_t len, size_t *off, bool stop_at_empty)
+{
+  size_t cap = 8, n = 0;
+  char **v = xmalloc(cap * sizeof(*v));
+  while (*off < len) {
+    const char *s = data + *off;
+    *off += strlen(s) + 1;
+    if (*s == '\0' && stop_at_empty)
+      break;
+    if (n + 2 > cap) {
+      cap *= 2;
+      v = xrealloc(v, cap * sizeof(*v));
+    }
+    v[n++] = (char *)s;
+  }
+  v[n] = NULL;
+  return v;
+}
+
+int chan_exec_decode(const char *data, size_t len, struct chan_exec *e, char ***env, char ***argv,
+                     nook_error_t *err)
+{
+  if (len == 0 || data[len - 1] != '\0')
+    return nook_error(err, EPROTO, "exec: a malformed request");
+  size_t off = 0;
+  e->root = data;
+  off += strlen(data) + 1;
+  if (off >= len)
+    return nook_error(err, EPROTO, "exec: a malformed request (no cwd)");
+  e->cwd = data + off;
+  off += strlen(data + off) + 1;
+  if (e->root[0] != '/' || e->cwd[0] != '/')
+    return nook_error(err, EPROTO, "exec: a malformed request (relative root or cwd)");
+  char **ev = split(data, len, &off, true);
+  char **av = split(data, len, &off, false);
+  if (av[0] == NULL || av[0][0] == '\0') {
+    free(ev);
+    free(av);
+    return nook_error(err, EPROTO, "exec: a malformed request (no command)");
+  }
+  e->env = *env = ev;
+  e->argv = *argv = av;
+  return 0;
 }

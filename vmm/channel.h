@@ -20,7 +20,7 @@
 
 enum chan_type {
   CHAN_READY = 1, /* guest -> host: init is up; payload: the guest kernel's release */
-  CHAN_EXEC,      /* host -> guest: run a process; payload: argv, each NUL-terminated */
+  CHAN_EXEC,      /* host -> guest: run a process; payload: chan_exec_encode()'s */
   CHAN_STDOUT,    /* guest -> host: bytes the process wrote to stdout */
   CHAN_STDERR,    /* guest -> host: bytes the process wrote to stderr */
   CHAN_EXIT,      /* guest -> host: the process ended; value: its status (128+signal if killed) */
@@ -53,5 +53,21 @@ void chan_send_error(int fd, const nook_error_t cause);
  * the caller did not ask for becomes *err with the peer's errno and message;
  * EOF, a bad frame or an unexpected type is a protocol error. */
 int chan_recv(int fd, unsigned expect, struct chan_msg *msg, nook_error_t *err);
+
+/* What CHAN_EXEC asks for: a process with its root directory (chroot),
+ * working directory (inside that root), environment and argv. */
+struct chan_exec {
+  const char *root, *cwd;
+  char *const *env;  /* NULL-terminated; no entry is empty */
+  char *const *argv; /* NULL-terminated, at least one */
+};
+
+/* Payload: root, cwd, each env entry, an empty string, each argv entry; all
+ * NUL-terminated.  *buf is freed by the caller. */
+int chan_exec_encode(const struct chan_exec *e, char **buf, size_t *len, nook_error_t *err);
+/* The inverse, pointing into data (NUL-terminated by chan_recv); *env and
+ * *argv are allocated arrays the caller frees (not their strings). */
+int chan_exec_decode(const char *data, size_t len, struct chan_exec *e, char ***env, char ***argv,
+                     nook_error_t *err);
 
 #endif

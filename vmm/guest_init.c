@@ -168,20 +168,15 @@ static int relay(int fd, int chan, enum chan_type type, char *buf, size_t size, 
   return chan_send(chan, type, 0, buf, (size_t)n, err) < 0 ? -1 : 1;
 }
 
-/* Run argv with stdin /dev/null, stdout and stderr relayed to the host,
- * then report its status.  A process that cannot start is reported as an
- * error naming it, as in namespace mode. */
+/* Run the requested process with stdin /dev/null, stdout and stderr
+ * relayed to the host, then report its status.  A process that cannot start
+ * is reported as an error naming it, as in namespace mode. */
 static int serve_exec(int chan, const struct chan_msg *req, nook_error_t *err)
 {
-  char *argv[256];
-  size_t argc = 0;
-  for (size_t off = 0; off < req->len && argc < ARRAY_SIZE(argv) - 1;) {
-    argv[argc++] = (char *)req->data + off;
-    off += strlen(req->data + off) + 1;
-  }
-  argv[argc] = NULL;
-  if (argc == 0 || req->data[req->len - 1] != '\0')
-    return nook_error(err, EINVAL, "exec: a malformed argv");
+  struct chan_exec e;
+  cleanup_free char **env = NULL, **argv = NULL;
+  if (chan_exec_decode(req->data, req->len, &e, &env, &argv, err) < 0)
+    return -1;
   int out[2], errp[2], status_pipe[2];
   if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0)
     return nook_error(err, errno, "pipe");
@@ -189,17 +184,20 @@ static int serve_exec(int chan, const struct chan_msg *req, nook_error_t *err)
   if (pid < 0)
     return nook_error(err, errno, "fork");
   if (pid == 0) {
-    char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                    "HOME=/root", NULL};
     int null = open("/dev/null", O_RDONLY);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    bool in_root = strcmp(e.root, "/") == 0 || (chdir(e.root) == 0 && chroot(".") == 0);
+    /* The name is looked up in the process's own PATH, as in namespace
+     * mode: execvp reads it from environ. */
     if (null >= 0 && dup2(null, 0) >= 0 && dup2(out[1], 1) >= 0 && dup2(errp[1], 2) >= 0 &&
-        setsid() >= 0)
-      execve(argv[0], argv, envp);
-    int e = errno;
-    if (write(status_pipe[1], &e, sizeof(e)) < 0)
+        setsid() >= 0 && in_root && chdir(e.cwd) == 0) {
+      environ = env;
+      execvp(argv[0], argv);
+    }
+    int en = errno;
+    if (write(status_pipe[1], &en, sizeof(en)) < 0)
       _exit(126);
     _exit(127);
   }

@@ -212,22 +212,13 @@ static int write_all(int fd, const char *data, size_t len, const char *what, noo
   return 0;
 }
 
-int vmm_session_exec(struct vmm_session *s, char *const argv[], int out_fd, int err_fd, int *status,
-                     nook_error_t *err)
+int vmm_session_exec(struct vmm_session *s, const struct chan_exec *e, int out_fd, int err_fd,
+                     int *status, nook_error_t *err)
 {
-  size_t len = 0;
-  for (size_t i = 0; argv[i]; i++)
-    len += strlen(argv[i]) + 1;
-  if (len == 0 || len > CHAN_MAX_DATA)
-    return nook_error(err, E2BIG, "exec in the guest: the argv takes %zu bytes (1 to %d)", len,
-                      CHAN_MAX_DATA);
-  cleanup_free char *buf = xmalloc(len);
-  size_t off = 0;
-  for (size_t i = 0; argv[i]; i++) {
-    size_t n = strlen(argv[i]) + 1;
-    memcpy(buf + off, argv[i], n);
-    off += n;
-  }
+  cleanup_free char *buf = NULL;
+  size_t len;
+  if (chan_exec_encode(e, &buf, &len, err) < 0)
+    return -1;
   if (chan_send(s->chan, CHAN_EXEC, 0, buf, len, err) < 0)
     return -1;
   struct chan_msg *msg = xmalloc(sizeof(*msg));

@@ -5,6 +5,7 @@
 #define NOOK_VMM_SESSION_H
 
 #include "../base/error.h"
+#include "channel.h"
 #include "vmm.h"
 
 struct vmm_session_opts {
@@ -33,10 +34,10 @@ struct vmm_session {
  * what the VMM or the guest said. */
 int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, nook_error_t *err);
 
-/* Run argv in the guest; its stdout and stderr go to out_fd and err_fd; *status
- * is its exit status (128+signal when killed). */
-int vmm_session_exec(struct vmm_session *s, char *const argv[], int out_fd, int err_fd, int *status,
-                     nook_error_t *err);
+/* Run a process in the guest; its stdout and stderr go to out_fd and
+ * err_fd; *status is its exit status (128+signal when killed). */
+int vmm_session_exec(struct vmm_session *s, const struct chan_exec *e, int out_fd, int err_fd,
+                     int *status, nook_error_t *err);
 
 /* Ask the guest to power off and wait (at most timeout_ms) for the VMM to
  * exit; killed otherwise. */

@@ -202,3 +202,73 @@ TEST(a_frame_split_across_reads_is_reassembled)
   free(m);
   close(sv[1]);
 }
+
+TEST(an_exec_request_round_trips)
+{
+  char *env[] = {"PATH=/bin", "A=", NULL};
+  char *argv[] = {"sh", "-c", "", "x y", NULL};
+  struct chan_exec e = {.root = "/mnt/rootfs", .cwd = "/tmp", .env = env, .argv = argv};
+  char *buf = NULL;
+  size_t len = 0;
+  nook_error_t err = NULL;
+  if (!CHECK_INT_EQ(chan_exec_encode(&e, &buf, &len, &err), 0))
+    return;
+  struct chan_exec d;
+  char **denv = NULL, **dargv = NULL;
+  CHECK_INT_EQ(chan_exec_decode(buf, len, &d, &denv, &dargv, &err), 0);
+  CHECK_STR_EQ(d.root, "/mnt/rootfs");
+  CHECK_STR_EQ(d.cwd, "/tmp");
+  CHECK(denv[0] && strcmp(denv[0], "PATH=/bin") == 0 && denv[1] && strcmp(denv[1], "A=") == 0 &&
+        denv[2] == NULL);
+  /* An empty argument stays an argument. */
+  CHECK(dargv[0] && strcmp(dargv[0], "sh") == 0 && dargv[2] && dargv[2][0] == '\0' && dargv[3] &&
+        strcmp(dargv[3], "x y") == 0 && dargv[4] == NULL);
+  free(denv);
+  free(dargv);
+  free(buf);
+
+  /* No environment at all. */
+  e.env = NULL;
+  CHECK_INT_EQ(chan_exec_encode(&e, &buf, &len, &err), 0);
+  CHECK_INT_EQ(chan_exec_decode(buf, len, &d, &denv, &dargv, &err), 0);
+  CHECK(denv[0] == NULL);
+  CHECK_STR_EQ(dargv[0], "sh");
+  free(denv);
+  free(dargv);
+  free(buf);
+}
+
+TEST(bad_exec_requests_are_refused)
+{
+  nook_error_t err = NULL;
+  char *buf = NULL;
+  size_t len;
+  char *none[] = {NULL};
+  char *argv[] = {"true", NULL};
+  char *empty_env[] = {"", NULL};
+  struct chan_exec e = {.root = "/", .cwd = "/", .argv = none};
+  CHECK(chan_exec_encode(&e, &buf, &len, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL, "exec: no command");
+  nook_error_free(&err);
+  e = (struct chan_exec){.root = "rel", .cwd = "/", .argv = argv};
+  CHECK(chan_exec_encode(&e, &buf, &len, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL, "exec: root and cwd must be absolute");
+  nook_error_free(&err);
+  e = (struct chan_exec){.root = "/", .cwd = "/", .env = empty_env, .argv = argv};
+  CHECK(chan_exec_encode(&e, &buf, &len, &err) < 0);
+  nook_error_free(&err);
+
+  struct chan_exec d;
+  char **env = NULL, **av = NULL;
+  static const char no_nul[] = {'/', 0, '/', 0, 0, 't'};
+  CHECK(chan_exec_decode(no_nul, sizeof(no_nul), &d, &env, &av, &err) < 0);
+  nook_error_free(&err);
+  static const char no_cmd[] = "/\0/\0A=1\0";
+  CHECK(chan_exec_decode(no_cmd, sizeof(no_cmd), &d, &env, &av, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL, "exec: a malformed request (no command)");
+  nook_error_free(&err);
+  static const char rel[] = "x\0/\0\0true";
+  CHECK(chan_exec_decode(rel, sizeof(rel), &d, &env, &av, &err) < 0);
+  nook_error_free(&err);
+  CHECK(buf == NULL);
+}

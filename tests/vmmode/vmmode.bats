@@ -125,3 +125,37 @@ teardown_file() {
   run "$NOOK" help
   refute_output --partial vm-exec
 }
+
+@test "vm mode: nook run of a bundle annotated nook.vm=qemu runs process.args in the guest" {
+  need_qemu
+  local b=$BATS_TEST_TMPDIR/bundle
+  "$REPO_ROOT/scripts/mkbundle.sh" "$b" >/dev/null
+  jq '.annotations = {"nook.vm": "qemu"}
+    | .process.args = ["sh", "-c", "echo kernel=$(uname -r) cwd=$(pwd) foo=$FOO; head -n1 /etc/passwd; touch /x 2>/dev/null; echo touch=$?; exit 5"]
+    | .process.env += ["FOO=bar"] | .process.cwd = "/etc" | .root.readonly = true' \
+    "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+  run -5 --separate-stderr timeout 300 "$NOOK" --root "$BATS_FILE_TMPDIR/root" run -b "$b" test-vmrun
+  refute_line --partial "kernel=$(uname -r) "
+  assert_line --regexp '^kernel=[0-9][^ ]* cwd=/etc foo=bar$'
+  # The bundle's rootfs is the process's root, read-only as the config says.
+  assert_line 'root:x:0:0:root:/root:/bin/sh'
+  refute_line 'touch=0'
+  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  assert_output ''
+}
+
+@test "vm mode: create and an unknown backend are refused, never run in namespaces" {
+  need_qemu
+  local b=$BATS_TEST_TMPDIR/bundle
+  "$REPO_ROOT/scripts/mkbundle.sh" "$b" >/dev/null
+  jq '.annotations = {"nook.vm": "qemu"}' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+  run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" create -b "$b" test-vmcreate
+  assert_output --partial 'VM mode (annotation nook.vm): only a foreground `run` is implemented so far'
+  run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" run -d -b "$b" test-vmcreate
+  assert_output --partial 'VM mode (annotation nook.vm) does not support --detach yet'
+  jq '.annotations = {"nook.vm": "firecracker"}' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+  run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" run -b "$b" test-vmcreate
+  assert_output --partial 'annotation nook.vm="firecracker": the VM backends are: qemu'
+  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  assert_output ''
+}
