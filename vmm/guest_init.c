@@ -272,8 +272,6 @@ void vmm_guest_init(void)
 {
   nook_error_t err = NULL;
   int chan = -1;
-  /* SIGCHLD's default (ignore) keeps zombies for waitpid; PID 1 gets no
-   * signal it does not handle anyway. */
   if (mount_basics(&err) < 0 || load_modules(&err) < 0 || (chan = open_channel(&err)) < 0)
     goto fail;
   if (mount_shares(&err) < 0 || mount_cgroup2(&err) < 0)
