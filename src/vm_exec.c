@@ -140,7 +140,7 @@ int cmd_vm_exec(const struct cli_global *g, int argc, char **argv, nook_error_t 
     else
       r = vmm_session_exec(&s,
                            &(struct chan_exec){.root = "/", .cwd = "/", .env = env, .argv = cmd},
-                           STDOUT_FILENO, STDERR_FILENO, &status, err);
+                           STDOUT_FILENO, STDERR_FILENO, -1, &status, err);
     *end = saved;
     if (r < 0)
       break;

@@ -10,9 +10,9 @@
 #include "../base/utils.h"
 
 static const char *const type_names[] = {
-    [CHAN_READY] = "ready",   [CHAN_EXEC] = "exec", [CHAN_STDOUT] = "stdout",
-    [CHAN_STDERR] = "stderr", [CHAN_EXIT] = "exit", [CHAN_POWEROFF] = "poweroff",
-    [CHAN_ERROR] = "error",
+    [CHAN_READY] = "ready",   [CHAN_EXEC] = "exec",   [CHAN_STDOUT] = "stdout",
+    [CHAN_STDERR] = "stderr", [CHAN_EXIT] = "exit",   [CHAN_POWEROFF] = "poweroff",
+    [CHAN_SIGNAL] = "signal", [CHAN_ERROR] = "error",
 };
 
 struct frame {

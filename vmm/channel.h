@@ -25,6 +25,7 @@ enum chan_type {
   CHAN_STDERR,    /* guest -> host: bytes the process wrote to stderr */
   CHAN_EXIT,      /* guest -> host: the process ended; value: its status (128+signal if killed) */
   CHAN_POWEROFF,  /* host -> guest: power the VM off */
+  CHAN_SIGNAL,    /* host -> guest: deliver signal `value` to the running process */
   CHAN_ERROR,     /* either way: errno in value, message in payload */
 };
 #define CHAN_TYPE_MAX CHAN_ERROR

@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "../base/utils.h"
@@ -12,6 +14,17 @@
 #include "session.h"
 
 #define ROOTFS_TAG "rootfs"
+
+/* Every signal but those the kernel will not let be caught and those that
+ * mean a fault in nook itself or concern its terminal. */
+static void forwarded_signals(sigset_t *set)
+{
+  sigfillset(set);
+  static const int keep[] = {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,  SIGABRT,
+                             SIGTRAP, SIGSYS,  SIGCHLD, SIGPIPE, SIGTTIN, SIGTTOU, SIGTSTP};
+  for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+    sigdelset(set, keep[i]);
+}
 
 static const char *annotation(const struct oci_config *c)
 {
@@ -112,10 +125,23 @@ int vmm_container_run(const struct nook_create_opts *o, int *status, nook_error_
       .env = c->process.env,
       .argv = c->process.args,
   };
-  r = vmm_session_exec(&s, &e, STDOUT_FILENO, STDERR_FILENO, status, err);
+  /* As in namespace mode, the signals nook gets while the container runs
+   * are the container's (runc's run forwards them too).  QEMU was started
+   * before they were blocked. */
+  sigset_t fwd, old;
+  forwarded_signals(&fwd);
+  sigprocmask(SIG_BLOCK, &fwd, &old);
+  int sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sigfd < 0)
+    r = nook_error(err, errno, "signalfd");
+  else
+    r = vmm_session_exec(&s, &e, STDOUT_FILENO, STDERR_FILENO, sigfd, status, err);
   if (r == 0)
     r = vmm_session_poweroff(&s, 30000, err);
   vmm_session_destroy(&s);
+  if (sigfd >= 0)
+    close(sigfd);
+  sigprocmask(SIG_SETMASK, &old, NULL);
 out:
   oci_config_free(c);
   return r;

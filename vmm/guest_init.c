@@ -212,9 +212,12 @@ static int serve_exec(int chan, const struct chan_msg *req, nook_error_t *err)
     r = nook_error(err, child_errno, "exec `%s`", argv[0]);
   } else {
     char *buf = xmalloc(CHAN_MAX_DATA);
-    struct pollfd p[2] = {{.fd = out[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
+    struct chan_msg *sig = xmalloc(sizeof(*sig));
+    struct pollfd p[3] = {{.fd = out[0], .events = POLLIN},
+                          {.fd = errp[0], .events = POLLIN},
+                          {.fd = chan, .events = POLLIN}};
     while (r >= 0 && (p[0].fd >= 0 || p[1].fd >= 0)) {
-      if (poll(p, 2, -1) < 0) {
+      if (poll(p, 3, -1) < 0) {
         if (errno == EINTR)
           continue;
         r = nook_error(err, errno, "poll");
@@ -227,7 +230,14 @@ static int serve_exec(int chan, const struct chan_msg *req, nook_error_t *err)
         if (r == 0)
           p[i].fd = -1;
       }
+      /* While the process runs, the host may only forward signals. */
+      if (r >= 0 && p[2].revents) {
+        r = chan_recv(chan, CHAN_BIT(CHAN_SIGNAL), sig, err);
+        if (r >= 0 && kill(pid, sig->value) < 0 && errno != ESRCH)
+          r = nook_error(err, errno, "forward signal %d", sig->value);
+      }
     }
+    free(sig);
     free(buf);
   }
   close(out[0]);
@@ -254,9 +264,13 @@ static int serve(int chan, nook_error_t *err)
   struct chan_msg *msg = xmalloc(sizeof(*msg));
   int r;
   for (;;) {
-    r = chan_recv(chan, CHAN_BIT(CHAN_EXEC) | CHAN_BIT(CHAN_POWEROFF), msg, err);
+    r = chan_recv(chan, CHAN_BIT(CHAN_EXEC) | CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_SIGNAL), msg,
+                  err);
     if (r < 0 || msg->type == CHAN_POWEROFF)
       break;
+    /* A signal the host forwarded as the process ended: nobody to get it. */
+    if (msg->type == CHAN_SIGNAL)
+      continue;
     /* A process that cannot start fails its request, not the VM. */
     nook_error_t req_err = NULL;
     if (serve_exec(chan, msg, &req_err) < 0) {

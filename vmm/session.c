@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -212,8 +213,20 @@ static int write_all(int fd, const char *data, size_t len, const char *what, noo
   return 0;
 }
 
+/* A signal read from the signalfd goes to the guest's process. */
+static int forward_signal(struct vmm_session *s, int sigfd, nook_error_t *err)
+{
+  struct signalfd_siginfo si;
+  ssize_t n = read(sigfd, &si, sizeof(si));
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return 0;
+  if (n != (ssize_t)sizeof(si))
+    return nook_error(err, errno, "read the signalfd");
+  return chan_send(s->chan, CHAN_SIGNAL, (int32_t)si.ssi_signo, NULL, 0, err);
+}
+
 int vmm_session_exec(struct vmm_session *s, const struct chan_exec *e, int out_fd, int err_fd,
-                     int *status, nook_error_t *err)
+                     int sigfd, int *status, nook_error_t *err)
 {
   cleanup_free char *buf = NULL;
   size_t len;
@@ -224,6 +237,19 @@ int vmm_session_exec(struct vmm_session *s, const struct chan_exec *e, int out_f
   struct chan_msg *msg = xmalloc(sizeof(*msg));
   int r;
   for (;;) {
+    if (sigfd >= 0) {
+      struct pollfd p[2] = {{.fd = s->chan, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+      if (poll(p, 2, -1) < 0) {
+        if (errno == EINTR)
+          continue;
+        r = nook_error(err, errno, "poll");
+        break;
+      }
+      if (p[1].revents && (r = forward_signal(s, sigfd, err)) < 0)
+        break;
+      if (p[0].revents == 0)
+        continue;
+    }
     r = chan_recv(s->chan, CHAN_BIT(CHAN_STDOUT) | CHAN_BIT(CHAN_STDERR) | CHAN_BIT(CHAN_EXIT), msg,
                   err);
     if (r < 0)

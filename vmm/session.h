@@ -35,9 +35,10 @@ struct vmm_session {
 int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, nook_error_t *err);
 
 /* Run a process in the guest; its stdout and stderr go to out_fd and
- * err_fd; *status is its exit status (128+signal when killed). */
+ * err_fd; *status is its exit status (128+signal when killed).  Signals read
+ * from sigfd (a signalfd, or -1) while it runs are forwarded to it. */
 int vmm_session_exec(struct vmm_session *s, const struct chan_exec *e, int out_fd, int err_fd,
-                     int *status, nook_error_t *err);
+                     int sigfd, int *status, nook_error_t *err);
 
 /* Ask the guest to power off and wait (at most timeout_ms) for the VMM to
  * exit; killed otherwise. */

@@ -18,7 +18,8 @@ static const struct {
   enum chan_type type;
   const char *enum_name;
 } types[] = {
-    TYPE(READY), TYPE(EXEC), TYPE(STDOUT), TYPE(STDERR), TYPE(EXIT), TYPE(POWEROFF), TYPE(ERROR),
+    TYPE(READY), TYPE(EXEC),     TYPE(STDOUT), TYPE(STDERR),
+    TYPE(EXIT),  TYPE(POWEROFF), TYPE(SIGNAL), TYPE(ERROR),
 };
 
 static bool pair(int sv[2])

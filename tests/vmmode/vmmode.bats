@@ -159,3 +159,31 @@ teardown_file() {
   run find "$BATS_FILE_TMPDIR/root" -mindepth 1
   assert_output ''
 }
+
+@test "vm mode: a signal to nook run reaches the process in the guest" {
+  need_qemu
+  local b=$BATS_TEST_TMPDIR/bundle out=$BATS_TEST_TMPDIR/out
+  "$REPO_ROOT/scripts/mkbundle.sh" "$b" >/dev/null
+  jq '.annotations = {"nook.vm": "qemu"}
+    | .process.args = ["sh", "-c", "trap \"echo got-term; exit 3\" TERM; echo waiting; while :; do sleep 0.1; done"]' \
+    "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+  # No timeout(1) in between: the signal must reach nook itself.
+  "$NOOK" --root "$BATS_FILE_TMPDIR/root" run -b "$b" test-vmsig >"$out" 2>&1 &
+  local pid=$! i
+  for ((i = 0; i < 600; i++)); do
+    grep -q waiting "$out" && break
+    sleep 0.1
+  done
+  if ! grep -qx waiting "$out"; then
+    kill -KILL "$pid"
+    fail "the guest's process never said waiting: $(cat "$out")"
+  fi
+  kill -TERM "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 3 ]
+  run cat "$out"
+  assert_line got-term
+  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  assert_output ''
+}
