@@ -116,6 +116,24 @@ teardown_file() {
   assert_output ''
 }
 
+@test "vm mode: a VMM that fails says why, and leaves nothing behind" {
+  need_qemu
+  # A bundle whose kernel is not one: QEMU refuses it at once.
+  local k=$BATS_TEST_TMPDIR/kernel
+  mkdir -p "$k/modules"
+  : >"$k/modules.load"
+  echo 6.1.0-fake >"$k/kver"
+  head -c 4096 /dev/urandom >"$k/vmlinux"
+  touch "$k/.complete"
+  NOOK_VM_KCACHE=$BATS_TEST_TMPDIR/cache run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" vm-exec \
+    --kernel-bundle "$k" -- /bin/true
+  assert_output --regexp '^nook: error: qemu-system-x86_64 exited \(status [0-9]+\) before (connecting the channel|the guest was ready): qemu'
+  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  assert_output ''
+  run pgrep -f "$k/vmlinux"
+  assert_failure
+}
+
 @test "vm mode: host-side errors need no boot; vm-exec is not in the help" {
   need_qemu
   run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" vm-exec --kernel-bundle /nonexistent -- true
