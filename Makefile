@@ -4,6 +4,7 @@
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/sbin
+LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
@@ -33,7 +34,7 @@ LDLIBS += -pthread -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic -lmnl
 endif
 
 BUILD := build
-LIB_SRCS := $(wildcard base/*.c oci/*.c cgroups/*.c net/*.c libcontainer/*.c)
+LIB_SRCS := $(wildcard base/*.c oci/*.c cgroups/*.c net/*.c libcontainer/*.c vmm/*.c)
 CLI_SRCS := $(wildcard src/*.c)
 SHIM_OBJ := $(BUILD)/libcontainer/shim/blob.o
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(SHIM_OBJ)
@@ -127,6 +128,7 @@ demo: deps
 
 install: nook
 	install -D -m 0755 nook $(DESTDIR)$(BINDIR)/nook
+	install -D -m 0755 scripts/vm-kernel $(DESTDIR)$(LIBEXECDIR)/nook/vm-kernel
 	for m in $(MANPAGES); do install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done
 
 # Every C file nook builds or ships, the freestanding exec shim and the

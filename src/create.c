@@ -1,3 +1,4 @@
+#include "../vmm/container.h"
 #include "cli.h"
 
 static const char help[] =
@@ -33,5 +34,13 @@ int cmd_create(const struct cli_global *g, int argc, char **argv, nook_error_t *
   int r = cli_parse_create(g, argc, argv, help, false, &o, err);
   if (r != 0)
     return cli_stop(r);
+  /* Never a namespace container for a bundle that asked for a VM. */
+  int vm = vmm_bundle_wants_vm(o.bundle, err);
+  if (vm < 0)
+    return -1;
+  if (vm)
+    return nook_error(err, 0,
+                      "VM mode (annotation " VMM_ANNOTATION
+                      "): only a foreground `run` is implemented so far, not create");
   return nook_container_create(&o, err) < 0 ? -1 : 0;
 }

@@ -7,13 +7,14 @@
 
 #include "../base/log.h"
 #include "../base/utils.h"
+#include "../vmm/guest.h"
 #include "cli.h"
 
 #define NOOK_SPEC_VERSION "1.3.0"
 #define NOOK_FEATURES "+SECCOMP +CAP +YAJL +MNL"
 
 static cli_handler cmd_help;
-cli_handler cmd_pause, cmd_resume, cmd_update, cmd_events, cmd_ps, cmd_exec;
+cli_handler cmd_pause, cmd_resume, cmd_update, cmd_events, cmd_ps, cmd_exec, cmd_vm_exec;
 
 struct command {
   const char *name;
@@ -43,6 +44,11 @@ static const struct command commands[] = {
     {"help", cmd_help, "Shows a list of commands or help for one command"},
 };
 
+/* Internal commands: found like the others, never listed by help. */
+static const struct command internal_commands[] = {
+    {"vm-exec", cmd_vm_exec, "boot a microVM and run commands in it (tests)"},
+};
+
 /* "h" is the one alias, as in runc. */
 static const struct command *find_command(const char *name)
 {
@@ -51,6 +57,10 @@ static const struct command *find_command(const char *name)
   for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
     if (strcmp(commands[i].name, name) == 0)
       return &commands[i];
+  }
+  for (size_t i = 0; i < ARRAY_SIZE(internal_commands); i++) {
+    if (strcmp(internal_commands[i].name, name) == 0)
+      return &internal_commands[i];
   }
   return NULL;
 }
@@ -235,6 +245,10 @@ int main(int argc, char **argv)
 {
   struct globals g = {.cli = {.root = "/run/nook", .rootless = "auto"}};
   nook_error_t err = NULL;
+
+  /* In a VM-mode guest, nook is the init (the initramfs's /init). */
+  if (vmm_guest_is_init(argv[0]))
+    vmm_guest_init();
 
   if (parse_globals(argc, argv, &g, &err) < 0)
     return fail(&g, false, &err);

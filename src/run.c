@@ -1,3 +1,4 @@
+#include "../vmm/container.h"
 #include "cli.h"
 
 static const char help[] =
@@ -38,7 +39,10 @@ int cmd_run(const struct cli_global *g, int argc, char **argv, nook_error_t *err
   if (r != 0)
     return cli_stop(r);
   int status = 0;
-  if (nook_container_run(&o, &status, err) < 0)
+  int vm = vmm_bundle_wants_vm(o.bundle, err);
+  if (vm < 0)
+    return -1;
+  if (vm ? vmm_container_run(&o, &status, err) < 0 : nook_container_run(&o, &status, err) < 0)
     return -1;
   return status;
 }

@@ -1,0 +1,275 @@
+/* vmm/channel.c: framed, named, checked messages over a byte stream (a
+ * SOCK_STREAM socketpair standing in for the virtio-serial port). */
+#include "unit.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../vmm/channel.h"
+
+#define TYPE(x)                                                                                    \
+  {                                                                                                \
+    CHAN_##x, #x                                                                                   \
+  }
+static const struct {
+  enum chan_type type;
+  const char *enum_name;
+} types[] = {
+    TYPE(READY), TYPE(EXEC),     TYPE(STDOUT), TYPE(STDERR),
+    TYPE(EXIT),  TYPE(POWEROFF), TYPE(SIGNAL), TYPE(ERROR),
+};
+
+static bool pair(int sv[2])
+{
+  return CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+}
+
+TEST(wire_names_are_enum_names)
+{
+  CHECK_INT_EQ(sizeof(types) / sizeof(types[0]), CHAN_TYPE_MAX);
+  for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+    char want[32];
+    size_t n = 0;
+    for (const char *c = types[i].enum_name; *c && n < sizeof(want) - 1; c++)
+      want[n++] = *c == '_' ? '-' : (char)tolower((unsigned char)*c);
+    want[n] = '\0';
+    CHECK_STR_EQ(chan_type_name(types[i].type), want);
+  }
+  CHECK_STR_EQ(chan_type_name((enum chan_type)(CHAN_TYPE_MAX + 1)), "unknown");
+  CHECK_STR_EQ(chan_type_name((enum chan_type)0), "unknown");
+}
+
+TEST(messages_arrive_whole_and_in_order)
+{
+  int sv[2];
+  if (!pair(sv))
+    return;
+  nook_error_t err = NULL;
+  static const char argv[] = "/bin/echo\0hello\0";
+  CHECK_INT_EQ(chan_send(sv[0], CHAN_READY, 0, "6.1.0-28-amd64", 14, &err), 0);
+  CHECK_INT_EQ(chan_send(sv[0], CHAN_EXEC, 0, argv, sizeof(argv) - 1, &err), 0);
+  CHECK_INT_EQ(chan_send(sv[0], CHAN_EXIT, 137, NULL, 0, &err), 0);
+  struct chan_msg *m = malloc(sizeof(*m));
+  CHECK_INT_EQ(chan_recv(sv[1], CHAN_BIT(CHAN_READY), m, &err), 0);
+  CHECK_INT_EQ(m->type, CHAN_READY);
+  CHECK_STR_EQ(m->data, "6.1.0-28-amd64");
+  CHECK_INT_EQ(chan_recv(sv[1], CHAN_BIT(CHAN_EXEC), m, &err), 0);
+  CHECK_INT_EQ(m->len, sizeof(argv) - 1);
+  CHECK(memcmp(m->data, argv, sizeof(argv) - 1) == 0);
+  CHECK_INT_EQ(chan_recv(sv[1], CHAN_BIT(CHAN_STDOUT) | CHAN_BIT(CHAN_EXIT), m, &err), 0);
+  CHECK_INT_EQ(m->type, CHAN_EXIT);
+  CHECK_INT_EQ(m->value, 137);
+  CHECK_INT_EQ(m->len, 0);
+  CHECK(err == NULL);
+  free(m);
+  close(sv[0]);
+  close(sv[1]);
+}
+
+static void check_mismatch(enum chan_type sent, unsigned expect, const char *want)
+{
+  int sv[2];
+  if (!pair(sv))
+    return;
+  nook_error_t err = NULL;
+  struct chan_msg *m = malloc(sizeof(*m));
+  CHECK_INT_EQ(chan_send(sv[0], sent, 0, NULL, 0, &err), 0);
+  CHECK(chan_recv(sv[1], expect, m, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL, want);
+  CHECK_INT_EQ(err ? err->status : -1, EPROTO);
+  nook_error_free(&err);
+  free(m);
+  close(sv[0]);
+  close(sv[1]);
+}
+
+TEST(an_unexpected_type_names_both)
+{
+  check_mismatch(CHAN_EXIT, CHAN_BIT(CHAN_READY), "channel: expected ready, got exit");
+  check_mismatch(CHAN_READY, CHAN_BIT(CHAN_STDOUT) | CHAN_BIT(CHAN_EXIT),
+                 "channel: expected stdout or exit, got ready");
+  check_mismatch(CHAN_POWEROFF, CHAN_BIT(CHAN_STDOUT) | CHAN_BIT(CHAN_STDERR) | CHAN_BIT(CHAN_EXIT),
+                 "channel: expected stdout, stderr or exit, got poweroff");
+}
+
+TEST(an_error_carries_errno_and_message)
+{
+  int sv[2];
+  if (!pair(sv))
+    return;
+  nook_error_t cause = NULL, err = NULL;
+  nook_error(&cause, ENOENT, "exec `/bin/nope`");
+  chan_send_error(sv[0], cause);
+  struct chan_msg *m = malloc(sizeof(*m));
+  CHECK(chan_recv(sv[1], CHAN_BIT(CHAN_EXIT), m, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL, "exec `/bin/nope`");
+  CHECK_INT_EQ(err ? err->status : -1, ENOENT);
+  nook_error_free(&err);
+  /* Asked for, an error is a message like any other. */
+  chan_send_error(sv[0], cause);
+  CHECK_INT_EQ(chan_recv(sv[1], CHAN_BIT(CHAN_ERROR), m, &err), 0);
+  CHECK_INT_EQ(m->value, ENOENT);
+  nook_error_free(&cause);
+  free(m);
+  close(sv[0]);
+  close(sv[1]);
+}
+
+TEST(eof_and_bad_frames_are_errors)
+{
+  int sv[2];
+  if (!pair(sv))
+    return;
+  nook_error_t err = NULL;
+  struct chan_msg *m = malloc(sizeof(*m));
+  close(sv[0]);
+  CHECK(chan_recv(sv[1], CHAN_BIT(CHAN_READY), m, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL, "channel: closed by the other side while waiting for ready");
+  nook_error_free(&err);
+  close(sv[1]);
+
+  /* Console noise on the port is not a frame. */
+  if (!pair(sv))
+    return;
+  CHECK(write(sv[0], "login: root\n...........", 24) == 24);
+  CHECK(chan_recv(sv[1], CHAN_BIT(CHAN_READY), m, &err) < 0);
+  CHECK_STR_CONTAINS(err ? err->msg : NULL, "channel: not a frame (magic ");
+  nook_error_free(&err);
+  close(sv[0]);
+  close(sv[1]);
+
+  /* A length beyond the limit is refused before reading it. */
+  if (!pair(sv))
+    return;
+  uint32_t big[4] = {CHAN_MAGIC, CHAN_STDOUT, 0, CHAN_MAX_DATA + 1};
+  CHECK(write(sv[0], big, sizeof(big)) == sizeof(big));
+  CHECK(chan_recv(sv[1], CHAN_BIT(CHAN_STDOUT), m, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL,
+               "channel: a 65537-byte stdout while waiting for stdout (at most 65536)");
+  nook_error_free(&err);
+  /* ... and so is sending one. */
+  CHECK(chan_send(sv[0], CHAN_STDOUT, 0, m->data, CHAN_MAX_DATA + 1, &err) < 0);
+  CHECK_INT_EQ(err ? err->status : -1, EMSGSIZE);
+  nook_error_free(&err);
+  close(sv[0]);
+  close(sv[1]);
+
+  /* The peer dies in the middle of a frame. */
+  if (!pair(sv))
+    return;
+  uint32_t cut[4] = {CHAN_MAGIC, CHAN_STDOUT, 0, 10};
+  CHECK(write(sv[0], cut, sizeof(cut)) == sizeof(cut));
+  CHECK(write(sv[0], "abc", 3) == 3);
+  close(sv[0]);
+  CHECK(chan_recv(sv[1], CHAN_BIT(CHAN_STDOUT), m, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL,
+               "channel: the stream ended inside a message while waiting for stdout");
+  nook_error_free(&err);
+  close(sv[1]);
+  free(m);
+}
+
+TEST(a_frame_split_across_reads_is_reassembled)
+{
+  int sv[2];
+  if (!pair(sv))
+    return;
+  /* Another process writes a frame a byte at a time. */
+  static const char payload[] = "hello, guest";
+  pid_t pid = fork();
+  if (pid == 0) {
+    char frame[16 + sizeof(payload)];
+    uint32_t head[4] = {CHAN_MAGIC, CHAN_STDOUT, 7, sizeof(payload) - 1};
+    memcpy(frame, head, sizeof(head));
+    memcpy(frame + sizeof(head), payload, sizeof(payload) - 1);
+    for (size_t i = 0; i < sizeof(head) + sizeof(payload) - 1; i++) {
+      if (write(sv[0], &frame[i], 1) != 1)
+        _exit(1);
+      usleep(500);
+    }
+    _exit(0);
+  }
+  close(sv[0]);
+  nook_error_t err = NULL;
+  struct chan_msg *m = malloc(sizeof(*m));
+  CHECK_INT_EQ(chan_recv(sv[1], CHAN_BIT(CHAN_STDOUT), m, &err), 0);
+  CHECK_INT_EQ(m->value, 7);
+  CHECK_STR_EQ(m->data, payload);
+  int status;
+  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  free(m);
+  close(sv[1]);
+}
+
+TEST(an_exec_request_round_trips)
+{
+  char *env[] = {"PATH=/bin", "A=", NULL};
+  char *argv[] = {"sh", "-c", "", "x y", NULL};
+  struct chan_exec e = {.root = "/mnt/rootfs", .cwd = "/tmp", .env = env, .argv = argv};
+  char *buf = NULL;
+  size_t len = 0;
+  nook_error_t err = NULL;
+  if (!CHECK_INT_EQ(chan_exec_encode(&e, &buf, &len, &err), 0))
+    return;
+  struct chan_exec d;
+  char **denv = NULL, **dargv = NULL;
+  CHECK_INT_EQ(chan_exec_decode(buf, len, &d, &denv, &dargv, &err), 0);
+  CHECK_STR_EQ(d.root, "/mnt/rootfs");
+  CHECK_STR_EQ(d.cwd, "/tmp");
+  CHECK(denv[0] && strcmp(denv[0], "PATH=/bin") == 0 && denv[1] && strcmp(denv[1], "A=") == 0 &&
+        denv[2] == NULL);
+  /* An empty argument stays an argument. */
+  CHECK(dargv[0] && strcmp(dargv[0], "sh") == 0 && dargv[2] && dargv[2][0] == '\0' && dargv[3] &&
+        strcmp(dargv[3], "x y") == 0 && dargv[4] == NULL);
+  free(denv);
+  free(dargv);
+  free(buf);
+
+  /* No environment at all. */
+  e.env = NULL;
+  CHECK_INT_EQ(chan_exec_encode(&e, &buf, &len, &err), 0);
+  CHECK_INT_EQ(chan_exec_decode(buf, len, &d, &denv, &dargv, &err), 0);
+  CHECK(denv[0] == NULL);
+  CHECK_STR_EQ(dargv[0], "sh");
+  free(denv);
+  free(dargv);
+  free(buf);
+}
+
+TEST(bad_exec_requests_are_refused)
+{
+  nook_error_t err = NULL;
+  char *buf = NULL;
+  size_t len;
+  char *none[] = {NULL};
+  char *argv[] = {"true", NULL};
+  char *empty_env[] = {"", NULL};
+  struct chan_exec e = {.root = "/", .cwd = "/", .argv = none};
+  CHECK(chan_exec_encode(&e, &buf, &len, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL, "exec: no command");
+  nook_error_free(&err);
+  e = (struct chan_exec){.root = "rel", .cwd = "/", .argv = argv};
+  CHECK(chan_exec_encode(&e, &buf, &len, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL, "exec: root and cwd must be absolute");
+  nook_error_free(&err);
+  e = (struct chan_exec){.root = "/", .cwd = "/", .env = empty_env, .argv = argv};
+  CHECK(chan_exec_encode(&e, &buf, &len, &err) < 0);
+  nook_error_free(&err);
+
+  struct chan_exec d;
+  char **env = NULL, **av = NULL;
+  static const char no_nul[] = {'/', 0, '/', 0, 0, 't'};
+  CHECK(chan_exec_decode(no_nul, sizeof(no_nul), &d, &env, &av, &err) < 0);
+  nook_error_free(&err);
+  static const char no_cmd[] = "/\0/\0A=1\0";
+  CHECK(chan_exec_decode(no_cmd, sizeof(no_cmd), &d, &env, &av, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL, "exec: a malformed request (no command)");
+  nook_error_free(&err);
+  static const char rel[] = "x\0/\0\0true";
+  CHECK(chan_exec_decode(rel, sizeof(rel), &d, &env, &av, &err) < 0);
+  nook_error_free(&err);
+  CHECK(buf == NULL);
+}

@@ -1,0 +1,207 @@
+#!/usr/bin/env bats
+# VM mode's foundation end to end (issue #14): nook boots a QEMU microVM whose
+# init is nook itself, gets the guest's ready over the control channel, runs
+# commands from a 9p share in the guest and gets their output and exit
+# status back, then powers the VM off.  Under TCG a boot costs seconds, so
+# setup_file boots once for most assertions; only the guest-error case
+# boots again.  Skips only when qemu-system-x86_64 is missing
+# (scripts/deps.sh installs qemu-system-x86).
+
+BATS_LIB_DIR=${BATS_LIB_DIR:-/usr/lib/bats}
+load "$BATS_LIB_DIR/bats-support/load"
+load "$BATS_LIB_DIR/bats-assert/load"
+bats_require_minimum_version 1.5.0
+
+REPO_ROOT=$(cd "$(dirname "$BATS_TEST_FILENAME")/../.." && pwd)
+NOOK=${NOOK:-$REPO_ROOT/nook}
+# The kernel bundle comes from the checkout's script whatever binary runs.
+export NOOK_VM_KERNEL_SCRIPT=${NOOK_VM_KERNEL_SCRIPT:-$REPO_ROOT/scripts/vm-kernel}
+
+need_qemu() {
+  command -v qemu-system-x86_64 >/dev/null ||
+    skip "qemu-system-x86_64 is missing (scripts/deps.sh installs qemu-system-x86)"
+}
+
+# One VM: three commands, the last killed by a signal.
+setup_file() {
+  command -v qemu-system-x86_64 >/dev/null || return 0
+  local d=$BATS_FILE_TMPDIR
+  mkdir -p "$d/share" "$d/root"
+  cp /bin/busybox "$d/share/busybox"
+  echo "from the host $$" >"$d/share/marker"
+  # The kernel bundle may have to be downloaded first (minutes, once).
+  "$NOOK_VM_KERNEL_SCRIPT" >/dev/null
+  local bb=/mnt/share/busybox rc=0
+  timeout 300 "$NOOK" --root "$d/root" vm-exec --timings --vcpus 1 --memory 256 \
+    --share share="$d/share":ro -- \
+    $bb sh -c 'echo kernel=$(uname -r)
+      echo cpus=$(grep -c ^processor /proc/cpuinfo)
+      echo mem=$(sed -n "s/^MemTotal: *\([0-9]*\) kB/\1/p" /proc/meminfo)
+      grep -m1 "^model name" /proc/cpuinfo
+      echo "marker=$(cat /mnt/share/marker)"
+      echo "pid1=$(cat /proc/1/comm)"
+      echo "cgroup=$(cat /sys/fs/cgroup/cgroup.controllers)"
+      echo to-stderr >&2' \; \
+    $bb sh -c 'touch /mnt/share/written 2>/dev/null; echo touch=$?' \; \
+    $bb sh -c 'kill -9 $$' >"$d/out" 2>"$d/err" || rc=$?
+  echo "$rc" >"$d/rc"
+}
+
+teardown_file() {
+  [ -z "${BATS_FILE_TMPDIR:-}" ] || rm -rf "$BATS_FILE_TMPDIR/root"
+}
+
+@test "vm mode: the guest boots, says ready and powers off" {
+  need_qemu
+  run cat "$BATS_FILE_TMPDIR/err"
+  assert_line --regexp '^vm-exec: guest [0-9][^ ]* ready [0-9]+ ms after launch$'
+  assert_line 'vm-exec: powered off'
+  # Nothing of the VM is left: no QEMU, no work directory.
+  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  assert_output ''
+}
+
+@test "vm mode: the guest runs another kernel with its own CPUs and memory" {
+  need_qemu
+  local out=$BATS_FILE_TMPDIR/out
+  run grep '^kernel=' "$out"
+  refute_output "kernel=$(uname -r)"
+  assert_output --regexp '^kernel=[0-9]+\.[0-9]+'
+  run grep '^cpus=' "$out"
+  assert_output 'cpus=1'
+  # 256 MiB of guest memory, whatever the host has.
+  local mem
+  mem=$(sed -n 's/^mem=//p' "$out")
+  [ "$mem" -gt 150000 ] && [ "$mem" -lt 270000 ]
+  run grep '^model name' "$out"
+  assert_success
+  if ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
+    # TCG: QEMU's CPU, not the host's.
+    assert_output --partial 'QEMU'
+  fi
+}
+
+@test "vm mode: nook is the guest's init and mounts the share and cgroup2" {
+  need_qemu
+  local out=$BATS_FILE_TMPDIR/out
+  run grep -E '^(pid1|marker|cgroup)=' "$out"
+  assert_line 'pid1=init'
+  assert_line "marker=$(cat "$BATS_FILE_TMPDIR/share/marker")"
+  assert_line --regexp '^cgroup=.*\bmemory\b.*\bpids\b'
+  # The share was given read-only: the guest cannot write to it.
+  run grep '^touch=' "$out"
+  refute_output 'touch=0'
+  [ ! -e "$BATS_FILE_TMPDIR/share/written" ]
+}
+
+@test "vm mode: stdout and stderr are relayed apart, and the exit status comes back" {
+  need_qemu
+  run grep -c to-stderr "$BATS_FILE_TMPDIR/out"
+  assert_output 0
+  run grep -x to-stderr "$BATS_FILE_TMPDIR/err"
+  assert_success
+  # The last command was killed by SIGKILL: 128+9.
+  run cat "$BATS_FILE_TMPDIR/rc"
+  assert_output 137
+}
+
+@test "vm mode: a command that cannot start comes back as the guest's error" {
+  need_qemu
+  local d=$BATS_FILE_TMPDIR
+  run -1 --separate-stderr timeout 300 "$NOOK" --root "$d/root" vm-exec --share share="$d/share":ro \
+    -- /mnt/share/busybox echo first \; /mnt/share/no-such-program
+  assert_output 'first'
+  [[ $stderr == *'exec `/mnt/share/no-such-program`: no such file or directory'* ]]
+  run find "$d/root" -mindepth 1
+  assert_output ''
+}
+
+@test "vm mode: a VMM that fails says why, and leaves nothing behind" {
+  need_qemu
+  # A bundle whose kernel is not one: QEMU refuses it at once.
+  local k=$BATS_TEST_TMPDIR/kernel
+  mkdir -p "$k/modules"
+  : >"$k/modules.load"
+  echo 6.1.0-fake >"$k/kver"
+  head -c 4096 /dev/urandom >"$k/vmlinux"
+  touch "$k/.complete"
+  NOOK_VM_KCACHE=$BATS_TEST_TMPDIR/cache run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" vm-exec \
+    --kernel-bundle "$k" -- /bin/true
+  assert_output --regexp '^nook: error: qemu-system-x86_64 exited \(status [0-9]+\) before (connecting the channel|the guest was ready): qemu'
+  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  assert_output ''
+  run pgrep -f "$k/vmlinux"
+  assert_failure
+}
+
+@test "vm mode: host-side errors need no boot; vm-exec is not in the help" {
+  need_qemu
+  run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" vm-exec --kernel-bundle /nonexistent -- true
+  assert_output --partial 'kernel bundle `/nonexistent`'
+  run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" vm-exec --share 'bad tag=/tmp' -- true
+  assert_output --partial "share tag \`bad tag\`"
+  run "$NOOK" help
+  refute_output --partial vm-exec
+}
+
+@test "vm mode: nook run of a bundle annotated nook.vm=qemu runs process.args in the guest" {
+  need_qemu
+  local b=$BATS_TEST_TMPDIR/bundle
+  "$REPO_ROOT/scripts/mkbundle.sh" "$b" >/dev/null
+  jq '.annotations = {"nook.vm": "qemu"}
+    | .process.args = ["sh", "-c", "echo kernel=$(uname -r) cwd=$(pwd) foo=$FOO; head -n1 /etc/passwd; touch /x 2>/dev/null; echo touch=$?; exit 5"]
+    | .process.env += ["FOO=bar"] | .process.cwd = "/etc" | .root.readonly = true' \
+    "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+  run -5 --separate-stderr timeout 300 "$NOOK" --root "$BATS_FILE_TMPDIR/root" run -b "$b" test-vmrun
+  refute_line --partial "kernel=$(uname -r) "
+  assert_line --regexp '^kernel=[0-9][^ ]* cwd=/etc foo=bar$'
+  # The bundle's rootfs is the process's root, read-only as the config says.
+  assert_line 'root:x:0:0:root:/root:/bin/sh'
+  refute_line 'touch=0'
+  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  assert_output ''
+}
+
+@test "vm mode: create and an unknown backend are refused, never run in namespaces" {
+  need_qemu
+  local b=$BATS_TEST_TMPDIR/bundle
+  "$REPO_ROOT/scripts/mkbundle.sh" "$b" >/dev/null
+  jq '.annotations = {"nook.vm": "qemu"}' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+  run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" create -b "$b" test-vmcreate
+  assert_output --partial 'VM mode (annotation nook.vm): only a foreground `run` is implemented so far'
+  run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" run -d -b "$b" test-vmcreate
+  assert_output --partial 'VM mode (annotation nook.vm) does not support --detach yet'
+  jq '.annotations = {"nook.vm": "firecracker"}' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+  run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" run -b "$b" test-vmcreate
+  assert_output --partial 'annotation nook.vm="firecracker": the VM backends are: qemu'
+  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  assert_output ''
+}
+
+@test "vm mode: a signal to nook run reaches the process in the guest" {
+  need_qemu
+  local b=$BATS_TEST_TMPDIR/bundle out=$BATS_TEST_TMPDIR/out
+  "$REPO_ROOT/scripts/mkbundle.sh" "$b" >/dev/null
+  jq '.annotations = {"nook.vm": "qemu"}
+    | .process.args = ["sh", "-c", "trap \"echo got-term; exit 3\" TERM; echo waiting; while :; do sleep 0.1; done"]' \
+    "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+  # No timeout(1) in between: the signal must reach nook itself.
+  "$NOOK" --root "$BATS_FILE_TMPDIR/root" run -b "$b" test-vmsig >"$out" 2>&1 &
+  local pid=$! i
+  for ((i = 0; i < 600; i++)); do
+    grep -q waiting "$out" && break
+    sleep 0.1
+  done
+  if ! grep -qx waiting "$out"; then
+    kill -KILL "$pid"
+    fail "the guest's process never said waiting: $(cat "$out")"
+  fi
+  kill -TERM "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 3 ]
+  run cat "$out"
+  assert_line got-term
+  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  assert_output ''
+}

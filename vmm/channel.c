@@ -1,0 +1,220 @@
+#include "channel.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "../base/utils.h"
+
+static const char *const type_names[] = {
+    [CHAN_READY] = "ready",   [CHAN_EXEC] = "exec",   [CHAN_STDOUT] = "stdout",
+    [CHAN_STDERR] = "stderr", [CHAN_EXIT] = "exit",   [CHAN_POWEROFF] = "poweroff",
+    [CHAN_SIGNAL] = "signal", [CHAN_ERROR] = "error",
+};
+
+struct frame {
+  uint32_t magic;
+  uint32_t type;
+  int32_t value;
+  uint32_t len;
+};
+
+const char *chan_type_name(enum chan_type t)
+{
+  if ((size_t)t < ARRAY_SIZE(type_names) && type_names[t])
+    return type_names[t];
+  return "unknown";
+}
+
+int chan_send(int fd, enum chan_type type, int32_t value, const void *data, size_t len,
+              nook_error_t *err)
+{
+  if (len > CHAN_MAX_DATA)
+    return nook_error(err, EMSGSIZE, "channel: send %s: %zu bytes, more than %d",
+                      chan_type_name(type), len, CHAN_MAX_DATA);
+  struct frame f = {.magic = CHAN_MAGIC, .type = type, .value = value, .len = (uint32_t)len};
+  struct iovec iov[2] = {{&f, sizeof(f)}, {(void *)data, len}};
+  int n = len ? 2 : 1;
+  struct iovec *v = iov;
+  /* A stream may take part of a frame: go on from where it stopped. */
+  while (n > 0) {
+    ssize_t w = writev(fd, v, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0)
+      return nook_error(err, errno, "channel: send %s", chan_type_name(type));
+    while (n > 0 && (size_t)w >= v->iov_len) {
+      w -= (ssize_t)v->iov_len;
+      v++;
+      n--;
+    }
+    if (n > 0) {
+      v->iov_base = (char *)v->iov_base + w;
+      v->iov_len -= (size_t)w;
+    }
+  }
+  return 0;
+}
+
+void chan_send_error(int fd, const nook_error_t cause)
+{
+  const char *msg = cause && cause->msg ? cause->msg : "unknown error";
+  size_t len = strlen(msg);
+  chan_send(fd, CHAN_ERROR, cause ? cause->status : 0, msg,
+            len > CHAN_MAX_DATA ? CHAN_MAX_DATA : len, NULL);
+}
+
+/* "ready", "stdout or exit", "stdout, stderr or exit". */
+static void describe(unsigned expect, char *out, size_t size)
+{
+  int count = 0, total = 0;
+  for (int t = 1; t <= CHAN_TYPE_MAX; t++)
+    total += (expect & CHAN_BIT(t)) != 0;
+  size_t used = 0;
+  out[0] = '\0';
+  for (int t = 1; t <= CHAN_TYPE_MAX && used < size; t++) {
+    if (!(expect & CHAN_BIT(t)))
+      continue;
+    count++;
+    const char *sep = count == 1 ? "" : count == total ? " or " : ", ";
+    used += (size_t)snprintf(out + used, size - used, "%s%s", sep, chan_type_name(t));
+  }
+  if (total == 0)
+    snprintf(out, size, "nothing");
+}
+
+/* Read exactly len bytes: 1 when done, 0 on EOF before the first byte. */
+static int read_full(int fd, void *buf, size_t len, const char *what, nook_error_t *err)
+{
+  size_t got = 0;
+  while (got < len) {
+    ssize_t r = read(fd, (char *)buf + got, len - got);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return nook_error(err, errno, "channel: waiting for %s", what);
+    if (r == 0) {
+      if (got == 0)
+        return 0;
+      return nook_error(err, EPROTO,
+                        "channel: the stream ended inside a message while waiting for %s", what);
+    }
+    got += (size_t)r;
+  }
+  return 1;
+}
+
+int chan_recv(int fd, unsigned expect, struct chan_msg *msg, nook_error_t *err)
+{
+  char what[128];
+  describe(expect, what, sizeof(what));
+  struct frame f;
+  int r = read_full(fd, &f, sizeof(f), what, err);
+  if (r < 0)
+    return -1;
+  if (r == 0)
+    return nook_error(err, EPIPE, "channel: closed by the other side while waiting for %s", what);
+  if (f.magic != CHAN_MAGIC)
+    return nook_error(err, EPROTO, "channel: not a frame (magic %#x) while waiting for %s", f.magic,
+                      what);
+  if (f.len > CHAN_MAX_DATA)
+    return nook_error(err, EPROTO, "channel: a %u-byte %s while waiting for %s (at most %d)", f.len,
+                      chan_type_name(f.type), what, CHAN_MAX_DATA);
+  if (f.len > 0) {
+    r = read_full(fd, msg->data, f.len, what, err);
+    if (r < 0)
+      return -1;
+    if (r == 0)
+      return nook_error(err, EPROTO,
+                        "channel: the stream ended inside a message while waiting for %s", what);
+  }
+  msg->type = f.type;
+  msg->value = f.value;
+  msg->len = f.len;
+  msg->data[f.len] = '\0';
+  if (f.type >= 1 && f.type <= CHAN_TYPE_MAX && (expect & CHAN_BIT(f.type)))
+    return 0;
+  if (f.type == CHAN_ERROR)
+    return nook_error(err, msg->value > 0 ? msg->value : 0, "%s", msg->data);
+  return nook_error(err, EPROTO, "channel: expected %s, got %s", what, chan_type_name(f.type));
+}
+
+int chan_exec_encode(const struct chan_exec *e, char **buf, size_t *len, nook_error_t *err)
+{
+  if (e->argv == NULL || e->argv[0] == NULL || e->argv[0][0] == '\0')
+    return nook_error(err, EINVAL, "exec: no command");
+  if (e->root == NULL || e->root[0] != '/' || e->cwd == NULL || e->cwd[0] != '/')
+    return nook_error(err, EINVAL, "exec: root and cwd must be absolute");
+  size_t n = strlen(e->root) + strlen(e->cwd) + 3;
+  for (char *const *v = e->env; v && *v; v++) {
+    if (**v == '\0')
+      return nook_error(err, EINVAL, "exec: an empty environment entry");
+    n += strlen(*v) + 1;
+  }
+  for (char *const *v = e->argv; *v; v++)
+    n += strlen(*v) + 1;
+  if (n > CHAN_MAX_DATA)
+    return nook_error(err, E2BIG, "exec: %zu bytes of command, environment and paths (at most %d)",
+                      n, CHAN_MAX_DATA);
+  char *out = xmalloc(n), *o = out;
+  o = stpcpy(o, e->root) + 1;
+  o = stpcpy(o, e->cwd) + 1;
+  for (char *const *v = e->env; v && *v; v++)
+    o = stpcpy(o, *v) + 1;
+  *o++ = '\0';
+  for (char *const *v = e->argv; *v; v++)
+    o = stpcpy(o, *v) + 1;
+  *buf = out;
+  *len = (size_t)(o - out);
+  return 0;
+}
+
+/* The strings of data[off..len) up to an empty one (or the end), as a
+ * NULL-terminated array; *off moves past them (and the empty one). */
+static char **split(const char *data, size_t len, size_t *off, bool stop_at_empty)
+{
+  size_t cap = 8, n = 0;
+  char **v = xmalloc(cap * sizeof(*v));
+  while (*off < len) {
+    const char *s = data + *off;
+    *off += strlen(s) + 1;
+    if (*s == '\0' && stop_at_empty)
+      break;
+    if (n + 2 > cap) {
+      cap *= 2;
+      v = xrealloc(v, cap * sizeof(*v));
+    }
+    v[n++] = (char *)s;
+  }
+  v[n] = NULL;
+  return v;
+}
+
+int chan_exec_decode(const char *data, size_t len, struct chan_exec *e, char ***env, char ***argv,
+                     nook_error_t *err)
+{
+  if (len == 0 || data[len - 1] != '\0')
+    return nook_error(err, EPROTO, "exec: a malformed request");
+  size_t off = 0;
+  e->root = data;
+  off += strlen(data) + 1;
+  if (off >= len)
+    return nook_error(err, EPROTO, "exec: a malformed request (no cwd)");
+  e->cwd = data + off;
+  off += strlen(data + off) + 1;
+  if (e->root[0] != '/' || e->cwd[0] != '/')
+    return nook_error(err, EPROTO, "exec: a malformed request (relative root or cwd)");
+  char **ev = split(data, len, &off, true);
+  char **av = split(data, len, &off, false);
+  if (av[0] == NULL || av[0][0] == '\0') {
+    free(ev);
+    free(av);
+    return nook_error(err, EPROTO, "exec: a malformed request (no command)");
+  }
+  e->env = *env = ev;
+  e->argv = *argv = av;
+  return 0;
+}

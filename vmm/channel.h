@@ -1,0 +1,74 @@
+/* The control channel between nook on the host and nook's init in the
+ * guest: a byte stream (a virtio-serial port in the guest, a unix socket on
+ * the host), cut into framed messages of one shape.
+ *
+ * As with the sync protocol (libcontainer/sync.h), every message type has one
+ * meaning and a wire name (the enum name without CHAN_, lower case, '_' as
+ * '-'); a side says which types it waits for, and anything else is a protocol
+ * error naming both.  CHAN_ERROR carries an errno and a message, so a failure
+ * in the guest reaches the host's error contract (and --log) unchanged.
+ *
+ * Frame: magic, type, value, payload length (host byte order: both ends are
+ * the same nook build on the same architecture), then the payload. */
+#ifndef NOOK_VMM_CHANNEL_H
+#define NOOK_VMM_CHANNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/error.h"
+
+enum chan_type {
+  CHAN_READY = 1, /* guest -> host: init is up; payload: the guest kernel's release */
+  CHAN_EXEC,      /* host -> guest: run a process; payload: chan_exec_encode()'s */
+  CHAN_STDOUT,    /* guest -> host: bytes the process wrote to stdout */
+  CHAN_STDERR,    /* guest -> host: bytes the process wrote to stderr */
+  CHAN_EXIT,      /* guest -> host: the process ended; value: its status (128+signal if killed) */
+  CHAN_POWEROFF,  /* host -> guest: power the VM off */
+  CHAN_SIGNAL,    /* host -> guest: deliver signal `value` to the running process */
+  CHAN_ERROR,     /* either way: errno in value, message in payload */
+};
+#define CHAN_TYPE_MAX CHAN_ERROR
+
+/* A set of types for chan_recv(). */
+#define CHAN_BIT(t) (1u << (t))
+
+#define CHAN_MAGIC 0x4e4f4f4bu /* "KOON" in memory on little-endian: "NOOK" read as text */
+#define CHAN_MAX_DATA 65536
+
+struct chan_msg {
+  uint32_t type;
+  int32_t value;
+  uint32_t len;
+  char data[CHAN_MAX_DATA + 1]; /* always NUL-terminated on receive */
+};
+
+const char *chan_type_name(enum chan_type t);
+
+int chan_send(int fd, enum chan_type type, int32_t value, const void *data, size_t len,
+              nook_error_t *err);
+/* Send an error built from cause (best effort: the channel may be gone). */
+void chan_send_error(int fd, const nook_error_t cause);
+
+/* Wait for a message whose type is in `expect` (CHAN_BIT()s).  A CHAN_ERROR
+ * the caller did not ask for becomes *err with the peer's errno and message;
+ * EOF, a bad frame or an unexpected type is a protocol error. */
+int chan_recv(int fd, unsigned expect, struct chan_msg *msg, nook_error_t *err);
+
+/* What CHAN_EXEC asks for: a process with its root directory (chroot),
+ * working directory (inside that root), environment and argv. */
+struct chan_exec {
+  const char *root, *cwd;
+  char *const *env;  /* NULL-terminated; no entry is empty */
+  char *const *argv; /* NULL-terminated, at least one */
+};
+
+/* Payload: root, cwd, each env entry, an empty string, each argv entry; all
+ * NUL-terminated.  *buf is freed by the caller. */
+int chan_exec_encode(const struct chan_exec *e, char **buf, size_t *len, nook_error_t *err);
+/* The inverse, pointing into data (NUL-terminated by chan_recv); *env and
+ * *argv are allocated arrays the caller frees (not their strings). */
+int chan_exec_decode(const char *data, size_t len, struct chan_exec *e, char ***env, char ***argv,
+                     nook_error_t *err);
+
+#endif

@@ -1,0 +1,22 @@
+/* The guest side of VM mode: nook running as the VM's init.  It knows only
+ * what every backend gives (virtio-mmio devices, a virtio-console port named
+ * VMM_CHANNEL_NAME, virtio-9p shares by tag), never which VMM it runs under. */
+#ifndef NOOK_VMM_GUEST_H
+#define NOOK_VMM_GUEST_H
+
+#include <stdbool.h>
+
+/* Where the guest mounts the share tagged TAG: /mnt/TAG. */
+#define VMM_GUEST_SHARES_DIR "/mnt"
+
+/* Whether this process is the guest's init: PID 1 started as /init (the
+ * initramfs's /init is a link to nook). */
+bool vmm_guest_is_init(const char *argv0);
+
+/* Mount, load the modules, mount the shares and cgroup2, open the channel,
+ * say ready, serve the host's requests, power off.  Never returns: on any
+ * failure the error goes to the host over the channel (or to the console
+ * when there is no channel yet) and the VM powers off. */
+__attribute__((noreturn)) void vmm_guest_init(void);
+
+#endif

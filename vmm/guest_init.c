@@ -1,0 +1,306 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../base/utils.h"
+#include "channel.h"
+#include "guest.h"
+#include "initramfs.h"
+#include "vmm.h"
+
+/* The port shows up a few ms after virtio_console loads (vm-boot.md). */
+#define PORT_WAIT_MS 5000
+
+bool vmm_guest_is_init(const char *argv0)
+{
+  return getpid() == 1 && argv0 != NULL && strcmp(argv0, "/init") == 0;
+}
+
+__attribute__((noreturn)) static void power_off(void)
+{
+  sync();
+  reboot(RB_POWER_OFF);
+  /* reboot() only returns on failure; PID 1 exiting panics the kernel,
+   * which (panic=-1, QEMU's -no-reboot) ends the VM too. */
+  _exit(1);
+}
+
+static int mount_basics(nook_error_t *err)
+{
+  static const struct {
+    const char *fs, *dir, *opts;
+    unsigned long flags;
+  } m[] = {
+      {"proc", "/proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+      {"sysfs", "/sys", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+      {"devtmpfs", "/dev", "mode=0755", MS_NOSUID},
+      {"tmpfs", "/run", "mode=0755", MS_NOSUID | MS_NODEV},
+      {"tmpfs", "/tmp", "mode=1777", MS_NOSUID | MS_NODEV},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
+    if (mount(m[i].fs, m[i].dir, m[i].fs, m[i].flags, m[i].opts) < 0 && errno != EBUSY)
+      return nook_error(err, errno, "mount %s on %s", m[i].fs, m[i].dir);
+  }
+  return 0;
+}
+
+static int load_modules(nook_error_t *err)
+{
+  cleanup_free char *list = NULL;
+  size_t len;
+  if (read_file_at(AT_FDCWD, "/" VMM_GUEST_MODULES_LOAD, &list, &len, err) < 0)
+    return -1;
+  for (char *save = NULL, *m = strtok_r(list, "\n", &save); m; m = strtok_r(NULL, "\n", &save)) {
+    cleanup_free char *path = NULL;
+    xasprintf(&path, "/%s/%s", VMM_GUEST_MODULES_DIR, m);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return nook_error(err, errno, "open module `%s`", path);
+    /* Built in after all (another kernel config) is as good as loaded. */
+    if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
+      return nook_error(err, errno, "load module `%s`", m);
+  }
+  return 0;
+}
+
+/* The /dev node of the virtio-console port called `name`, or NULL. */
+static char *find_port(const char *name)
+{
+  DIR *d = opendir("/sys/class/virtio-ports");
+  if (d == NULL)
+    return NULL;
+  char *found = NULL;
+  struct dirent *de;
+  while (found == NULL && (de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.')
+      continue;
+    cleanup_free char *p = NULL, *text = NULL;
+    size_t len;
+    xasprintf(&p, "/sys/class/virtio-ports/%s/name", de->d_name);
+    if (read_file_at(AT_FDCWD, p, &text, &len, NULL) < 0)
+      continue;
+    text[strcspn(text, "\n")] = '\0';
+    if (strcmp(text, name) == 0)
+      xasprintf(&found, "/dev/%s", de->d_name);
+  }
+  closedir(d);
+  return found;
+}
+
+static int open_channel(nook_error_t *err)
+{
+  for (int waited = 0;; waited += 5) {
+    cleanup_free char *dev = find_port(VMM_CHANNEL_NAME);
+    if (dev != NULL) {
+      int fd = open(dev, O_RDWR | O_CLOEXEC | O_NOCTTY);
+      if (fd >= 0)
+        return fd;
+      if (errno != ENOENT || waited >= PORT_WAIT_MS)
+        return nook_error(err, errno, "open the channel port `%s`", dev);
+    } else if (waited >= PORT_WAIT_MS) {
+      return nook_error(err, ENODEV, "no virtio port named `%s` after %d ms", VMM_CHANNEL_NAME,
+                        PORT_WAIT_MS);
+    }
+    nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+  }
+}
+
+/* Every 9p share at VMM_GUEST_SHARES_DIR/TAG. */
+static int mount_shares(nook_error_t *err)
+{
+  static const char drv[] = "/sys/bus/virtio/drivers/9pnet_virtio";
+  DIR *d = opendir(drv);
+  if (d == NULL)
+    return errno == ENOENT ? 0 : nook_error(err, errno, "open %s", drv);
+  struct dirent *de;
+  int r = 0;
+  while (r == 0 && (de = readdir(d)) != NULL) {
+    if (!has_prefix(de->d_name, "virtio"))
+      continue;
+    cleanup_free char *p = NULL, *tag = NULL, *dir = NULL;
+    size_t len;
+    xasprintf(&p, "%s/%s/mount_tag", drv, de->d_name);
+    if (read_file_at(AT_FDCWD, p, &tag, &len, NULL) < 0)
+      continue;
+    tag[strcspn(tag, "\n")] = '\0';
+    if (tag[0] == '\0' || strchr(tag, '/') != NULL || tag[0] == '.')
+      continue;
+    xasprintf(&dir, "%s/%s", VMM_GUEST_SHARES_DIR, tag);
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+      r = nook_error(err, errno, "mkdir %s", dir);
+    /* msize: 9p's default 8 KiB turns every read into many round trips. */
+    else if (mount(tag, dir, "9p", MS_NOSUID | MS_NODEV,
+                   "trans=virtio,version=9p2000.L,msize=512000,cache=loose") < 0)
+      r = nook_error(err, errno, "mount the 9p share `%s` on %s", tag, dir);
+  }
+  closedir(d);
+  return r;
+}
+
+static int mount_cgroup2(nook_error_t *err)
+{
+  if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            "nsdelegate") < 0)
+    return nook_error(err, errno, "mount cgroup2 on /sys/fs/cgroup");
+  return 0;
+}
+
+/* Forward what fd holds as `type` messages; 0 at EOF, 1 when more may come. */
+static int relay(int fd, int chan, enum chan_type type, char *buf, size_t size, nook_error_t *err)
+{
+  ssize_t n = read(fd, buf, size);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return 1;
+  if (n <= 0)
+    return 0;
+  return chan_send(chan, type, 0, buf, (size_t)n, err) < 0 ? -1 : 1;
+}
+
+/* Run the requested process with stdin /dev/null, stdout and stderr
+ * relayed to the host, then report its status.  A process that cannot start
+ * is reported as an error naming it, as in namespace mode. */
+static int serve_exec(int chan, const struct chan_msg *req, nook_error_t *err)
+{
+  struct chan_exec e;
+  cleanup_free char **env = NULL, **argv = NULL;
+  if (chan_exec_decode(req->data, req->len, &e, &env, &argv, err) < 0)
+    return -1;
+  int out[2], errp[2], status_pipe[2];
+  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(status_pipe, O_CLOEXEC) < 0)
+    return nook_error(err, errno, "pipe");
+  pid_t pid = fork();
+  if (pid < 0)
+    return nook_error(err, errno, "fork");
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDONLY);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    bool in_root = strcmp(e.root, "/") == 0 || (chdir(e.root) == 0 && chroot(".") == 0);
+    /* The name is looked up in the process's own PATH, as in namespace
+     * mode: execvp reads it from environ. */
+    if (null >= 0 && dup2(null, 0) >= 0 && dup2(out[1], 1) >= 0 && dup2(errp[1], 2) >= 0 &&
+        setsid() >= 0 && in_root && chdir(e.cwd) == 0) {
+      environ = env;
+      execvp(argv[0], argv);
+    }
+    int en = errno;
+    if (write(status_pipe[1], &en, sizeof(en)) < 0)
+      _exit(126);
+    _exit(127);
+  }
+  close(out[1]);
+  close(errp[1]);
+  close(status_pipe[1]);
+  int child_errno = 0;
+  ssize_t got = read(status_pipe[0], &child_errno, sizeof(child_errno));
+  close(status_pipe[0]);
+  int r = 0;
+  if (got == (ssize_t)sizeof(child_errno)) {
+    r = nook_error(err, child_errno, "exec `%s`", argv[0]);
+  } else {
+    char *buf = xmalloc(CHAN_MAX_DATA);
+    struct chan_msg *sig = xmalloc(sizeof(*sig));
+    struct pollfd p[3] = {{.fd = out[0], .events = POLLIN},
+                          {.fd = errp[0], .events = POLLIN},
+                          {.fd = chan, .events = POLLIN}};
+    while (r >= 0 && (p[0].fd >= 0 || p[1].fd >= 0)) {
+      if (poll(p, 3, -1) < 0) {
+        if (errno == EINTR)
+          continue;
+        r = nook_error(err, errno, "poll");
+        break;
+      }
+      for (int i = 0; i < 2 && r >= 0; i++) {
+        if (p[i].fd < 0 || p[i].revents == 0)
+          continue;
+        r = relay(p[i].fd, chan, i == 0 ? CHAN_STDOUT : CHAN_STDERR, buf, CHAN_MAX_DATA, err);
+        if (r == 0)
+          p[i].fd = -1;
+      }
+      /* While the process runs, the host may only forward signals. */
+      if (r >= 0 && p[2].revents) {
+        r = chan_recv(chan, CHAN_BIT(CHAN_SIGNAL), sig, err);
+        if (r >= 0 && kill(pid, sig->value) < 0 && errno != ESRCH)
+          r = nook_error(err, errno, "forward signal %d", sig->value);
+      }
+    }
+    free(sig);
+    free(buf);
+  }
+  close(out[0]);
+  close(errp[0]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  /* Orphans of the process are ours now (we are PID 1): reap them. */
+  while (waitpid(-1, NULL, WNOHANG) > 0)
+    ;
+  if (r < 0)
+    return -1;
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return chan_send(chan, CHAN_EXIT, code, NULL, 0, err);
+}
+
+static int serve(int chan, nook_error_t *err)
+{
+  struct utsname u;
+  if (uname(&u) < 0)
+    return nook_error(err, errno, "uname");
+  if (chan_send(chan, CHAN_READY, 0, u.release, strlen(u.release), err) < 0)
+    return -1;
+  struct chan_msg *msg = xmalloc(sizeof(*msg));
+  int r;
+  for (;;) {
+    r = chan_recv(chan, CHAN_BIT(CHAN_EXEC) | CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_SIGNAL), msg,
+                  err);
+    if (r < 0 || msg->type == CHAN_POWEROFF)
+      break;
+    /* A signal the host forwarded as the process ended: nobody to get it. */
+    if (msg->type == CHAN_SIGNAL)
+      continue;
+    /* A process that cannot start fails its request, not the VM. */
+    nook_error_t req_err = NULL;
+    if (serve_exec(chan, msg, &req_err) < 0) {
+      chan_send_error(chan, req_err);
+      nook_error_free(&req_err);
+    }
+  }
+  free(msg);
+  return r;
+}
+
+void vmm_guest_init(void)
+{
+  nook_error_t err = NULL;
+  int chan = -1;
+  if (mount_basics(&err) < 0 || load_modules(&err) < 0 || (chan = open_channel(&err)) < 0)
+    goto fail;
+  if (mount_shares(&err) < 0 || mount_cgroup2(&err) < 0)
+    goto fail;
+  if (serve(chan, &err) < 0)
+    goto fail;
+  power_off();
+fail:
+  if (chan >= 0) {
+    chan_send_error(chan, err);
+  } else {
+    cleanup_free char *text = nook_error_text(err);
+    /* The console is init's stdio; the host shows it when the VM ends
+     * without a word on the channel. */
+    fprintf(stderr, "nook guest init: %s\n", text);
+  }
+  power_off();
+}

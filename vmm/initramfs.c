@@ -1,0 +1,248 @@
+#include "initramfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../base/sha256.h"
+#include "../base/utils.h"
+#include "cpio.h"
+
+/* Bump when the archive's layout changes, so older caches are not taken. */
+#define LAYOUT "nook-initramfs-1"
+
+struct entry {
+  char *name; /* in the archive, relative */
+  char *host; /* a regular file's source, or NULL */
+  char *link; /* a symlink's target, or NULL */
+  mode_t perm;
+};
+
+struct plan {
+  struct entry *v;
+  size_t n, cap;
+};
+
+static void plan_add(struct plan *p, const char *name, const char *host, const char *link,
+                     mode_t perm)
+{
+  for (size_t i = 0; i < p->n; i++) {
+    if (strcmp(p->v[i].name, name) == 0)
+      return;
+  }
+  if (p->n == p->cap) {
+    p->cap = p->cap ? p->cap * 2 : 32;
+    p->v = xrealloc(p->v, p->cap * sizeof(*p->v));
+  }
+  p->v[p->n++] = (struct entry){.name = xstrdup(name),
+                                .host = host ? xstrdup(host) : NULL,
+                                .link = link ? xstrdup(link) : NULL,
+                                .perm = perm};
+}
+
+static void plan_free(struct plan *p)
+{
+  for (size_t i = 0; i < p->n; i++) {
+    free(p->v[i].name);
+    free(p->v[i].host);
+    free(p->v[i].link);
+  }
+  free(p->v);
+}
+
+/* The libraries as the dynamic loader named them when it loaded nook: the
+ * names it will search for again in the guest (libmnl.so.0, and the
+ * interpreter at its PT_INTERP path).  /proc/self/maps shows the same files
+ * by their resolved names (libmnl.so.0.2.0, /usr/lib/...), which the loader
+ * would not find. */
+static int add_lib(struct dl_phdr_info *info, size_t size, void *data)
+{
+  struct plan *p = data;
+  const char *name = info->dlpi_name;
+  if (name == NULL || name[0] != '/')
+    return 0; /* the main program (""), the vDSO */
+  plan_add(p, name + 1, name, NULL, 0755);
+  return 0;
+}
+
+static int plan_build(struct plan *p, const char *bundle, nook_error_t *err)
+{
+  plan_add(p, "nook", "/proc/self/exe", NULL, 0755);
+  /* The kernel runs /init with argv[0] "/init": that is how nook knows it is
+   * the guest's init. */
+  plan_add(p, "init", NULL, "nook", 0777);
+  dl_iterate_phdr(add_lib, p);
+  cleanup_free char *load_path = NULL, *load = NULL;
+  size_t len;
+  xasprintf(&load_path, "%s/modules.load", bundle);
+  if (read_file_at(AT_FDCWD, load_path, &load, &len, err) < 0)
+    return nook_error_wrap(err, "kernel bundle");
+  plan_add(p, VMM_GUEST_MODULES_LOAD, load_path, NULL, 0644);
+  for (char *save = NULL, *m = strtok_r(load, "\n", &save); m; m = strtok_r(NULL, "\n", &save)) {
+    if (strchr(m, '/') != NULL || m[0] == '.')
+      return nook_error(err, 0, "kernel bundle: bad module name `%s` in %s", m, load_path);
+    cleanup_free char *host = NULL, *name = NULL;
+    xasprintf(&host, "%s/modules/%s", bundle, m);
+    xasprintf(&name, "%s/%s", VMM_GUEST_MODULES_DIR, m);
+    plan_add(p, name, host, NULL, 0644);
+  }
+  return 0;
+}
+
+static int hash_file(struct sha256 *c, const char *path, nook_error_t *err)
+{
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return nook_error(err, errno, "open `%s`", path);
+  char buf[65536];
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof(buf));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return nook_error(err, errno, "read `%s`", path);
+    if (r == 0)
+      return 0;
+    sha256_update(c, buf, (size_t)r);
+  }
+}
+
+/* The key covers every byte that goes into the archive. */
+static int plan_key(const struct plan *p, char out[2 * SHA256_DIGEST_LEN + 1], nook_error_t *err)
+{
+  struct sha256 c;
+  sha256_init(&c);
+  sha256_update(&c, LAYOUT, sizeof(LAYOUT));
+  for (size_t i = 0; i < p->n; i++) {
+    const struct entry *e = &p->v[i];
+    char meta[64];
+    int n = snprintf(meta, sizeof(meta), "|%o|", (unsigned)e->perm);
+    sha256_update(&c, e->name, strlen(e->name) + 1);
+    sha256_update(&c, meta, (size_t)n);
+    if (e->link != NULL)
+      sha256_update(&c, e->link, strlen(e->link) + 1);
+    else if (hash_file(&c, e->host, err) < 0)
+      return -1;
+  }
+  uint8_t d[SHA256_DIGEST_LEN];
+  sha256_final(&c, d);
+  sha256_hex(d, out);
+  return 0;
+}
+
+/* Every directory above `name` not written yet, outermost first. */
+static int add_parents(struct cpio_writer *w, struct plan *dirs, const char *name,
+                       nook_error_t *err)
+{
+  cleanup_free char *path = xstrdup(name);
+  for (char *s = strchr(path, '/'); s; s = strchr(s + 1, '/')) {
+    *s = '\0';
+    bool seen = false;
+    for (size_t i = 0; i < dirs->n && !seen; i++)
+      seen = strcmp(dirs->v[i].name, path) == 0;
+    if (!seen) {
+      plan_add(dirs, path, NULL, NULL, 0755);
+      if (cpio_add_dir(w, path, 0755, err) < 0)
+        return -1;
+    }
+    *s = '/';
+  }
+  return 0;
+}
+
+static int write_archive(const struct plan *p, int fd, nook_error_t *err)
+{
+  struct cpio_writer w;
+  cpio_init(&w, fd);
+  struct plan dirs = {0};
+  int r = -1;
+  /* The mount points the guest init uses, and the console the kernel opens
+   * for init's stdio before init runs. */
+  static const char *const top[] = {"dev", "proc", "sys", "mnt", "run", "tmp"};
+  for (size_t i = 0; i < ARRAY_SIZE(top); i++) {
+    plan_add(&dirs, top[i], NULL, NULL, 0755);
+    if (cpio_add_dir(&w, top[i], 0755, err) < 0)
+      goto out;
+  }
+  if (cpio_add_chardev(&w, "dev/console", 0600, 5, 1, err) < 0)
+    goto out;
+  for (size_t i = 0; i < p->n; i++) {
+    const struct entry *e = &p->v[i];
+    if (add_parents(&w, &dirs, e->name, err) < 0)
+      goto out;
+    int w_r = e->link ? cpio_add_symlink(&w, e->name, e->link, err)
+                      : cpio_add_file(&w, e->name, e->perm, e->host, err);
+    if (w_r < 0)
+      goto out;
+  }
+  r = cpio_finish(&w, err);
+out:
+  plan_free(&dirs);
+  return r;
+}
+
+/* Archives of other builds that nobody used for a day go. */
+static void prune(const char *cache_dir, const char *keep)
+{
+  DIR *d = opendir(cache_dir);
+  if (d == NULL)
+    return;
+  time_t now = time(NULL);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (!has_prefix(de->d_name, "initramfs-") || strcmp(de->d_name, keep) == 0)
+      continue;
+    struct stat st;
+    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        now - st.st_atime > 24 * 3600 && now - st.st_mtime > 24 * 3600)
+      unlinkat(dirfd(d), de->d_name, 0);
+  }
+  closedir(d);
+}
+
+int vmm_initramfs(const char *bundle, const char *cache_dir, char **path, nook_error_t *err)
+{
+  struct plan p = {0};
+  int r = -1;
+  char key[2 * SHA256_DIGEST_LEN + 1];
+  cleanup_free char *name = NULL, *final = NULL, *tmp = NULL;
+  cleanup_close int fd = -1;
+  if (plan_build(&p, bundle, err) < 0 || plan_key(&p, key, err) < 0)
+    goto out;
+  xasprintf(&name, "initramfs-%.32s.cpio", key);
+  xasprintf(&final, "%s/%s", cache_dir, name);
+  if (access(final, R_OK) == 0) {
+    *path = steal_pointer(&final);
+    r = 0;
+    goto out;
+  }
+  if (mkdir_p(cache_dir, 0755, err) < 0)
+    goto out;
+  /* Built under a private name and renamed: a concurrent boot sees the
+   * whole archive or none. */
+  xasprintf(&tmp, "%s/.%s.XXXXXX", cache_dir, name);
+  fd = mkostemp(tmp, O_CLOEXEC);
+  if (fd < 0) {
+    nook_error(err, errno, "create `%s`", tmp);
+    goto out;
+  }
+  if (write_archive(&p, fd, err) < 0 || fchmod(fd, 0644) < 0 || rename(tmp, final) < 0) {
+    if (err && *err == NULL)
+      nook_error(err, errno, "install `%s`", final);
+    unlink(tmp);
+    nook_error_wrap(err, "initramfs");
+    goto out;
+  }
+  prune(cache_dir, name);
+  *path = steal_pointer(&final);
+  r = 0;
+out:
+  plan_free(&p);
+  return r;
+}

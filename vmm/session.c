@@ -1,0 +1,307 @@
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../base/utils.h"
+#include "channel.h"
+#include "initramfs.h"
+#include "kernel.h"
+
+/* Debian's kernel with quiet console, no PCI scan, no keyboard controller,
+ * no self-tests: the options measured in shared/notes/vm-boot.md. panic=-1
+ * with the VMM's no-reboot turns a guest panic (init died) into VMM exit. */
+#define GUEST_CMDLINE                                                                              \
+  "console=ttyS0 reboot=t panic=-1 tsc=reliable no_timer_check 8250.nr_uarts=1 "                   \
+  "cryptomgr.notests random.trust_cpu=on rcupdate.rcu_expedited=1 i8042.noaux i8042.nokbd "        \
+  "pci=off quiet loglevel=0"
+
+static double now_ms(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static char *work_path(const struct vmm_session *s, const char *name)
+{
+  char *p = NULL;
+  xasprintf(&p, "%s/%s", s->work_dir, name);
+  return p;
+}
+
+/* The last lines of a log the VMM or the guest console wrote, for errors. */
+static char *tail_of(const char *path)
+{
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  if (read_file_at(AT_FDCWD, path, &text, &len, NULL) < 0 || len == 0)
+    return NULL;
+  while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+    text[--len] = '\0';
+  const char *start = text;
+  int lines = 0;
+  for (size_t i = len; i > 0; i--) {
+    if (text[i - 1] == '\n' && ++lines == 8) {
+      start = text + i;
+      break;
+    }
+  }
+  char *out = xstrdup(start);
+  for (char *c = out; *c; c++) {
+    if (*c == '\r')
+      *c = ' ';
+  }
+  return out;
+}
+
+/* Why the VMM ended before the guest said ready. */
+static int vmm_gone(struct vmm_session *s, int status, const char *when, nook_error_t *err)
+{
+  cleanup_free char *log = work_path(s, "vmm.log"), *console = work_path(s, "console.log");
+  cleanup_free char *said = tail_of(log), *con = tail_of(console);
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return nook_error(err, 0, "%s exited (status %d) %s%s%s%s%s", s->backend->program, code, when,
+                    said ? ": " : "", said ? said : "", con ? "; guest console: " : "",
+                    con ? con : "");
+}
+
+/* Wait until fd is readable or the VMM exits; 1 readable, 0 VMM gone (then
+ * *status), -1 timeout or error. */
+static int wait_fd_or_vmm(struct vmm_session *s, int fd, int timeout_ms, int *status,
+                          const char *what, nook_error_t *err)
+{
+  double deadline = now_ms() + timeout_ms;
+  for (;;) {
+    struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = s->vm.pidfd, .events = POLLIN}};
+    int left = timeout_ms < 0 ? -1 : (int)(deadline - now_ms());
+    if (timeout_ms >= 0 && left < 0)
+      left = 0;
+    int r = poll(p, 2, left);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return nook_error(err, errno, "poll");
+    if (r == 0)
+      return nook_error(err, ETIMEDOUT, "no %s from the guest after %d ms", what, timeout_ms);
+    if (p[0].revents)
+      return 1;
+    if (s->backend->wait(&s->vm, 0, status, err) < 0)
+      return -1;
+    return 0;
+  }
+}
+
+static int listen_channel(struct vmm_session *s, const char *path, nook_error_t *err)
+{
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof(sa.sun_path))
+    return nook_error(err, ENAMETOOLONG, "channel socket `%s`", path);
+  strcpy(sa.sun_path, path);
+  cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return nook_error(err, errno, "socket");
+  if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+    return nook_error(err, errno, "listen on `%s`", path);
+  return steal_fd(&fd);
+}
+
+int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, nook_error_t *err)
+{
+  *s = (struct vmm_session){.chan = -1, .vm = {.pidfd = -1}};
+  s->backend = vmm_backend_find(o->backend ? o->backend : "qemu");
+  if (s->backend == NULL)
+    return nook_error(err, 0, "no VM backend `%s`", o->backend);
+  cleanup_free char *bundle = NULL, *initrd = NULL, *kernel = NULL;
+  cleanup_free char *sock = NULL, *console = NULL, *log = NULL;
+  cleanup_close int lfd = -1;
+  cleanup_close int logfd = -1;
+  struct chan_msg *msg = NULL;
+  int status = 0, r;
+  if (vmm_kernel_bundle(o->kernel_bundle, &bundle, err) < 0)
+    return -1;
+  if (vmm_initramfs(bundle, o->cache_dir, &initrd, err) < 0)
+    return -1;
+  xasprintf(&kernel, "%s/vmlinux", bundle);
+
+  if (mkdir_p(o->work_parent, 0700, err) < 0)
+    return -1;
+  xasprintf(&s->work_dir, "%s/vm-XXXXXX", o->work_parent);
+  if (mkdtemp(s->work_dir) == NULL) {
+    int e = errno;
+    free(steal_pointer(&s->work_dir));
+    return nook_error(err, e, "mkdtemp under `%s`", o->work_parent);
+  }
+  sock = work_path(s, "chan.sock");
+  console = work_path(s, "console.log");
+  log = work_path(s, "vmm.log");
+  lfd = listen_channel(s, sock, err);
+  if (lfd < 0)
+    goto fail;
+  logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (logfd < 0) {
+    nook_error(err, errno, "create `%s`", log);
+    goto fail;
+  }
+  struct vmm_spec spec = {
+      .kernel = kernel,
+      .initrd = initrd,
+      .cmdline = GUEST_CMDLINE,
+      .vcpus = o->vcpus ? o->vcpus : 1,
+      .mem_mib = o->mem_mib ? o->mem_mib : 256,
+      .shares = o->shares,
+      .nshares = o->nshares,
+      .channel_socket = sock,
+      .console_path = console,
+      .accel = o->accel == VMM_ACCEL_AUTO ? vmm_detect_accel() : o->accel,
+      .tsc_khz = vmm_host_tsc_khz(),
+      .sandbox = true,
+  };
+  double start = now_ms();
+  if (s->backend->launch(&spec, logfd, &s->vm, err) < 0)
+    goto fail;
+  int timeout = o->boot_timeout_ms > 0 ? o->boot_timeout_ms : 120000;
+  r = wait_fd_or_vmm(s, lfd, timeout, &status, "connection", err);
+  if (r == 0)
+    vmm_gone(s, status, "before connecting the channel", err);
+  if (r <= 0)
+    goto fail;
+  s->chan = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+  if (s->chan < 0) {
+    nook_error(err, errno, "accept the channel");
+    goto fail;
+  }
+  int left = (int)(timeout - (now_ms() - start));
+  r = wait_fd_or_vmm(s, s->chan, left > 0 ? left : 0, &status, "ready", err);
+  if (r == 0)
+    vmm_gone(s, status, "before the guest was ready", err);
+  if (r <= 0)
+    goto fail;
+  msg = xmalloc(sizeof(*msg));
+  r = chan_recv(s->chan, CHAN_BIT(CHAN_READY), msg, err);
+  if (r == 0)
+    s->kernel_release = xstrndup(msg->data, msg->len);
+  free(msg);
+  if (r < 0) {
+    /* The channel closing is usually the VMM ending: its words say why. */
+    if (s->backend->wait(&s->vm, 2000, &status, NULL) == 0)
+      vmm_gone(s, status, "before the guest was ready", err);
+    else
+      nook_error_wrap(err, "guest init");
+    goto fail;
+  }
+  s->ready_ms = now_ms() - start;
+  return 0;
+fail:
+  vmm_session_destroy(s);
+  return -1;
+}
+
+static int write_all(int fd, const char *data, size_t len, const char *what, nook_error_t *err)
+{
+  if (fd >= 0 && safe_write(fd, data, len) < 0)
+    return nook_error(err, errno, "write the guest process's %s", what);
+  return 0;
+}
+
+/* A signal read from the signalfd goes to the guest's process. */
+static int forward_signal(struct vmm_session *s, int sigfd, nook_error_t *err)
+{
+  struct signalfd_siginfo si;
+  ssize_t n = read(sigfd, &si, sizeof(si));
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return 0;
+  if (n != (ssize_t)sizeof(si))
+    return nook_error(err, errno, "read the signalfd");
+  return chan_send(s->chan, CHAN_SIGNAL, (int32_t)si.ssi_signo, NULL, 0, err);
+}
+
+int vmm_session_exec(struct vmm_session *s, const struct chan_exec *e, int out_fd, int err_fd,
+                     int sigfd, int *status, nook_error_t *err)
+{
+  cleanup_free char *buf = NULL;
+  size_t len;
+  if (chan_exec_encode(e, &buf, &len, err) < 0)
+    return -1;
+  if (chan_send(s->chan, CHAN_EXEC, 0, buf, len, err) < 0)
+    return -1;
+  struct chan_msg *msg = xmalloc(sizeof(*msg));
+  int r;
+  for (;;) {
+    if (sigfd >= 0) {
+      struct pollfd p[2] = {{.fd = s->chan, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+      if (poll(p, 2, -1) < 0) {
+        if (errno == EINTR)
+          continue;
+        r = nook_error(err, errno, "poll");
+        break;
+      }
+      if (p[1].revents && (r = forward_signal(s, sigfd, err)) < 0)
+        break;
+      if (p[0].revents == 0)
+        continue;
+    }
+    r = chan_recv(s->chan, CHAN_BIT(CHAN_STDOUT) | CHAN_BIT(CHAN_STDERR) | CHAN_BIT(CHAN_EXIT), msg,
+                  err);
+    if (r < 0)
+      break;
+    if (msg->type == CHAN_EXIT) {
+      *status = msg->value;
+      break;
+    }
+    bool out = msg->type == CHAN_STDOUT;
+    r = write_all(out ? out_fd : err_fd, msg->data, msg->len, out ? "stdout" : "stderr", err);
+    if (r < 0)
+      break;
+  }
+  free(msg);
+  return r;
+}
+
+int vmm_session_poweroff(struct vmm_session *s, int timeout_ms, nook_error_t *err)
+{
+  if (s->vm.pid <= 0)
+    return 0;
+  if (chan_send(s->chan, CHAN_POWEROFF, 0, NULL, 0, err) < 0)
+    return -1;
+  int status;
+  int r = s->backend->wait(&s->vm, timeout_ms, &status, err);
+  if (r < 0)
+    return -1;
+  if (r == 1) {
+    s->backend->kill(&s->vm);
+    return nook_error(err, ETIMEDOUT, "the guest did not power off within %d ms", timeout_ms);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return nook_error(err, 0, "%s exited with status %d at power-off", s->backend->program,
+                      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  return 0;
+}
+
+void vmm_session_destroy(struct vmm_session *s)
+{
+  if (s->vm.pid > 0)
+    s->backend->kill(&s->vm);
+  if (s->chan >= 0)
+    close(s->chan);
+  s->chan = -1;
+  if (s->work_dir != NULL) {
+    static const char *const files[] = {"chan.sock", "console.log", "vmm.log"};
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+      cleanup_free char *p = work_path(s, files[i]);
+      unlink(p);
+    }
+    rmdir(s->work_dir);
+  }
+  free(steal_pointer(&s->work_dir));
+  free(steal_pointer(&s->kernel_release));
+}

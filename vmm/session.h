@@ -1,0 +1,50 @@
+/* One booted microVM seen from the host: launched by a backend, its guest
+ * init reachable over the control channel.  This is the piece the VM-mode
+ * monitor process (issue #14) holds for a container's lifetime. */
+#ifndef NOOK_VMM_SESSION_H
+#define NOOK_VMM_SESSION_H
+
+#include "../base/error.h"
+#include "channel.h"
+#include "vmm.h"
+
+struct vmm_session_opts {
+  const char *backend;       /* "qemu" */
+  const char *kernel_bundle; /* NULL: vmm_kernel_bundle() finds one */
+  const char *cache_dir;     /* where initramfs archives are kept */
+  const char *work_parent;   /* a private directory for the socket and logs is made here */
+  const struct vmm_share *shares;
+  size_t nshares;
+  unsigned vcpus, mem_mib;
+  enum vmm_accel accel; /* VMM_ACCEL_AUTO: detected */
+  int boot_timeout_ms;  /* launch to the guest's ready */
+};
+
+struct vmm_session {
+  const struct vmm_backend *backend;
+  struct vmm_vm vm;
+  int chan;
+  char *work_dir;
+  char *kernel_release; /* the guest's, from its ready */
+  double ready_ms;      /* launch to ready, host clock */
+};
+
+/* Build (or find) the initramfs, launch the VMM, accept its channel and wait
+ * for the guest's ready.  On failure nothing is left running; the error says
+ * what the VMM or the guest said. */
+int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, nook_error_t *err);
+
+/* Run a process in the guest; its stdout and stderr go to out_fd and
+ * err_fd; *status is its exit status (128+signal when killed).  Signals read
+ * from sigfd (a signalfd, or -1) while it runs are forwarded to it. */
+int vmm_session_exec(struct vmm_session *s, const struct chan_exec *e, int out_fd, int err_fd,
+                     int sigfd, int *status, nook_error_t *err);
+
+/* Ask the guest to power off and wait (at most timeout_ms) for the VMM to
+ * exit; killed otherwise. */
+int vmm_session_poweroff(struct vmm_session *s, int timeout_ms, nook_error_t *err);
+
+/* Kill the VMM if it still runs, remove the work directory. */
+void vmm_session_destroy(struct vmm_session *s);
+
+#endif

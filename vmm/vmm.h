@@ -1,0 +1,103 @@
+/* The VM backend interface: what nook's VM mode asks of a virtual machine
+ * monitor, independent of which one runs the guest.
+ *
+ * A backend turns a typed `struct vmm_spec` (kernel, initrd, command line,
+ * vCPUs, memory, shared directories, the control channel's socket, the
+ * accelerator) into a running VMM process, and stops it.  The guest side
+ * (vmm/guest_*.c) relies only on what every backend gives: virtio-mmio
+ * devices, a virtio-console port named VMM_CHANNEL_NAME and virtio-9p shares
+ * named by their tags, so a second backend (Cloud Hypervisor, Firecracker)
+ * is one more file beside vmm/qemu.c. */
+#ifndef NOOK_VMM_H
+#define NOOK_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "../base/error.h"
+
+/* The name of the guest's control port (/sys/class/virtio-ports/X/name). */
+#define VMM_CHANNEL_NAME "nook"
+
+/* microvm has 8 virtio-mmio transports; the channel takes one. */
+#define VMM_MAX_SHARES 7
+
+enum vmm_accel {
+  VMM_ACCEL_AUTO = 0, /* vmm_detect_accel() decides */
+  VMM_ACCEL_KVM,
+  VMM_ACCEL_TCG,
+};
+
+/* A host directory the guest mounts by `tag` (9p). */
+struct vmm_share {
+  const char *tag;
+  const char *path;
+  bool readonly;
+};
+
+struct vmm_spec {
+  const char *kernel;  /* an ELF vmlinux (booted by PVH) */
+  const char *initrd;  /* the initramfs */
+  const char *cmdline; /* the kernel command line; the backend may append to it */
+  unsigned vcpus;
+  unsigned mem_mib;
+  const struct vmm_share *shares;
+  size_t nshares;
+  /* A unix socket the caller listens on; the VMM connects to it and carries
+   * the guest's VMM_CHANNEL_NAME port over it. */
+  const char *channel_socket;
+  /* Where the guest's serial console goes (a file); NULL: nowhere. */
+  const char *console_path;
+  enum vmm_accel accel; /* never VMM_ACCEL_AUTO once resolved */
+  /* The host TSC rate, for the guest's tsc_early_khz= (a PVH guest without a
+   * PIT cannot calibrate it); 0: not passed. */
+  unsigned long tsc_khz;
+  bool sandbox; /* the VMM's own syscall filter (QEMU's -sandbox) */
+};
+
+/* A launched VMM. */
+struct vmm_vm {
+  pid_t pid;
+  int pidfd; /* polls readable when the VMM exits */
+};
+
+struct vmm_backend {
+  const char *name;
+  /* The program the backend runs, for a clear error when it is missing. */
+  const char *program;
+  /* The VMM's argv (NULL-terminated, freed with strv_free) for spec. */
+  int (*build_argv)(const struct vmm_spec *spec, char ***argv, nook_error_t *err);
+  /* Start the VMM for spec: stdin /dev/null, stdout and stderr to log_fd
+   * (or /dev/null when < 0). */
+  int (*launch)(const struct vmm_spec *spec, int log_fd, struct vmm_vm *vm, nook_error_t *err);
+  /* Wait at most timeout_ms (< 0: for ever) for the VMM to exit; 0 and its
+   * wait status when it did, 1 when it still runs. */
+  int (*wait)(struct vmm_vm *vm, int timeout_ms, int *status, nook_error_t *err);
+  /* End the VMM at once (the guest gets no say) and reap it. */
+  void (*kill)(struct vmm_vm *vm);
+};
+
+extern const struct vmm_backend vmm_qemu_backend;
+
+/* The backend called `name` ("qemu"), or NULL. */
+const struct vmm_backend *vmm_backend_find(const char *name);
+
+/* VMM_ACCEL_KVM when /dev/kvm opens, answers KVM_GET_API_VERSION with the
+ * stable API and creates a VM, and the CPU has hardware virtualisation (vmx
+ * or svm in /proc/cpuinfo); else VMM_ACCEL_TCG.  Module names prove nothing:
+ * a nested or paravirtualised host may load kvm and still be unable to run
+ * a standard guest kernel. */
+enum vmm_accel vmm_detect_accel(void);
+/* The same probe on another device node and cpuinfo text (tests). */
+enum vmm_accel vmm_detect_accel_at(const char *dev, const char *cpuinfo);
+/* Whether a cpuinfo text's first flags line has vmx or svm. */
+bool vmm_cpuinfo_has_virt(const char *cpuinfo);
+const char *vmm_accel_name(enum vmm_accel a);
+
+/* The host's TSC rate in kHz from /proc/cpuinfo's first "cpu MHz", or 0. */
+unsigned long vmm_host_tsc_khz(void);
+/* The same from a cpuinfo text (tests). */
+unsigned long vmm_tsc_khz_from_cpuinfo(const char *text);
+
+#endif
