@@ -51,6 +51,11 @@ char *vmm_backend_names_installed(void)
   return names(true);
 }
 
+bool vmm_kernel_param_ok(const char *p)
+{
+  return *p != '\0' && strpbrk(p, "\"\n") == NULL;
+}
+
 bool vmm_invoked_as_vm(const char *argv0)
 {
   if (argv0 == NULL)
@@ -138,6 +143,13 @@ int vmm_mode_spec(const struct vmm_mode *m, struct vmm_spec *spec, nook_error_t 
     return -1;
   if (file_check("kernel.path", vm->kernel_path, R_OK, err) < 0)
     return -1;
+  for (size_t i = 0; i < vm->n_kernel_parameters; i++) {
+    if (!vmm_kernel_param_ok(vm->kernel_parameters[i]))
+      return nook_error(err, 0,
+                        "config.json: vm.kernel.parameters[%zu]: empty, or a double quote or a "
+                        "newline, which the kernel cannot be given",
+                        i);
+  }
   if (vm->has_image && file_check("image.path", vm->image_path, R_OK, err) < 0)
     return -1;
   if (vm->has_vcpus) {

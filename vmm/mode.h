@@ -58,6 +58,11 @@ char *vmm_backend_names(void);
  * form; "" when none is. */
 char *vmm_backend_names_installed(void);
 
+/* Whether the kernel can be given p as one command-line parameter: not
+ * empty, and no double quote or newline (its parser knows quotes but has no
+ * escape for them). */
+bool vmm_kernel_param_ok(const char *p);
+
 /* Whether argv[0] is the nook-vm name (its basename). */
 bool vmm_invoked_as_vm(const char *argv0);
 
@@ -80,7 +85,8 @@ int vmm_mode_select(const struct oci_config *c, bool invoked_as_vm, struct vmm_m
  * (the guest's initramfs is nook's own: nook is its /init, of the same
  * build as the host side, with the kernel's modules, and the channel
  * protocol needs both ends to match); fewer than VMM_MIN_MEM_MIB of memory;
- * 0 or more than 255 vCPUs; files that do not exist.  Errors read
+ * 0 or more than 255 vCPUs; kernel parameters the kernel cannot take
+ * (vmm_kernel_param_ok()); files that do not exist.  Errors read
  * "config.json: vm.<field>: ...". */
 int vmm_mode_spec(const struct vmm_mode *m, struct vmm_spec *spec, nook_error_t *err);
 

@@ -14,6 +14,7 @@
 
 #include "../base/syscalls.h"
 #include "../base/utils.h"
+#include "mode.h"
 #include "vmm.h"
 
 #define QEMU_PROGRAM "qemu-system-x86_64"
@@ -104,8 +105,7 @@ static int check_spec(const struct vmm_spec *s, nook_error_t *err)
       strcmp(s->disk_format, "qcow2") != 0)
     return nook_error(err, 0, "qemu: disk format `%s`: want raw or qcow2", s->disk_format);
   for (char *const *k = s->kernel_args; k != NULL && *k != NULL; k++) {
-    /* The kernel's parser knows double quotes but no escape for them. */
-    if (**k == '\0' || strpbrk(*k, "\"\n") != NULL)
+    if (!vmm_kernel_param_ok(*k))
       return nook_error(err, 0,
                         "qemu: kernel parameter `%s`: empty, or a double quote or a "
                         "newline the kernel cannot be given",

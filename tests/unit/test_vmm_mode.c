@@ -245,6 +245,13 @@ TEST(vm_object_refusals_name_the_field)
   CHECK_SPEC_ERROR(json, "config.json: vm.hypervisor.parameters[2]: -sandbox is nook's to set (it "
                          "confines QEMU)");
   free(json);
+  xasprintf(&json,
+            "{" BASE ", 'vm': {'kernel': {'path': '%s/vmlinux', 'parameters': ['a=1', "
+            "'b=\\'c\\'']}}}",
+            dir);
+  CHECK_SPEC_ERROR(json, "config.json: vm.kernel.parameters[1]: empty, or a double quote or a "
+                         "newline, which the kernel cannot be given");
+  free(json);
   xasprintf(&json, "{" BASE ", 'vm': {%s, 'image': {'path': '%s/none.img'}}}", k, dir);
   free(want);
   xasprintf(&want, "config.json: vm.image.path: `%s/none.img`: no such file or directory", dir);
