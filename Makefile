@@ -128,6 +128,7 @@ demo: deps
 
 install: nook
 	install -D -m 0755 nook $(DESTDIR)$(BINDIR)/nook
+	ln -sfn nook $(DESTDIR)$(BINDIR)/nook-vm
 	install -D -m 0755 scripts/vm-kernel $(DESTDIR)$(LIBEXECDIR)/nook/vm-kernel
 	for m in $(MANPAGES); do install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done
 

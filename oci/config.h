@@ -338,6 +338,29 @@ struct oci_linux {
   struct oci_personality personality;
 };
 
+/* config-vm.md: the virtual machine a VM-mode container runs in.  Paths
+ * are as written (validate checks they are absolute).  The fields that
+ * only Xen-like hypervisors have (hwConfig deviceTree, dtdevs, iomems,
+ * irqs) are type-checked and only their presence kept: nook's backends
+ * refuse them. */
+struct oci_vm {
+  bool has_hypervisor;
+  char *hypervisor_path;
+  char **hypervisor_parameters; /* NULL-terminated, may be NULL */
+  size_t n_hypervisor_parameters;
+  char *kernel_path;        /* required */
+  char **kernel_parameters; /* NULL-terminated, may be NULL */
+  size_t n_kernel_parameters;
+  char *kernel_initrd;
+  bool has_image;
+  char *image_path;
+  char *image_format; /* as written; NULL: raw (config-vm.md's default) */
+  bool has_vcpus, has_memory;
+  uint32_t vcpus;
+  uint64_t memory; /* bytes */
+  bool has_device_tree, has_dtdevs, has_iomems, has_irqs;
+};
+
 struct oci_config {
   char *oci_version;
   char *root_path;
@@ -353,6 +376,8 @@ struct oci_config {
   size_t n_annotations;
   bool has_linux;
   struct oci_linux linux_;
+  bool has_vm;
+  struct oci_vm vm;
 };
 
 /* Parse config.json text.  `origin` prefixes error messages ("config.json").

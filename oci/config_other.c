@@ -1,7 +1,7 @@
 /* The objects of config.json for platforms other than Linux.  nook runs none
  * of them, but a document is only valid if they match the schema, so they
  * are type-checked against a compact transcription of schema/config-*.json
- * and otherwise ignored. */
+ * and otherwise ignored.  (The vm object is nook's VM mode: config_vm.c.) */
 #include <string.h>
 
 #include "parse.h"
@@ -55,7 +55,6 @@ static const char *const sharing_mode[] = {"disable", "new", "inherit", NULL};
 static const char *const sharing_mode_no_disable[] = {"new", "inherit", NULL};
 static const char *const zos_namespaces[] = {"mount", "pid", "uts", "ipc", NULL};
 static const char *const windows_id_types[] = {"class", NULL};
-static const char *const vm_image_formats[] = {"raw", "qcow2", "vdi", "vmdk", "vhd", NULL};
 
 static const struct field platforms[] = {
     OBJECT("freebsd", OBJECTS("devices", STRING("path"), NUM("mode", K_FILEMODE)),
@@ -90,22 +89,6 @@ static const struct field platforms[] = {
         {"credentialSpec", K_OBJECT, false, 0, (const struct field[]){END}, NULL, 0},
         BOOL("servicing"), BOOL("ignoreFlushesDuringBoot"),
         OBJECT("hyperv", STRING("utilityVMPath"))),
-    OBJECT("vm",
-           OBJECT("hypervisor", {"path", K_STRING, true, 0, NULL, NULL, 0}, STRINGS("parameters")),
-           {"kernel", K_OBJECT, true, 0,
-            (const struct field[]){{"path", K_STRING, true, 0, NULL, NULL, 0},
-                                   STRINGS("parameters"),
-                                   STRING("initrd"),
-                                   END},
-            NULL, 0},
-           OBJECT("image", {"path", K_STRING, true, 0, NULL, NULL, 0},
-                  {"format", K_ENUM, true, 0, NULL, vm_image_formats, 0}),
-           OBJECT("hwConfig", STRING("deviceTree"), NUM("vcpus", K_U32), NUM("memory", K_U64),
-                  STRINGS("dtdevs"),
-                  OBJECTS("iomems", NUM("firstGFN", K_U64),
-                          {"firstMFN", K_U64, true, 0, NULL, NULL, 0},
-                          {"nrMFNs", K_U64, true, 0, NULL, NULL, 0}),
-                  {"irqs", K_ARRAY, false, K_U32, NULL, NULL, 0})),
     END,
 };
 

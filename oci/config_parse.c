@@ -1,6 +1,7 @@
 /* config.json: the document, root, mounts, process, hooks, annotations.
  * The linux object is in config_linux_parse.c, its resources in
- * resources_parse.c, the other platforms' objects in config_other.c. */
+ * resources_parse.c, the vm object in config_vm.c, the other platforms'
+ * objects in config_other.c. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,6 +379,7 @@ static int parse_config(struct pctx *c, const struct json_value *root, struct oc
   TRY(opt(jf_obj(c, root, "hooks", parse_hooks, &cfg->hooks), &cfg->has_hooks));
   TRY(jf_strmap(c, root, "annotations", &cfg->annotations, &cfg->n_annotations));
   TRY(opt(jf_obj(c, root, "linux", parse_linux, &cfg->linux_), &cfg->has_linux));
+  TRY(opt(jf_obj(c, root, "vm", parse_vm, &cfg->vm), &cfg->has_vm));
   return parse_other_platforms(c, root);
 }
 
@@ -440,6 +442,7 @@ void oci_config_free(struct oci_config *c)
   hooks_clear(&c->hooks);
   oci_kv_free(c->annotations, c->n_annotations);
   oci_linux_clear(&c->linux_);
+  oci_vm_clear(&c->vm);
   free(c);
 }
 

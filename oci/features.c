@@ -153,7 +153,7 @@ static void gen_linux(yajl_gen g)
   yajl_gen_map_close(g);
 }
 
-char *oci_features_json(void)
+char *oci_features_json(const struct oci_kv *extra, size_t n_extra)
 {
   yajl_gen g = jgen_new("    ");
   yajl_gen_map_open(g);
@@ -167,6 +167,8 @@ char *oci_features_json(void)
   yajl_gen_map_open(g);
   jgen_key_str(g, "io.github.nook.commit", NOOK_COMMIT);
   jgen_key_str(g, "io.github.nook.version", NOOK_VERSION);
+  for (size_t i = 0; i < n_extra; i++)
+    jgen_key_str(g, extra[i].key, extra[i].value);
   const struct scmp_version *v = seccomp_version();
   if (v != NULL) {
     char buf[48];

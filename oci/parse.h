@@ -108,6 +108,8 @@ int parse_resources(struct pctx *c, const struct json_value *v, void *out);
 int parse_linux(struct pctx *c, const struct json_value *v, void *out);
 int parse_seccomp(struct pctx *c, const struct json_value *v, void *out);
 int parse_other_platforms(struct pctx *c, const struct json_value *root);
+int parse_vm(struct pctx *c, const struct json_value *v, void *out);
+void oci_vm_clear(struct oci_vm *vm);
 void oci_linux_clear(struct oci_linux *l);
 void oci_seccomp_clear(struct oci_seccomp *s);
 

@@ -391,6 +391,49 @@ static int check_linux(const struct oci_config *c, nook_error_t *err)
   return 0;
 }
 
+/* ---- vm ------------------------------------------------------------------ */
+
+static int check_vm_path(const char *field, const char *path, nook_error_t *err)
+{
+  char buf[QUOTE_MAX];
+  if (path != NULL && !is_abs(path))
+    return verr(err, "vm.%s: must be an absolute path, got %s", field, quote(path, buf));
+  return 0;
+}
+
+/* config-vm.md's MUSTs, and the fields nook's one backend (QEMU's microvm
+ * machine) has no use for: Xen's device-tree and pass-through settings, and
+ * image formats QEMU reads too slowly or only for conversion. */
+static int check_vm(const struct oci_vm *vm, nook_error_t *err)
+{
+  char buf[QUOTE_MAX];
+  if (check_vm_path("hypervisor.path", vm->hypervisor_path, err) < 0 ||
+      check_vm_path("kernel.path", vm->kernel_path, err) < 0 ||
+      check_vm_path("kernel.initrd", vm->kernel_initrd, err) < 0 ||
+      check_vm_path("image.path", vm->image_path, err) < 0)
+    return -1;
+  const struct {
+    const char *name;
+    bool given;
+  } foreign[] = {
+      {"deviceTree", vm->has_device_tree},
+      {"dtdevs", vm->has_dtdevs},
+      {"iomems", vm->has_iomems},
+      {"irqs", vm->has_irqs},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(foreign); i++)
+    if (foreign[i].given)
+      return verr(err, "vm.hwConfig.%s: not supported by nook's VM backends (QEMU microvm)",
+                  foreign[i].name);
+  const char *format = vm->image_format;
+  if (format != NULL && strcmp(format, "raw") != 0 && strcmp(format, "qcow2") != 0)
+    return verr(err,
+                "vm.image.format: %s is not supported: nook's VM backends take \"raw\" or "
+                "\"qcow2\"",
+                quote(format, buf));
+  return 0;
+}
+
 /* ---- the document -------------------------------------------------------- */
 
 int oci_config_validate(const struct oci_config *c, bool for_start, nook_error_t *err)
@@ -428,6 +471,8 @@ int oci_config_validate(const struct oci_config *c, bool for_start, nook_error_t
                   c->hostname != NULL && *c->hostname ? "hostname" : "domainname");
   }
   if (c->has_linux && check_linux(c, err) < 0)
+    return -1;
+  if (c->has_vm && check_vm(&c->vm, err) < 0)
     return -1;
   return 0;
 }

@@ -14,6 +14,9 @@ struct cli_global {
   const char *root;
   bool systemd_cgroup;
   const char *rootless; /* "true", "false" or "auto" */
+  /* Invoked as nook-vm: create and run put every container in VM mode
+   * (vmm_mode_select()).  Later commands go by the container's state. */
+  bool vm_mode;
 };
 
 /* A command: argv[0] is the command name, options and arguments follow.

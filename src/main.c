@@ -8,6 +8,7 @@
 #include "../base/log.h"
 #include "../base/utils.h"
 #include "../vmm/guest.h"
+#include "../vmm/mode.h"
 #include "cli.h"
 
 #define NOOK_SPEC_VERSION "1.3.0"
@@ -249,6 +250,9 @@ int main(int argc, char **argv)
   /* In a VM-mode guest, nook is the init (the initramfs's /init). */
   if (vmm_guest_is_init(argv[0]))
     vmm_guest_init();
+  /* An engine registers nook-vm as a second runtime (a symlink `make
+   * install` makes): the name is the whole configuration. */
+  g.cli.vm_mode = vmm_invoked_as_vm(argv[0]);
 
   if (parse_globals(argc, argv, &g, &err) < 0)
     return fail(&g, false, &err);
@@ -270,7 +274,7 @@ int main(int argc, char **argv)
     nook_error(&err, 0, "unknown command \"%s\"", name);
     return fail(&g, true, &err);
   }
-  nook_debug("command %s, root %s", name, g.cli.root);
+  nook_debug("command %s, root %s%s", name, g.cli.root, g.cli.vm_mode ? ", VM mode (nook-vm)" : "");
   int cmd_argc = argc - optind;
   char **cmd_argv = argv + optind;
   optind = 0; /* each command parses its own argv from the start */

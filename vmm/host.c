@@ -11,9 +11,15 @@
 #include "../base/utils.h"
 #include "vmm.h"
 
+static const struct vmm_backend *const backends[] = {&vmm_qemu_backend};
+
+const struct vmm_backend *vmm_backend_at(size_t i)
+{
+  return i < ARRAY_SIZE(backends) ? backends[i] : NULL;
+}
+
 const struct vmm_backend *vmm_backend_find(const char *name)
 {
-  static const struct vmm_backend *const backends[] = {&vmm_qemu_backend};
   for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
     if (strcmp(backends[i]->name, name) == 0)
       return backends[i];

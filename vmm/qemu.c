@@ -14,6 +14,7 @@
 
 #include "../base/syscalls.h"
 #include "../base/utils.h"
+#include "mode.h"
 #include "vmm.h"
 
 #define QEMU_PROGRAM "qemu-system-x86_64"
@@ -95,7 +96,52 @@ static int check_spec(const struct vmm_spec *s, nook_error_t *err)
         return nook_error(err, 0, "qemu: share tag `%s` given twice", s->shares[i].tag);
     }
   }
+  if (s->disk != NULL && s->nshares + 1 > VMM_MAX_SHARES)
+    return nook_error(err, 0,
+                      "qemu: %zu shares and a disk: microvm has room for %d beside the "
+                      "channel",
+                      s->nshares, VMM_MAX_SHARES);
+  if (s->disk != NULL && s->disk_format != NULL && strcmp(s->disk_format, "raw") != 0 &&
+      strcmp(s->disk_format, "qcow2") != 0)
+    return nook_error(err, 0, "qemu: disk format `%s`: want raw or qcow2", s->disk_format);
+  for (char *const *k = s->kernel_args; k != NULL && *k != NULL; k++) {
+    if (!vmm_kernel_param_ok(*k))
+      return nook_error(err, 0,
+                        "qemu: kernel parameter `%s`: empty, or a double quote or a "
+                        "newline the kernel cannot be given",
+                        *k);
+  }
   return 0;
+}
+
+/* The kernel command line: the caller's, the TSC rate, then the extra
+ * parameters, each quoted when it holds a blank (`a="b c"`, `"b c"`), the
+ * form the kernel's parser takes as one parameter. */
+static char *build_cmdline(const struct vmm_spec *s)
+{
+  char *line = xstrdup(s->cmdline ? s->cmdline : "");
+  if (s->tsc_khz > 0) {
+    char *next = NULL;
+    xasprintf(&next, "%s%stsc_early_khz=%lu", line, *line ? " " : "", s->tsc_khz);
+    free(line);
+    line = next;
+  }
+  for (char *const *k = s->kernel_args; k != NULL && *k != NULL; k++) {
+    char *next = NULL;
+    const char *sep = *line ? " " : "";
+    if (strpbrk(*k, " \t") == NULL) {
+      xasprintf(&next, "%s%s%s", line, sep, *k);
+    } else {
+      const char *eq = strchr(*k, '=');
+      if (eq != NULL)
+        xasprintf(&next, "%s%s%.*s\"%s\"", line, sep, (int)(eq + 1 - *k), *k, eq + 1);
+      else
+        xasprintf(&next, "%s%s\"%s\"", line, sep, *k);
+    }
+    free(line);
+    line = next;
+  }
+  return line;
 }
 
 static int qemu_build_argv(const struct vmm_spec *s, char ***argv, nook_error_t *err)
@@ -106,8 +152,13 @@ static int qemu_build_argv(const struct vmm_spec *s, char ***argv, nook_error_t 
   cleanup_free char *kernel = opt_escape(s->kernel);
   cleanup_free char *initrd = opt_escape(s->initrd);
   cleanup_free char *chan = opt_escape(s->channel_socket);
+  cleanup_free char *cmdline = build_cmdline(s);
+  /* x86's COMMAND_LINE_SIZE; the kernel would cut the rest silently. */
+  if (strlen(cmdline) >= 2048)
+    return nook_error(err, 0, "qemu: the kernel command line has %zu bytes: x86 takes at most 2047",
+                      strlen(cmdline));
 
-  add(&a, "%s", QEMU_PROGRAM);
+  add(&a, "%s", s->program ? s->program : QEMU_PROGRAM);
   /* No PIT or PIC (the guest uses the local APIC timer and the IOAPIC), no
    * option ROMs; the RTC stays (turning it off costs ~1 s of probing). */
   add(&a, "-M");
@@ -144,11 +195,7 @@ static int qemu_build_argv(const struct vmm_spec *s, char ***argv, nook_error_t 
   add(&a, "-initrd");
   add(&a, "%s", initrd);
   add(&a, "-append");
-  if (s->tsc_khz > 0)
-    add(&a, "%s%stsc_early_khz=%lu", s->cmdline ? s->cmdline : "",
-        s->cmdline && *s->cmdline ? " " : "", s->tsc_khz);
-  else
-    add(&a, "%s", s->cmdline ? s->cmdline : "");
+  add(&a, "%s", cmdline);
   for (size_t i = 0; i < s->nshares; i++) {
     cleanup_free char *path = opt_escape(s->shares[i].path);
     /* multidevs=remap: a share spanning filesystems keeps inode numbers
@@ -167,6 +214,18 @@ static int qemu_build_argv(const struct vmm_spec *s, char ***argv, nook_error_t 
   add(&a, "socket,id=chan,path=%s", chan);
   add(&a, "-device");
   add(&a, "virtserialport,chardev=chan,name=" VMM_CHANNEL_NAME);
+  if (s->disk != NULL) {
+    cleanup_free char *disk = opt_escape(s->disk);
+    add(&a, "-drive");
+    add(&a, "file=%s,format=%s,if=none,id=disk0", disk, s->disk_format ? s->disk_format : "raw");
+    add(&a, "-device");
+    add(&a, "virtio-blk-device,drive=disk0");
+  }
+  /* The config's own parameters come after nook's, so they can add devices
+   * and override settings; -sandbox stays last (vmm/mode.c refuses it
+   * there): the confinement is not the config's to undo. */
+  for (char *const *p = s->vmm_args; p != NULL && *p != NULL; p++)
+    add(&a, "%s", *p);
   if (s->sandbox) {
     add(&a, "-sandbox");
     add(&a, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");

@@ -20,7 +20,8 @@
 /* The name of the guest's control port (/sys/class/virtio-ports/X/name). */
 #define VMM_CHANNEL_NAME "nook"
 
-/* microvm has 8 virtio-mmio transports; the channel takes one. */
+/* microvm has 8 virtio-mmio transports; the channel takes one, and a disk
+ * (vmm_spec.disk) one more. */
 #define VMM_MAX_SHARES 7
 
 enum vmm_accel {
@@ -54,6 +55,13 @@ struct vmm_spec {
    * PIT cannot calibrate it); 0: not passed. */
   unsigned long tsc_khz;
   bool sandbox; /* the VMM's own syscall filter (QEMU's -sandbox) */
+  /* From config.json's vm object (vmm/mode.h), all optional. */
+  const char *program;      /* the VMM binary; NULL: the backend's own */
+  char *const *vmm_args;    /* appended to the VMM's argv; NULL-terminated */
+  char *const *kernel_args; /* appended to cmdline, one parameter each (quoted
+                               when it holds a blank); NULL-terminated */
+  const char *disk;         /* a virtio-blk disk image (vm.image) */
+  const char *disk_format;  /* "raw" or "qcow2"; NULL: raw */
 };
 
 /* A launched VMM. */
@@ -82,6 +90,8 @@ extern const struct vmm_backend vmm_qemu_backend;
 
 /* The backend called `name` ("qemu"), or NULL. */
 const struct vmm_backend *vmm_backend_find(const char *name);
+/* The i-th backend nook has, NULL past the last: for listing them. */
+const struct vmm_backend *vmm_backend_at(size_t i);
 
 /* VMM_ACCEL_KVM when /dev/kvm opens, answers KVM_GET_API_VERSION with the
  * stable API and creates a VM, and the CPU has hardware virtualisation (vmx

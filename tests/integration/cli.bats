@@ -124,6 +124,49 @@ load helpers
   assert_line time
 }
 
+@test "features: VM mode's backends and accelerator, as this host has them" {
+  is_peer_runtime && skip "VM mode is nook's"
+  run nook features
+  assert_success
+  f=$output
+  accel=$(jq -r '.annotations["io.github.nook.vm.accel"]' <<<"$f")
+  backends=$(jq -r '.annotations["io.github.nook.vm.backends"]' <<<"$f")
+  # KVM only where /dev/kvm exists and the CPU has hardware virtualisation.
+  if [ -c /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
+    [[ $accel == kvm || $accel == tcg ]]
+  else
+    assert_equal "$accel" tcg
+  fi
+  if command -v qemu-system-x86_64 >/dev/null; then
+    assert_equal "$backends" qemu
+  else
+    assert_equal "$backends" ""
+  fi
+  # Without QEMU on PATH no backend is usable, and features says so.
+  run env PATH=/nonexistent "$NOOK" features
+  assert_success
+  assert_equal "$(jq -r '.annotations["io.github.nook.vm.backends"]' <<<"$output")" ""
+}
+
+@test "make install: nook-vm is a symlink to nook, and answers as nook does" {
+  is_peer_runtime && skip "nook's install"
+  dest=$BATS_TEST_TMPDIR/dest
+  # -o nook: install the binary as built; the test must not rebuild the tree.
+  run make -s -C "$REPO_ROOT" install DESTDIR="$dest" PREFIX=/usr -o nook
+  assert_success
+  assert_equal "$(readlink "$dest/usr/sbin/nook-vm")" nook
+  [ -x "$dest/usr/sbin/nook" ]
+  run "$dest/usr/sbin/nook-vm" --version
+  assert_success
+  assert_line --index 0 --regexp '^nook version '
+  run "$dest/usr/sbin/nook-vm" --debug --root "$NOOK_ROOT" list
+  assert_success
+  assert_output --partial "VM mode (nook-vm)"
+  run "$dest/usr/sbin/nook" --debug --root "$NOOK_ROOT" list
+  assert_success
+  refute_output --partial "VM mode"
+}
+
 @test "list: a table with a row per container" {
   setup_bundle sleep 100
   run_detached "$ID"

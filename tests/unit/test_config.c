@@ -598,6 +598,101 @@ TEST(seccomp)
               false);
 }
 
+TEST(vm_object)
+{
+  struct oci_config *c = parse_ok(
+      "{" BASE ", 'vm': {'hypervisor': {'path': '/usr/bin/qemu-system-x86_64', 'parameters': "
+      "['-device', 'virtio-rng-device']}, 'kernel': {'path': '/k/vmlinux', 'parameters': "
+      "['foo=bar', 'hello world'], 'initrd': '/k/initrd.img'}, 'image': {'path': '/i/root.img', "
+      "'format': 'qcow2'}, 'hwConfig': {'vcpus': 2, 'memory': 4194304}}}");
+  if (!CHECK(c != NULL))
+    return;
+  const struct oci_vm *vm = &c->vm;
+  CHECK(c->has_vm && vm->has_hypervisor && vm->has_image);
+  CHECK_STR_EQ(vm->hypervisor_path, "/usr/bin/qemu-system-x86_64");
+  CHECK_INT_EQ(vm->n_hypervisor_parameters, 2);
+  CHECK_STR_EQ(vm->hypervisor_parameters[1], "virtio-rng-device");
+  CHECK(vm->hypervisor_parameters[2] == NULL);
+  CHECK_STR_EQ(vm->kernel_path, "/k/vmlinux");
+  CHECK_INT_EQ(vm->n_kernel_parameters, 2);
+  CHECK_STR_EQ(vm->kernel_parameters[1], "hello world");
+  CHECK_STR_EQ(vm->kernel_initrd, "/k/initrd.img");
+  CHECK_STR_EQ(vm->image_path, "/i/root.img");
+  CHECK_STR_EQ(vm->image_format, "qcow2");
+  CHECK(vm->has_vcpus && vm->vcpus == 2 && vm->has_memory && vm->memory == 4194304);
+  CHECK(!vm->has_device_tree && !vm->has_dtdevs && !vm->has_iomems && !vm->has_irqs);
+  oci_config_free(c);
+
+  c = parse_ok("{" BASE ", 'vm': {'kernel': {'path': '/k'}, 'image': {'path': '/i'}}}");
+  if (CHECK(c != NULL)) {
+    CHECK(c->has_vm && !c->vm.has_hypervisor && !c->vm.has_vcpus && !c->vm.has_memory);
+    CHECK(c->vm.image_format == NULL); /* raw */
+    CHECK(c->vm.kernel_parameters == NULL && c->vm.hypervisor_path == NULL);
+    oci_config_free(c);
+  }
+  c = parse_ok("{" BASE "}");
+  if (CHECK(c != NULL)) {
+    CHECK(!c->has_vm);
+    oci_config_free(c);
+  }
+
+  CHECK_PARSE_ERROR("{" BASE ", 'vm': {}}", "config.json: vm.kernel: required field is missing");
+  CHECK_PARSE_ERROR("{" BASE ", 'vm': {'kernel': {}}}",
+                    "config.json: vm.kernel.path: required field is missing");
+  CHECK_PARSE_ERROR("{" BASE ", 'vm': {'kernel': {'path': '/k'}, 'hypervisor': {}}}",
+                    "config.json: vm.hypervisor.path: required field is missing");
+  CHECK_PARSE_ERROR("{" BASE ", 'vm': {'kernel': {'path': '/k'}, 'image': {'format': 'raw'}}}",
+                    "config.json: vm.image.path: required field is missing");
+  CHECK_PARSE_ERROR("{" BASE ", 'vm': {'kernel': {'path': '/k', 'parameters': 'a'}}}",
+                    "config.json: vm.kernel.parameters: expected an array");
+  CHECK_PARSE_ERROR("{" BASE ", 'vm': {'kernel': {'path': '/k'}, 'hwConfig': {'vcpus': -1}}}",
+                    "config.json: vm.hwConfig.vcpus: expected an unsigned 32-bit integer");
+  CHECK_PARSE_ERROR("{" BASE ", 'vm': {'kernel': {'path': '/k'}, 'hwConfig': {'irqs': ['x']}}}",
+                    "config.json: vm.hwConfig.irqs[0]: expected an unsigned 32-bit integer");
+  CHECK_PARSE_ERROR("{" BASE ", 'vm': []}", "config.json: vm: expected an object");
+}
+
+TEST(vm_object_validation)
+{
+#define VM(...) "{" BASE ", 'vm': {'kernel': {'path': '/k'}, " __VA_ARGS__ "}}"
+  CHECK_VALID(VM("'image': {'path': '/i', 'format': 'raw'}"), false);
+  CHECK_VALID(VM("'image': {'path': '/i', 'format': 'qcow2'}"), false);
+  CHECK_VALIDATE_ERROR("{" BASE ", 'vm': {'kernel': {'path': 'vmlinux'}}}", false,
+                       "vm.kernel.path: must be an absolute path, got \"vmlinux\"");
+  CHECK_VALIDATE_ERROR(VM("'hypervisor': {'path': 'qemu-system-x86_64'}"), false,
+                       "vm.hypervisor.path: must be an absolute path, got \"qemu-system-x86_64\"");
+  CHECK_VALIDATE_ERROR("{" BASE ", 'vm': {'kernel': {'path': '/k', 'initrd': 'i'}}}", false,
+                       "vm.kernel.initrd: must be an absolute path, got \"i\"");
+  CHECK_VALIDATE_ERROR(VM("'image': {'path': 'i.img'}"), false,
+                       "vm.image.path: must be an absolute path, got \"i.img\"");
+  static const char *const formats[] = {"vdi", "vmdk", "vhd", "iso"};
+  for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
+    cleanup_free char *json = NULL, *want = NULL;
+    xasprintf(&json, VM("'image': {'path': '/i', 'format': '%s'}"), formats[i]);
+    xasprintf(&want,
+              "vm.image.format: \"%s\" is not supported: nook's VM backends take \"raw\" or "
+              "\"qcow2\"",
+              formats[i]);
+    CHECK_VALIDATE_ERROR(json, false, want);
+  }
+  static const struct {
+    const char *hw, *field;
+  } foreign[] = {
+      {"'deviceTree': '/d.dtb'", "deviceTree"},
+      {"'dtdevs': ['a']", "dtdevs"},
+      {"'iomems': [{'firstMFN': 1, 'nrMFNs': 1}]", "iomems"},
+      {"'irqs': [11]", "irqs"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(foreign); i++) {
+    cleanup_free char *json = NULL, *want = NULL;
+    xasprintf(&json, VM("'hwConfig': {'vcpus': 1, %s}"), foreign[i].hw);
+    xasprintf(&want, "vm.hwConfig.%s: not supported by nook's VM backends (QEMU microvm)",
+              foreign[i].field);
+    CHECK_VALIDATE_ERROR(json, false, want);
+  }
+#undef VM
+}
+
 TEST(other_platforms)
 {
   CHECK_PARSE_ERROR("{" BASE ", 'windows': {}}", "windows.layerFolders: required field is missing");

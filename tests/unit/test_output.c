@@ -219,7 +219,7 @@ TEST(default_spec_layout)
 
 TEST(features_json)
 {
-  cleanup_free char *json = oci_features_json();
+  cleanup_free char *json = oci_features_json(NULL, 0);
   struct json_doc *doc;
   const struct json_value *root = parse_json(json, &doc);
   if (!CHECK(root != NULL && root->type == JSON_OBJECT))
@@ -262,7 +262,7 @@ TEST(features_json)
 TEST(features_names_are_accepted_by_the_parser)
 {
   /* features.md: the runtime MUST recognize every name it advertises. */
-  cleanup_free char *json = oci_features_json();
+  cleanup_free char *json = oci_features_json(NULL, 0);
   struct json_doc *doc;
   const struct json_value *root = parse_json(json, &doc);
   if (!CHECK(root != NULL))

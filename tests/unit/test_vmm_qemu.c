@@ -195,10 +195,86 @@ TEST(bad_specs_are_refused_with_a_reason)
   check_refused(&s, "qemu: share `s1`: the path must be absolute");
 }
 
+TEST(config_settings_reach_the_argv)
+{
+  struct vmm_spec s = base_spec();
+  char *const vmm_args[] = {"-device", "virtio-rng-device", NULL};
+  char *const kernel_args[] = {"foo=bar", "hello world", "msg=a b", NULL};
+  s.program = "/opt/qemu/bin/qemu-system-x86_64";
+  s.vmm_args = vmm_args;
+  s.kernel_args = kernel_args;
+  s.tsc_khz = 2000000;
+  s.sandbox = true;
+  nook_error_t err = NULL;
+  char *line = joined(&s, &err);
+  CHECK(has_prefix(line, "/opt/qemu/bin/qemu-system-x86_64 -M microvm,"));
+  /* The config's parameters after nook's, the sandbox still last. */
+  CHECK_STR_CONTAINS(line, "name=nook -device virtio-rng-device -sandbox on,");
+  free(line);
+  char *append = value_of(&s, "-append");
+  CHECK_STR_EQ(append,
+               "console=ttyS0 quiet tsc_early_khz=2000000 foo=bar \"hello world\" msg=\"a b\"");
+  free(append);
+  s.cmdline = NULL;
+  s.tsc_khz = 0;
+  append = value_of(&s, "-append");
+  CHECK_STR_EQ(append, "foo=bar \"hello world\" msg=\"a b\"");
+  free(append);
+}
+
+TEST(disk_image_is_a_virtio_blk_device)
+{
+  struct vmm_spec s = base_spec();
+  s.disk = "/img/root,1.qcow2";
+  s.disk_format = "qcow2";
+  nook_error_t err = NULL;
+  char *line = joined(&s, &err);
+  CHECK_STR_CONTAINS(line, " -drive file=/img/root,,1.qcow2,format=qcow2,if=none,id=disk0 "
+                           "-device virtio-blk-device,drive=disk0 ");
+  free(line);
+  s.disk_format = NULL;
+  char *drive = value_of(&s, "-drive");
+  CHECK_STR_EQ(drive, "file=/img/root,,1.qcow2,format=raw,if=none,id=disk0");
+  free(drive);
+  s.disk_format = "vdi";
+  check_refused(&s, "qemu: disk format `vdi`: want raw or qcow2");
+  s.disk_format = NULL;
+  struct vmm_share seven[VMM_MAX_SHARES];
+  char tags[VMM_MAX_SHARES][16];
+  for (int i = 0; i < VMM_MAX_SHARES; i++) {
+    snprintf(tags[i], sizeof(tags[i]), "s%d", i);
+    seven[i] = (struct vmm_share){.tag = tags[i], .path = "/x"};
+  }
+  s.shares = seven;
+  s.nshares = VMM_MAX_SHARES;
+  check_refused(&s, "qemu: 7 shares and a disk: microvm has room for 7 beside the channel");
+}
+
+TEST(kernel_parameters_the_kernel_cannot_take_are_refused)
+{
+  struct vmm_spec s = base_spec();
+  char *const quote[] = {"a=\"b\"", NULL};
+  s.kernel_args = quote;
+  check_refused(&s, "qemu: kernel parameter `a=\"b\"`: empty, or a double quote or a newline the "
+                    "kernel cannot be given");
+  char *const empty[] = {"", NULL};
+  s.kernel_args = empty;
+  check_refused(&s, "qemu: kernel parameter ``: empty, or a double quote or a newline the kernel "
+                    "cannot be given");
+  char big[2100];
+  memset(big, 'x', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  char *const long_one[] = {big, NULL};
+  s.kernel_args = long_one;
+  check_refused(&s, "qemu: the kernel command line has 2119 bytes: x86 takes at most 2047");
+}
+
 TEST(backend_lookup)
 {
   CHECK(vmm_backend_find("qemu") == &vmm_qemu_backend);
   CHECK(vmm_backend_find("firecracker") == NULL);
+  CHECK(vmm_backend_at(0) == &vmm_qemu_backend);
+  CHECK(vmm_backend_at(1) == NULL);
 }
 
 TEST(kvm_detection_wants_the_stable_api_and_hardware)
