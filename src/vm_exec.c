@@ -2,16 +2,29 @@
  * microVM with nook as its init, runs commands in the guest one after the
  * other and powers it off.  It exercises the VM-mode foundation end to end
  * (tests/vmmode) until `create`/`run` drive it. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../base/utils.h"
+#include "../vmm/confine.h"
 #include "../vmm/session.h"
 #include "cli.h"
 
-enum { OPT_KERNEL_BUNDLE = 256, OPT_SHARE, OPT_MEMORY, OPT_VCPUS, OPT_TIMEOUT, OPT_TIMINGS };
+enum {
+  OPT_KERNEL_BUNDLE = 256,
+  OPT_SHARE,
+  OPT_MEMORY,
+  OPT_VCPUS,
+  OPT_TIMEOUT,
+  OPT_TIMINGS,
+  OPT_CGROUP,
+  OPT_PIDS_LIMIT,
+  OPT_VMM_PID_FILE,
+  OPT_NETNS,
+};
 
 static const struct option longopts[] = {
     {"kernel-bundle", required_argument, NULL, OPT_KERNEL_BUNDLE},
@@ -20,6 +33,10 @@ static const struct option longopts[] = {
     {"vcpus", required_argument, NULL, OPT_VCPUS},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"timings", optional_argument, NULL, OPT_TIMINGS},
+    {"cgroup", required_argument, NULL, OPT_CGROUP},
+    {"pids-limit", required_argument, NULL, OPT_PIDS_LIMIT},
+    {"vmm-pid-file", required_argument, NULL, OPT_VMM_PID_FILE},
+    {"netns", required_argument, NULL, OPT_NETNS},
     {0},
 };
 
@@ -42,7 +59,14 @@ static const struct cli_spec spec = {
             "   --memory value         guest memory in MiB (default: 256)\n"
             "   --vcpus value          guest CPUs (default: 1)\n"
             "   --timeout value        seconds from launch to the guest's ready (default: 120)\n"
-            "   --timings              print the boot and power-off times on stderr\n",
+            "   --timings              print the boot and power-off times on stderr\n"
+            "   --cgroup value         the VMM's cgroup, as linux.cgroupsPath (default: one\n"
+            "                          named after vm-exec-PID)\n"
+            "   --pids-limit value     the VMM cgroup's pids limit, as linux.resources.pids\n"
+            "   --vmm-pid-file value   write the VMM's pid there once the guest is ready\n"
+            "   --netns value          the VMM's network namespace (default: a new one)\n"
+            "\n"
+            "The VMM always runs confined (vmm/confine.h).\n",
     .longopts = longopts,
 };
 
@@ -75,8 +99,9 @@ int cmd_vm_exec(const struct cli_global *g, int argc, char **argv, nook_error_t 
 {
   struct vmm_share shares[VMM_MAX_SHARES];
   struct vmm_session_opts o = {.backend = "qemu"};
-  unsigned timeout_s = 120;
+  unsigned timeout_s = 120, pids_limit = 0;
   bool timings = false;
+  const char *cgroup = NULL, *pid_file = NULL, *netns = NULL;
   int c;
   while ((c = cli_getopt(argc, argv, &spec, err)) >= 0) {
     switch (c) {
@@ -105,6 +130,19 @@ int cmd_vm_exec(const struct cli_global *g, int argc, char **argv, nook_error_t 
     case OPT_TIMINGS:
       timings = cli_true(optarg);
       break;
+    case OPT_CGROUP:
+      cgroup = optarg;
+      break;
+    case OPT_PIDS_LIMIT:
+      if (parse_uint("--pids-limit", optarg, 1u << 22, &pids_limit, err) < 0)
+        return -1;
+      break;
+    case OPT_VMM_PID_FILE:
+      pid_file = optarg;
+      break;
+    case OPT_NETNS:
+      netns = optarg;
+      break;
     }
   }
   if (c != CLI_DONE)
@@ -119,17 +157,40 @@ int cmd_vm_exec(const struct cli_global *g, int argc, char **argv, nook_error_t 
   o.cache_dir = cache;
   o.work_parent = g->root;
 
-  struct vmm_session s;
-  if (vmm_session_boot(&o, &s, err) < 0)
+  cleanup_free char *id = NULL;
+  xasprintf(&id, "vm-exec-%d", (int)getpid());
+  struct oci_resources res = {.has_pids = pids_limit > 0, .pids_limit = pids_limit};
+  struct vmm_confinement confine;
+  struct vmm_confine_opts co = {
+      .backend = vmm_backend_find(o.backend),
+      .id = id,
+      .cgroups_path = cgroup,
+      .resources = &res,
+      .mem_mib = o.mem_mib ? o.mem_mib : 256,
+      .netns_path = netns,
+  };
+  if (vmm_confine_prepare(&co, &confine, err) < 0)
     return -1;
+  o.confine = &confine;
+  o.mem_mib = co.mem_mib;
+  struct vmm_session s;
+  if (vmm_session_boot(&o, &s, err) < 0) {
+    vmm_confine_release(&confine, NULL);
+    return -1;
+  }
   if (timings)
     fprintf(stderr, "vm-exec: guest %s ready %.0f ms after launch\n", s.kernel_release, s.ready_ms);
   int status = 0, r = 0;
+  if (pid_file != NULL) {
+    char buf[32];
+    int len = snprintf(buf, sizeof(buf), "%d\n", (int)s.vm.pid);
+    r = write_file_at(AT_FDCWD, pid_file, O_CREAT | O_TRUNC, 0644, buf, (size_t)len, err);
+  }
   char **cmd = argv + optind;
   static char *const env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                               "HOME=/root", NULL};
   fflush(stdout);
-  while (*cmd != NULL) {
+  while (r == 0 && *cmd != NULL) {
     char **end = cmd;
     while (*end != NULL && strcmp(*end, ";") != 0)
       end++;
@@ -151,5 +212,7 @@ int cmd_vm_exec(const struct cli_global *g, int argc, char **argv, nook_error_t 
   if (r == 0 && timings)
     fprintf(stderr, "vm-exec: powered off\n");
   vmm_session_destroy(&s);
+  if (vmm_confine_release(&confine, r < 0 ? NULL : err) < 0)
+    r = -1;
   return r < 0 ? -1 : status;
 }

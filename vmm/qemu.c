@@ -1,6 +1,7 @@
 /* The QEMU backend: `qemu-system-x86_64 -M microvm` with virtio-mmio
  * devices, booting an ELF vmlinux by PVH (no bzImage decompression).
  * The option choices are measured in shared/notes/vm-boot.md. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include "../base/syscalls.h"
 #include "../base/utils.h"
 #include "mode.h"
+#include "confine.h"
 #include "vmm.h"
 
 #define QEMU_PROGRAM "qemu-system-x86_64"
@@ -234,12 +236,39 @@ static int qemu_build_argv(const struct vmm_spec *s, char ***argv, nook_error_t 
   return 0;
 }
 
+/* What the child reports when it fails before the exec: the errno and,
+ * from the confinement, the message. */
+struct launch_failure {
+  int status;
+  char msg[1024];
+};
+
+static void report_failure(int fd, int status, nook_error_t *err)
+{
+  struct launch_failure f = {.status = status};
+  if (err != NULL && *err != NULL) {
+    f.status = (*err)->status;
+    snprintf(f.msg, sizeof(f.msg), "%s", (*err)->msg);
+  }
+  if (write(fd, &f, sizeof(f)) < 0)
+    _exit(126);
+  _exit(127);
+}
+
 static int qemu_launch(const struct vmm_spec *spec, int log_fd, struct vmm_vm *vm,
                        nook_error_t *err)
 {
   cleanup_strv char **argv = NULL;
   if (qemu_build_argv(spec, &argv, err) < 0)
     return -1;
+  /* Confined, QEMU has no /proc to find itself: an absolute argv[0] tells
+   * it where its firmware and modules are (beside its binary). */
+  const char *program = argv[0];
+  if (spec->confine != NULL) {
+    free(argv[0]);
+    argv[0] = xstrdup(spec->confine->program);
+    program = argv[0];
+  }
   cleanup_close int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull < 0)
     return nook_error(err, errno, "open /dev/null");
@@ -256,26 +285,31 @@ static int qemu_launch(const struct vmm_spec *spec, int log_fd, struct vmm_vm *v
   if (pid == 0) {
     int out = log_fd >= 0 ? log_fd : devnull;
     if (dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-      goto fail;
-    /* The VMM dies with whoever launched it: a crashed runtime must not
-     * leave a guest running that nobody can reach. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-      goto fail;
+      report_failure(wr, errno, NULL);
     /* An ignored SIGPIPE would survive the exec. */
     signal(SIGPIPE, SIG_DFL);
-    execvp(argv[0], argv);
-  fail:;
-    int e = errno;
-    if (write(wr, &e, sizeof(e)) < 0)
-      _exit(126);
-    _exit(127);
+    nook_error_t cerr = NULL;
+    if (spec->confine != NULL && vmm_confine_enter(spec->confine, spec, &cerr) < 0)
+      report_failure(wr, 0, &cerr);
+    /* The VMM dies with whoever launched it: a crashed runtime must not
+     * leave a guest running that nobody can reach.  Set after the
+     * confinement, whose uid change would clear it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+      report_failure(wr, errno, NULL);
+    execvp(program, argv);
+    report_failure(wr, errno, NULL);
   }
   close(steal_fd(&wr));
-  int child_errno = 0;
-  ssize_t n = read(rd, &child_errno, sizeof(child_errno));
-  if (n == (ssize_t)sizeof(child_errno)) {
+  struct launch_failure f;
+  ssize_t n;
+  do
+    n = read(rd, &f, sizeof(f));
+  while (n < 0 && errno == EINTR);
+  if (n == (ssize_t)sizeof(f)) {
     waitpid(pid, NULL, 0);
-    return nook_error(err, child_errno, "start %s", argv[0]);
+    if (f.msg[0] != '\0')
+      return nook_error(err, f.status, "start %s: %s", program, f.msg);
+    return nook_error(err, f.status, "start %s", program);
   }
   vm->pid = pid;
   vm->pidfd = sys_pidfd_open(pid, 0);
@@ -283,8 +317,56 @@ static int qemu_launch(const struct vmm_spec *spec, int log_fd, struct vmm_vm *v
     int e = errno;
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    return nook_error(err, e, "pidfd_open %s", argv[0]);
+    return nook_error(err, e, "pidfd_open %s", program);
   }
+  return 0;
+}
+
+/* microvm's firmware (qboot, whatever the kernel) and the accelerator
+ * modules Debian's QEMU loads at -accel, found beside the binary as QEMU
+ * itself looks for them (PREFIX/bin/qemu -> PREFIX/share/qemu,
+ * PREFIX/lib/<multiarch>/qemu). */
+static int qemu_data_files(const char *program, char ***out, nook_error_t *err)
+{
+  (void)err;
+  cleanup_free char *prefix = xstrdup(program);
+  for (int i = 0; i < 2; i++) {
+    char *slash = strrchr(prefix, '/');
+    if (slash == NULL || slash == prefix) {
+      prefix[0] = '\0';
+      break;
+    }
+    *slash = '\0';
+  }
+  char **v = xcalloc(1, sizeof(*v));
+  size_t n = 0;
+  char *bios = NULL;
+  xasprintf(&bios, "%s/share/qemu/bios-microvm.bin", prefix);
+  if (access(bios, R_OK) == 0) {
+    v = xrealloc(v, (n + 2) * sizeof(*v));
+    v[n++] = bios;
+    v[n] = NULL;
+  } else {
+    free(bios);
+  }
+  static const char *const moddirs[] = {"lib/x86_64-linux-gnu/qemu", "lib64/qemu", "lib/qemu"};
+  for (size_t i = 0; i < ARRAY_SIZE(moddirs); i++) {
+    cleanup_free char *dir = NULL;
+    xasprintf(&dir, "%s/%s", prefix, moddirs[i]);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+      continue;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+      if (!has_prefix(e->d_name, "accel-") || !has_suffix(e->d_name, ".so"))
+        continue;
+      v = xrealloc(v, (n + 2) * sizeof(*v));
+      xasprintf(&v[n++], "%s/%s", dir, e->d_name);
+      v[n] = NULL;
+    }
+    closedir(d);
+  }
+  *out = v;
   return 0;
 }
 
@@ -327,6 +409,7 @@ const struct vmm_backend vmm_qemu_backend = {
     .name = "qemu",
     .program = QEMU_PROGRAM,
     .build_argv = qemu_build_argv,
+    .data_files = qemu_data_files,
     .launch = qemu_launch,
     .wait = qemu_wait,
     .kill = qemu_kill,

@@ -165,6 +165,7 @@ int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, no
       .accel = o->accel == VMM_ACCEL_AUTO ? vmm_detect_accel() : o->accel,
       .tsc_khz = vmm_host_tsc_khz(),
       .sandbox = true,
+      .confine = o->confine,
   };
   double start = now_ms();
   if (s->backend->launch(&spec, logfd, &s->vm, err) < 0)

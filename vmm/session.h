@@ -18,6 +18,8 @@ struct vmm_session_opts {
   unsigned vcpus, mem_mib;
   enum vmm_accel accel; /* VMM_ACCEL_AUTO: detected */
   int boot_timeout_ms;  /* launch to the guest's ready */
+  /* vmm_confine_prepare()'s result, or NULL: the VMM runs unconfined. */
+  const struct vmm_confinement *confine;
 };
 
 struct vmm_session {

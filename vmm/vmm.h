@@ -24,6 +24,8 @@
  * (vmm_spec.disk) one more. */
 #define VMM_MAX_SHARES 7
 
+struct vmm_confinement; /* confine.h */
+
 enum vmm_accel {
   VMM_ACCEL_AUTO = 0, /* vmm_detect_accel() decides */
   VMM_ACCEL_KVM,
@@ -62,6 +64,9 @@ struct vmm_spec {
                                when it holds a blank); NULL-terminated */
   const char *disk;         /* a virtio-blk disk image (vm.image) */
   const char *disk_format;  /* "raw" or "qcow2"; NULL: raw */
+  /* Where the VMM runs on the host (vmm_confine_enter() in its child), or
+   * NULL: unconfined. */
+  const struct vmm_confinement *confine;
 };
 
 /* A launched VMM. */
@@ -76,6 +81,10 @@ struct vmm_backend {
   const char *program;
   /* The VMM's argv (NULL-terminated, freed with strv_free) for spec. */
   int (*build_argv)(const struct vmm_spec *spec, char ***argv, nook_error_t *err);
+  /* Files beyond the program and its libraries that the VMM opens (QEMU's
+   * firmware and accelerator modules), for a confined VMM's root; program
+   * is the binary's absolute path.  NULL-terminated. */
+  int (*data_files)(const char *program, char ***out, nook_error_t *err);
   /* Start the VMM for spec: stdin /dev/null, stdout and stderr to log_fd
    * (or /dev/null when < 0). */
   int (*launch)(const struct vmm_spec *spec, int log_fd, struct vmm_vm *vm, nook_error_t *err);
