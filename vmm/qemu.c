@@ -15,8 +15,8 @@
 
 #include "../base/syscalls.h"
 #include "../base/utils.h"
-#include "mode.h"
 #include "confine.h"
+#include "mode.h"
 #include "vmm.h"
 
 #define QEMU_PROGRAM "qemu-system-x86_64"
