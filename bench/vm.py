@@ -9,7 +9,9 @@ children it reaped), and the phases of the nook run from the timestamps of
 its --debug log lines.  In separate runs, whose times are not used, a
 sampler reads /proc of every process below bench/measure every
 VM_SAMPLE_MS: VmHWM of nook and of QEMU, and QEMU's RSS without the
-guest's RAM (the anonymous mapping of the guest's size in /proc/PID/smaps)."""
+guest's RAM (the anonymous mapping of the guest's size in /proc/PID/smaps),
+its anonymous part, and that without TCG's translation cache.
+report_vm() writes the section of docs/benchmarks.md."""
 
 import datetime
 import json
@@ -25,8 +27,8 @@ VM_SAMPLE_MS = 50
 
 # The debug lines of one VM-mode run (vmm/session.c, vmm/qemu.c, src/main.c),
 # in order: (prefix of msg, name of the mark).
-MARKS = [("command run", "start"), ("vm: kernel bundle", "bundle"), ("vm: initramfs", "initramfs"),
-         ("vmm: exec", "exec"),
+MARKS = [("command run", "start"), ("vm: kernel bundle", "bundle"),
+         ("vm: initramfs", "initramfs"), ("vmm: exec", "exec"),
          ("vm: channel connected", "connected"), ("vm: guest ready", "ready"),
          ("vm: guest process exited", "exited"), ("vm: powered off", "off")]
 
