@@ -258,8 +258,9 @@ class VmBench:
         r = subprocess.run([script], capture_output=True, text=True, env=b.env)
         kbundle = r.stdout.strip().splitlines()[0] if r.stdout.strip() else ""
         if r.returncode != 0 or not os.path.isfile(os.path.join(kbundle, "vmlinux")):
-            return self.skip("no guest kernel bundle: `scripts/vm-kernel` said: " +
-                             " ".join(r.stderr.split())[-300:])
+            said = " ".join(r.stderr.split())[-300:]
+            return self.skip(f"no guest kernel bundle: `{script}` exited {r.returncode}" +
+                             (f": {said}" if said else ""))
         cc = os.environ.get("CC") or "cc"
         poweroff = os.path.join(b.bin, "poweroff")
         r = subprocess.run([cc, "-static", "-Os", "-Wall", "-Wextra", "-Werror", "-o", poweroff,
