@@ -24,6 +24,10 @@ SEQ = 100  # the "100 sequential runs" metric
 CONC = 20  # the "20 concurrent containers" metric
 HWM_RUNS = 2 if QUICK else 5
 MEM_TRIES = 1 if QUICK else 2  # runs per probed memory limit; all must pass
+# VM mode: a boot costs seconds, so few samples.
+VM = os.environ.get("BENCH_VM", "1") != "0"
+VM_RUNS = env_int("BENCH_VM_RUNS", 2 if QUICK else 10)
+VM_MEM_RUNS = env_int("BENCH_VM_MEM_RUNS", 1 if QUICK else 3)
 OUT = os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(REPO, "docs", "benchmarks.md")))
 PNG = os.path.splitext(OUT)[0] + ".png"
 

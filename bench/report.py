@@ -8,6 +8,7 @@ import subprocess
 
 from common import (BATCH_RUNS, CONC, KiB, MEM_TRIES, MiB, OUT, PNG, QUICK, REPO, RUNS, SEQ,
                     resolve, sh)
+from vm import report_vm
 
 
 def parse_strace_c(path):
@@ -112,7 +113,8 @@ class Report:
                     mem = f"{int(line.split()[1]) / MiB:.0f} GiB"
         commit = sh(["git", "-C", REPO, "describe", "--always", "--dirty"])
         env = []
-        for k in ("BENCH_RUNS", "BENCH_BATCH_RUNS", "BENCH_QUICK", "BENCH_RUNTIMES"):
+        for k in ("BENCH_RUNS", "BENCH_BATCH_RUNS", "BENCH_QUICK", "BENCH_RUNTIMES", "BENCH_VM",
+                  "BENCH_VM_RUNS", "BENCH_VM_MEM_RUNS"):
             if os.environ.get(k):
                 env.append(f"{k}={shlex.quote(os.environ[k])}")
         self.w("# Benchmarks: nook vs runc vs crun")
@@ -444,6 +446,7 @@ unset multiplot
         self.lines.extend(sc)
         self.rss_table()
         self.memory_table()
+        report_vm(self)
         self.syscalls()
         self.errors()
         body = self.lines

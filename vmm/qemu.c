@@ -13,8 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/log.h"
 #include "../base/syscalls.h"
 #include "../base/utils.h"
+#include "../oci/json.h"
 #include "confine.h"
 #include "mode.h"
 #include "vmm.h"
@@ -255,6 +257,21 @@ static void report_failure(int fd, int status, nook_error_t *err)
   _exit(127);
 }
 
+/* The exact argv, as JSON, in the debug log: bench/run boots the same VMM
+ * with a do-nothing initramfs as VM mode's floor, and a reader of the log
+ * can rerun a failing boot by hand. */
+static void debug_argv(char **argv)
+{
+  if (!nook_log_debug_enabled())
+    return;
+  yajl_gen g = jgen_new(NULL);
+  yajl_gen_map_open(g);
+  jgen_key_strv(g, "argv", (const char *const *)argv, 0);
+  yajl_gen_map_close(g);
+  cleanup_free char *json = jgen_finish(g);
+  nook_debug("vmm: exec %s", json);
+}
+
 static int qemu_launch(const struct vmm_spec *spec, int log_fd, struct vmm_vm *vm,
                        nook_error_t *err)
 {
@@ -269,6 +286,7 @@ static int qemu_launch(const struct vmm_spec *spec, int log_fd, struct vmm_vm *v
     argv[0] = xstrdup(spec->confine->program);
     program = argv[0];
   }
+  debug_argv(argv);
   cleanup_close int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull < 0)
     return nook_error(err, errno, "open /dev/null");

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/log.h"
 #include "../base/utils.h"
 #include "channel.h"
 #include "initramfs.h"
@@ -127,10 +128,14 @@ int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, no
   cleanup_close int logfd = -1;
   struct chan_msg *msg = NULL;
   int status = 0, r;
+  /* The debug lines of a boot mark its phases with the log's timestamps
+   * (bench/run's VM-mode breakdown reads them). */
   if (vmm_kernel_bundle(o->kernel_bundle, &bundle, err) < 0)
     return -1;
+  nook_debug("vm: kernel bundle `%s`", bundle);
   if (vmm_initramfs(bundle, o->cache_dir, &initrd, err) < 0)
     return -1;
+  nook_debug("vm: initramfs `%s`", initrd);
   xasprintf(&kernel, "%s/vmlinux", bundle);
 
   if (mkdir_p(o->work_parent, 0700, err) < 0)
@@ -181,6 +186,7 @@ int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, no
     nook_error(err, errno, "accept the channel");
     goto fail;
   }
+  nook_debug("vm: channel connected");
   int left = (int)(timeout - (now_ms() - start));
   r = wait_fd_or_vmm(s, s->chan, left > 0 ? left : 0, &status, "ready", err);
   if (r == 0)
@@ -201,6 +207,7 @@ int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, no
     goto fail;
   }
   s->ready_ms = now_ms() - start;
+  nook_debug("vm: guest ready (kernel %s) %.0f ms after launch", s->kernel_release, s->ready_ms);
   return 0;
 fail:
   vmm_session_destroy(s);
@@ -257,6 +264,7 @@ int vmm_session_exec(struct vmm_session *s, const struct chan_exec *e, int out_f
       break;
     if (msg->type == CHAN_EXIT) {
       *status = msg->value;
+      nook_debug("vm: guest process exited, status %d", *status);
       break;
     }
     bool out = msg->type == CHAN_STDOUT;
@@ -285,6 +293,7 @@ int vmm_session_poweroff(struct vmm_session *s, int timeout_ms, nook_error_t *er
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return nook_error(err, 0, "%s exited with status %d at power-off", s->backend->program,
                       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  nook_debug("vm: powered off");
   return 0;
 }
 

@@ -134,6 +134,31 @@ teardown_file() {
   assert_failure
 }
 
+@test "vm mode: --debug logs the VMM's argv as JSON and marks the boot's phases" {
+  need_qemu
+  # bench/run boots this argv with its own initramfs (VM mode's floor) and
+  # times the phases from these lines; a kernel that is not one is enough.
+  local k=$BATS_TEST_TMPDIR/kernel log=$BATS_TEST_TMPDIR/log.json
+  mkdir -p "$k/modules"
+  : >"$k/modules.load"
+  echo 6.1.0-fake >"$k/kver"
+  head -c 4096 /dev/urandom >"$k/vmlinux"
+  touch "$k/.complete"
+  NOOK_VM_KCACHE=$BATS_TEST_TMPDIR/cache run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" \
+    --log "$log" --log-format json --debug vm-exec --kernel-bundle "$k" -- /bin/true
+  # (QEMU may or may not connect the channel before it gives up.)
+  run jq -r 'select(.level == "debug") | .msg | select(startswith("vm"))
+             | split(" ")[0:2] | join(" ")' "$log"
+  assert_line --index 0 'vm: kernel'
+  assert_line --index 1 'vm: initramfs'
+  assert_line --index 2 'vmm: exec'
+  run jq -r 'select(.msg | startswith("vmm: exec ")) | .msg | ltrimstr("vmm: exec ")
+             | fromjson | .argv as $a
+             | [$a[0], $a[($a | index(["-kernel"]) + 1)], ($a | index(["-initrd"]) != null)]
+             | map(tostring) | join(" ")' "$log"
+  assert_output "qemu-system-x86_64 $k/vmlinux true"
+}
+
 @test "vm mode: host-side errors need no boot; vm-exec is not in the help" {
   need_qemu
   run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" vm-exec --kernel-bundle /nonexistent -- true
