@@ -146,7 +146,8 @@ teardown_file() {
   touch "$k/.complete"
   NOOK_VM_KCACHE=$BATS_TEST_TMPDIR/cache run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" \
     --log "$log" --log-format json --debug vm-exec --kernel-bundle "$k" -- /bin/true
-  # (QEMU may or may not connect the channel before it gives up.)
+  # (QEMU may or may not connect the channel before it gives up.  A
+  # confined QEMU gets its absolute path as argv[0].)
   run jq -r 'select(.level == "debug") | .msg | select(startswith("vm"))
              | split(" ")[0:2] | join(" ")' "$log"
   assert_line --index 0 'vm: kernel'
@@ -154,7 +155,7 @@ teardown_file() {
   assert_line --index 2 'vmm: exec'
   run jq -r 'select(.msg | startswith("vmm: exec ")) | .msg | ltrimstr("vmm: exec ")
              | fromjson | .argv as $a
-             | [$a[0], $a[($a | index(["-kernel"]) + 1)], ($a | index(["-initrd"]) != null)]
+             | [($a[0] | split("/") | last), $a[($a | index(["-kernel"]) + 1)], ($a | index(["-initrd"]) != null)]
              | map(tostring) | join(" ")' "$log"
   assert_output "qemu-system-x86_64 $k/vmlinux true"
 }
