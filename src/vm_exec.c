@@ -78,6 +78,7 @@ static int parse_share(char *arg, struct vmm_share *s, nook_error_t *err)
   *eq = '\0';
   s->tag = arg;
   s->path = eq + 1;
+  s->readonly = false;
   if (has_suffix(s->path, ":ro")) {
     eq[1 + strlen(s->path) - 3] = '\0';
     s->readonly = true;
@@ -97,7 +98,7 @@ static int parse_uint(const char *opt, const char *arg, unsigned max, unsigned *
 
 int cmd_vm_exec(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
 {
-  struct vmm_share shares[VMM_MAX_SHARES];
+  struct vmm_share shares[VMM_MAX_SHARES] = {0};
   struct vmm_session_opts o = {.backend = "qemu"};
   unsigned timeout_s = 120, pids_limit = 0;
   bool timings = false;

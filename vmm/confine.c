@@ -285,7 +285,7 @@ enum bind_kind {
   BIND_RO,  /* a file the VMM reads and maps (its binary, libraries) */
   BIND_RX,  /* read-only data: no exec */
   BIND_RW,  /* a file or share it writes */
-  BIND_DEV, /* a device node */
+  BIND_DEV, /* a device node: its I/O, not its inode */
 };
 
 struct bind {
@@ -327,7 +327,9 @@ static int clone_source(struct bind *b, nook_error_t *err)
     attr.attr_set |= MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
     break;
   case BIND_DEV:
-    attr.attr_set |= MOUNT_ATTR_NOEXEC;
+    /* Read-only mounts keep the device's I/O but refuse chmod and chown
+     * of the host's node. */
+    attr.attr_set |= MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC;
     break;
   }
   if (sys_mount_setattr(b->tree, "", AT_EMPTY_PATH | (b->dir ? AT_RECURSIVE : 0), &attr) < 0)
@@ -427,22 +429,55 @@ static int pivot_into(const char *mountpoint, struct bind *binds, size_t n, nook
   return 0;
 }
 
-static int drop_privileges(const struct vmm_confinement *c, nook_error_t *err)
+unsigned long vmm_confine_clone_flags(const struct vmm_confinement *c)
+{
+  (void)c;
+  return CLONE_NEWPID;
+}
+
+/* The capabilities a confined VMM keeps: none, unless it serves shares.
+ * QEMU's 9p server (security_model=none) acts on the share with its own
+ * credentials, so without these the guest's root would lose root's file
+ * semantics on its own rootfs: reading a 0700 directory of another uid
+ * (DAC_OVERRIDE also covers directory search, so DAC_READ_SEARCH, which
+ * would allow open_by_handle_at() past the mount namespace, is not kept),
+ * chown (CHOWN), chmod/utimes/xattrs of others' files (FOWNER), keeping
+ * setuid/setgid bits across a write or a chown (FSETID).  They act only on
+ * what the VMM's mount namespace holds, where everything else is bound
+ * read-only: docs/design.md has the threat model.  A read-only share needs
+ * only the read side. */
+uint64_t vmm_confine_caps(const struct vmm_spec *spec)
+{
+  uint64_t caps = 0;
+  for (size_t i = 0; i < spec->nshares; i++) {
+    caps |= UINT64_C(1) << CAP_DAC_OVERRIDE;
+    if (!spec->shares[i].readonly)
+      caps |=
+          (UINT64_C(1) << CAP_CHOWN) | (UINT64_C(1) << CAP_FOWNER) | (UINT64_C(1) << CAP_FSETID);
+  }
+  return caps;
+}
+
+static int drop_privileges(const struct vmm_confinement *c, uint64_t keep, nook_error_t *err)
 {
   if (c->set_ids) {
     if (setgroups(0, NULL) < 0 || setresgid(c->gid, c->gid, c->gid) < 0)
       return nook_error(err, errno, "set the VMM's gid to %u", (unsigned)c->gid);
   }
-  /* Root gets no capabilities back from exec or a later setuid. */
-  if (prctl(PR_SET_SECUREBITS,
-            SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-                SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-                SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
-            0, 0, 0) < 0)
+  /* Root gets no capabilities back from exec or a later setuid: what it
+   * keeps crosses the exec as ambient capabilities, which need ambient
+   * raising left allowed (the VMM cannot change securebits: no SETPCAP). */
+  unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                       SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
+  if (keep == 0)
+    bits |= SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+  if (prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) < 0)
     return nook_error(err, errno, "set the VMM's securebits");
   if (c->set_ids && setresuid(c->uid, c->uid, c->uid) < 0)
     return nook_error(err, errno, "set the VMM's uid to %u", (unsigned)c->uid);
   for (unsigned long cap = 0; cap < 64; cap++) {
+    if (keep & (UINT64_C(1) << cap))
+      continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
       if (errno == EINVAL)
         break; /* past the kernel's last capability */
@@ -453,8 +488,15 @@ static int drop_privileges(const struct vmm_confinement *c, nook_error_t *err)
     return nook_error(err, errno, "clear the ambient capabilities");
   struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
   struct __user_cap_data_struct d[2] = {{0}};
+  for (int i = 0; i < 2; i++) {
+    d[i].effective = d[i].permitted = d[i].inheritable = (uint32_t)(keep >> (32 * i));
+  }
   if (syscall(SYS_capset, &h, d) < 0)
-    return nook_error(err, errno, "drop every capability");
+    return nook_error(err, errno, "drop every capability but the VMM's");
+  for (unsigned long cap = 0; cap < 64; cap++) {
+    if ((keep & (UINT64_C(1) << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+      return nook_error(err, errno, "keep capability %lu across the exec", cap);
+  }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return nook_error(err, errno, "set no_new_privs");
   return 0;
@@ -496,7 +538,9 @@ int vmm_confine_enter(const struct vmm_confinement *c, const struct vmm_spec *sp
     binds[n++] = (struct bind){.path = spec->shares[i].path,
                                .kind = spec->shares[i].readonly ? BIND_RX : BIND_RW,
                                .dir = true};
-  binds[n++] = (struct bind){.path = spec->channel_socket, .kind = BIND_RW};
+  /* Connecting needs no writable mount; chmod of the launcher's socket
+   * would. */
+  binds[n++] = (struct bind){.path = spec->channel_socket, .kind = BIND_RX};
   if (spec->console_path != NULL)
     binds[n++] = (struct bind){.path = spec->console_path, .kind = BIND_RW};
   binds[n++] = (struct bind){.path = "/dev/null", .kind = BIND_DEV};
@@ -506,10 +550,10 @@ int vmm_confine_enter(const struct vmm_confinement *c, const struct vmm_spec *sp
   /* QEMU's 9p server changes modes and xattrs of O_PATH fds through
    * /proc/self/fd/N; its own fd directory is all of procfs it gets (a whole
    * procfs would show the host's processes, and let uid 0 write sysctls
-   * even without capabilities).  The pid stays the same across the exec. */
-  char fd_dir[48];
-  snprintf(fd_dir, sizeof(fd_dir), "/proc/%d/fd", (int)getpid());
-  binds[n++] = (struct bind){.path = "/proc/self/fd", .src = fd_dir, .kind = BIND_RX, .dir = true};
+   * even without capabilities).  The host's /proc/self names this process
+   * by its host pid (getpid() is 1 in its own pid namespace); the process
+   * stays the same across the exec. */
+  binds[n++] = (struct bind){.path = "/proc/self/fd", .kind = BIND_RX, .dir = true};
   for (size_t i = 0; i < n; i++)
     binds[i].tree = -1;
   int r = 0;
@@ -529,7 +573,7 @@ int vmm_confine_enter(const struct vmm_confinement *c, const struct vmm_spec *sp
   }
   if (r < 0)
     return -1;
-  if (drop_privileges(c, err) < 0)
+  if (drop_privileges(c, vmm_confine_caps(spec), err) < 0)
     return -1;
   /* Nothing the launcher holds crosses the exec; the launcher's own
    * close-on-exec error pipe keeps working until then. */

@@ -6,12 +6,15 @@
  * it needs (its binary, libraries and data files, the kernel, the initrd,
  * the shares, the channel socket, the console log, /dev/null, /dev/urandom,
  * /dev/kvm with KVM), in the container's network namespace (else a new empty
- * one), with no capabilities, no_new_privs and no inherited file descriptors;
- * the backend's own syscall filter (QEMU's -sandbox) comes on top.
+ * one), in a pid namespace of its own (it can signal nothing on the host),
+ * with no capabilities but the file ones its shares need
+ * (vmm_confine_caps()), no_new_privs and no inherited file descriptors; the
+ * backend's own syscall filter (QEMU's -sandbox) comes on top.
  *
  * Use: vmm_confine_prepare() in the process that launches the VMM (it makes
- * the cgroup), the pointer in vmm_spec.confine (the backend's child calls
- * vmm_confine_enter() between fork and exec), vmm_confine_release() once the
+ * the cgroup), the pointer in vmm_spec.confine (the backend creates its
+ * child with vmm_confine_clone_flags() and the child calls
+ * vmm_confine_enter() between clone and exec), vmm_confine_release() once the
  * VMM is gone (it removes the cgroup). */
 #ifndef NOOK_VMM_CONFINE_H
 #define NOOK_VMM_CONFINE_H
@@ -69,6 +72,23 @@ int vmm_confine_prepare(const struct vmm_confine_opts *o, struct vmm_confinement
  * exec, clear the environment.  The caller must be single-threaded. */
 int vmm_confine_enter(const struct vmm_confinement *c, const struct vmm_spec *spec,
                       nook_error_t *err);
+
+/* The clone flags the VMM's child must be created with: a new pid
+ * namespace, which the child cannot enter itself (unshare would only move
+ * its children).  The VMM is its pid 1: alone there, it can name no other
+ * process; its parent still waits for it and signals it by pid or pidfd
+ * (SIGKILL from outside always ends a namespace's pid 1), and its
+ * PDEATHSIG still fires.  No reaper in between: the VMM spawns nothing
+ * (QEMU's -sandbox spawn=deny), and the launcher keeps waiting on the VMM
+ * itself. */
+unsigned long vmm_confine_clone_flags(const struct vmm_confinement *c);
+
+/* The capability set a confined VMM keeps for spec's shares (bit n =
+ * capability n): none without shares; CAP_DAC_OVERRIDE for read-only ones;
+ * plus CAP_CHOWN, CAP_FOWNER and CAP_FSETID for a writable one.  The
+ * bounding, permitted, effective, inheritable and ambient sets are all
+ * exactly this. */
+uint64_t vmm_confine_caps(const struct vmm_spec *spec);
 
 /* Remove the cgroup (killing what is left in it) and free c. */
 int vmm_confine_release(struct vmm_confinement *c, nook_error_t *err);

@@ -296,10 +296,20 @@ static int qemu_launch(const struct vmm_spec *spec, int log_fd, struct vmm_vm *v
     return nook_error(err, errno, "pipe");
   cleanup_close int rd = pfd[0];
   cleanup_close int wr = pfd[1];
-  pid_t parent = getpid();
-  pid_t pid = fork();
+  /* The child checks this for its launcher's death before PDEATHSIG was
+   * set: in its own pid namespace getppid() says 0 whoever the parent is. */
+  cleanup_close int parent = sys_pidfd_open(getpid(), 0);
+  if (parent < 0)
+    return nook_error(err, errno, "pidfd_open");
+  unsigned long flags = spec->confine != NULL ? vmm_confine_clone_flags(spec->confine) : 0;
+  int pidfd = -1;
+  struct clone_args args = {
+      .flags = flags | CLONE_PIDFD, .pidfd = (uint64_t)(uintptr_t)&pidfd, .exit_signal = SIGCHLD};
+  pid_t pid = (pid_t)sys_clone3(&args, sizeof(args));
+  if (pid < 0 && errno == ENOSYS)
+    pid = (pid_t)syscall(__NR_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0)
-    return nook_error(err, errno, "fork");
+    return nook_error(err, errno, "clone the VMM's process");
   if (pid == 0) {
     int out = log_fd >= 0 ? log_fd : devnull;
     if (dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
@@ -312,7 +322,8 @@ static int qemu_launch(const struct vmm_spec *spec, int log_fd, struct vmm_vm *v
     /* The VMM dies with whoever launched it: a crashed runtime must not
      * leave a guest running that nobody can reach.  Set after the
      * confinement, whose uid change would clear it. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+    struct pollfd alive = {.fd = parent, .events = POLLIN};
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&alive, 1, 0) != 0)
       report_failure(wr, errno, NULL);
     execvp(program, argv);
     report_failure(wr, errno, NULL);
@@ -324,13 +335,15 @@ static int qemu_launch(const struct vmm_spec *spec, int log_fd, struct vmm_vm *v
     n = read(rd, &f, sizeof(f));
   while (n < 0 && errno == EINTR);
   if (n == (ssize_t)sizeof(f)) {
+    if (pidfd >= 0)
+      close(pidfd);
     waitpid(pid, NULL, 0);
     if (f.msg[0] != '\0')
       return nook_error(err, f.status, "start %s: %s", program, f.msg);
     return nook_error(err, f.status, "start %s", program);
   }
   vm->pid = pid;
-  vm->pidfd = sys_pidfd_open(pid, 0);
+  vm->pidfd = pidfd >= 0 ? pidfd : sys_pidfd_open(pid, 0);
   if (vm->pidfd < 0) {
     int e = errno;
     kill(pid, SIGKILL);

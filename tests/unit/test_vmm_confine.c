@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -91,13 +92,40 @@ static int inside(const char *kernel, const char *share, int leaked_fd)
   if (fd < 0)
     return 14;
   close(fd);
+  /* A writable share: exactly the file capabilities, every set. */
+  uint32_t want =
+      (1u << CAP_CHOWN) | (1u << CAP_DAC_OVERRIDE) | (1u << CAP_FOWNER) | (1u << CAP_FSETID);
   struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
   struct __user_cap_data_struct d[2];
-  if (syscall(SYS_capget, &h, d) < 0 || d[0].effective || d[0].permitted || d[1].effective ||
-      d[1].permitted)
+  if (syscall(SYS_capget, &h, d) < 0 || d[0].effective != want || d[0].permitted != want ||
+      d[0].inheritable != want || d[1].effective || d[1].permitted || d[1].inheritable)
     return 15;
-  if (prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0)
+  if (prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0 ||
+      prctl(PR_CAPBSET_READ, CAP_DAC_READ_SEARCH, 0, 0, 0) != 0 ||
+      prctl(PR_CAPBSET_READ, CAP_CHOWN, 0, 0, 0) != 1 ||
+      prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_FOWNER, 0, 0) != 1)
     return 16;
+  /* Root's file semantics on the share: another uid's 0700 directory, chown. */
+  cleanup_free char *secret = NULL;
+  xasprintf(&secret, "%s/secret/file", share);
+  fd = open(secret, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 22;
+  close(fd);
+  if (chown(written, 4321, 4321) < 0)
+    return 23;
+  /* ... and nothing on the host's device nodes. */
+  if (chmod("/dev/null", 0600) == 0 || errno != EROFS)
+    return 24;
+  /* Alone in its pid namespace, with its own fds at /proc/self/fd. */
+  if (getpid() != 1 || getppid() != 0)
+    return 25;
+  cleanup_free char *fdpath = NULL;
+  xasprintf(&fdpath, "/proc/self/fd/%d", leaked_fd);
+  struct stat viaproc, direct;
+  if (stat(fdpath, &viaproc) < 0 || fstat(leaked_fd, &direct) < 0 ||
+      viaproc.st_ino != direct.st_ino || viaproc.st_dev != direct.st_dev)
+    return 26;
   if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
     return 17;
   if (access("/proc/self/fd", F_OK) < 0 || access("/proc/1", F_OK) == 0)
@@ -109,6 +137,19 @@ static int inside(const char *kernel, const char *share, int leaked_fd)
   if (access("/dev/null", W_OK) < 0)
     return 21;
   return 0;
+}
+
+TEST(capabilities_follow_the_shares)
+{
+  struct vmm_share sh[2] = {{.tag = "a", .path = "/a", .readonly = true},
+                            {.tag = "b", .path = "/b"}};
+  struct vmm_spec spec = {.shares = sh};
+  CHECK(vmm_confine_caps(&spec) == 0);
+  spec.nshares = 1;
+  CHECK(vmm_confine_caps(&spec) == UINT64_C(1) << CAP_DAC_OVERRIDE);
+  spec.nshares = 2;
+  CHECK(vmm_confine_caps(&spec) == ((UINT64_C(1) << CAP_CHOWN) | (UINT64_C(1) << CAP_DAC_OVERRIDE) |
+                                    (UINT64_C(1) << CAP_FOWNER) | (UINT64_C(1) << CAP_FSETID)));
 }
 
 TEST(a_confined_child_sees_only_its_binds)
@@ -129,6 +170,13 @@ TEST(a_confined_child_sees_only_its_binds)
   CHECK_INT_EQ(write_file_at(AT_FDCWD, kernel, O_CREAT, 0644, "k", 1, &err), 0);
   CHECK_INT_EQ(write_file_at(AT_FDCWD, initrd, O_CREAT, 0644, "i", 1, &err), 0);
   CHECK_INT_EQ(mkdir(share, 0755), 0);
+  cleanup_free char *secret_dir = NULL, *secret = NULL;
+  xasprintf(&secret_dir, "%s/secret", share);
+  xasprintf(&secret, "%s/secret/file", share);
+  CHECK_INT_EQ(mkdir(secret_dir, 0700), 0);
+  CHECK_INT_EQ(write_file_at(AT_FDCWD, secret, O_CREAT, 0600, "s", 1, &err), 0);
+  CHECK_INT_EQ(chown(secret, 1234, 1234), 0);
+  CHECK_INT_EQ(chown(secret_dir, 1234, 1234), 0);
   CHECK_INT_EQ(mkdir(work, 0700), 0);
   int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -146,7 +194,10 @@ TEST(a_confined_child_sees_only_its_binds)
                           .console_path = console,
                           .accel = VMM_ACCEL_TCG};
   int leaked = open("/dev/null", O_RDONLY); /* no O_CLOEXEC on purpose */
-  pid_t pid = fork();
+  /* Created as the QEMU backend creates the VMM's process. */
+  pid_t pid =
+      (pid_t)syscall(__NR_clone, vmm_confine_clone_flags(&c) | SIGCHLD, NULL, NULL, NULL, NULL);
+  CHECK(pid >= 0);
   if (pid == 0) {
     nook_error_t cerr = NULL;
     if (vmm_confine_enter(&c, &spec, &cerr) < 0) {
@@ -164,6 +215,11 @@ TEST(a_confined_child_sees_only_its_binds)
   cleanup_free char *written = NULL;
   xasprintf(&written, "%s/written", share);
   CHECK_INT_EQ(access(written, F_OK), 0);
+  struct stat w;
+  CHECK_INT_EQ(stat(written, &w), 0);
+  CHECK_INT_EQ(w.st_uid, 4321);
+  unlink(secret);
+  rmdir(secret_dir);
   /* Nothing of the child's mounts reached the host. */
   struct stat a, b;
   CHECK_INT_EQ(stat(work, &a), 0);

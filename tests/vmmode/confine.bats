@@ -36,6 +36,12 @@ setup_file() {
   mkdir -p "$d/share" "$d/root" "$d/seen"
   echo "/nook-test-confine-$$" >"$d/cg"
   cp /bin/busybox "$d/share/busybox"
+  # What only root's file capabilities reach: a 0700 directory of another
+  # uid (a postgres image's data directory is one).
+  mkdir -m 0700 "$d/share/secret"
+  echo s3cret >"$d/share/secret/file"
+  chmod 0600 "$d/share/secret/file"
+  chown -R 1234:1234 "$d/share/secret"
   "$NOOK_VM_KERNEL_SCRIPT" >/dev/null
   local netns_opt=()
   if command -v ip >/dev/null && ip netns add "test-confine-$$" 2>/dev/null; then
@@ -46,7 +52,10 @@ setup_file() {
   # 9p server) and waits for the host's go.
   timeout 300 "$NOOK" --root "$d/root" vm-exec --memory 256 --cgroup "$(cg_name)" --pids-limit 64 \
     --vmm-pid-file "$d/pid" "${netns_opt[@]}" --share share="$d/share" -- \
-    /mnt/share/busybox sh -c 'echo up >/mnt/share/up; i=0
+    /mnt/share/busybox sh -c 'B=/mnt/share/busybox
+      $B cat /mnt/share/secret/file >/mnt/share/read-secret 2>&1
+      echo mine >/mnt/share/mine && $B chown 4321:4322 /mnt/share/mine 2>/mnt/share/chown-err
+      echo up >/mnt/share/up; i=0
       while [ ! -e /mnt/share/go ] && [ $i -lt 1200 ]; do /mnt/share/busybox sleep 0.1; i=$((i+1)); done
       echo waited=$i' >"$d/out" 2>"$d/err" &
   local vx=$! i
@@ -65,6 +74,13 @@ setup_file() {
     ls -A "/proc/$p/root" >"$s/root"
     for f in /proc/"$p"/fd/*; do readlink "$f"; done >"$s/fds"
     readlink "/proc/$p/ns/net" >"$s/netns"
+    readlink "/proc/$p/ns/pid" >"$s/pidns"
+    readlink /proc/self/ns/pid >"$s/host-pidns"
+    # From inside QEMU's pid namespace a host process has no pid to name.
+    if command -v nsenter >/dev/null; then
+      nsenter -t "$p" -p -- sh -c "kill -0 $$ 2>/dev/null; echo host=\$?; kill -0 1; echo own=\$?" \
+        >"$s/kill" 2>&1
+    fi
     readlink /proc/self/ns/net >"$s/host-netns"
     [ ! -e "$d/netns" ] || stat -L -c 'net:[%i]' "$(cat "$d/netns")" >"$s/given-netns"
     local m
@@ -110,16 +126,17 @@ seen() {
   assert_output up
 }
 
-@test "vm confine: QEMU has no capabilities, no_new_privs and a seccomp filter" {
+@test "vm confine: QEMU keeps only the file capabilities of a writable share, no_new_privs and a seccomp filter" {
   need_qemu
   seen
   local s=$BATS_FILE_TMPDIR/seen/status
   run grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "$s"
-  assert_line --regexp '^CapInh:\s+0+$'
-  assert_line --regexp '^CapPrm:\s+0+$'
-  assert_line --regexp '^CapEff:\s+0+$'
-  assert_line --regexp '^CapBnd:\s+0+$'
-  assert_line --regexp '^CapAmb:\s+0+$'
+  # CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID: bits 0, 1, 3, 4.
+  assert_line --regexp '^CapInh:\s+0+1b$'
+  assert_line --regexp '^CapPrm:\s+0+1b$'
+  assert_line --regexp '^CapEff:\s+0+1b$'
+  assert_line --regexp '^CapBnd:\s+0+1b$'
+  assert_line --regexp '^CapAmb:\s+0+1b$'
   assert_line --regexp '^NoNewPrivs:\s+1$'
   assert_line --regexp '^Seccomp:\s+2$'
 }
@@ -148,6 +165,11 @@ seen() {
   [ ${#bad[@]} -eq 0 ] || fail "mounts outside the allowed set: ${bad[*]}"
   # The binary and its libraries are read-only; so are the kernel and initrd.
   run awk '$5 ~ /^\/usr\/bin\/qemu|vmlinux|initramfs/ { print $6 }' "$s/mountinfo"
+  refute_output --regexp '(^|\n)rw'
+  # Device nodes and the channel socket: I/O only, no chmod or chown of the
+  # host's inodes.
+  run awk '$5 ~ /^\/dev\/|chan\.sock$/ { print $6 }' "$s/mountinfo"
+  assert_output --regexp '^ro'
   refute_output --regexp '(^|\n)rw'
   run cat "$s/root"
   refute_line home
@@ -216,4 +238,36 @@ seen() {
   if [ -e "$s/given-netns" ]; then
     assert_output "$(cat "$s/given-netns")"
   fi
+}
+
+@test "vm confine: QEMU is pid 1 of its own pid namespace, with no procfs" {
+  need_qemu
+  seen
+  local s=$BATS_FILE_TMPDIR/seen
+  run cat "$s/pidns"
+  refute_output "$(cat "$s/host-pidns")"
+  run grep '^NSpid:' "$s/status"
+  assert_output --regexp "^NSpid:\s+$(cat "$s/pid")\s+1$"
+  # Of procfs it has only its own fd directory.
+  run grep -E '^\./proc' "$s/root-tmpfs"
+  assert_output $'./proc\n./proc/self\n./proc/self/fd'
+  run awk '$(NF-2) == "proc" { print $5 }' "$s/mountinfo"
+  assert_output /proc/self/fd
+  if [ -e "$s/kill" ]; then
+    run cat "$s/kill"
+    assert_line host=1
+    assert_line own=0
+  fi
+}
+
+@test "vm confine: the guest's root reads another uid's 0700 files and chowns in a writable share" {
+  need_qemu
+  seen
+  local d=$BATS_FILE_TMPDIR
+  run cat "$d/share/read-secret"
+  assert_output s3cret
+  run cat "$d/share/chown-err"
+  assert_output ''
+  run stat -c '%u:%g' "$d/share/mine"
+  assert_output 4321:4322
 }
