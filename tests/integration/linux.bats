@@ -115,9 +115,12 @@ c["mounts"].append({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs",
   local cpid
   cpid=$(jq -r .pid "$BATS_TEST_TMPDIR/state.json")
   [[ $cpid -gt 0 ]] && kill -0 "$cpid" || fail "no container process"
-  local memcg
-  memcg=$(awk -F: '$2 == "memory" {print $3}' "/proc/$cpid/cgroup")
-  [[ -d /sys/fs/cgroup/memory$memcg ]] || fail "no memory cgroup $memcg"
+  # The container's cgroup directory: its memory hierarchy's on a v1 or
+  # hybrid host, the unified one on a pure v2 host.
+  local cgdir
+  cgdir=$(awk -F: '$2 == "memory" {print "/sys/fs/cgroup/memory" $3}' "/proc/$cpid/cgroup")
+  [[ -n $cgdir ]] || cgdir=$(awk -F: '$1 == "0" {print "/sys/fs/cgroup" $3}' "/proc/$cpid/cgroup")
+  [[ -d $cgdir ]] || fail "no cgroup $cgdir"
   kill -9 "$nook_pid"
   wait "$nook_pid" || true
   kill -9 "$(cat "$BATS_TEST_TMPDIR/hook.pid")" 2>/dev/null || true
@@ -127,8 +130,9 @@ c["mounts"].append({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs",
   run nook delete --force "$ID"
   assert_success
   wait_pid_gone "$cpid"
-  [[ ! -d /sys/fs/cgroup/memory$memcg ]] || fail "cgroup $memcg left behind"
-  [[ ! -d /sys/fs/cgroup/pids$memcg ]] || fail "pids cgroup left behind"
+  [[ ! -d $cgdir ]] || fail "cgroup $cgdir left behind"
+  [[ $cgdir != /sys/fs/cgroup/memory/* || ! -d /sys/fs/cgroup/pids${cgdir#/sys/fs/cgroup/memory} ]] ||
+    fail "pids cgroup left behind"
   run nook state "$ID"
   assert_failure
   [[ ! -e $NOOK_ROOT/$ID ]] || fail "state dir left behind"
