@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "../base/error.h"
+#include "state.h"
 
 struct oci_resources; /* oci/config.h */
 
@@ -68,6 +69,13 @@ int nook_container_delete(const char *root, const char *id, bool force, nook_err
 
 /* The runtime-spec state JSON (runtime.md "State"), allocated. */
 int nook_container_state_json(const char *root, const char *id, char **out, nook_error_t *err);
+/* The same, where `query` (VM mode: the monitor knows whether the workload
+ * in the guest still runs) may replace the status computed from the
+ * recorded pid while that process lives. */
+typedef enum nook_status nook_status_query(const char *root, const char *id,
+                                           enum nook_status computed);
+int nook_container_state_json_as(const char *root, const char *id, nook_status_query *query,
+                                 char **out, nook_error_t *err);
 
 struct nook_container_info {
   char *id;

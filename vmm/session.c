@@ -255,7 +255,7 @@ int vmm_session_exec(struct vmm_session *s, const struct chan_exec *e, int out_f
     if (r < 0)
       break;
     if (msg->type == CHAN_EXIT) {
-      *status = msg->value;
+      *status = WIFEXITED(msg->value) ? WEXITSTATUS(msg->value) : 128 + WTERMSIG(msg->value);
       break;
     }
     bool out = msg->type == CHAN_STDOUT;
