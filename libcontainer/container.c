@@ -72,7 +72,9 @@ char *state_json_for(const struct oci_config *c, const struct nook_state *st, co
                         .status = status,
                         .pid = st->pid,
                         .bundle = st->bundle,
-                        .annotations = extra ? extra : c ? c->annotations : NULL,
+                        .annotations = extra ? extra
+                                       : c   ? c->annotations
+                                             : NULL,
                         .n_annotations = n_ann,
                         .rootfs = st->rootfs,
                         .created = st->created,

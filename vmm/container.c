@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "../base/utils.h"
-#include "../oci/config.h"
 #include "../libcontainer/state.h"
+#include "../oci/config.h"
 #include "vmm.h"
 
 const char *vmm_config_backend(const struct oci_config *c)

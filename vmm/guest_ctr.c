@@ -54,7 +54,7 @@ static char *log_error(void)
  * in/out/errfd; its failure becomes *err in its own words. */
 static int run_nook(const char *const *args, int in, int out, int errfd, nook_error_t *err)
 {
-  const char *argv[16] = {GUEST_NOOK, "--root", GUEST_STATE_ROOT, "--log", GUEST_LOG,
+  const char *argv[16] = {GUEST_NOOK,     "--root", GUEST_STATE_ROOT, "--log", GUEST_LOG,
                           "--log-format", "json"};
   size_t n = 7;
   for (size_t i = 0; args[i] && n + 1 < ARRAY_SIZE(argv); i++)
@@ -119,8 +119,8 @@ int guest_ctr_create(struct guest_ctr *c, const char *id, nook_error_t *err)
   /* --no-pivot: the guest's root is the initramfs (rootfs), which
    * pivot_root cannot move away from; the old root the container could
    * reach by chroot holds only nook and modules, inside the VM. */
-  const char *args[] = {"create",        "--no-pivot", "--bundle", bundle, "--pid-file",
-                        GUEST_PID_FILE, id,           NULL};
+  const char *args[] = {"create",     "--no-pivot",   "--bundle", bundle,
+                        "--pid-file", GUEST_PID_FILE, id,         NULL};
   /* The container's init inherits these ends, as it inherits the fds an
    * engine gives `create` on the host. */
   int r = run_nook(args, in[0], out[1], errp[1], err);

@@ -17,8 +17,8 @@
 
 #include "../base/utils.h"
 #include "channel.h"
-#include "guest_ctr.h"
 #include "guest.h"
+#include "guest_ctr.h"
 #include "initramfs.h"
 #include "vmm.h"
 

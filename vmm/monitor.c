@@ -96,8 +96,8 @@ static int guest_call(struct monitor *m, enum chan_type type, int value, const c
   if (chan_send(m->s.chan, type, value, data, data ? strlen(data) + 1 : 0, err) < 0)
     return -1;
   for (;;) {
-    if (chan_recv(m->s.chan, GUEST_EVENTS | CHAN_BIT(CHAN_OK) | CHAN_BIT(CHAN_ERROR), m->msg,
-                  err) < 0)
+    if (chan_recv(m->s.chan, GUEST_EVENTS | CHAN_BIT(CHAN_OK) | CHAN_BIT(CHAN_ERROR), m->msg, err) <
+        0)
       return -1;
     if (m->msg->type == CHAN_OK) {
       if (reply)
@@ -143,8 +143,8 @@ static void serve_client(struct monitor *m)
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   struct chan_msg *req = xmalloc(sizeof(*req));
   nook_error_t err = NULL;
-  int r = chan_recv(fd, CHAN_BIT(CHAN_STATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL), req,
-                    &err);
+  int r =
+      chan_recv(fd, CHAN_BIT(CHAN_STATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL), req, &err);
   if (r < 0) {
     nook_error_free(&err);
     free(req);
