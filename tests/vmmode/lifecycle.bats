@@ -228,3 +228,43 @@ EOF
   assert_output --partial 'VM mode does not support --preserve-fds'
   assert_nothing_left
 }
+
+@test "vm lifecycle: QEMU killed under a running container: the monitor dies by SIGKILL; a signal to the monitor reaches the init" {
+  vm_config ".process.args = [\"sh\", \"-c\", \"trap 'echo got-hup' HUP; echo up; while :; do sleep 0.1; done\"]"
+  local out=$BATS_TEST_TMPDIR/out
+  nook run -d -b "$B" test-vml9 >"$out" </dev/null
+  wait_for "$out" up
+  local pid
+  pid=$(nook state test-vml9 | jq .pid)
+  # Engines signal the pid they know: it is forwarded into the guest.
+  kill -HUP "$pid"
+  wait_for "$out" got-hup
+  kill -9 "$(pgrep -P "$pid" qemu-system)"
+  wait_gone "$pid"
+  run nook state test-vml9
+  [ "$(jq -r .status <<<"$output")" = stopped ]
+  nook delete test-vml9
+  assert_nothing_left
+}
+
+@test "vm lifecycle: a CLI killed during create leaves a container delete --force removes" {
+  nook create -b "$B" test-vml10 </dev/null &
+  local cli=$! i pid=0
+  for ((i = 0; i < 600; i++)); do
+    pid=$(jq .pid "$ROOT/test-vml10/state.json" 2>/dev/null || echo 0)
+    [ "${pid:-0}" -gt 0 ] && break
+    sleep 0.05
+  done
+  kill -9 "$cli"
+  wait "$cli" || true
+  [ "$pid" -gt 0 ]
+  run nook state test-vml10
+  [ "$(jq -r .status <<<"$output")" = creating ]
+  nook delete --force test-vml10
+  wait_gone "$pid"
+  for ((i = 0; i < 100; i++)); do
+    pgrep -f "qemu-system.*$ROOT" >/dev/null || break
+    sleep 0.1
+  done
+  assert_nothing_left
+}
