@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../base/utils.h"
+#include "../libcontainer/rootfs.h"
 #include "guest.h"
 #include "guest_ctr.h"
 
@@ -50,6 +51,52 @@ static int bind_into(const char *src, const char *dst, bool rec, bool readonly, 
   return 0;
 }
 
+/* Whether mounts[i] lands inside an earlier mount (/sys/fs/cgroup in
+ * /sys): its mountpoint is made there in the guest, not in the rootfs. */
+static bool under_earlier_mount(const struct oci_config *c, size_t i)
+{
+  const char *d = c->mounts[i].destination;
+  for (size_t j = 0; j < i; j++) {
+    const char *e = c->mounts[j].destination;
+    size_t n = strlen(e);
+    if (strncmp(d, e, n) == 0 && (d[n] == '/' || n == 1))
+      return true;
+  }
+  return false;
+}
+
+/* A read-only rootfs reaches the guest read-only, where the container's
+ * nook could no longer make the mountpoints namespace mode makes before it
+ * turns the root read-only: make them here, the same way (resolved inside
+ * the root, never through the image's symlinks onto the host). */
+static int make_mountpoints(const struct vmm_share_opts *o, nook_error_t *err)
+{
+  cleanup_close int rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return nook_error(err, errno, "open the rootfs `%s`", o->rootfs);
+  const struct oci_config *c = o->config;
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    const struct oci_mount *m = &c->mounts[i];
+    if (under_earlier_mount(c, i))
+      continue;
+    bool rec, file = false;
+    if (is_bind(m, &rec)) {
+      cleanup_free char *src = NULL;
+      if (m->source[0] == '/')
+        src = xstrdup(m->source);
+      else
+        xasprintf(&src, "%s/%s", o->bundle, m->source);
+      struct stat sb;
+      file = stat(src, &sb) == 0 && !S_ISDIR(sb.st_mode);
+    }
+    int fd;
+    if (rootfs_resolve(rootfd, m->destination, true, file, &fd, err) < 0)
+      return nook_error_wrap(err, "mounts[%zu] (%s)", i, m->destination);
+    close(fd);
+  }
+  return 0;
+}
+
 int vmm_share_prepare(const struct vmm_share_opts *o, char **path, nook_error_t *err)
 {
   if (unshare(CLONE_NEWNS) < 0)
@@ -63,6 +110,8 @@ int vmm_share_prepare(const struct vmm_share_opts *o, char **path, nook_error_t 
   xasprintf(&mounts, "%s/mounts", share);
   if (mkdir(share, 0700) < 0 || mkdir(rootfs, 0755) < 0 || mkdir(mounts, 0755) < 0)
     return nook_error(err, errno, "make the VM's share in `%s`", share);
+  if (o->config->root_readonly && make_mountpoints(o, err) < 0)
+    return -1;
   if (bind_into(o->rootfs, rootfs, true, o->config->root_readonly, err) < 0)
     return -1;
   size_t n = o->config->n_mounts;
