@@ -112,13 +112,16 @@ static void kill_monitor(pid_t pid)
 }
 
 /* Fork the monitor; its report says whether the guest created the
- * container. */
+ * container, and it waits for our `ok` (the host's hooks ran, the state is
+ * ready) before it serves: without it (a failure, or this CLI killed) it
+ * powers off and exits, and QEMU is reaped by it, not left to whoever
+ * reaps our orphans. */
 static int spawn_monitor(const struct vmm_monitor_opts *mo, struct state_new *sn, pid_t *pid,
                          nook_error_t *err)
 {
   int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0)
-    return nook_error(err, errno, "pipe");
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
+    return nook_error(err, errno, "socketpair");
   *pid = fork();
   if (*pid < 0) {
     close(p[0]);
@@ -205,24 +208,32 @@ int vmm_container_create(const struct nook_create_opts *o, pid_t *monitor, nook_
       nook_error_free(err);
       nook_error(err, 0, "the VM monitor ended before the container was created");
     }
-    goto out_kill;
+    goto out_stop;
   }
   if (c->has_hooks) {
     json = state_json(c, &st, "created");
     if (hooks_run("createRuntime", c->hooks.create_runtime, c->hooks.n_create_runtime, json, err) <
             0 ||
         hooks_run("prestart", c->hooks.prestart, c->hooks.n_prestart, json, err) < 0)
-      goto out_kill;
+      goto out_stop;
   }
   st.ready = true;
   if (state_write(sn.dirfd, &st, err) < 0)
-    goto out_kill;
+    goto out_stop;
   if (pid_file && write_pid_file(pid_file, pid, err) < 0)
-    goto out_kill;
+    goto out_stop;
+  if (chan_send(report, CHAN_OK, 0, NULL, 0, err) < 0)
+    goto out_stop;
   *monitor = pid;
   close(sn.dirfd);
   sn.dirfd = -1;
   ret = 0;
+  goto out;
+out_stop:
+  /* Our silence tells the monitor to power off and exit. */
+  close(steal_fd(&report));
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    ;
   goto out;
 out_kill:
   kill_monitor(pid);

@@ -259,7 +259,10 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, nook_er
   struct vmm_session_opts bo = {
       .backend = o->backend,
       .cache_dir = o->cache_dir,
-      .work_parent = o->state_dir,
+      /* Relative to the state directory (the monitor's and so QEMU's cwd):
+       * the channel socket's path must fit sun_path whatever --root and
+       * the id are. */
+      .work_parent = ".",
       .shares = &sh,
       .nshares = 1,
   };
@@ -289,16 +292,19 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
   sigprocmask(SIG_BLOCK, &fwd, NULL);
   m.sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
   m.dirfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int r = m.sigfd < 0 || m.dirfd < 0 ? nook_error(&err, errno, "monitor: open `%s`", o->state_dir)
-                                     : bring_up(&m, o, &err);
+  int r = m.sigfd < 0 || m.dirfd < 0 || fchdir(m.dirfd) < 0
+              ? nook_error(&err, errno, "monitor: open `%s`", o->state_dir)
+              : bring_up(&m, o, &err);
   if (r < 0) {
     chan_send_error(o->report_fd, err);
     vmm_session_destroy(&m.s);
     _exit(1);
   }
-  /* A CLI killed meanwhile never learns of this container: nobody could
-   * start it, so it ends here. */
-  if (chan_send(o->report_fd, CHAN_OK, 0, NULL, 0, &err) < 0) {
+  /* The CLI answers once the host's hooks ran and the state is ready.  A
+   * failure there, or a CLI killed meanwhile, leaves a container nobody can
+   * start: it ends here, QEMU reaped by us. */
+  if (chan_send(o->report_fd, CHAN_OK, 0, NULL, 0, &err) < 0 ||
+      chan_recv(o->report_fd, CHAN_BIT(CHAN_OK), m.msg, &err) < 0) {
     vmm_session_destroy(&m.s);
     _exit(1);
   }

@@ -37,8 +37,9 @@ struct vmm_monitor_opts {
   const char *backend;
   const char *annotation; /* the one that chose VM mode, left out of the guest's config */
   const char *cache_dir;  /* initramfs cache */
-  /* The CLI reads CHAN_OK or CHAN_ERROR here once the container is created
-   * in the guest (or could not be). */
+  /* A socket to the CLI: the monitor sends CHAN_OK or CHAN_ERROR once the
+   * container is created in the guest (or could not be), then waits for the
+   * CLI's CHAN_OK; anything else makes it power off and exit. */
   int report_fd;
 };
 
