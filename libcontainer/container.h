@@ -28,6 +28,11 @@ struct nook_create_opts {
   bool keep;   /* --keep */
 };
 
+/* root.path (relative to the absolute `bundle`) is an existing directory;
+ * the error names the field and the path. */
+struct oci_config;
+int nook_check_root_path(const struct oci_config *c, const char *bundle, nook_error_t *err);
+
 int nook_container_create(const struct nook_create_opts *o, nook_error_t *err);
 int nook_container_start(const char *root, const char *id, nook_error_t *err);
 /* create + start + (unless detached) wait; *exit_status gets the container's

@@ -24,9 +24,10 @@ void guest_ctr_init(struct guest_ctr *c)
   *c = (struct guest_ctr){.in_fd = -1, .out_fd = -1, .err_fd = -1};
 }
 
-/* The message of the last error line of the guest nook's JSON log: what
- * namespace mode's CLI would have said. */
-static char *log_error(void)
+/* The messages of the guest nook's JSON log at `level`, one a line (NULL
+ * when none): what namespace mode's CLI would have said.  With `last`
+ * only the last one. */
+static char *log_messages(const char *level, bool last)
 {
   cleanup_free char *text = NULL;
   size_t len;
@@ -37,13 +38,18 @@ static char *log_error(void)
        line = strtok_r(NULL, "\n", &save)) {
     yajl_val root = yajl_tree_parse(line, NULL, 0);
     const char *lp[] = {"level", NULL}, *mp[] = {"msg", NULL};
-    yajl_val level = root ? yajl_tree_get(root, lp, yajl_t_string) : NULL;
+    yajl_val lv = root ? yajl_tree_get(root, lp, yajl_t_string) : NULL;
     yajl_val msg = root ? yajl_tree_get(root, mp, yajl_t_string) : NULL;
-    const char *lv = level ? YAJL_GET_STRING(level) : NULL;
-    const char *text_of = msg ? YAJL_GET_STRING(msg) : NULL;
-    if (lv != NULL && text_of != NULL && strcmp(lv, "error") == 0) {
+    const char *l = lv ? YAJL_GET_STRING(lv) : NULL;
+    const char *m = msg ? YAJL_GET_STRING(msg) : NULL;
+    if (l != NULL && m != NULL && strcmp(l, level) == 0) {
+      char *joined = NULL;
+      if (found == NULL || last)
+        joined = xstrdup(m);
+      else
+        xasprintf(&joined, "%s\n%s", found, m);
       free(found);
-      found = xstrdup(text_of);
+      found = joined;
     }
     yajl_tree_free(root);
   }
@@ -52,7 +58,8 @@ static char *log_error(void)
 
 /* Run the guest's nook with `args` (after the global options) and stdio
  * in/out/errfd; its failure becomes *err in its own words. */
-static int run_nook(const char *const *args, int in, int out, int errfd, nook_error_t *err)
+static int run_nook(const char *const *args, int in, int out, int errfd, char **warnings,
+                    nook_error_t *err)
 {
   const char *argv[16] = {GUEST_NOOK,     "--root", GUEST_STATE_ROOT, "--log", GUEST_LOG,
                           "--log-format", "json"};
@@ -79,9 +86,11 @@ static int run_nook(const char *const *args, int in, int out, int errfd, nook_er
     if (errno != EINTR)
       return nook_error(err, errno, "wait for %s %s", GUEST_NOOK, args[0]);
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    *warnings = log_messages("warning", false);
     return 0;
-  cleanup_free char *said = log_error();
+  }
+  cleanup_free char *said = log_messages("error", true);
   if (said != NULL)
     return nook_error(err, 0, "%s", said);
   return nook_error(err, 0, "%s %s in the guest failed (status %d)", GUEST_NOOK, args[0],
@@ -100,7 +109,7 @@ static void close_fd(int *fd)
   *fd = -1;
 }
 
-int guest_ctr_create(struct guest_ctr *c, const char *id, nook_error_t *err)
+int guest_ctr_create(struct guest_ctr *c, const char *id, char **warnings, nook_error_t *err)
 {
   if (c->id != NULL)
     return nook_error(err, EEXIST, "the VM already holds container \"%s\"", c->id);
@@ -123,7 +132,7 @@ int guest_ctr_create(struct guest_ctr *c, const char *id, nook_error_t *err)
                         "--pid-file", GUEST_PID_FILE, id,         NULL};
   /* The container's init inherits these ends, as it inherits the fds an
    * engine gives `create` on the host. */
-  int r = run_nook(args, in[0], out[1], errp[1], err);
+  int r = run_nook(args, in[0], out[1], errp[1], warnings, err);
   close_fd(&in[0]);
   close_fd(&out[1]);
   close_fd(&errp[1]);
@@ -147,16 +156,16 @@ int guest_ctr_create(struct guest_ctr *c, const char *id, nook_error_t *err)
   return 0;
 }
 
-int guest_ctr_start(struct guest_ctr *c, nook_error_t *err)
+int guest_ctr_start(struct guest_ctr *c, char **warnings, nook_error_t *err)
 {
   if (c->id == NULL)
     return nook_error(err, ENOENT, "no container in the VM");
   cleanup_close int null = devnull();
   const char *args[] = {"start", c->id, NULL};
-  return run_nook(args, null, null, null, err);
+  return run_nook(args, null, null, null, warnings, err);
 }
 
-int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, nook_error_t *err)
+int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook_error_t *err)
 {
   if (c->id == NULL)
     return nook_error(err, ENOENT, "no container in the VM");
@@ -165,7 +174,7 @@ int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, nook_error_t *err)
   snprintf(num, sizeof(num), "%d", sig);
   const char *with_all[] = {"kill", "--all", c->id, num, NULL};
   const char *init_only[] = {"kill", c->id, num, NULL};
-  return run_nook(all ? with_all : init_only, null, null, null, err);
+  return run_nook(all ? with_all : init_only, null, null, null, warnings, err);
 }
 
 void guest_ctr_stdin(struct guest_ctr *c, const char *data, size_t len)

@@ -28,10 +28,11 @@ struct guest_ctr {
 void guest_ctr_init(struct guest_ctr *c);
 
 /* `/nook create`: the container exists, its process waits for start.  The
- * error is the guest nook's own (--log-format json), as the CLI shows it. */
-int guest_ctr_create(struct guest_ctr *c, const char *id, nook_error_t *err);
-int guest_ctr_start(struct guest_ctr *c, nook_error_t *err);
-int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, nook_error_t *err);
+ * error is the guest nook's own (--log-format json), as the CLI shows it;
+ * on success *warnings gets the warnings it logged, one a line (or NULL). */
+int guest_ctr_create(struct guest_ctr *c, const char *id, char **warnings, nook_error_t *err);
+int guest_ctr_start(struct guest_ctr *c, char **warnings, nook_error_t *err);
+int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook_error_t *err);
 
 /* Bytes for the container's stdin; len 0 closes it. */
 void guest_ctr_stdin(struct guest_ctr *c, const char *data, size_t len);

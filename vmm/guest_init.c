@@ -259,17 +259,18 @@ static int serve_exec(int chan, const struct chan_msg *req, nook_error_t *err)
 static int serve_ctr(struct guest_ctr *c, int chan, const struct chan_msg *m, nook_error_t *err)
 {
   nook_error_t req_err = NULL;
+  cleanup_free char *warnings = NULL;
   int r, value = 0;
   switch (m->type) {
   case CHAN_CREATE:
-    r = guest_ctr_create(c, m->data, &req_err);
+    r = guest_ctr_create(c, m->data, &warnings, &req_err);
     value = c->pid;
     break;
   case CHAN_START:
-    r = guest_ctr_start(c, &req_err);
+    r = guest_ctr_start(c, &warnings, &req_err);
     break;
   default: /* CHAN_KILL */
-    r = guest_ctr_kill(c, m->value, strcmp(m->data, "all") == 0, &req_err);
+    r = guest_ctr_kill(c, m->value, strcmp(m->data, "all") == 0, &warnings, &req_err);
     break;
   }
   if (r < 0) {
@@ -277,7 +278,9 @@ static int serve_ctr(struct guest_ctr *c, int chan, const struct chan_msg *m, no
     nook_error_free(&req_err);
     return 0;
   }
-  return chan_send(chan, CHAN_OK, value, NULL, 0, err);
+  /* The guest nook's warnings become the host CLI's. */
+  size_t n = warnings ? strlen(warnings) : 0;
+  return chan_send(chan, CHAN_OK, value, warnings, n > CHAN_MAX_DATA ? CHAN_MAX_DATA : n, err);
 }
 
 /* Children that ended: the container's init is reported, the rest (the

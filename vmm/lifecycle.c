@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/log.h"
 #include "../base/syscalls.h"
 #include "../base/utils.h"
 #include "../libcontainer/hooks.h"
@@ -36,8 +37,19 @@ static char *state_json(const struct oci_config *c, const struct nook_state *st,
   return oci_state_to_json(&s, false);
 }
 
-/* One request to the container's monitor; *value gets CHAN_OK's value.
- * -2 (err set) when there is no monitor to answer. */
+/* The guest nook's warnings, one a line, as this CLI's own. */
+static void warn_lines(const char *text, size_t len)
+{
+  if (len == 0)
+    return;
+  cleanup_free char *copy = xstrndup(text, len);
+  for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+    nook_warn("%s", l);
+}
+
+/* One request to the container's monitor; *reply gets CHAN_OK's value,
+ * and the guest's warnings are logged.  -2 (err set) when there is no
+ * monitor to answer. */
 static int monitor_call(int dirfd, enum chan_type type, int value, const char *data, int *reply,
                         nook_error_t *err)
 {
@@ -56,6 +68,8 @@ static int monitor_call(int dirfd, enum chan_type type, int value, const char *d
   int r = chan_recv(fd, CHAN_BIT(CHAN_OK), msg, err);
   if (r == 0 && reply)
     *reply = msg->value;
+  if (r == 0)
+    warn_lines(msg->data, msg->len);
   free(msg);
   return r;
 }
@@ -161,7 +175,8 @@ int vmm_container_create(const struct nook_create_opts *o, pid_t *monitor, nook_
   if (read_config(bundle, &text, &len, &c, err) < 0 || vmm_config_wants_vm(c, err) < 0 ||
       refuse_unsupported(o, c, err) < 0)
     goto out;
-  if ((rootfs = resolve_rootfs(bundle, c->root_path, err)) == NULL)
+  if (nook_check_root_path(c, bundle, err) < 0 ||
+      (rootfs = resolve_rootfs(bundle, c->root_path, err)) == NULL)
     goto out;
   if (state_dir_create(root, o->id, &sn, err) < 0)
     goto out;
@@ -210,6 +225,7 @@ int vmm_container_create(const struct nook_create_opts *o, pid_t *monitor, nook_
     }
     goto out_stop;
   }
+  warn_lines(msg->data, msg->len);
   if (c->has_hooks) {
     json = state_json(c, &st, "created");
     if (hooks_run("createRuntime", c->hooks.create_runtime, c->hooks.n_create_runtime, json, err) <

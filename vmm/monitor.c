@@ -91,7 +91,7 @@ static void on_guest(struct monitor *m, const struct chan_msg *msg)
 /* A request to the guest init and its answer; what else the guest says
  * meanwhile is handled as it comes. */
 static int guest_call(struct monitor *m, enum chan_type type, int value, const char *data,
-                      int *reply, nook_error_t *err)
+                      char **said, nook_error_t *err)
 {
   if (chan_send(m->s.chan, type, value, data, data ? strlen(data) + 1 : 0, err) < 0)
     return -1;
@@ -100,8 +100,8 @@ static int guest_call(struct monitor *m, enum chan_type type, int value, const c
         0)
       return -1;
     if (m->msg->type == CHAN_OK) {
-      if (reply)
-        *reply = m->msg->value;
+      if (said && m->msg->len > 0)
+        *said = xstrndup(m->msg->data, m->msg->len);
       return 0;
     }
     if (m->msg->type == CHAN_ERROR)
@@ -124,13 +124,14 @@ static int listen_at(int dirfd, const char *name, nook_error_t *err)
   return steal_fd(&fd);
 }
 
-static void reply(int fd, int r, int value, nook_error_t *err)
+/* The answer to a CLI: ok (with the guest's warnings) or the error. */
+static void reply(int fd, int r, int value, const char *said, nook_error_t *err)
 {
   if (r < 0) {
     chan_send_error(fd, *err);
     nook_error_free(err);
   } else {
-    chan_send(fd, CHAN_OK, value, NULL, 0, NULL);
+    chan_send(fd, CHAN_OK, value, said, said ? strlen(said) : 0, NULL);
   }
 }
 
@@ -142,6 +143,7 @@ static void serve_client(struct monitor *m)
   struct timeval tv = {.tv_sec = CLIENT_TIMEOUT_S};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   struct chan_msg *req = xmalloc(sizeof(*req));
+  cleanup_free char *said = NULL;
   nook_error_t err = NULL;
   int r =
       chan_recv(fd, CHAN_BIT(CHAN_STATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL), req, &err);
@@ -152,26 +154,26 @@ static void serve_client(struct monitor *m)
   }
   switch (req->type) {
   case CHAN_STATE:
-    reply(fd, 0, (int)m->status, &err);
+    reply(fd, 0, (int)m->status, NULL, &err);
     break;
   case CHAN_START:
     if (m->status != NOOK_CREATED) {
       r = nook_error(&err, 0, "cannot start a container in the %s state",
                      nook_status_name(m->status));
-    } else if ((r = guest_call(m, CHAN_START, 0, NULL, NULL, &err)) == 0) {
+    } else if ((r = guest_call(m, CHAN_START, 0, NULL, &said, &err)) == 0) {
       if (m->status == NOOK_CREATED)
         m->status = NOOK_RUNNING;
       unlinkat(m->dirfd, "start.sock", 0);
       m->stdin_open = true;
     }
-    reply(fd, r, 0, &err);
+    reply(fd, r, 0, said, &err);
     break;
   default: /* CHAN_KILL */
     if (m->status == NOOK_STOPPED)
       r = nook_error(&err, 0, "container not running");
     else
-      r = guest_call(m, CHAN_KILL, req->value, req->data, NULL, &err);
-    reply(fd, r, 0, &err);
+      r = guest_call(m, CHAN_KILL, req->value, req->data, &said, &err);
+    reply(fd, r, 0, said, &err);
     break;
   }
   free(req);
@@ -241,7 +243,8 @@ static void serve(struct monitor *m)
 }
 
 /* Everything up to the container created in the guest. */
-static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, nook_error_t *err)
+static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **said,
+                    nook_error_t *err)
 {
   cleanup_free char *share = NULL;
   struct vmm_share_opts so = {
@@ -268,7 +271,7 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, nook_er
   };
   if (vmm_session_boot(&bo, &m->s, err) < 0)
     return -1;
-  if (guest_call(m, CHAN_CREATE, 0, o->id, NULL, err) < 0)
+  if (guest_call(m, CHAN_CREATE, 0, o->id, said, err) < 0)
     return -1;
   m->status = NOOK_CREATED;
   m->lfd = listen_at(m->dirfd, VMM_MONITOR_SOCK, err);
@@ -283,6 +286,7 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
 {
   struct monitor m = {.s = {.chan = -1, .vm = {.pidfd = -1}}, .lfd = -1, .sigfd = -1};
   m.msg = xmalloc(sizeof(*m.msg));
+  char *said = NULL; /* the guest's warnings at create */
   nook_error_t err = NULL;
   /* Apart from the CLI: its terminal's signals and its end are not ours. */
   setsid();
@@ -294,7 +298,7 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
   m.dirfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int r = m.sigfd < 0 || m.dirfd < 0 || fchdir(m.dirfd) < 0
               ? nook_error(&err, errno, "monitor: open `%s`", o->state_dir)
-              : bring_up(&m, o, &err);
+              : bring_up(&m, o, &said, &err);
   if (r < 0) {
     chan_send_error(o->report_fd, err);
     vmm_session_destroy(&m.s);
@@ -303,7 +307,7 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
   /* The CLI answers once the host's hooks ran and the state is ready.  A
    * failure there, or a CLI killed meanwhile, leaves a container nobody can
    * start: it ends here, QEMU reaped by us. */
-  if (chan_send(o->report_fd, CHAN_OK, 0, NULL, 0, &err) < 0 ||
+  if (chan_send(o->report_fd, CHAN_OK, 0, said, said ? strlen(said) : 0, &err) < 0 ||
       chan_recv(o->report_fd, CHAN_BIT(CHAN_OK), m.msg, &err) < 0) {
     vmm_session_destroy(&m.s);
     _exit(1);
