@@ -268,3 +268,20 @@ EOF
   done
   assert_nothing_left
 }
+
+@test "vm lifecycle: two creates of one id at once: exactly one wins" {
+  local d=$BATS_TEST_TMPDIR
+  nook create -b "$B" test-vml11 </dev/null >"$d/a.out" 2>&1 &
+  local a=$!
+  nook create -b "$B" test-vml11 </dev/null >"$d/b.out" 2>&1 &
+  local b=$! ra=0 rb=0
+  wait "$a" || ra=$?
+  wait "$b" || rb=$?
+  [ $((ra == 0)) -ne $((rb == 0)) ] || fail "a: $ra $(cat "$d/a.out"); b: $rb $(cat "$d/b.out")"
+  run cat "$d/a.out" "$d/b.out"
+  assert_output --partial 'already exists'
+  run nook state test-vml11
+  [ "$(jq -r .status <<<"$output")" = created ]
+  nook delete --force test-vml11
+  assert_nothing_left
+}
