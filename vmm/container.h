@@ -4,9 +4,9 @@
  * lifecycle commands, which talk to the container's monitor (monitor.h).
  *
  * The commands dispatch on the container's STATE (state.json's "vm"), not
- * on how nook was invoked.  delete, list and the pid-based status need no
- * VM code: the monitor is the container's process, its death (SIGKILL by
- * `delete --force`) ends QEMU and the share mounts. */
+ * on how nook was invoked.  list and the pid-based status need no VM code:
+ * the monitor is the container's process, its death ends QEMU and the
+ * share mounts. */
 #ifndef NOOK_VMM_CONTAINER_H
 #define NOOK_VMM_CONTAINER_H
 
@@ -41,6 +41,9 @@ int vmm_container_create(const struct nook_create_opts *o, pid_t *monitor, nook_
 int vmm_container_start(const char *root, const char *id, nook_error_t *err);
 int vmm_container_kill(const char *root, const char *id, int sig, bool all, nook_error_t *err);
 int vmm_container_state_json(const char *root, const char *id, char **out, nook_error_t *err);
+/* namespace mode's delete, after the monitor switched the VM off when
+ * delete is going to kill the container. */
+int vmm_container_delete(const char *root, const char *id, bool force, nook_error_t *err);
 /* create + start, and unless detached wait for the monitor: *status is the
  * container's exit code or 128+signal, as runc reports it. */
 int vmm_container_run(const struct nook_create_opts *o, int *status, nook_error_t *err);

@@ -321,6 +321,25 @@ int vmm_container_kill(const char *root, const char *id, int sig, bool all, nook
   return r;
 }
 
+int vmm_container_delete(const char *root, const char *id, bool force, nook_error_t *err)
+{
+  /* A container delete would kill: its monitor switches the VM off and
+   * reaps QEMU itself first, so no QEMU is left to whoever reaps orphans. */
+  cleanup_close int dirfd = -1;
+  struct nook_state st;
+  if (nook_validate_id(id, NULL) == 0 && state_dir_open(root, id, &dirfd, NULL) == 0 &&
+      state_read(dirfd, &st, NULL) >= 0) {
+    enum nook_status s = state_status(dirfd, &st);
+    if (s == NOOK_CREATED || (force && s != NOOK_STOPPED)) {
+      nook_error_t e = NULL;
+      monitor_call(dirfd, CHAN_POWEROFF, 0, NULL, NULL, &e);
+      nook_error_free(&e);
+    }
+    state_clear(&st);
+  }
+  return nook_container_delete(root, id, force, err);
+}
+
 /* While the monitor lives, it knows whether the workload does. */
 static enum nook_status ask_monitor(const char *root, const char *id, enum nook_status computed)
 {
@@ -395,7 +414,7 @@ int vmm_container_run(const struct nook_create_opts *o, int *status, nook_error_
   if (vmm_container_create(o, &pid, err) < 0)
     return -1;
   if (vmm_container_start(o->root, o->id, err) < 0) {
-    nook_container_delete(o->root, o->id, true, NULL);
+    vmm_container_delete(o->root, o->id, true, NULL);
     waitpid(pid, NULL, 0);
     return -1;
   }

@@ -35,6 +35,7 @@ struct monitor {
   enum nook_status status; /* created, running or stopped */
   int wstatus;             /* the container init's, once stopped */
   bool stdin_open;
+  bool cut; /* switched off by delete: no guest shutdown */
   struct chan_msg *msg;
 };
 
@@ -145,8 +146,10 @@ static void serve_client(struct monitor *m)
   struct chan_msg *req = xmalloc(sizeof(*req));
   cleanup_free char *said = NULL;
   nook_error_t err = NULL;
-  int r =
-      chan_recv(fd, CHAN_BIT(CHAN_STATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL), req, &err);
+  int r = chan_recv(fd,
+                    CHAN_BIT(CHAN_STATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
+                        CHAN_BIT(CHAN_POWEROFF),
+                    req, &err);
   if (r < 0) {
     nook_error_free(&err);
     free(req);
@@ -155,6 +158,18 @@ static void serve_client(struct monitor *m)
   switch (req->type) {
   case CHAN_STATE:
     reply(fd, 0, (int)m->status, NULL, &err);
+    break;
+  case CHAN_POWEROFF:
+    /* delete: the machine is switched off, not shut down (that takes
+     * seconds under TCG); the container is killed with it. */
+    if (m->status != NOOK_STOPPED) {
+      m->status = NOOK_STOPPED;
+      m->wstatus = SIGKILL;
+      m->cut = true;
+    }
+    /* QEMU is reaped before the answer: the CLI kills us right after. */
+    vmm_session_destroy(&m->s);
+    reply(fd, 0, 0, NULL, &err);
     break;
   case CHAN_START:
     if (m->status != NOOK_CREATED) {
@@ -315,7 +330,8 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
   close(o->report_fd);
   serve(&m);
   unlinkat(m.dirfd, VMM_MONITOR_SOCK, 0);
-  vmm_session_poweroff(&m.s, POWEROFF_MS, NULL);
+  if (!m.cut)
+    vmm_session_poweroff(&m.s, POWEROFF_MS, NULL);
   vmm_session_destroy(&m.s);
   die_like(m.wstatus);
 }

@@ -8,8 +8,9 @@
  *    monitor's own fds 1 and 2, the ones `create` was given) and its exit;
  *  - its fd 0, relayed to the container's stdin once it is started;
  *  - monitor.sock in the state directory (SOCK_STREAM, vmm/channel framing;
- *    requests CHAN_STATE, CHAN_START, CHAN_KILL, each answered CHAN_OK or
- *    CHAN_ERROR);
+ *    requests CHAN_STATE, CHAN_START, CHAN_KILL and CHAN_POWEROFF (delete:
+ *    QEMU killed and reaped here, the monitor dies by SIGKILL), each
+ *    answered CHAN_OK or CHAN_ERROR);
  *  - the signals sent to it, forwarded to the container's init.
  * When the container's init ends, the monitor powers the VM off and ends
  * the same way: exit code, or the same signal (so a waiter sees

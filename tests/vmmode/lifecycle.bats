@@ -285,3 +285,27 @@ EOF
   nook delete --force test-vml11
   assert_nothing_left
 }
+
+@test "vm lifecycle: delete --force switches the VM off: an engine's subreaper reaps the monitor alone" {
+  command -v python3 >/dev/null || skip "python3 is missing"
+  vm_config '.process.args = ["sleep", "1000"]'
+  run python3 - "$NOOK" "$ROOT" "$B" <<'EOF2'
+import ctypes, os, subprocess, sys
+nook, root, bundle = sys.argv[1:4]
+ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+subprocess.run([nook, "--root", root, "run", "-d", "-b", bundle, "test-vml12"],
+               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
+subprocess.run([nook, "--root", root, "delete", "--force", "test-vml12"], check=True)
+reaped = []
+while True:
+    try:
+        pid, status = os.wait()
+    except ChildProcessError:
+        break
+    reaped.append(os.WTERMSIG(status) if os.WIFSIGNALED(status) else -1)
+print("reaped", reaped)
+EOF2
+  assert_success
+  assert_output 'reaped [9]'
+  assert_nothing_left
+}
