@@ -54,17 +54,34 @@ int nook_validate_id(const char *id, nook_error_t *err)
 char *state_json_for(const struct oci_config *c, const struct nook_state *st, const char *status,
                      bool pretty)
 {
+  /* A VM-mode container says so in its state even when the config chose
+   * the mode by other means than the annotation. */
+  struct oci_kv *extra = NULL;
+  size_t n_ann = c ? c->n_annotations : 0;
+  bool has_vm = false;
+  for (size_t i = 0; i < n_ann; i++)
+    has_vm |= strcmp(c->annotations[i].key, STATE_VM_ANNOTATION) == 0;
+  if (st->vm != NULL && !has_vm) {
+    extra = xmalloc((n_ann + 1) * sizeof(*extra));
+    for (size_t i = 0; i < n_ann; i++)
+      extra[i] = c->annotations[i];
+    extra[n_ann++] = (struct oci_kv){.key = (char *)STATE_VM_ANNOTATION, .value = st->vm};
+  }
   struct oci_state s = {.oci_version = "1.3.0",
                         .id = st->id,
                         .status = status,
                         .pid = st->pid,
                         .bundle = st->bundle,
-                        .annotations = c ? c->annotations : NULL,
-                        .n_annotations = c ? c->n_annotations : 0,
+                        .annotations = extra ? extra
+                                       : c   ? c->annotations
+                                             : NULL,
+                        .n_annotations = n_ann,
                         .rootfs = st->rootfs,
                         .created = st->created,
                         .owner = st->owner};
-  return oci_state_to_json(&s, pretty);
+  char *json = oci_state_to_json(&s, pretty);
+  free(extra);
+  return json;
 }
 
 /* ---- loading an existing container --------------------------------------- */
@@ -325,9 +342,17 @@ out:
 
 int nook_container_state_json(const char *root, const char *id, char **out, nook_error_t *err)
 {
+  return nook_container_state_json_as(root, id, NULL, out, err);
+}
+
+int nook_container_state_json_as(const char *root, const char *id, nook_status_query *query,
+                                 char **out, nook_error_t *err)
+{
   struct loaded l;
   if (load_container(root, id, false, true, &l, err) < 0)
     return -1;
+  if (query != NULL && l.status != NOOK_STOPPED)
+    l.status = query(root, id, l.status);
   if (l.status == NOOK_STOPPED)
     l.st.pid = 0;
   *out = state_json_for(l.config, &l.st, nook_status_name(l.status), true);

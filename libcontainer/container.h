@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "../base/error.h"
+#include "state.h"
 
 struct oci_resources; /* oci/config.h */
 
@@ -26,6 +27,11 @@ struct nook_create_opts {
   bool detach; /* --detach */
   bool keep;   /* --keep */
 };
+
+/* root.path (relative to the absolute `bundle`) is an existing directory;
+ * the error names the field and the path. */
+struct oci_config;
+int nook_check_root_path(const struct oci_config *c, const char *bundle, nook_error_t *err);
 
 int nook_container_create(const struct nook_create_opts *o, nook_error_t *err);
 int nook_container_start(const char *root, const char *id, nook_error_t *err);
@@ -68,6 +74,13 @@ int nook_container_delete(const char *root, const char *id, bool force, nook_err
 
 /* The runtime-spec state JSON (runtime.md "State"), allocated. */
 int nook_container_state_json(const char *root, const char *id, char **out, nook_error_t *err);
+/* The same, where `query` (VM mode: the monitor knows whether the workload
+ * in the guest still runs) may replace the status computed from the
+ * recorded pid while that process lives. */
+typedef enum nook_status nook_status_query(const char *root, const char *id,
+                                           enum nook_status computed);
+int nook_container_state_json_as(const char *root, const char *id, nook_status_query *query,
+                                 char **out, nook_error_t *err);
 
 struct nook_container_info {
   char *id;

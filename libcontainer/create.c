@@ -407,7 +407,7 @@ static int check_host_support(const struct oci_config *c, nook_error_t *err)
 
 /* Said in the config's terms, before nook's own steps (binding the rootfs
  * onto itself, ...) would fail on it in theirs. */
-static int check_root_path(const struct oci_config *c, const char *bundle, nook_error_t *err)
+int nook_check_root_path(const struct oci_config *c, const char *bundle, nook_error_t *err)
 {
   cleanup_free char *path = NULL;
   if (c->root_path[0] == '/')
@@ -525,7 +525,7 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
     nook_error_wrap(err, "config.json");
     goto out;
   }
-  if (check_host_support(c, err) < 0 || check_root_path(c, bundle, err) < 0)
+  if (check_host_support(c, err) < 0 || nook_check_root_path(c, bundle, err) < 0)
     goto out;
   warn_config(c);
   drop_selinux_mount_labels(c);

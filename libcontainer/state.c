@@ -203,6 +203,7 @@ int state_write(int dirfd, const struct nook_state *s, nook_error_t *err)
   gen_str(g, "owner", s->owner);
   gen_str(g, "cgroup", s->cgroup);
   gen_str(g, "overlay_upper", s->overlay_upper);
+  gen_str(g, "vm", s->vm);
   yajl_gen_string(g, (const unsigned char *)"ready", 5);
   yajl_gen_bool(g, s->ready);
   yajl_gen_map_close(g);
@@ -268,6 +269,7 @@ static int state_read_file(int dirfd, const char *name, struct nook_state *s, no
   s->owner = tree_str(root, "owner");
   s->cgroup = tree_str(root, "cgroup");
   s->overlay_upper = tree_str(root, "overlay_upper");
+  s->vm = tree_str(root, "vm");
   const char *rp[] = {"ready", NULL};
   s->ready = YAJL_IS_TRUE(yajl_tree_get(root, rp, yajl_t_true));
   yajl_tree_free(root);
@@ -299,6 +301,7 @@ void state_clear(struct nook_state *s)
   free(s->owner);
   free(s->cgroup);
   free(s->overlay_upper);
+  free(s->vm);
   memset(s, 0, sizeof(*s));
 }
 

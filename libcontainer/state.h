@@ -22,7 +22,13 @@ struct nook_state {
   char *cgroup;        /* cgroup_paths_serialize() */
   bool ready;          /* the container process reported SYNC_READY */
   char *overlay_upper; /* set when nook made a per-container overlay upper dir */
+  /* VM mode: the backend's name ("qemu"); pid is then the VM monitor's and
+   * the later commands dispatch on this, not on how nook was invoked. */
+  char *vm;
 };
+
+/* The state annotation naming a VM-mode container's backend. */
+#define STATE_VM_ANNOTATION "nook.vm"
 
 enum nook_status {
   NOOK_CREATING,

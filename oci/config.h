@@ -441,6 +441,16 @@ char *oci_resources_json(const struct oci_resources *r);
 int oci_config_with_resources(const char *json, size_t len, const char *origin,
                               const struct oci_resources *r, char **out, nook_error_t *err);
 
+/* config.json text as a VM-mode guest builds the container from: root.path
+ * replaced by root_path; mounts[i].source by mount_sources[i] where that is
+ * not NULL (i < n_sources); only the hooks that run in the container's
+ * namespaces (createContainer, startContainer) kept; the annotation
+ * drop_annotation and the `vm` object left out (the guest makes no VM).
+ * Everything else as it was. */
+int oci_config_for_guest(const char *json, size_t len, const char *origin, const char *root_path,
+                         char *const *mount_sources, size_t n_sources, const char *drop_annotation,
+                         char **out, nook_error_t *err);
+
 /* Checks of a process that do not need the rest of the config (used for
  * `exec --process` too): cwd absolute, args non-empty, no duplicate
  * rlimits, soft <= hard.  Messages name the field ("process.cwd: ..."). */

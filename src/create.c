@@ -38,9 +38,8 @@ int cmd_create(const struct cli_global *g, int argc, char **argv, nook_error_t *
   int vm = vmm_bundle_wants_vm(o.bundle, err);
   if (vm < 0)
     return -1;
+  pid_t monitor;
   if (vm)
-    return nook_error(err, 0,
-                      "VM mode (annotation " VMM_ANNOTATION
-                      "): only a foreground `run` is implemented so far, not create");
+    return vmm_container_create(&o, &monitor, err) < 0 ? -1 : 0;
   return nook_container_create(&o, err) < 0 ? -1 : 0;
 }

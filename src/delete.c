@@ -1,3 +1,4 @@
+#include "../vmm/container.h"
 #include "cli.h"
 
 static const struct option longopts[] = {
@@ -44,5 +45,7 @@ int cmd_delete(const struct cli_global *g, int argc, char **argv, nook_error_t *
     return cli_stop(c);
   if (cli_check_args(spec.name, argc - optind, 1, 1, err) < 0)
     return -1;
+  if (vmm_container_is_vm(g->root, argv[optind]))
+    return vmm_container_delete(g->root, argv[optind], force, err) < 0 ? -1 : 0;
   return nook_container_delete(g->root, argv[optind], force, err) < 0 ? -1 : 0;
 }

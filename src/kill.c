@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../oci/config.h"
+#include "../vmm/container.h"
 #include "cli.h"
 
 static const struct option longopts[] = {
@@ -70,5 +71,7 @@ int cmd_kill(const struct cli_global *g, int argc, char **argv, nook_error_t *er
   int sig = SIGTERM;
   if (optind + 1 < argc && (sig = parse_signal(argv[optind + 1], err)) < 0)
     return -1;
+  if (vmm_container_is_vm(g->root, argv[optind]))
+    return vmm_container_kill(g->root, argv[optind], sig, all, err) < 0 ? -1 : 0;
   return nook_container_kill(g->root, argv[optind], sig, all, err) < 0 ? -1 : 0;
 }

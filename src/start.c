@@ -1,3 +1,4 @@
+#include "../vmm/container.h"
 #include "cli.h"
 
 static const struct cli_spec spec = {
@@ -21,5 +22,7 @@ int cmd_start(const struct cli_global *g, int argc, char **argv, nook_error_t *e
   int r = cli_parse_plain(&spec, argc, argv, 1, 1, err);
   if (r != 0)
     return cli_stop(r);
+  if (vmm_container_is_vm(g->root, argv[optind]))
+    return vmm_container_start(g->root, argv[optind], err) < 0 ? -1 : 0;
   return nook_container_start(g->root, argv[optind], err) < 0 ? -1 : 0;
 }

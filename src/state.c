@@ -1,6 +1,7 @@
 #include <stdlib.h>
 
 #include "../base/utils.h"
+#include "../vmm/container.h"
 #include "cli.h"
 
 static const struct cli_spec spec = {
@@ -24,7 +25,10 @@ int cmd_state(const struct cli_global *g, int argc, char **argv, nook_error_t *e
   if (r != 0)
     return cli_stop(r);
   cleanup_free char *json = NULL;
-  if (nook_container_state_json(g->root, argv[optind], &json, err) < 0)
+  int r2 = vmm_container_is_vm(g->root, argv[optind])
+               ? vmm_container_state_json(g->root, argv[optind], &json, err)
+               : nook_container_state_json(g->root, argv[optind], &json, err);
+  if (r2 < 0)
     return -1;
   cli_print(json);
   return 0;

@@ -12,7 +12,9 @@
 static const char *const type_names[] = {
     [CHAN_READY] = "ready",   [CHAN_EXEC] = "exec",   [CHAN_STDOUT] = "stdout",
     [CHAN_STDERR] = "stderr", [CHAN_EXIT] = "exit",   [CHAN_POWEROFF] = "poweroff",
-    [CHAN_SIGNAL] = "signal", [CHAN_ERROR] = "error",
+    [CHAN_SIGNAL] = "signal", [CHAN_ERROR] = "error", [CHAN_CREATE] = "create",
+    [CHAN_START] = "start",   [CHAN_KILL] = "kill",   [CHAN_STATE] = "state",
+    [CHAN_STDIN] = "stdin",   [CHAN_OK] = "ok",
 };
 
 struct frame {

@@ -23,12 +23,27 @@ enum chan_type {
   CHAN_EXEC,      /* host -> guest: run a process; payload: chan_exec_encode()'s */
   CHAN_STDOUT,    /* guest -> host: bytes the process wrote to stdout */
   CHAN_STDERR,    /* guest -> host: bytes the process wrote to stderr */
-  CHAN_EXIT,      /* guest -> host: the process ended; value: its status (128+signal if killed) */
+  CHAN_EXIT,      /* guest -> host: the process ended; value: its raw wait status */
   CHAN_POWEROFF,  /* host -> guest: power the VM off */
   CHAN_SIGNAL,    /* host -> guest: deliver signal `value` to the running process */
   CHAN_ERROR,     /* either way: errno in value, message in payload */
+  /* The container lifecycle (VM mode).  Host -> guest requests are answered
+   * by CHAN_OK or CHAN_ERROR; the same types are the requests a CLI sends
+   * to the container's monitor over monitor.sock. */
+  CHAN_CREATE, /* build the container; payload: its id.  CHAN_OK value: the guest pid */
+  CHAN_START,  /* start the created container's process */
+  CHAN_KILL,   /* signal `value` to the container's init; payload "all": every process */
+  CHAN_STATE,  /* CLI -> monitor: CHAN_OK value is an enum nook_status */
+  CHAN_STDIN,  /* host -> guest: bytes for process `value`'s stdin; empty: EOF */
+  CHAN_OK,     /* a request succeeded; value: what the request says */
 };
-#define CHAN_TYPE_MAX CHAN_ERROR
+#define CHAN_TYPE_MAX CHAN_OK
+
+/* CHAN_STDOUT, CHAN_STDERR and CHAN_STDIN carry the process id in value
+ * (0: the container's init; #15's exec'd processes get others).  CHAN_EXIT's
+ * value is the raw wait status of the container's init, so the monitor can
+ * end by the same signal. */
+#define CHAN_PROC_INIT 0
 
 /* A set of types for chan_recv(). */
 #define CHAN_BIT(t) (1u << (t))

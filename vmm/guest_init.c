@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -17,6 +18,7 @@
 #include "../base/utils.h"
 #include "channel.h"
 #include "guest.h"
+#include "guest_ctr.h"
 #include "initramfs.h"
 #include "vmm.h"
 
@@ -250,8 +252,48 @@ static int serve_exec(int chan, const struct chan_msg *req, nook_error_t *err)
     ;
   if (r < 0)
     return -1;
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return chan_send(chan, CHAN_EXIT, code, NULL, 0, err);
+  return chan_send(chan, CHAN_EXIT, status, NULL, 0, err);
+}
+
+/* One lifecycle request of the host's monitor, answered OK or ERROR. */
+static int serve_ctr(struct guest_ctr *c, int chan, const struct chan_msg *m, nook_error_t *err)
+{
+  nook_error_t req_err = NULL;
+  cleanup_free char *warnings = NULL;
+  int r, value = 0;
+  switch (m->type) {
+  case CHAN_CREATE:
+    r = guest_ctr_create(c, m->data, &warnings, &req_err);
+    value = c->pid;
+    break;
+  case CHAN_START:
+    r = guest_ctr_start(c, &warnings, &req_err);
+    break;
+  default: /* CHAN_KILL */
+    r = guest_ctr_kill(c, m->value, strcmp(m->data, "all") == 0, &warnings, &req_err);
+    break;
+  }
+  if (r < 0) {
+    chan_send_error(chan, req_err);
+    nook_error_free(&req_err);
+    return 0;
+  }
+  /* The guest nook's warnings become the host CLI's. */
+  size_t n = warnings ? strlen(warnings) : 0;
+  return chan_send(chan, CHAN_OK, value, warnings, n > CHAN_MAX_DATA ? CHAN_MAX_DATA : n, err);
+}
+
+/* Children that ended: the container's init is reported, the rest (the
+ * orphans PID 1 inherits) only reaped. */
+static int reap(struct guest_ctr *c, int chan, nook_error_t *err)
+{
+  int status;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    if (guest_ctr_reaped(c, chan, pid, status, err) < 0)
+      return -1;
+  }
+  return 0;
 }
 
 static int serve(int chan, nook_error_t *err)
@@ -259,23 +301,63 @@ static int serve(int chan, nook_error_t *err)
   struct utsname u;
   if (uname(&u) < 0)
     return nook_error(err, errno, "uname");
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  cleanup_close int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sigfd < 0)
+    return nook_error(err, errno, "signalfd");
   if (chan_send(chan, CHAN_READY, 0, u.release, strlen(u.release), err) < 0)
     return -1;
+  struct guest_ctr c;
+  guest_ctr_init(&c);
   struct chan_msg *msg = xmalloc(sizeof(*msg));
-  int r;
-  for (;;) {
-    r = chan_recv(chan, CHAN_BIT(CHAN_EXEC) | CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_SIGNAL), msg,
-                  err);
+  const unsigned expect = CHAN_BIT(CHAN_EXEC) | CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_SIGNAL) |
+                          CHAN_BIT(CHAN_CREATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
+                          CHAN_BIT(CHAN_STDIN);
+  int r = 0;
+  while (r >= 0) {
+    struct pollfd p[4] = {{.fd = chan, .events = POLLIN},
+                          {.fd = sigfd, .events = POLLIN},
+                          {.fd = c.out_fd, .events = POLLIN},
+                          {.fd = c.err_fd, .events = POLLIN}};
+    if (poll(p, 4, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      r = nook_error(err, errno, "poll");
+      break;
+    }
+    if (p[2].revents && (r = guest_ctr_relay(&c, chan, c.out_fd, err)) < 0)
+      break;
+    if (p[3].revents && c.err_fd >= 0 && (r = guest_ctr_relay(&c, chan, c.err_fd, err)) < 0)
+      break;
+    if (p[1].revents) {
+      struct signalfd_siginfo si;
+      while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+        ;
+      if ((r = reap(&c, chan, err)) < 0)
+        break;
+    }
+    if (p[0].revents == 0)
+      continue;
+    r = chan_recv(chan, expect, msg, err);
     if (r < 0 || msg->type == CHAN_POWEROFF)
       break;
     /* A signal the host forwarded as the process ended: nobody to get it. */
     if (msg->type == CHAN_SIGNAL)
       continue;
-    /* A process that cannot start fails its request, not the VM. */
-    nook_error_t req_err = NULL;
-    if (serve_exec(chan, msg, &req_err) < 0) {
-      chan_send_error(chan, req_err);
-      nook_error_free(&req_err);
+    if (msg->type == CHAN_STDIN) {
+      guest_ctr_stdin(&c, msg->data, msg->len);
+    } else if (msg->type == CHAN_EXEC) {
+      /* A process that cannot start fails its request, not the VM. */
+      nook_error_t req_err = NULL;
+      if (serve_exec(chan, msg, &req_err) < 0) {
+        chan_send_error(chan, req_err);
+        nook_error_free(&req_err);
+      }
+    } else {
+      r = serve_ctr(&c, chan, msg, err);
     }
   }
   free(msg);

@@ -263,7 +263,7 @@ int vmm_session_exec(struct vmm_session *s, const struct chan_exec *e, int out_f
     if (r < 0)
       break;
     if (msg->type == CHAN_EXIT) {
-      *status = msg->value;
+      *status = WIFEXITED(msg->value) ? WEXITSTATUS(msg->value) : 128 + WTERMSIG(msg->value);
       nook_debug("vm: guest process exited, status %d", *status);
       break;
     }

@@ -149,6 +149,12 @@ setup_bundle() {
   BUNDLE=$BATS_TEST_TMPDIR/bundle
   NOOK="$NOOK" "$REPO_ROOT/scripts/mkbundle.sh" "$BUNDLE" "$@" >&2 ||
     fail "mkbundle.sh failed"
+  # NOOK_TEST_VM=1 runs the suite's containers in VM mode (tests/vmmode
+  # names the files and tests that pass so).
+  if [ "${NOOK_TEST_VM:-0}" = 1 ]; then
+    jq '.annotations["nook.vm"] = "qemu"' "$BUNDLE/config.json" >"$BUNDLE/config.vm" &&
+      mv "$BUNDLE/config.vm" "$BUNDLE/config.json" || fail "NOOK_TEST_VM: no annotation"
+  fi
   export BUNDLE
   cd "$BUNDLE" || fail "cd $BUNDLE"
 }

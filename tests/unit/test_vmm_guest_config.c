@@ -1,0 +1,76 @@
+/* oci_config_for_guest(): the config a VM-mode guest builds the container
+ * from. */
+#include "unit.h"
+
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#include "../../base/utils.h"
+#include "../../oci/config.h"
+
+static const char config[] =
+    "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"/host/rootfs\",\"readonly\":true},"
+    "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},"
+    "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+    "{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"/srv/"
+    "data\",\"options\":[\"rbind\"]}],"
+    "\"hooks\":{\"prestart\":[{\"path\":\"/p\"}],\"createRuntime\":[{\"path\":\"/c\"}],"
+    "\"createContainer\":[{\"path\":\"/cc\"}],\"startContainer\":[{\"path\":\"/sc\"}],"
+    "\"poststart\":[{\"path\":\"/ps\"}],\"poststop\":[{\"path\":\"/pt\"}]},"
+    "\"annotations\":{\"nook.vm\":\"qemu\",\"keep\":\"me\"},"
+    "\"vm\":{\"hypervisor\":{\"path\":\"/q\"}},"
+    "\"hostname\":\"h\"}";
+
+static const char *str_at(yajl_val root, const char **path)
+{
+  yajl_val v = yajl_tree_get(root, path, yajl_t_string);
+  return v ? YAJL_GET_STRING(v) : NULL;
+}
+
+TEST(guest_config_paths_hooks_and_annotation)
+{
+  char *sources[] = {NULL, "/mnt/ctr/mounts/1"};
+  char *out = NULL;
+  nook_error_t err = NULL;
+  CHECK_INT_EQ(oci_config_for_guest(config, strlen(config), "config.json", "rootfs", sources, 2,
+                                    "nook.vm", &out, &err),
+               0);
+  yajl_val root = yajl_tree_parse(out, NULL, 0);
+  CHECK(root != NULL);
+  const char *rp[] = {"root", "path", NULL}, *hn[] = {"hostname", NULL};
+  CHECK_STR_EQ(str_at(root, rp), "rootfs");
+  CHECK_STR_EQ(str_at(root, hn), "h");
+  const char *ro[] = {"root", "readonly", NULL};
+  CHECK(YAJL_IS_TRUE(yajl_tree_get(root, ro, yajl_t_true)));
+  const char *mp[] = {"mounts", NULL};
+  yajl_val mounts = yajl_tree_get(root, mp, yajl_t_array);
+  CHECK(mounts != NULL && YAJL_GET_ARRAY(mounts)->len == 2);
+  const char *src[] = {"source", NULL};
+  CHECK_STR_EQ(str_at(YAJL_GET_ARRAY(mounts)->values[0], src), "proc");
+  CHECK_STR_EQ(str_at(YAJL_GET_ARRAY(mounts)->values[1], src), "/mnt/ctr/mounts/1");
+  const char *hp[] = {"hooks", NULL};
+  yajl_val hooks = yajl_tree_get(root, hp, yajl_t_object);
+  CHECK(hooks != NULL && YAJL_GET_OBJECT(hooks)->len == 2);
+  CHECK_STR_EQ(YAJL_GET_OBJECT(hooks)->keys[0], "createContainer");
+  CHECK_STR_EQ(YAJL_GET_OBJECT(hooks)->keys[1], "startContainer");
+  const char *vm[] = {"annotations", "nook.vm", NULL}, *keep[] = {"annotations", "keep", NULL};
+  CHECK(str_at(root, vm) == NULL);
+  CHECK_STR_EQ(str_at(root, keep), "me");
+  const char *vmo[] = {"vm", NULL};
+  CHECK(yajl_tree_get(root, vmo, yajl_t_any) == NULL);
+  /* What the guest's nook parses. */
+  struct oci_config *c = NULL;
+  CHECK_INT_EQ(oci_config_parse(out, strlen(out), "guest", &c, &err), 0);
+  oci_config_free(c);
+  yajl_tree_free(root);
+  free(out);
+}
+
+TEST(guest_config_refuses_what_is_not_an_object)
+{
+  char *out = NULL;
+  nook_error_t err = NULL;
+  CHECK(oci_config_for_guest("[1]", 3, "config.json", "rootfs", NULL, 0, NULL, &out, &err) < 0);
+  CHECK(err != NULL && strstr(err->msg, "not a JSON object") != NULL);
+  nook_error_free(&err);
+}

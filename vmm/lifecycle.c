@@ -1,0 +1,429 @@
+/* VM mode's create, start, kill, state and run on the host (container.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../base/log.h"
+#include "../base/syscalls.h"
+#include "../base/utils.h"
+#include "../libcontainer/hooks.h"
+#include "../libcontainer/state.h"
+#include "../oci/state.h"
+#include "channel.h"
+#include "container.h"
+#include "monitor.h"
+
+static char *state_json(const struct oci_config *c, const struct nook_state *st, const char *status)
+{
+  struct oci_state s = {.oci_version = "1.3.0",
+                        .id = st->id,
+                        .status = status,
+                        .pid = st->pid,
+                        .bundle = st->bundle,
+                        .annotations = c ? c->annotations : NULL,
+                        .n_annotations = c ? c->n_annotations : 0,
+                        .rootfs = st->rootfs,
+                        .created = st->created,
+                        .owner = st->owner};
+  return oci_state_to_json(&s, false);
+}
+
+/* The guest nook's warnings, one a line, as this CLI's own. */
+static void warn_lines(const char *text, size_t len)
+{
+  if (len == 0)
+    return;
+  cleanup_free char *copy = xstrndup(text, len);
+  for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+    nook_warn("%s", l);
+}
+
+/* One request to the container's monitor; *reply gets CHAN_OK's value,
+ * and the guest's warnings are logged.  -2 (err set) when there is no
+ * monitor to answer. */
+static int monitor_call(int dirfd, enum chan_type type, int value, const char *data, int *reply,
+                        nook_error_t *err)
+{
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" VMM_MONITOR_SOCK, dirfd);
+  cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return nook_error(err, errno, "socket");
+  if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    nook_error(err, errno, "connect to the VM monitor");
+    return -2;
+  }
+  if (chan_send(fd, type, value, data, data ? strlen(data) + 1 : 0, err) < 0)
+    return -1;
+  struct chan_msg *msg = xmalloc(sizeof(*msg));
+  int r = chan_recv(fd, CHAN_BIT(CHAN_OK), msg, err);
+  if (r == 0 && reply)
+    *reply = msg->value;
+  if (r == 0)
+    warn_lines(msg->data, msg->len);
+  free(msg);
+  return r;
+}
+
+static int refuse_unsupported(const struct nook_create_opts *o, const struct oci_config *c,
+                              nook_error_t *err)
+{
+  /* A terminal needs a pty pair relayed between host and guest (issue #14
+   * still open); extra fds cannot cross into the guest as fds at all. */
+  const char *what = NULL;
+  if (o->console_socket != NULL || c->process.terminal)
+    what = "a terminal";
+  else if (o->preserve_fds > 0)
+    what = "--preserve-fds (an fd cannot be passed into the VM)";
+  if (what != NULL)
+    return nook_error(err, 0, "VM mode does not support %s yet", what);
+  return 0;
+}
+
+static int read_config(const char *bundle, char **text, size_t *len, struct oci_config **c,
+                       nook_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  xasprintf(&path, "%s/config.json", bundle);
+  if (read_file_at(AT_FDCWD, path, text, len, err) < 0)
+    return nook_error_wrap(err, "bundle `%s`", bundle);
+  if (oci_config_parse(*text, *len, "config.json", c, err) < 0)
+    return -1;
+  if (oci_config_validate(*c, true, err) < 0)
+    return nook_error_wrap(err, "config.json");
+  if ((*c)->root_path == NULL)
+    return nook_error(err, 0, "config.json: VM mode needs root.path");
+  return 0;
+}
+
+static char *resolve_rootfs(const char *bundle, const char *path, nook_error_t *err)
+{
+  cleanup_free char *joined = NULL;
+  if (path[0] == '/')
+    joined = xstrdup(path);
+  else
+    xasprintf(&joined, "%s/%s", bundle, path);
+  char *r = realpath(joined, NULL);
+  if (r == NULL)
+    nook_error(err, errno, "root.path `%s`", path);
+  return r;
+}
+
+static void kill_monitor(pid_t pid)
+{
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+/* Fork the monitor; its report says whether the guest created the
+ * container, and it waits for our `ok` (the host's hooks ran, the state is
+ * ready) before it serves: without it (a failure, or this CLI killed) it
+ * powers off and exits, and QEMU is reaped by it, not left to whoever
+ * reaps our orphans. */
+static int spawn_monitor(const struct vmm_monitor_opts *mo, struct state_new *sn, pid_t *pid,
+                         nook_error_t *err)
+{
+  int p[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
+    return nook_error(err, errno, "socketpair");
+  *pid = fork();
+  if (*pid < 0) {
+    close(p[0]);
+    close(p[1]);
+    return nook_error(err, errno, "fork the VM monitor");
+  }
+  if (*pid == 0) {
+    /* The lock is the CLI's; the monitor must not keep it once we exit. */
+    close(p[0]);
+    close(sn->dirfd);
+    close(sn->rootfd);
+    struct vmm_monitor_opts child = *mo;
+    child.report_fd = p[1];
+    vmm_monitor_main(&child);
+  }
+  close(p[1]);
+  return p[0];
+}
+
+int vmm_container_create(const struct nook_create_opts *o, pid_t *monitor, nook_error_t *err)
+{
+  cleanup_free char *bundle = absolute_path(o->bundle ? o->bundle : ".");
+  cleanup_free char *root = absolute_path(o->root);
+  cleanup_free char *pid_file = absolute_path(o->pid_file);
+  cleanup_free char *text = NULL, *rootfs = NULL, *state_dir = NULL, *cache = NULL;
+  cleanup_free char *json = NULL;
+  cleanup_close int report = -1;
+  struct oci_config *c = NULL;
+  struct state_new sn = {.rootfd = -1, .dirfd = -1};
+  struct nook_state st = {0};
+  struct chan_msg *msg = NULL;
+  size_t len = 0;
+  pid_t pid = 0;
+  int ret = -1;
+  if (nook_validate_id(o->id, err) < 0)
+    return -1;
+  if (read_config(bundle, &text, &len, &c, err) < 0 || vmm_config_wants_vm(c, err) < 0 ||
+      refuse_unsupported(o, c, err) < 0)
+    goto out;
+  if (nook_check_root_path(c, bundle, err) < 0 ||
+      (rootfs = resolve_rootfs(bundle, c->root_path, err)) == NULL)
+    goto out;
+  if (state_dir_create(root, o->id, &sn, err) < 0)
+    goto out;
+  /* Kept for the hooks the host runs later (poststart, poststop). */
+  if (write_file_at(sn.dirfd, "config.json", O_CREAT | O_TRUNC, 0600, text, len, err) < 0)
+    goto out;
+  st.id = xstrdup(o->id);
+  st.bundle = xstrdup(bundle);
+  st.rootfs = xstrdup(rootfs);
+  st.created = now_rfc3339();
+  st.owner = xstrdup("");
+  st.vm = xstrdup(vmm_config_backend(c));
+  if (state_write(sn.dirfd, &st, err) < 0 || state_dir_publish(&sn, o->id, err) < 0)
+    goto out;
+
+  xasprintf(&state_dir, "%s/%s", root, o->id);
+  const char *kcache = getenv("NOOK_VM_KCACHE");
+  xasprintf(&cache, "%s/initramfs", kcache && *kcache ? kcache : "/var/cache/nook-vm");
+  struct vmm_monitor_opts mo = {
+      .id = o->id,
+      .state_dir = state_dir,
+      .bundle = bundle,
+      .rootfs = rootfs,
+      .config = c,
+      .config_text = text,
+      .config_len = len,
+      .backend = st.vm,
+      .annotation = VMM_ANNOTATION,
+      .cache_dir = cache,
+  };
+  report = spawn_monitor(&mo, &sn, &pid, err);
+  if (report < 0)
+    goto out;
+  /* From here a killed CLI leaves a container `delete --force` can find:
+   * its pid is the monitor's. */
+  st.pid = pid;
+  st.pid_start = proc_start_time(pid);
+  if (state_write(sn.dirfd, &st, err) < 0)
+    goto out_kill;
+  msg = xmalloc(sizeof(*msg));
+  if (chan_recv(report, CHAN_BIT(CHAN_OK), msg, err) < 0) {
+    /* The guest's or the boot's own words; an EOF is a monitor that died. */
+    if ((*err)->status == EPIPE) {
+      nook_error_free(err);
+      nook_error(err, 0, "the VM monitor ended before the container was created");
+    }
+    goto out_stop;
+  }
+  warn_lines(msg->data, msg->len);
+  if (c->has_hooks) {
+    json = state_json(c, &st, "created");
+    if (hooks_run("createRuntime", c->hooks.create_runtime, c->hooks.n_create_runtime, json, err) <
+            0 ||
+        hooks_run("prestart", c->hooks.prestart, c->hooks.n_prestart, json, err) < 0)
+      goto out_stop;
+  }
+  st.ready = true;
+  if (state_write(sn.dirfd, &st, err) < 0)
+    goto out_stop;
+  if (pid_file && write_pid_file(pid_file, pid, err) < 0)
+    goto out_stop;
+  if (chan_send(report, CHAN_OK, 0, NULL, 0, err) < 0)
+    goto out_stop;
+  *monitor = pid;
+  close(sn.dirfd);
+  sn.dirfd = -1;
+  ret = 0;
+  goto out;
+out_stop:
+  /* Our silence tells the monitor to power off and exit. */
+  close(steal_fd(&report));
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  goto out;
+out_kill:
+  kill_monitor(pid);
+out:
+  free(msg);
+  state_dir_abandon(&sn, o->id);
+  state_clear(&st);
+  oci_config_free(c);
+  return ret;
+}
+
+/* The config saved at create (for the host's hooks), or NULL. */
+static struct oci_config *saved_config(int dirfd)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+  struct oci_config *c = NULL;
+  if (read_file_at(dirfd, "config.json", &text, &len, NULL) < 0 ||
+      oci_config_parse(text, len, "config.json", &c, NULL) < 0)
+    return NULL;
+  return c;
+}
+
+int vmm_container_start(const char *root, const char *id, nook_error_t *err)
+{
+  cleanup_close int dirfd = -1;
+  struct nook_state st;
+  if (state_dir_open_locked(root, id, &dirfd, err) < 0 || state_read(dirfd, &st, err) < 0)
+    return -1;
+  enum nook_status s = state_status(dirfd, &st);
+  int r;
+  if (s == NOOK_STOPPED)
+    r = nook_error(err, 0, "cannot start a container that has stopped");
+  else if (s == NOOK_RUNNING || s == NOOK_PAUSED)
+    r = nook_error(err, 0, "cannot start an already running container");
+  else if (s != NOOK_CREATED)
+    r = nook_error(err, 0, "cannot start a container in the %s state", nook_status_name(s));
+  else if ((r = monitor_call(dirfd, CHAN_START, 0, NULL, NULL, err)) == -2) {
+    nook_error_free(err);
+    r = nook_error(err, 0, "cannot start a container that has stopped");
+  }
+  if (r == 0) {
+    struct oci_config *c = saved_config(dirfd);
+    if (c && c->has_hooks && c->hooks.n_poststart > 0) {
+      cleanup_free char *json = state_json(c, &st, "running");
+      hooks_run_warn("poststart", c->hooks.poststart, c->hooks.n_poststart, json);
+    }
+    oci_config_free(c);
+  }
+  state_clear(&st);
+  return r < 0 ? -1 : 0;
+}
+
+int vmm_container_kill(const char *root, const char *id, int sig, bool all, nook_error_t *err)
+{
+  cleanup_close int dirfd = -1;
+  struct nook_state st;
+  if (state_dir_open(root, id, &dirfd, err) < 0 || state_read(dirfd, &st, err) < 0)
+    return -1;
+  enum nook_status s = state_status(dirfd, &st);
+  state_clear(&st);
+  if (s == NOOK_STOPPED || s == NOOK_CREATING)
+    return nook_error(err, 0, "container not running");
+  int r = monitor_call(dirfd, CHAN_KILL, sig, all ? "all" : NULL, NULL, err);
+  if (r == -2) {
+    nook_error_free(err);
+    return nook_error(err, 0, "container not running");
+  }
+  return r;
+}
+
+int vmm_container_delete(const char *root, const char *id, bool force, nook_error_t *err)
+{
+  /* A container delete would kill: its monitor switches the VM off and
+   * reaps QEMU itself first, so no QEMU is left to whoever reaps orphans. */
+  cleanup_close int dirfd = -1;
+  struct nook_state st;
+  if (nook_validate_id(id, NULL) == 0 && state_dir_open(root, id, &dirfd, NULL) == 0 &&
+      state_read(dirfd, &st, NULL) >= 0) {
+    enum nook_status s = state_status(dirfd, &st);
+    if (s == NOOK_CREATED || (force && s != NOOK_STOPPED)) {
+      nook_error_t e = NULL;
+      monitor_call(dirfd, CHAN_POWEROFF, 0, NULL, NULL, &e);
+      nook_error_free(&e);
+    }
+    state_clear(&st);
+  }
+  return nook_container_delete(root, id, force, err);
+}
+
+/* While the monitor lives, it knows whether the workload does. */
+static enum nook_status ask_monitor(const char *root, const char *id, enum nook_status computed)
+{
+  cleanup_close int dirfd = -1;
+  if (state_dir_open(root, id, &dirfd, NULL) < 0)
+    return computed;
+  int value = 0;
+  nook_error_t e = NULL;
+  int r = monitor_call(dirfd, CHAN_STATE, 0, NULL, &value, &e);
+  nook_error_free(&e);
+  if (r == 0 && value >= NOOK_CREATING && value <= NOOK_STOPPED)
+    return (enum nook_status)value;
+  /* No socket yet while it boots; gone once the workload ended. */
+  return computed == NOOK_CREATING ? computed : NOOK_STOPPED;
+}
+
+int vmm_container_state_json(const char *root, const char *id, char **out, nook_error_t *err)
+{
+  return nook_container_state_json_as(root, id, ask_monitor, out, err);
+}
+
+static void forwarded_signals(sigset_t *set)
+{
+  sigfillset(set);
+  static const int keep[] = {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,  SIGABRT,
+                             SIGTRAP, SIGSYS,  SIGCHLD, SIGPIPE, SIGTTIN, SIGTTOU, SIGTSTP};
+  for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+    sigdelset(set, keep[i]);
+}
+
+/* Wait for the monitor, passing on the signals nook gets (as runc's run
+ * does); the monitor hands them to the container's init. */
+static int wait_monitor(pid_t pid, int *status, nook_error_t *err)
+{
+  sigset_t fwd, old;
+  forwarded_signals(&fwd);
+  sigprocmask(SIG_BLOCK, &fwd, &old);
+  cleanup_close int sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+  cleanup_close int pidfd = sys_pidfd_open(pid, 0);
+  int r = 0;
+  if (sigfd < 0 || pidfd < 0)
+    r = nook_error(err, errno, "wait for the VM monitor");
+  while (r == 0) {
+    struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+    if (poll(p, 2, -1) < 0) {
+      if (errno != EINTR)
+        r = nook_error(err, errno, "poll");
+      continue;
+    }
+    struct signalfd_siginfo si;
+    while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+      kill(pid, (int)si.ssi_signo);
+    if (p[0].revents)
+      break;
+  }
+  int ws = 0;
+  while (waitpid(pid, &ws, 0) < 0) {
+    if (errno != EINTR) {
+      r = nook_error(err, errno, "wait for the VM monitor");
+      break;
+    }
+  }
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  if (r == 0)
+    *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+  return r;
+}
+
+int vmm_container_run(const struct nook_create_opts *o, int *status, nook_error_t *err)
+{
+  pid_t pid;
+  if (vmm_container_create(o, &pid, err) < 0)
+    return -1;
+  if (vmm_container_start(o->root, o->id, err) < 0) {
+    vmm_container_delete(o->root, o->id, true, NULL);
+    waitpid(pid, NULL, 0);
+    return -1;
+  }
+  *status = 0;
+  if (o->detach)
+    return 0;
+  if (wait_monitor(pid, status, err) < 0)
+    return -1;
+  if (!o->keep && nook_container_delete(o->root, o->id, false, err) < 0)
+    return -1;
+  return 0;
+}

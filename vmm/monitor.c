@@ -1,0 +1,337 @@
+#include "monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../base/syscalls.h"
+#include "../base/utils.h"
+#include "../libcontainer/state.h"
+#include "channel.h"
+#include "guest_ctr.h"
+#include "session.h"
+#include "share.h"
+
+/* How long the guest gets to power off once its container ended. */
+#define POWEROFF_MS 10000
+/* A CLI that connects and says nothing does not hold the monitor up. */
+#define CLIENT_TIMEOUT_S 10
+
+struct monitor {
+  struct vmm_session s;
+  int dirfd; /* the state directory */
+  int lfd;   /* monitor.sock */
+  int sigfd;
+  enum nook_status status; /* created, running or stopped */
+  int wstatus;             /* the container init's, once stopped */
+  bool stdin_open;
+  bool cut; /* switched off by delete: no guest shutdown */
+  struct chan_msg *msg;
+};
+
+/* Every signal but those the kernel will not let be caught and those that
+ * mean a fault in nook itself or concern its terminal. */
+static void forwarded_signals(sigset_t *set)
+{
+  sigfillset(set);
+  static const int keep[] = {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,  SIGABRT,
+                             SIGTRAP, SIGSYS,  SIGCHLD, SIGPIPE, SIGTTIN, SIGTTOU, SIGTSTP};
+  for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+    sigdelset(set, keep[i]);
+}
+
+/* End as the container's init ended.  A signal whose default is not to
+ * terminate cannot be reproduced: 128+S then, as runc reports it. */
+__attribute__((noreturn)) static void die_like(int wstatus)
+{
+  if (!WIFSIGNALED(wstatus))
+    _exit(WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 255);
+  int sig = WTERMSIG(wstatus);
+  struct rlimit none = {0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+  signal(sig, SIG_DFL);
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, sig);
+  sigprocmask(SIG_UNBLOCK, &one, NULL);
+  kill(getpid(), sig);
+  _exit(128 + sig);
+}
+
+/* Output and the exit of the container, whenever the guest sends them. */
+static void on_guest(struct monitor *m, const struct chan_msg *msg)
+{
+  switch (msg->type) {
+  case CHAN_STDOUT:
+  case CHAN_STDERR:
+    /* A reader that went away loses the rest; the container goes on. */
+    if (msg->value == CHAN_PROC_INIT)
+      safe_write(msg->type == CHAN_STDOUT ? 1 : 2, msg->data, msg->len);
+    break;
+  case CHAN_EXIT:
+    m->status = NOOK_STOPPED;
+    m->wstatus = msg->value;
+    break;
+  default:
+    break;
+  }
+}
+
+#define GUEST_EVENTS (CHAN_BIT(CHAN_STDOUT) | CHAN_BIT(CHAN_STDERR) | CHAN_BIT(CHAN_EXIT))
+
+/* A request to the guest init and its answer; what else the guest says
+ * meanwhile is handled as it comes. */
+static int guest_call(struct monitor *m, enum chan_type type, int value, const char *data,
+                      char **said, nook_error_t *err)
+{
+  if (chan_send(m->s.chan, type, value, data, data ? strlen(data) + 1 : 0, err) < 0)
+    return -1;
+  for (;;) {
+    if (chan_recv(m->s.chan, GUEST_EVENTS | CHAN_BIT(CHAN_OK) | CHAN_BIT(CHAN_ERROR), m->msg, err) <
+        0)
+      return -1;
+    if (m->msg->type == CHAN_OK) {
+      if (said && m->msg->len > 0)
+        *said = xstrndup(m->msg->data, m->msg->len);
+      return 0;
+    }
+    if (m->msg->type == CHAN_ERROR)
+      return nook_error(err, m->msg->value > 0 ? m->msg->value : 0, "%s", m->msg->data);
+    on_guest(m, m->msg);
+  }
+}
+
+static int listen_at(int dirfd, const char *name, nook_error_t *err)
+{
+  /* Through the directory's fd: a deep --root does not fit sun_path. */
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dirfd, name);
+  cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return nook_error(err, errno, "socket");
+  unlinkat(dirfd, name, 0);
+  if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
+    return nook_error(err, errno, "listen on %s", name);
+  return steal_fd(&fd);
+}
+
+/* The answer to a CLI: ok (with the guest's warnings) or the error. */
+static void reply(int fd, int r, int value, const char *said, nook_error_t *err)
+{
+  if (r < 0) {
+    chan_send_error(fd, *err);
+    nook_error_free(err);
+  } else {
+    chan_send(fd, CHAN_OK, value, said, said ? strlen(said) : 0, NULL);
+  }
+}
+
+static void serve_client(struct monitor *m)
+{
+  cleanup_close int fd = accept4(m->lfd, NULL, NULL, SOCK_CLOEXEC);
+  if (fd < 0)
+    return;
+  struct timeval tv = {.tv_sec = CLIENT_TIMEOUT_S};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  struct chan_msg *req = xmalloc(sizeof(*req));
+  cleanup_free char *said = NULL;
+  nook_error_t err = NULL;
+  int r = chan_recv(fd,
+                    CHAN_BIT(CHAN_STATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
+                        CHAN_BIT(CHAN_POWEROFF),
+                    req, &err);
+  if (r < 0) {
+    nook_error_free(&err);
+    free(req);
+    return;
+  }
+  switch (req->type) {
+  case CHAN_STATE:
+    reply(fd, 0, (int)m->status, NULL, &err);
+    break;
+  case CHAN_POWEROFF:
+    /* delete: the machine is switched off, not shut down (that takes
+     * seconds under TCG); the container is killed with it. */
+    if (m->status != NOOK_STOPPED) {
+      m->status = NOOK_STOPPED;
+      m->wstatus = SIGKILL;
+      m->cut = true;
+    }
+    /* QEMU is reaped before the answer: the CLI kills us right after. */
+    vmm_session_destroy(&m->s);
+    reply(fd, 0, 0, NULL, &err);
+    break;
+  case CHAN_START:
+    if (m->status != NOOK_CREATED) {
+      r = nook_error(&err, 0, "cannot start a container in the %s state",
+                     nook_status_name(m->status));
+    } else if ((r = guest_call(m, CHAN_START, 0, NULL, &said, &err)) == 0) {
+      if (m->status == NOOK_CREATED)
+        m->status = NOOK_RUNNING;
+      unlinkat(m->dirfd, "start.sock", 0);
+      m->stdin_open = true;
+    }
+    reply(fd, r, 0, said, &err);
+    break;
+  default: /* CHAN_KILL */
+    if (m->status == NOOK_STOPPED)
+      r = nook_error(&err, 0, "container not running");
+    else
+      r = guest_call(m, CHAN_KILL, req->value, req->data, &said, &err);
+    reply(fd, r, 0, said, &err);
+    break;
+  }
+  free(req);
+}
+
+static void forward_signals(struct monitor *m)
+{
+  struct signalfd_siginfo si;
+  while (read(m->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+    nook_error_t err = NULL;
+    if (m->status != NOOK_STOPPED)
+      guest_call(m, CHAN_KILL, (int)si.ssi_signo, NULL, NULL, &err);
+    nook_error_free(&err);
+  }
+}
+
+static void relay_stdin(struct monitor *m)
+{
+  char *buf = m->msg->data;
+  ssize_t n = read(0, buf, CHAN_MAX_DATA);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return;
+  if (n <= 0) {
+    m->stdin_open = false;
+    n = 0;
+  }
+  chan_send(m->s.chan, CHAN_STDIN, CHAN_PROC_INIT, buf, (size_t)n, NULL);
+}
+
+/* Until the container's init ends or the VM goes away. */
+static void serve(struct monitor *m)
+{
+  while (m->status != NOOK_STOPPED) {
+    struct pollfd p[5] = {{.fd = m->s.chan, .events = POLLIN},
+                          {.fd = m->lfd, .events = POLLIN},
+                          {.fd = m->sigfd, .events = POLLIN},
+                          {.fd = m->s.vm.pidfd, .events = POLLIN},
+                          {.fd = m->stdin_open ? 0 : -1, .events = POLLIN}};
+    if (poll(p, 5, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    if (p[0].revents) {
+      nook_error_t err = NULL;
+      int r = chan_recv(m->s.chan, GUEST_EVENTS | CHAN_BIT(CHAN_ERROR), m->msg, &err);
+      nook_error_free(&err);
+      /* The channel closing is the VM ending (panic, QEMU killed). */
+      if (r < 0)
+        break;
+      on_guest(m, m->msg);
+      continue;
+    }
+    if (p[3].revents)
+      break;
+    if (p[2].revents)
+      forward_signals(m);
+    if (p[1].revents)
+      serve_client(m);
+    if (p[4].revents)
+      relay_stdin(m);
+  }
+  if (m->status != NOOK_STOPPED) {
+    m->status = NOOK_STOPPED;
+    m->wstatus = SIGKILL; /* as W_EXITCODE(0, SIGKILL): killed */
+  }
+}
+
+/* Everything up to the container created in the guest. */
+static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **said,
+                    nook_error_t *err)
+{
+  cleanup_free char *share = NULL;
+  struct vmm_share_opts so = {
+      .state_dir = o->state_dir,
+      .bundle = o->bundle,
+      .rootfs = o->rootfs,
+      .config = o->config,
+      .config_text = o->config_text,
+      .config_len = o->config_len,
+      .drop_annotation = o->annotation,
+  };
+  if (vmm_share_prepare(&so, &share, err) < 0)
+    return -1;
+  struct vmm_share sh = {.tag = VMM_CTR_TAG, .path = share};
+  struct vmm_session_opts bo = {
+      .backend = o->backend,
+      .cache_dir = o->cache_dir,
+      /* Relative to the state directory (the monitor's and so QEMU's cwd):
+       * the channel socket's path must fit sun_path whatever --root and
+       * the id are. */
+      .work_parent = ".",
+      .shares = &sh,
+      .nshares = 1,
+  };
+  if (vmm_session_boot(&bo, &m->s, err) < 0)
+    return -1;
+  if (guest_call(m, CHAN_CREATE, 0, o->id, said, err) < 0)
+    return -1;
+  m->status = NOOK_CREATED;
+  m->lfd = listen_at(m->dirfd, VMM_MONITOR_SOCK, err);
+  if (m->lfd < 0)
+    return -1;
+  if (symlinkat(VMM_MONITOR_SOCK, m->dirfd, "start.sock") < 0)
+    return nook_error(err, errno, "link start.sock");
+  return 0;
+}
+
+void vmm_monitor_main(const struct vmm_monitor_opts *o)
+{
+  struct monitor m = {.s = {.chan = -1, .vm = {.pidfd = -1}}, .lfd = -1, .sigfd = -1};
+  m.msg = xmalloc(sizeof(*m.msg));
+  char *said = NULL; /* the guest's warnings at create */
+  nook_error_t err = NULL;
+  /* Apart from the CLI: its terminal's signals and its end are not ours. */
+  setsid();
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t fwd;
+  forwarded_signals(&fwd);
+  sigprocmask(SIG_BLOCK, &fwd, NULL);
+  m.sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+  m.dirfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int r = m.sigfd < 0 || m.dirfd < 0 || fchdir(m.dirfd) < 0
+              ? nook_error(&err, errno, "monitor: open `%s`", o->state_dir)
+              : bring_up(&m, o, &said, &err);
+  if (r < 0) {
+    chan_send_error(o->report_fd, err);
+    vmm_session_destroy(&m.s);
+    _exit(1);
+  }
+  /* The CLI answers once the host's hooks ran and the state is ready.  A
+   * failure there, or a CLI killed meanwhile, leaves a container nobody can
+   * start: it ends here, QEMU reaped by us. */
+  if (chan_send(o->report_fd, CHAN_OK, 0, said, said ? strlen(said) : 0, &err) < 0 ||
+      chan_recv(o->report_fd, CHAN_BIT(CHAN_OK), m.msg, &err) < 0) {
+    vmm_session_destroy(&m.s);
+    _exit(1);
+  }
+  close(o->report_fd);
+  serve(&m);
+  unlinkat(m.dirfd, VMM_MONITOR_SOCK, 0);
+  if (!m.cut)
+    vmm_session_poweroff(&m.s, POWEROFF_MS, NULL);
+  vmm_session_destroy(&m.s);
+  die_like(m.wstatus);
+}

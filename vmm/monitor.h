@@ -1,0 +1,50 @@
+/* The VM monitor: the host process that IS a VM-mode container for
+ * everybody outside (its pid is the container's pid in state.json).
+ *
+ * Forked by `create`, it leaves the CLI's session, builds the share in its
+ * own mount namespace, boots the VM (QEMU is its child and dies with it),
+ * has the guest create the container, reports to the CLI and then serves:
+ *  - the guest's channel: the container's stdout/stderr (written to the
+ *    monitor's own fds 1 and 2, the ones `create` was given) and its exit;
+ *  - its fd 0, relayed to the container's stdin once it is started;
+ *  - monitor.sock in the state directory (SOCK_STREAM, vmm/channel framing;
+ *    requests CHAN_STATE, CHAN_START, CHAN_KILL and CHAN_POWEROFF (delete:
+ *    QEMU killed and reaped here, the monitor dies by SIGKILL), each
+ *    answered CHAN_OK or CHAN_ERROR);
+ *  - the signals sent to it, forwarded to the container's init.
+ * When the container's init ends, the monitor powers the VM off and ends
+ * the same way: exit code, or the same signal (so a waiter sees
+ * WIFSIGNALED as with runc's init).  A VMM that dies under it ends it by
+ * SIGKILL: the container was killed with its machine. */
+#ifndef NOOK_VMM_MONITOR_H
+#define NOOK_VMM_MONITOR_H
+
+#include <stddef.h>
+
+#include "../oci/config.h"
+
+/* In the state directory: the monitor's socket, and start.sock (a link to
+ * it) between create and start, as in namespace mode. */
+#define VMM_MONITOR_SOCK "monitor.sock"
+
+struct vmm_monitor_opts {
+  const char *id;
+  const char *state_dir; /* absolute ROOT/ID */
+  const char *bundle;    /* absolute */
+  const char *rootfs;    /* absolute, resolved */
+  const struct oci_config *config;
+  const char *config_text;
+  size_t config_len;
+  const char *backend;
+  const char *annotation; /* the one that chose VM mode, left out of the guest's config */
+  const char *cache_dir;  /* initramfs cache */
+  /* A socket to the CLI: the monitor sends CHAN_OK or CHAN_ERROR once the
+   * container is created in the guest (or could not be), then waits for the
+   * CLI's CHAN_OK; anything else makes it power off and exit. */
+  int report_fd;
+};
+
+/* The monitor's life; it never returns. */
+__attribute__((noreturn)) void vmm_monitor_main(const struct vmm_monitor_opts *o);
+
+#endif

@@ -1,0 +1,149 @@
+#include "share.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../base/utils.h"
+#include "../libcontainer/rootfs.h"
+#include "guest.h"
+#include "guest_ctr.h"
+
+/* bind and rbind mounts carry host paths into the guest; every other type
+ * (proc, tmpfs, ...) is made in the guest from nothing. */
+static bool is_bind(const struct oci_mount *m, bool *rec)
+{
+  *rec = false;
+  bool bind = m->type != NULL && strcmp(m->type, "bind") == 0;
+  for (size_t i = 0; i < m->n_options; i++) {
+    if (strcmp(m->options[i], "rbind") == 0)
+      bind = *rec = true;
+    else if (strcmp(m->options[i], "bind") == 0)
+      bind = true;
+  }
+  return bind && m->source != NULL;
+}
+
+static int bind_into(const char *src, const char *dst, bool rec, bool readonly, nook_error_t *err)
+{
+  struct stat sb;
+  if (stat(src, &sb) < 0)
+    return nook_error(err, errno, "bind mount source `%s`", src);
+  if (S_ISDIR(sb.st_mode)) {
+    if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+      return nook_error(err, errno, "mkdir `%s`", dst);
+  } else {
+    int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+      return nook_error(err, errno, "create `%s`", dst);
+    close(fd);
+  }
+  if (mount(src, dst, NULL, MS_BIND | (rec ? MS_REC : 0), NULL) < 0)
+    return nook_error(err, errno, "bind `%s` into the VM's share", src);
+  if (readonly &&
+      mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | (rec ? MS_REC : 0), NULL) < 0)
+    return nook_error(err, errno, "make `%s` read-only in the VM's share", src);
+  return 0;
+}
+
+/* Whether mounts[i] lands inside an earlier mount (/sys/fs/cgroup in
+ * /sys): its mountpoint is made there in the guest, not in the rootfs. */
+static bool under_earlier_mount(const struct oci_config *c, size_t i)
+{
+  const char *d = c->mounts[i].destination;
+  for (size_t j = 0; j < i; j++) {
+    const char *e = c->mounts[j].destination;
+    size_t n = strlen(e);
+    if (strncmp(d, e, n) == 0 && (d[n] == '/' || n == 1))
+      return true;
+  }
+  return false;
+}
+
+/* A read-only rootfs reaches the guest read-only, where the container's
+ * nook could no longer make the mountpoints namespace mode makes before it
+ * turns the root read-only: make them here, the same way (resolved inside
+ * the root, never through the image's symlinks onto the host). */
+static int make_mountpoints(const struct vmm_share_opts *o, nook_error_t *err)
+{
+  cleanup_close int rootfd = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return nook_error(err, errno, "open the rootfs `%s`", o->rootfs);
+  const struct oci_config *c = o->config;
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    const struct oci_mount *m = &c->mounts[i];
+    if (under_earlier_mount(c, i))
+      continue;
+    bool rec, file = false;
+    if (is_bind(m, &rec)) {
+      cleanup_free char *src = NULL;
+      if (m->source[0] == '/')
+        src = xstrdup(m->source);
+      else
+        xasprintf(&src, "%s/%s", o->bundle, m->source);
+      struct stat sb;
+      file = stat(src, &sb) == 0 && !S_ISDIR(sb.st_mode);
+    }
+    int fd;
+    if (rootfs_resolve(rootfd, m->destination, true, file, &fd, err) < 0)
+      return nook_error_wrap(err, "mounts[%zu] (%s)", i, m->destination);
+    close(fd);
+  }
+  return 0;
+}
+
+int vmm_share_prepare(const struct vmm_share_opts *o, char **path, nook_error_t *err)
+{
+  if (unshare(CLONE_NEWNS) < 0)
+    return nook_error(err, errno, "unshare the mount namespace");
+  /* Nothing mounted here may reach the host's namespace. */
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return nook_error(err, errno, "make / private");
+  cleanup_free char *share = NULL, *rootfs = NULL, *mounts = NULL, *config = NULL;
+  xasprintf(&share, "%s/" VMM_SHARE_DIR, o->state_dir);
+  xasprintf(&rootfs, "%s/rootfs", share);
+  xasprintf(&mounts, "%s/mounts", share);
+  if (mkdir(share, 0700) < 0 || mkdir(rootfs, 0755) < 0 || mkdir(mounts, 0755) < 0)
+    return nook_error(err, errno, "make the VM's share in `%s`", share);
+  if (o->config->root_readonly && make_mountpoints(o, err) < 0)
+    return -1;
+  if (bind_into(o->rootfs, rootfs, true, o->config->root_readonly, err) < 0)
+    return -1;
+  size_t n = o->config->n_mounts;
+  char **sources = xmalloc((n + 1) * sizeof(*sources));
+  memset(sources, 0, (n + 1) * sizeof(*sources));
+  int r = 0;
+  for (size_t i = 0; i < n && r == 0; i++) {
+    const struct oci_mount *m = &o->config->mounts[i];
+    bool rec;
+    if (!is_bind(m, &rec))
+      continue;
+    cleanup_free char *src = NULL, *dst = NULL;
+    if (m->source[0] == '/')
+      src = xstrdup(m->source);
+    else
+      xasprintf(&src, "%s/%s", o->bundle, m->source);
+    xasprintf(&dst, "%s/%zu", mounts, i);
+    r = bind_into(src, dst, rec, false, err);
+    xasprintf(&sources[i], "%s/%s/mounts/%zu", VMM_GUEST_SHARES_DIR, VMM_CTR_TAG, i);
+  }
+  cleanup_free char *text = NULL;
+  if (r == 0)
+    r = oci_config_for_guest(o->config_text, o->config_len, "config.json", "rootfs", sources, n,
+                             o->drop_annotation, &text, err);
+  for (size_t i = 0; i < n; i++)
+    free(sources[i]);
+  free(sources);
+  if (r < 0)
+    return -1;
+  xasprintf(&config, "%s/config.json", share);
+  if (write_file_at(AT_FDCWD, config, O_CREAT | O_TRUNC, 0644, text, strlen(text), err) < 0)
+    return -1;
+  *path = steal_pointer(&share);
+  return 0;
+}

@@ -1,0 +1,32 @@
+/* The one directory a VM-mode container's guest sees (at /mnt/ctr): made by
+ * the monitor in its own mount namespace, so its bind mounts vanish with the
+ * monitor and QEMU, whatever way they end.
+ *   SHARE/rootfs        bind of root.path (read-only when root.readonly)
+ *   SHARE/mounts/N      bind of mounts[N].source for each bind mount
+ *   SHARE/config.json   the config rewritten for those guest paths */
+#ifndef NOOK_VMM_SHARE_H
+#define NOOK_VMM_SHARE_H
+
+#include <stddef.h>
+
+#include "../base/error.h"
+#include "../oci/config.h"
+
+/* The share's name inside the container's state directory. */
+#define VMM_SHARE_DIR "share"
+
+struct vmm_share_opts {
+  const char *state_dir; /* absolute ROOT/ID */
+  const char *bundle;    /* absolute */
+  const char *rootfs;    /* absolute, resolved */
+  const struct oci_config *config;
+  const char *config_text; /* what config was parsed from */
+  size_t config_len;
+  const char *drop_annotation; /* the annotation that chose VM mode */
+};
+
+/* Enter a new mount namespace (private propagation) and build the share
+ * there; *path is STATE_DIR/share. */
+int vmm_share_prepare(const struct vmm_share_opts *o, char **path, nook_error_t *err);
+
+#endif
