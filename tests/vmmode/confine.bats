@@ -72,7 +72,9 @@ setup_file() {
     cat "/proc/$p/cgroup" >"$s/cgroup"
     (cd "/proc/$p/root" && find . -xdev -mindepth 1 | sort) >"$s/root-tmpfs"
     ls -A "/proc/$p/root" >"$s/root"
-    for f in /proc/"$p"/fd/*; do readlink "$f"; done >"$s/fds"
+    # An fd may close between the glob and its readlink (QEMU opens and
+    # closes files as it runs): skip it rather than fail the whole file.
+    for f in /proc/"$p"/fd/*; do readlink "$f" || :; done >"$s/fds"
     readlink "/proc/$p/ns/net" >"$s/netns"
     readlink "/proc/$p/ns/pid" >"$s/pidns"
     readlink /proc/self/ns/pid >"$s/host-pidns"
