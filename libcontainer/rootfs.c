@@ -706,7 +706,12 @@ static int mount_overlay_rootfs(struct rootfs_ctx *ctx, const char *where, nook_
                       "overlay would stay over root.path in the caller's namespace)");
   const char *size = oci_annotation(c, "nook.rootfs.overlay.size");
   cleanup_close int upperfs = -1;
-  cleanup_free char *upper = NULL, *work = NULL;
+  cleanup_free char *upper = NULL, *work = NULL, *lowerdir = NULL;
+  /* Taken before anything covers root.path (the tmpfs below does). */
+  cleanup_close int lowerfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (lowerfd < 0)
+    return nook_error(err, errno, "open the rootfs `%s`", ctx->rootfs);
+  xasprintf(&lowerdir, "/proc/self/fd/%d", lowerfd);
 
   if (strcmp(where, "tmpfs") == 0) {
     struct mount_opts t = {0};
@@ -721,7 +726,15 @@ static int mount_overlay_rootfs(struct rootfs_ctx *ctx, const char *where, nook_
       return nook_error_wrap(err, "annotation nook.rootfs.overlay.size");
     if (mkdirat(upperfs, "upper", 0755) < 0 || mkdirat(upperfs, "work", 0755) < 0)
       return nook_error(err, errno, "overlay rootfs: upper and work dirs");
-    /* A detached mount is reachable by path only through its fd. */
+    /* Overlayfs before Linux 6.15 refuses an upper on a detached mount
+     * (clone_private_mount: "failed to clone upperpath"; VM mode's guest
+     * kernel is 6.1): the tmpfs goes over root.path, under the overlay,
+     * where nothing can reach it but the fd. */
+    cleanup_close int under = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (under < 0)
+      return nook_error(err, errno, "open the rootfs `%s`", ctx->rootfs);
+    if (attach(upperfs, under, ctx->rootfs, err) < 0)
+      return nook_error_wrap(err, "overlay rootfs: its tmpfs");
     xasprintf(&upper, "/proc/self/fd/%d/upper", upperfs);
     xasprintf(&work, "/proc/self/fd/%d/work", upperfs);
   } else if (where[0] == '/') {
@@ -737,7 +750,7 @@ static int mount_overlay_rootfs(struct rootfs_ctx *ctx, const char *where, nook_
   }
   struct mount_opts o = {0};
   cleanup_free char *lower = NULL, *u = NULL, *w = NULL;
-  xasprintf(&lower, "lowerdir=%s", ctx->rootfs);
+  xasprintf(&lower, "lowerdir=%s", lowerdir);
   xasprintf(&u, "upperdir=%s", upper);
   xasprintf(&w, "workdir=%s", work);
   char *data[] = {lower, u, w, NULL};

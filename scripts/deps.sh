@@ -13,6 +13,8 @@ PKGS=(
   iproute2 util-linux bsdutils procps coreutils
   # the cgroup v2 test VM (tests/vm/run)
   qemu-system-x86 xz-utils cpio kmod
+  # VM mode's vm.image tests (qcow2 images)
+  qemu-utils
   # peers the integration suite can be pointed at (NOOK=/usr/sbin/runc)
   runc crun
   # the engine suite (tests/engines): engines driving nook, and the image tools

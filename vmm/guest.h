@@ -9,6 +9,11 @@
 /* Where the guest mounts the share tagged TAG: /mnt/TAG. */
 #define VMM_GUEST_SHARES_DIR "/mnt"
 
+/* Where the guest mounts the container's root disk (vm.image) when it has
+ * one: the whole disk, or its first partition when it is partitioned, as
+ * ext4.  A share's tag never starts with a dot, so none lands here. */
+#define VMM_GUEST_DISK_DIR VMM_GUEST_SHARES_DIR "/.disk"
+
 /* Whether this process is the guest's init: PID 1 started as /init (the
  * initramfs's /init is a link to nook). */
 bool vmm_guest_is_init(const char *argv0);

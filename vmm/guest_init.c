@@ -151,6 +151,56 @@ static int mount_shares(nook_error_t *err)
   return r;
 }
 
+/* The first virtio-blk disk's name (vda), or NULL when there is none. */
+static char *find_disk(void)
+{
+  static const char drv[] = "/sys/bus/virtio/drivers/virtio_blk";
+  DIR *d = opendir(drv);
+  if (d == NULL)
+    return NULL;
+  char *found = NULL;
+  struct dirent *de;
+  while (found == NULL && (de = readdir(d)) != NULL) {
+    if (!has_prefix(de->d_name, "virtio"))
+      continue;
+    cleanup_free char *p = NULL;
+    xasprintf(&p, "%s/%s/block", drv, de->d_name);
+    DIR *b = opendir(p);
+    struct dirent *be;
+    while (b != NULL && found == NULL && (be = readdir(b)) != NULL) {
+      if (be->d_name[0] != '.')
+        found = xstrdup(be->d_name);
+    }
+    if (b != NULL)
+      closedir(b);
+  }
+  closedir(d);
+  return found;
+}
+
+/* vm.image: the disk at VMM_GUEST_DISK_DIR, as ext4: its first partition
+ * when it has a partition table, else the whole disk. */
+static int mount_disk(nook_error_t *err)
+{
+  cleanup_free char *name = find_disk();
+  if (name == NULL)
+    return 0;
+  cleanup_free char *part = NULL, *dev = NULL;
+  xasprintf(&part, "/sys/block/%s/%s1", name, name);
+  if (access(part, F_OK) == 0)
+    xasprintf(&dev, "/dev/%s1", name);
+  else
+    xasprintf(&dev, "/dev/%s", name);
+  if (mkdir(VMM_GUEST_DISK_DIR, 0755) < 0 && errno != EEXIST)
+    return nook_error(err, errno, "mkdir %s", VMM_GUEST_DISK_DIR);
+  if (mount(dev, VMM_GUEST_DISK_DIR, "ext4", MS_NOSUID | MS_NODEV, NULL) < 0)
+    return nook_error(err, errno,
+                      "vm.image: mount %s as ext4 (the image must hold an ext4 filesystem, on "
+                      "the whole disk or its first partition)",
+                      dev);
+  return 0;
+}
+
 static int mount_cgroup2(nook_error_t *err)
 {
   if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -370,7 +420,7 @@ void vmm_guest_init(void)
   int chan = -1;
   if (mount_basics(&err) < 0 || load_modules(&err) < 0 || (chan = open_channel(&err)) < 0)
     goto fail;
-  if (mount_shares(&err) < 0 || mount_cgroup2(&err) < 0)
+  if (mount_shares(&err) < 0 || mount_disk(&err) < 0 || mount_cgroup2(&err) < 0)
     goto fail;
   if (serve(chan, &err) < 0)
     goto fail;

@@ -284,6 +284,10 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
       .shares = &sh,
       .nshares = 1,
   };
+  if (o->config->vm.has_image) {
+    bo.disk = o->config->vm.image_path;
+    bo.disk_format = o->config->vm.image_format;
+  }
   if (vmm_session_boot(&bo, &m->s, err) < 0)
     return -1;
   if (guest_call(m, CHAN_CREATE, 0, o->id, said, err) < 0)

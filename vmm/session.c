@@ -165,6 +165,8 @@ int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, no
       .mem_mib = o->mem_mib ? o->mem_mib : 256,
       .shares = o->shares,
       .nshares = o->nshares,
+      .disk = o->disk,
+      .disk_format = o->disk_format,
       .channel_socket = sock,
       .console_path = console,
       .accel = o->accel == VMM_ACCEL_AUTO ? vmm_detect_accel() : o->accel,

@@ -15,6 +15,8 @@ struct vmm_session_opts {
   const char *work_parent;   /* a private directory for the socket and logs is made here */
   const struct vmm_share *shares;
   size_t nshares;
+  const char *disk;        /* a virtio-blk disk image (vm.image), or NULL */
+  const char *disk_format; /* "raw" or "qcow2"; NULL: raw */
   unsigned vcpus, mem_mib;
   enum vmm_accel accel; /* VMM_ACCEL_AUTO: detected */
   int boot_timeout_ms;  /* launch to the guest's ready */

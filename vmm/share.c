@@ -33,7 +33,7 @@ static int bind_into(const char *src, const char *dst, bool rec, bool readonly, 
 {
   struct stat sb;
   if (stat(src, &sb) < 0)
-    return nook_error(err, errno, "bind mount source `%s`", src);
+    return nook_error(err, errno, "bind source `%s`", src);
   if (S_ISDIR(sb.st_mode)) {
     if (mkdir(dst, 0755) < 0 && errno != EEXIST)
       return nook_error(err, errno, "mkdir `%s`", dst);
@@ -110,9 +110,22 @@ int vmm_share_prepare(const struct vmm_share_opts *o, char **path, nook_error_t 
   xasprintf(&mounts, "%s/mounts", share);
   if (mkdir(share, 0700) < 0 || mkdir(rootfs, 0755) < 0 || mkdir(mounts, 0755) < 0)
     return nook_error(err, errno, "make the VM's share in `%s`", share);
-  if (o->config->root_readonly && make_mountpoints(o, err) < 0)
+  const char *overlay = oci_annotation(o->config, "nook.rootfs.overlay");
+  /* overlayfs takes no 9p upper, and a host directory made in the guest
+   * would not outlive the VM: only the guest's own tmpfs can be the upper. */
+  if (overlay != NULL && strcmp(overlay, "tmpfs") != 0)
+    return nook_error(err, 0,
+                      "annotation nook.rootfs.overlay: VM mode supports only \"tmpfs\" (the "
+                      "upper layer lives in the guest)");
+  /* vm.image: the guest's root is the disk, which the guest mounts itself;
+   * the bundle's rootfs does not reach the guest. */
+  bool disk = o->config->vm.has_image;
+  if (!disk && o->config->root_readonly && make_mountpoints(o, err) < 0)
     return -1;
-  if (bind_into(o->rootfs, rootfs, true, o->config->root_readonly, err) < 0)
+  /* With the overlay the rootfs is only ever the lower layer: its upper is
+   * a tmpfs in the guest. */
+  if (!disk &&
+      bind_into(o->rootfs, rootfs, true, o->config->root_readonly || overlay != NULL, err) < 0)
     return -1;
   size_t n = o->config->n_mounts;
   char **sources = xmalloc((n + 1) * sizeof(*sources));
@@ -129,13 +142,16 @@ int vmm_share_prepare(const struct vmm_share_opts *o, char **path, nook_error_t 
     else
       xasprintf(&src, "%s/%s", o->bundle, m->source);
     xasprintf(&dst, "%s/%zu", mounts, i);
-    r = bind_into(src, dst, rec, false, err);
+    /* Namespace mode's words for the same mount. */
+    if ((r = bind_into(src, dst, rec, false, err)) < 0)
+      nook_error_wrap(err, "mounts[%zu] (%s on %s)", i, m->type ? m->type : "bind", m->destination);
     xasprintf(&sources[i], "%s/%s/mounts/%zu", VMM_GUEST_SHARES_DIR, VMM_CTR_TAG, i);
   }
   cleanup_free char *text = NULL;
   if (r == 0)
-    r = oci_config_for_guest(o->config_text, o->config_len, "config.json", "rootfs", sources, n,
-                             o->drop_annotation, &text, err);
+    r = oci_config_for_guest(o->config_text, o->config_len, "config.json",
+                             disk ? VMM_GUEST_DISK_DIR : "rootfs", sources, n, o->drop_annotation,
+                             &text, err);
   for (size_t i = 0; i < n; i++)
     free(sources[i]);
   free(sources);

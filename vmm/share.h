@@ -1,7 +1,9 @@
 /* The one directory a VM-mode container's guest sees (at /mnt/ctr): made by
  * the monitor in its own mount namespace, so its bind mounts vanish with the
  * monitor and QEMU, whatever way they end.
- *   SHARE/rootfs        bind of root.path (read-only when root.readonly)
+ *   SHARE/rootfs        bind of root.path (read-only when root.readonly or
+ *                       under the nook.rootfs.overlay annotation); empty
+ *                       with vm.image, whose disk is the guest's root
  *   SHARE/mounts/N      bind of mounts[N].source for each bind mount
  *   SHARE/config.json   the config rewritten for those guest paths */
 #ifndef NOOK_VMM_SHARE_H
