@@ -35,11 +35,11 @@ int cmd_create(const struct cli_global *g, int argc, char **argv, nook_error_t *
   if (r != 0)
     return cli_stop(r);
   /* Never a namespace container for a bundle that asked for a VM. */
-  int vm = vmm_bundle_wants_vm(o.bundle, err);
+  int vm = vmm_bundle_wants_vm(o.bundle, g->vm_mode, err);
   if (vm < 0)
     return -1;
   pid_t monitor;
   if (vm)
-    return vmm_container_create(&o, &monitor, err) < 0 ? -1 : 0;
+    return vmm_container_create(&o, g->vm_mode, &monitor, err) < 0 ? -1 : 0;
   return nook_container_create(&o, err) < 0 ? -1 : 0;
 }

@@ -39,10 +39,11 @@ int cmd_run(const struct cli_global *g, int argc, char **argv, nook_error_t *err
   if (r != 0)
     return cli_stop(r);
   int status = 0;
-  int vm = vmm_bundle_wants_vm(o.bundle, err);
+  int vm = vmm_bundle_wants_vm(o.bundle, g->vm_mode, err);
   if (vm < 0)
     return -1;
-  if (vm ? vmm_container_run(&o, &status, err) < 0 : nook_container_run(&o, &status, err) < 0)
+  if (vm ? vmm_container_run(&o, g->vm_mode, &status, err) < 0
+         : nook_container_run(&o, &status, err) < 0)
     return -1;
   return status;
 }

@@ -23,9 +23,16 @@
 
 /* ---- what the VMM program needs: the binary, its loader and libraries ---- */
 
-/* The first executable regular file called name on $PATH, resolved. */
+/* The first executable regular file called name on $PATH (name itself
+ * when it has a slash), resolved. */
 static int find_program(const char *name, char **out, nook_error_t *err)
 {
+  if (strchr(name, '/') != NULL) {
+    *out = realpath(name, NULL);
+    if (*out == NULL)
+      return nook_error(err, errno, "resolve `%s`", name);
+    return 0;
+  }
   const char *path = getenv("PATH");
   cleanup_free char *dirs = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
   char *save = NULL;
@@ -226,7 +233,7 @@ int vmm_confine_prepare(const struct vmm_confine_opts *o, struct vmm_confinement
   cleanup_strv char **libs = NULL;
   cleanup_strv char **data = NULL;
   size_t n = 0;
-  if (find_program(o->backend->program, &c->program, err) < 0)
+  if (find_program(o->program ? o->program : o->backend->program, &c->program, err) < 0)
     goto fail;
   if (vmm_program_libraries(c->program, &libs, err) < 0)
     goto fail;
@@ -277,6 +284,13 @@ int vmm_confine_release(struct vmm_confinement *c, nook_error_t *err)
   free(steal_pointer(&c->program));
   strv_free(steal_pointer(&c->ro_files));
   return r;
+}
+
+void vmm_confine_forget(struct vmm_confinement *c)
+{
+  cgroup_paths_clear(&c->cgroup);
+  c->has_cgroup = false;
+  vmm_confine_release(c, NULL);
 }
 
 /* ---- enter: in the VMM's child ---- */
@@ -554,25 +568,48 @@ int vmm_confine_enter(const struct vmm_confinement *c, const struct vmm_spec *sp
    * by its host pid (getpid() is 1 in its own pid namespace); the process
    * stays the same across the exec. */
   binds[n++] = (struct bind){.path = "/proc/self/fd", .kind = BIND_RX, .dir = true};
+  /* A relative path (the monitor's work directory: a socket path must fit
+   * sun_path) is bound at its absolute place, and the VMM starts in the
+   * same directory of its root, so the relative paths in its argv still
+   * name the same files. */
+  cleanup_free char *cwd = getcwd(NULL, 0);
+  cleanup_strv char **joined = xcalloc(n + 1, sizeof(*joined));
+  size_t n_joined = 0;
   for (size_t i = 0; i < n; i++)
     binds[i].tree = -1;
   int r = 0;
   for (size_t i = 0; i < n && r == 0; i++) {
-    if (binds[i].path == NULL || binds[i].path[0] != '/')
-      r = nook_error(err, 0, "the VMM's root: `%s` is not an absolute path",
-                     binds[i].path ? binds[i].path : "");
-    else
-      r = clone_source(&binds[i], err);
+    if (binds[i].path == NULL) {
+      r = nook_error(err, 0, "the VMM's root: a file without a path");
+      break;
+    }
+    if (binds[i].path[0] != '/') {
+      if (cwd == NULL || cwd[0] != '/') {
+        r = nook_error(err, errno, "the VMM's root: `%s` is relative to an unknown directory",
+                       binds[i].path);
+        break;
+      }
+      char *abs = NULL;
+      xasprintf(&abs, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, binds[i].path);
+      joined[n_joined++] = abs;
+      binds[i].path = abs;
+    }
+    r = clone_source(&binds[i], err);
   }
-  cleanup_free char *mountpoint = dir_of(spec->channel_socket);
-  if (r == 0)
+  cleanup_free char *mountpoint = NULL;
+  if (r == 0) {
+    mountpoint =
+        spec->channel_socket[0] == '/' || cwd == NULL ? dir_of(spec->channel_socket) : xstrdup(cwd);
     r = pivot_into(mountpoint, binds, n, err);
+  }
   for (size_t i = 0; i < n; i++) {
     if (binds[i].tree >= 0)
       close(binds[i].tree);
   }
   if (r < 0)
     return -1;
+  if (n_joined > 0 && chdir(cwd) < 0)
+    return nook_error(err, errno, "chdir to `%s` in the VMM's root", cwd);
   if (drop_privileges(c, vmm_confine_caps(spec), err) < 0)
     return -1;
   /* Nothing the launcher holds crosses the exec; the launcher's own

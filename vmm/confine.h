@@ -34,6 +34,7 @@
 
 struct vmm_confine_opts {
   const struct vmm_backend *backend;
+  const char *program;      /* the VMM binary (vm.hypervisor.path); NULL: the backend's */
   const char *id;           /* names the default cgroup */
   const char *cgroups_path; /* linux.cgroupsPath, or NULL for the default */
   /* linux.resources or NULL: pids and cpu are taken; memory is the VMM's
@@ -92,6 +93,9 @@ uint64_t vmm_confine_caps(const struct vmm_spec *spec);
 
 /* Remove the cgroup (killing what is left in it) and free c. */
 int vmm_confine_release(struct vmm_confinement *c, nook_error_t *err);
+/* Free c but leave the cgroup: a process that handed the confinement on
+ * (forked the launcher) and must not remove the cgroup under it. */
+void vmm_confine_forget(struct vmm_confinement *c);
 
 /* The libraries a dynamically linked program loads, as its loader resolves
  * them (the loader included), from the loader's --list output; NULL-

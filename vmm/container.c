@@ -6,28 +6,10 @@
 #include "../base/utils.h"
 #include "../libcontainer/state.h"
 #include "../oci/config.h"
+#include "mode.h"
 #include "vmm.h"
 
-const char *vmm_config_backend(const struct oci_config *c)
-{
-  for (size_t i = 0; i < c->n_annotations; i++) {
-    if (strcmp(c->annotations[i].key, VMM_ANNOTATION) == 0)
-      return c->annotations[i].value;
-  }
-  return NULL;
-}
-
-int vmm_config_wants_vm(const struct oci_config *c, nook_error_t *err)
-{
-  const char *v = vmm_config_backend(c);
-  if (v == NULL)
-    return 0;
-  if (vmm_backend_find(v) == NULL)
-    return nook_error(err, 0, "annotation %s=\"%s\": the VM backends are: qemu", VMM_ANNOTATION, v);
-  return 1;
-}
-
-int vmm_bundle_wants_vm(const char *bundle, nook_error_t *err)
+int vmm_bundle_wants_vm(const char *bundle, bool invoked_as_vm, nook_error_t *err)
 {
   cleanup_free char *path = NULL, *text = NULL;
   size_t len;
@@ -35,12 +17,14 @@ int vmm_bundle_wants_vm(const char *bundle, nook_error_t *err)
   /* An unreadable config is the normal path's error to report. */
   if (read_file_at(AT_FDCWD, path, &text, &len, NULL) < 0)
     return 0;
-  if (strstr(text, "\"" VMM_ANNOTATION "\"") == NULL)
+  if (!invoked_as_vm && strstr(text, "\"" VMM_ANNOTATION "\"") == NULL &&
+      strstr(text, "\"vm\"") == NULL)
     return 0;
   struct oci_config *c = NULL;
   if (oci_config_parse(text, len, "config.json", &c, NULL) < 0)
     return 0;
-  int r = vmm_config_wants_vm(c, err);
+  struct vmm_mode m;
+  int r = vmm_mode_select(c, invoked_as_vm, &m, err);
   oci_config_free(c);
   return r;
 }

@@ -19,7 +19,9 @@
 #include "../libcontainer/state.h"
 #include "../oci/state.h"
 #include "channel.h"
+#include "confine.h"
 #include "container.h"
+#include "mode.h"
 #include "monitor.h"
 
 static char *state_json(const struct oci_config *c, const struct nook_state *st, const char *status)
@@ -155,7 +157,42 @@ static int spawn_monitor(const struct vmm_monitor_opts *mo, struct state_new *sn
   return p[0];
 }
 
-int vmm_container_create(const struct nook_create_opts *o, pid_t *monitor, nook_error_t *err)
+/* The config's VM mode and settings. */
+static int select_mode(const struct oci_config *c, bool invoked_as_vm, struct vmm_mode *mode,
+                       struct vmm_spec *settings, nook_error_t *err)
+{
+  int r = vmm_mode_select(c, invoked_as_vm, mode, err);
+  if (r < 0)
+    return -1;
+  if (r == 0)
+    return nook_error(err, 0, "config.json does not select VM mode");
+  *settings = (struct vmm_spec){0};
+  return vmm_mode_spec(mode, settings, err);
+}
+
+/* Where QEMU runs: the container's cgroup (linux.cgroupsPath) and network
+ * namespace (a path in linux.namespaces), as a runc container's init would. */
+static int prepare_confine(const struct nook_create_opts *o, const struct oci_config *c,
+                           const struct vmm_mode *mode, const struct vmm_spec *settings,
+                           struct vmm_confinement *out, nook_error_t *err)
+{
+  const struct oci_namespace *net = oci_config_namespace(c, OCI_NS_NETWORK);
+  struct vmm_confine_opts co = {
+      .backend = vmm_backend_find(mode->backend),
+      .program = settings->program,
+      .id = o->id,
+      .cgroups_path = c->linux_.cgroups_path,
+      .resources = c->linux_.has_resources ? &c->linux_.resources : NULL,
+      .mem_mib = settings->mem_mib,
+      .netns_path = net ? net->path : NULL,
+  };
+  if (vmm_confine_prepare(&co, out, err) < 0)
+    return nook_error_wrap(err, "confine the VMM");
+  return 0;
+}
+
+int vmm_container_create(const struct nook_create_opts *o, bool invoked_as_vm, pid_t *monitor,
+                         nook_error_t *err)
 {
   cleanup_free char *bundle = absolute_path(o->bundle ? o->bundle : ".");
   cleanup_free char *root = absolute_path(o->root);
@@ -170,10 +207,13 @@ int vmm_container_create(const struct nook_create_opts *o, pid_t *monitor, nook_
   size_t len = 0;
   pid_t pid = 0;
   int ret = -1;
+  struct vmm_mode mode;
+  struct vmm_spec settings;
+  struct vmm_confinement confine = {.netns_fd = -1};
   if (nook_validate_id(o->id, err) < 0)
     return -1;
-  if (read_config(bundle, &text, &len, &c, err) < 0 || vmm_config_wants_vm(c, err) < 0 ||
-      refuse_unsupported(o, c, err) < 0)
+  if (read_config(bundle, &text, &len, &c, err) < 0 ||
+      select_mode(c, invoked_as_vm, &mode, &settings, err) < 0 || refuse_unsupported(o, c, err) < 0)
     goto out;
   if (nook_check_root_path(c, bundle, err) < 0 ||
       (rootfs = resolve_rootfs(bundle, c->root_path, err)) == NULL)
@@ -188,8 +228,16 @@ int vmm_container_create(const struct nook_create_opts *o, pid_t *monitor, nook_
   st.rootfs = xstrdup(rootfs);
   st.created = now_rfc3339();
   st.owner = xstrdup("");
-  st.vm = xstrdup(vmm_config_backend(c));
+  st.vm = xstrdup(mode.backend);
   if (state_write(sn.dirfd, &st, err) < 0 || state_dir_publish(&sn, o->id, err) < 0)
+    goto out;
+  /* Only once the id is ours (a create that lost the race for it must not
+   * remove the winner's cgroup), and in the state before anything runs in
+   * it: whatever dies later, delete finds the cgroup and removes it. */
+  if (prepare_confine(o, c, &mode, &settings, &confine, err) < 0)
+    goto out;
+  st.cgroup = cgroup_paths_serialize(&confine.cgroup);
+  if (state_write(sn.dirfd, &st, err) < 0)
     goto out;
 
   xasprintf(&state_dir, "%s/%s", root, o->id);
@@ -206,6 +254,8 @@ int vmm_container_create(const struct nook_create_opts *o, pid_t *monitor, nook_
       .backend = st.vm,
       .annotation = VMM_ANNOTATION,
       .cache_dir = cache,
+      .settings = &settings,
+      .confine = &confine,
   };
   report = spawn_monitor(&mo, &sn, &pid, err);
   if (report < 0)
@@ -243,6 +293,8 @@ int vmm_container_create(const struct nook_create_opts *o, pid_t *monitor, nook_
   *monitor = pid;
   close(sn.dirfd);
   sn.dirfd = -1;
+  /* The monitor's now: it removes the cgroup once QEMU is gone. */
+  vmm_confine_forget(&confine);
   ret = 0;
   goto out;
 out_stop:
@@ -254,6 +306,8 @@ out_stop:
 out_kill:
   kill_monitor(pid);
 out:
+  /* Failed: the monitor, if any, is gone; so is QEMU. */
+  vmm_confine_release(&confine, NULL);
   free(msg);
   state_dir_abandon(&sn, o->id);
   state_clear(&st);
@@ -408,10 +462,11 @@ static int wait_monitor(pid_t pid, int *status, nook_error_t *err)
   return r;
 }
 
-int vmm_container_run(const struct nook_create_opts *o, int *status, nook_error_t *err)
+int vmm_container_run(const struct nook_create_opts *o, bool invoked_as_vm, int *status,
+                      nook_error_t *err)
 {
   pid_t pid;
-  if (vmm_container_create(o, &pid, err) < 0)
+  if (vmm_container_create(o, invoked_as_vm, &pid, err) < 0)
     return -1;
   if (vmm_container_start(o->root, o->id, err) < 0) {
     vmm_container_delete(o->root, o->id, true, NULL);

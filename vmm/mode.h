@@ -11,12 +11,14 @@
 #include <stdbool.h>
 
 #include "../base/error.h"
+#include "../libcontainer/state.h"
 #include "../oci/config.h"
 #include "vmm.h"
 
-/* The annotation that selects VM mode; its value names the backend.  Also
- * the state.json annotation that records a container as VM mode. */
-#define VMM_ANNOTATION "nook.vm"
+/* The annotation that selects VM mode; its value names the backend.  It is
+ * the state's annotation that records a container as VM mode: one name, so
+ * it is defined where the lower layer (the state) needs it. */
+#define VMM_ANNOTATION STATE_VM_ANNOTATION
 
 /* The name of the binary that puts every container in VM mode. */
 #define VMM_BINARY_NAME "nook-vm"

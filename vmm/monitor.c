@@ -18,6 +18,7 @@
 #include "../base/utils.h"
 #include "../libcontainer/state.h"
 #include "channel.h"
+#include "confine.h"
 #include "guest_ctr.h"
 #include "session.h"
 #include "share.h"
@@ -283,6 +284,8 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
       .work_parent = ".",
       .shares = &sh,
       .nshares = 1,
+      .settings = o->settings,
+      .confine = o->confine,
   };
   if (o->config->vm.has_image) {
     bo.disk = o->config->vm.image_path;
@@ -299,6 +302,15 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
   if (symlinkat(VMM_MONITOR_SOCK, m->dirfd, "start.sock") < 0)
     return nook_error(err, errno, "link start.sock");
   return 0;
+}
+
+/* QEMU gone, then its cgroup (delete removes the cgroup when we could
+ * not: killed, or switched off by delete). */
+static void end_vm(struct monitor *m, const struct vmm_monitor_opts *o)
+{
+  vmm_session_destroy(&m->s);
+  if (o->confine != NULL)
+    vmm_confine_release(o->confine, NULL);
 }
 
 void vmm_monitor_main(const struct vmm_monitor_opts *o)
@@ -320,7 +332,7 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
               : bring_up(&m, o, &said, &err);
   if (r < 0) {
     chan_send_error(o->report_fd, err);
-    vmm_session_destroy(&m.s);
+    end_vm(&m, o);
     _exit(1);
   }
   /* The CLI answers once the host's hooks ran and the state is ready.  A
@@ -328,7 +340,7 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
    * start: it ends here, QEMU reaped by us. */
   if (chan_send(o->report_fd, CHAN_OK, 0, said, said ? strlen(said) : 0, &err) < 0 ||
       chan_recv(o->report_fd, CHAN_BIT(CHAN_OK), m.msg, &err) < 0) {
-    vmm_session_destroy(&m.s);
+    end_vm(&m, o);
     _exit(1);
   }
   close(o->report_fd);
@@ -336,6 +348,6 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
   unlinkat(m.dirfd, VMM_MONITOR_SOCK, 0);
   if (!m.cut)
     vmm_session_poweroff(&m.s, POWEROFF_MS, NULL);
-  vmm_session_destroy(&m.s);
+  end_vm(&m, o);
   die_like(m.wstatus);
 }

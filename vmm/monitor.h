@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "../oci/config.h"
+#include "vmm.h"
 
 /* In the state directory: the monitor's socket, and start.sock (a link to
  * it) between create and start, as in namespace mode. */
@@ -36,8 +37,12 @@ struct vmm_monitor_opts {
   const char *config_text;
   size_t config_len;
   const char *backend;
-  const char *annotation; /* the one that chose VM mode, left out of the guest's config */
-  const char *cache_dir;  /* initramfs cache */
+  const char *annotation;          /* the one that chose VM mode, left out of the guest's config */
+  const char *cache_dir;           /* initramfs cache */
+  const struct vmm_spec *settings; /* the config's vm settings (vmm_mode_spec()) */
+  /* Where QEMU runs (prepared by the CLI, which recorded its cgroup in the
+   * state); the monitor releases it once QEMU is gone.  NULL: unconfined. */
+  struct vmm_confinement *confine;
   /* A socket to the CLI: the monitor sends CHAN_OK or CHAN_ERROR once the
    * container is created in the guest (or could not be), then waits for the
    * CLI's CHAN_OK; anything else makes it power off and exit. */

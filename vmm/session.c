@@ -174,6 +174,16 @@ int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, no
       .sandbox = true,
       .confine = o->confine,
   };
+  const struct vmm_spec *set = o->settings;
+  if (set != NULL) {
+    spec.vcpus = set->vcpus ? set->vcpus : spec.vcpus;
+    spec.mem_mib = set->mem_mib ? set->mem_mib : spec.mem_mib;
+    spec.program = set->program;
+    spec.vmm_args = set->vmm_args;
+    spec.kernel_args = set->kernel_args;
+    if (set->kernel != NULL)
+      spec.kernel = set->kernel;
+  }
   double start = now_ms();
   if (s->backend->launch(&spec, logfd, &s->vm, err) < 0)
     goto fail;

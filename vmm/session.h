@@ -20,6 +20,11 @@ struct vmm_session_opts {
   unsigned vcpus, mem_mib;
   enum vmm_accel accel; /* VMM_ACCEL_AUTO: detected */
   int boot_timeout_ms;  /* launch to the guest's ready */
+  /* The config's vm settings (vmm_mode_spec()'s vcpus, mem_mib, program,
+   * vmm_args, kernel, kernel_args), or NULL; they take the place of vcpus
+   * and mem_mib above.  A kernel given there replaces the bundle's vmlinux
+   * (the bundle still gives the initramfs its modules). */
+  const struct vmm_spec *settings;
   /* vmm_confine_prepare()'s result, or NULL: the VMM runs unconfined. */
   const struct vmm_confinement *confine;
 };

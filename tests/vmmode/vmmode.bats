@@ -194,9 +194,9 @@ teardown_file() {
   "$REPO_ROOT/scripts/mkbundle.sh" "$b" >/dev/null
   jq '.annotations = {"nook.vm": "firecracker"}' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
   run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" run -b "$b" test-vmcreate
-  assert_output --partial 'annotation nook.vm="firecracker": the VM backends are: qemu'
+  assert_output --partial 'config.json: annotations["nook.vm"]: unknown VM backend "firecracker": the backends are: qemu'
   run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" create -b "$b" test-vmcreate
-  assert_output --partial 'annotation nook.vm="firecracker": the VM backends are: qemu'
+  assert_output --partial 'config.json: annotations["nook.vm"]: unknown VM backend "firecracker": the backends are: qemu'
   run find "$BATS_FILE_TMPDIR/root" -mindepth 1
   assert_output ''
 }

@@ -1,0 +1,191 @@
+#!/usr/bin/env bats
+# VM mode's selection, settings and confinement wired into create/run (issue
+# #14): a bundle with config.json's `vm` object runs in a VM with the
+# object's kernel, parameters, hypervisor, vCPUs and memory; the monitor
+# runs QEMU confined in the container's cgroup (linux.cgroupsPath), and
+# `delete --force` after kill -9 of the monitor leaves no cgroup; `nook-vm`
+# (the binary's name) puts a plain bundle in a VM.  setup_file boots once
+# for the vm-object assertions and looks at QEMU from the host while the
+# container runs.
+
+BATS_LIB_DIR=${BATS_LIB_DIR:-/usr/lib/bats}
+load "$BATS_LIB_DIR/bats-support/load"
+load "$BATS_LIB_DIR/bats-assert/load"
+bats_require_minimum_version 1.5.0
+
+REPO_ROOT=$(cd "$(dirname "$BATS_TEST_FILENAME")/../.." && pwd)
+NOOK=${NOOK:-$REPO_ROOT/nook}
+export NOOK_VM_KERNEL_SCRIPT=${NOOK_VM_KERNEL_SCRIPT:-$REPO_ROOT/scripts/vm-kernel}
+
+ID=test-vmwire1
+MEM_MIB=320
+
+need_qemu() {
+  command -v qemu-system-x86_64 >/dev/null ||
+    skip "qemu-system-x86_64 is missing (scripts/deps.sh installs qemu-system-x86)"
+}
+
+cg_name() { cat "$BATS_FILE_TMPDIR/cg"; }
+
+# The container's cgroup directory for controller $1 (v1 and hybrid: its
+# own hierarchy; v2: the unified one).
+cg_dir() {
+  if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    echo "/sys/fs/cgroup$(cg_name)"
+  else
+    echo "/sys/fs/cgroup/$1$(cg_name)"
+  fi
+}
+
+# poll FILE TEXT: at most 120 s until FILE has a line TEXT.
+poll() {
+  local i
+  for ((i = 0; i < 1200; i++)); do
+    grep -qx "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+setup_file() {
+  command -v qemu-system-x86_64 >/dev/null || return 0
+  local d=$BATS_FILE_TMPDIR
+  mkdir -p "$d/seen"
+  echo "/test-nook-vmwire-$$" >"$d/cg"
+  local kernel qemu
+  kernel=$("$NOOK_VM_KERNEL_SCRIPT")/vmlinux
+  qemu=$(command -v qemu-system-x86_64)
+  "$REPO_ROOT/scripts/mkbundle.sh" "$d/bundle" sh -c \
+    'echo cpus=$(grep -c ^processor /proc/cpuinfo); grep ^MemTotal: /proc/meminfo
+     echo "cmdline=$(cat /proc/cmdline)"; echo up; sleep 1000' >/dev/null
+  # No annotation: the vm object alone selects VM mode.
+  jq --arg k "$kernel" --arg q "$qemu" --arg cg "$(cg_name)" --argjson mem $((MEM_MIB << 20)) \
+    'del(.annotations) | .vm = {hypervisor: {path: $q}, kernel: {path: $k,
+       parameters: ["nook_test_param=1"]}, hwConfig: {vcpus: 2, memory: $mem}}
+     | .linux.cgroupsPath = $cg | .linux.resources.pids = {limit: 300}' \
+    "$d/bundle/config.json" >"$d/c" && mv "$d/c" "$d/bundle/config.json"
+  local root=$d/root out=$d/seen/out
+  timeout 300 "$NOOK" --root "$root" run -d -b "$d/bundle" "$ID" >"$out" 2>"$d/seen/err" </dev/null ||
+    return 0
+  poll "$out" up || return 0
+  local pid q
+  pid=$("$NOOK" --root "$root" state "$ID" | tee "$d/seen/state" | jq .pid)
+  "$NOOK" --root "$root" list >"$d/seen/list"
+  q=$(pgrep -P "$pid" qemu-system) || return 0
+  cat "/proc/$q/status" >"$d/seen/status"
+  cat "/proc/$q/cgroup" >"$d/seen/cgroup"
+  cat "$(cg_dir memory)/memory.max" "$(cg_dir memory)/memory.limit_in_bytes" 2>/dev/null |
+    head -n1 >"$d/seen/memory"
+  cat "$(cg_dir pids)/pids.max" >"$d/seen/pids"
+  # A monitor killed outright: QEMU dies with it, delete --force cleans.
+  kill -9 "$pid"
+  local i
+  for ((i = 0; i < 200; i++)); do
+    kill -0 "$q" 2>/dev/null || break
+    sleep 0.05
+  done
+  "$NOOK" --root "$root" delete --force "$ID" 2>"$d/seen/delete-err" && echo ok >"$d/seen/deleted"
+  ls -A "$root" >"$d/seen/root-after" || true
+  for c in memory pids; do
+    [ ! -e "$(cg_dir $c)" ] || echo "$(cg_dir $c)"
+  done >"$d/seen/cg-after"
+  pgrep -f "qemu-system.*$root" >"$d/seen/qemu-after" || true
+  echo "$q" >"$d/seen/qemu"
+}
+
+teardown_file() {
+  [ -z "${BATS_FILE_TMPDIR:-}" ] || {
+    "$NOOK" --root "$BATS_FILE_TMPDIR/root" delete --force "$ID" 2>/dev/null
+    rm -rf "$BATS_FILE_TMPDIR/root"
+  }
+}
+
+seen() {
+  [ -e "$BATS_FILE_TMPDIR/seen/qemu" ] ||
+    fail "the container never came up: $(cat "$BATS_FILE_TMPDIR/seen/err" "$BATS_FILE_TMPDIR/seen/out" 2>&1)"
+}
+
+@test "vm wire: a bundle with a vm object runs in a VM with its vCPUs, memory and kernel parameters" {
+  need_qemu
+  seen
+  local out=$BATS_FILE_TMPDIR/seen/out
+  run grep '^cpus=' "$out"
+  assert_output 'cpus=2'
+  local kb
+  kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' "$out")
+  # 320 MiB less what the guest kernel keeps: more than all of the 256 MiB default.
+  [ "$kb" -gt $((256 * 1024)) ] && [ "$kb" -le $((MEM_MIB * 1024)) ] || fail "MemTotal $kb kB"
+  run grep '^cmdline=' "$out"
+  assert_output --partial 'nook_test_param=1'
+}
+
+@test "vm wire: nook state names the backend; nook list lists the container" {
+  need_qemu
+  seen
+  run jq -r '.annotations["nook.vm"]' "$BATS_FILE_TMPDIR/seen/state"
+  assert_output qemu
+  run jq -r .status "$BATS_FILE_TMPDIR/seen/state"
+  assert_output running
+  run cat "$BATS_FILE_TMPDIR/seen/list"
+  assert_line --regexp "^$ID +[0-9]+ +running "
+}
+
+@test "vm wire: the monitor runs QEMU confined in the container's cgroup with guest RAM plus overhead" {
+  need_qemu
+  seen
+  local s=$BATS_FILE_TMPDIR/seen
+  run grep -E '^(CapPrm|CapEff|CapBnd|NoNewPrivs|Seccomp):' "$s/status"
+  # The rootfs share is writable: CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER,
+  # CAP_FSETID (bits 0, 1, 3, 4) and nothing else.
+  assert_line --regexp '^CapPrm:\s+0+1b$'
+  assert_line --regexp '^CapEff:\s+0+1b$'
+  assert_line --regexp '^CapBnd:\s+0+1b$'
+  assert_line --regexp '^NoNewPrivs:\s+1$'
+  assert_line --regexp '^Seccomp:\s+2$'
+  local line cg
+  cg=$(cg_name)
+  while read -r line; do
+    [[ $line == *":$cg" ]] || fail "not in $cg: $line"
+  done <"$s/cgroup"
+  local overhead
+  overhead=$(sed -n 's/^#define VMM_MEMORY_OVERHEAD_MIB \([0-9]*\)$/\1/p' "$REPO_ROOT/vmm/confine.h")
+  run cat "$s/memory"
+  assert_output "$(((MEM_MIB + overhead) * 1024 * 1024))"
+  run cat "$s/pids"
+  assert_output 300
+}
+
+@test "vm wire: delete --force after kill -9 of the monitor leaves no QEMU, state or cgroup" {
+  need_qemu
+  seen
+  local s=$BATS_FILE_TMPDIR/seen
+  [ -e "$s/deleted" ] || fail "delete --force failed: $(cat "$s/delete-err")"
+  run cat "$s/root-after" "$s/cg-after" "$s/qemu-after"
+  assert_output ''
+}
+
+@test "vm wire: nook-vm runs a plain bundle in a VM" {
+  need_qemu
+  local d=$BATS_TEST_TMPDIR
+  ln -s "$NOOK" "$d/nook-vm"
+  "$REPO_ROOT/scripts/mkbundle.sh" "$d/bundle" sh -c 'echo kernel=$(uname -r)' >/dev/null
+  run jq -e '.annotations["nook.vm"] // .vm' "$d/bundle/config.json"
+  assert_failure
+  run --separate-stderr timeout 300 "$d/nook-vm" --root "$d/root" run -b "$d/bundle" test-vmwire2 </dev/null
+  assert_success
+  assert_output --regexp '^kernel=[0-9]'
+  refute_output "kernel=$(uname -r)"
+  run find "$d/root" -mindepth 1
+  assert_output ''
+}
+
+@test "vm wire: an invalid vm object is refused before a boot, naming the field" {
+  need_qemu
+  local d=$BATS_TEST_TMPDIR
+  "$REPO_ROOT/scripts/mkbundle.sh" "$d/bundle" true >/dev/null
+  jq '.vm = {kernel: {path: "/no/such/vmlinux"}}' "$d/bundle/config.json" >"$d/c"
+  mv "$d/c" "$d/bundle/config.json"
+  run -1 "$NOOK" --root "$d/root" run -b "$d/bundle" test-vmwire3 </dev/null
+  assert_output --partial 'vm.kernel.path'
+  [ ! -e "$d/root" ] || [ -z "$(find "$d/root" -mindepth 1)" ]
+}
