@@ -17,6 +17,7 @@
 #include "channel.h"
 #include "initramfs.h"
 #include "kernel.h"
+#include "mode.h"
 
 /* Debian's kernel with quiet console, no PCI scan, no keyboard controller,
  * no self-tests: the options measured in shared/notes/vm-boot.md. panic=-1
@@ -161,8 +162,8 @@ int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, no
       .kernel = kernel,
       .initrd = initrd,
       .cmdline = GUEST_CMDLINE,
-      .vcpus = o->vcpus ? o->vcpus : 1,
-      .mem_mib = o->mem_mib ? o->mem_mib : 256,
+      .vcpus = o->vcpus ? o->vcpus : VMM_DEFAULT_VCPUS,
+      .mem_mib = o->mem_mib ? o->mem_mib : VMM_DEFAULT_MEM_MIB,
       .shares = o->shares,
       .nshares = o->nshares,
       .disk = o->disk,
