@@ -557,6 +557,9 @@ int vmm_confine_enter(const struct vmm_confinement *c, const struct vmm_spec *sp
   binds[n++] = (struct bind){.path = spec->channel_socket, .kind = BIND_RX};
   if (spec->console_path != NULL)
     binds[n++] = (struct bind){.path = spec->console_path, .kind = BIND_RW};
+  /* vm.image: the guest's root disk, written through by the guest. */
+  if (spec->disk != NULL)
+    binds[n++] = (struct bind){.path = spec->disk, .kind = BIND_RW};
   binds[n++] = (struct bind){.path = "/dev/null", .kind = BIND_DEV};
   binds[n++] = (struct bind){.path = "/dev/urandom", .kind = BIND_DEV};
   if (spec->accel == VMM_ACCEL_KVM)
