@@ -476,9 +476,8 @@ static bool wants_terminal(const struct nook_create_opts *o)
   cleanup_free char *text = NULL;
   struct oci_config *c = NULL;
   size_t len;
-  if (read_config(bundle, &text, &len, &c, NULL) < 0)
-    return false;
-  bool tty = c->process.terminal;
+  /* A bad config is create's to report. */
+  bool tty = read_config(bundle, &text, &len, &c, NULL) == 0 && c->process.terminal;
   oci_config_free(c);
   return tty;
 }
