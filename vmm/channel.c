@@ -14,7 +14,8 @@ static const char *const type_names[] = {
     [CHAN_STDERR] = "stderr", [CHAN_EXIT] = "exit",   [CHAN_POWEROFF] = "poweroff",
     [CHAN_SIGNAL] = "signal", [CHAN_ERROR] = "error", [CHAN_CREATE] = "create",
     [CHAN_START] = "start",   [CHAN_KILL] = "kill",   [CHAN_STATE] = "state",
-    [CHAN_STDIN] = "stdin",   [CHAN_OK] = "ok",
+    [CHAN_STDIN] = "stdin",   [CHAN_OK] = "ok",       [CHAN_WINSIZE] = "winsize",
+    [CHAN_ACK] = "ack",
 };
 
 struct frame {

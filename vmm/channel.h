@@ -30,20 +30,40 @@ enum chan_type {
   /* The container lifecycle (VM mode).  Host -> guest requests are answered
    * by CHAN_OK or CHAN_ERROR; the same types are the requests a CLI sends
    * to the container's monitor over monitor.sock. */
-  CHAN_CREATE, /* build the container; payload: its id.  CHAN_OK value: the guest pid */
-  CHAN_START,  /* start the created container's process */
-  CHAN_KILL,   /* signal `value` to the container's init; payload "all": every process */
-  CHAN_STATE,  /* CLI -> monitor: CHAN_OK value is an enum nook_status */
-  CHAN_STDIN,  /* host -> guest: bytes for process `value`'s stdin; empty: EOF */
-  CHAN_OK,     /* a request succeeded; value: what the request says */
+  CHAN_CREATE,  /* build the container; payload: its id, value CHAN_CREATE_TTY: with a
+                   terminal.  CHAN_OK value: the guest pid */
+  CHAN_START,   /* start the created container's process */
+  CHAN_KILL,    /* signal `value` to the container's init; payload "all": every process */
+  CHAN_STATE,   /* CLI -> monitor: CHAN_OK value is an enum nook_status */
+  CHAN_STDIN,   /* host -> guest: bytes for process `value`'s stdin; empty: EOF */
+  CHAN_OK,      /* a request succeeded; value: what the request says */
+  CHAN_WINSIZE, /* host -> guest: process `value`'s terminal size; payload: struct winsize */
+  CHAN_ACK,     /* either way: stdio bytes taken; value: process id, payload: chan_ack */
 };
-#define CHAN_TYPE_MAX CHAN_OK
+#define CHAN_TYPE_MAX CHAN_ACK
 
 /* CHAN_STDOUT, CHAN_STDERR and CHAN_STDIN carry the process id in value
  * (0: the container's init; #15's exec'd processes get others).  CHAN_EXIT's
  * value is the raw wait status of the container's init, so the monitor can
  * end by the same signal. */
 #define CHAN_PROC_INIT 0
+
+/* CHAN_CREATE's value: process.terminal; the container's stdio is a pty in
+ * the guest whose master the guest init holds (one stream: CHAN_STDOUT). */
+#define CHAN_CREATE_TTY 1
+
+/* Flow control of the stdio streams: a sender keeps at most CHAN_WINDOW
+ * bytes of one stream unacknowledged; the receiver acks what it has passed
+ * on (written to the pipe, the pty or the host's fd).  So neither end
+ * buffers more than a window per stream, and a reader that stalls stalls
+ * the writer at the far end (as a full pipe does in namespace mode)
+ * instead of the channel every other message shares. */
+#define CHAN_WINDOW (256 * 1024)
+
+struct chan_ack {
+  uint32_t stream; /* CHAN_STDIN, CHAN_STDOUT or CHAN_STDERR */
+  uint32_t bytes;
+};
 
 /* A set of types for chan_recv(). */
 #define CHAN_BIT(t) (1u << (t))

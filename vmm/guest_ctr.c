@@ -6,10 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "../base/fdpass.h"
 #include "../base/utils.h"
 #include "channel.h"
 #include "guest.h"
@@ -18,10 +22,11 @@
 #define GUEST_STATE_ROOT "/run/nook"
 #define GUEST_LOG "/run/nook.log"
 #define GUEST_PID_FILE "/run/nook-ctr.pid"
+#define GUEST_CONSOLE_SOCK "/run/nook-console.sock"
 
 void guest_ctr_init(struct guest_ctr *c)
 {
-  *c = (struct guest_ctr){.in_fd = -1, .out_fd = -1, .err_fd = -1};
+  *c = (struct guest_ctr){.in_fd = -1, .out_fd = -1, .err_fd = -1, .master = -1};
 }
 
 /* The messages of the guest nook's JSON log at `level`, one a line (NULL
@@ -61,7 +66,7 @@ static char *log_messages(const char *level, bool last)
 static int run_nook(const char *const *args, int in, int out, int errfd, char **warnings,
                     nook_error_t *err)
 {
-  const char *argv[16] = {GUEST_NOOK,     "--root", GUEST_STATE_ROOT, "--log", GUEST_LOG,
+  const char *argv[20] = {GUEST_NOOK,     "--root", GUEST_STATE_ROOT, "--log", GUEST_LOG,
                           "--log-format", "json"};
   size_t n = 7;
   for (size_t i = 0; args[i] && n + 1 < ARRAY_SIZE(argv); i++)
@@ -109,18 +114,66 @@ static void close_fd(int *fd)
   *fd = -1;
 }
 
-int guest_ctr_create(struct guest_ctr *c, const char *id, char **warnings, nook_error_t *err)
+static void close_pipes(int in[2], int out[2], int errp[2])
+{
+  for (int i = 0; i < 2; i++) {
+    close_fd(&in[i]);
+    close_fd(&out[i]);
+    close_fd(&errp[i]);
+  }
+}
+
+/* The console socket the guest nook sends the pty master to. */
+static int console_listen(nook_error_t *err)
+{
+  struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = GUEST_CONSOLE_SOCK};
+  cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return nook_error(err, errno, "socket");
+  unlink(GUEST_CONSOLE_SOCK);
+  if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+    return nook_error(err, errno, "listen on %s", GUEST_CONSOLE_SOCK);
+  return steal_fd(&fd);
+}
+
+/* The master the guest nook sent during its create (queued on lfd). */
+static int console_receive(int lfd, nook_error_t *err)
+{
+  cleanup_close int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+  if (conn < 0)
+    return nook_error(err, errno, "accept on %s", GUEST_CONSOLE_SOCK);
+  char name[64];
+  struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
+  int fd = -1;
+  if (fdpass_recv(conn, &iov, 1, 0, &fd) < 0)
+    return nook_error(err, errno, "receive the pty master");
+  if (fd < 0)
+    return nook_error(err, EBADMSG, "no pty master on %s", GUEST_CONSOLE_SOCK);
+  return fd;
+}
+
+static int create(struct guest_ctr *c, const char *id, bool terminal, char **warnings,
+                  nook_error_t *err)
 {
   if (c->id != NULL)
     return nook_error(err, EEXIST, "the VM already holds container \"%s\"", c->id);
   int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
-  if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-    int e = errno;
-    for (int i = 0; i < 2; i++) {
-      close_fd(&in[i]);
-      close_fd(&out[i]);
-      close_fd(&errp[i]);
+  cleanup_close int lfd = -1;
+  if (terminal) {
+    /* The container's stdio is the pty; the guest nook's own is nothing. */
+    if ((lfd = console_listen(err)) < 0)
+      return -1;
+    in[0] = devnull();
+    out[1] = devnull();
+    errp[1] = devnull();
+    if (in[0] < 0 || out[1] < 0 || errp[1] < 0) {
+      int e = errno;
+      close_pipes(in, out, errp);
+      return nook_error(err, e, "open /dev/null");
     }
+  } else if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+    int e = errno;
+    close_pipes(in, out, errp);
     return nook_error(err, e, "pipe");
   }
   cleanup_free char *bundle = NULL;
@@ -128,8 +181,13 @@ int guest_ctr_create(struct guest_ctr *c, const char *id, char **warnings, nook_
   /* --no-pivot: the guest's root is the initramfs (rootfs), which
    * pivot_root cannot move away from; the old root the container could
    * reach by chroot holds only nook and modules, inside the VM. */
-  const char *args[] = {"create",     "--no-pivot",   "--bundle", bundle,
-                        "--pid-file", GUEST_PID_FILE, id,         NULL};
+  const char *args[] = {"create",       "--no-pivot", "--bundle", bundle, "--pid-file",
+                        GUEST_PID_FILE, id,           NULL,       NULL,   NULL};
+  if (terminal) {
+    args[6] = "--console-socket";
+    args[7] = GUEST_CONSOLE_SOCK;
+    args[8] = id;
+  }
   /* The container's init inherits these ends, as it inherits the fds an
    * engine gives `create` on the host. */
   int r = run_nook(args, in[0], out[1], errp[1], warnings, err);
@@ -141,19 +199,43 @@ int guest_ctr_create(struct guest_ctr *c, const char *id, char **warnings, nook_
     r = -1;
   if (r == 0 && (c->pid = (pid_t)strtol(text, NULL, 10)) <= 0)
     r = nook_error(err, 0, "%s: no pid", GUEST_PID_FILE);
+  if (r == 0 && terminal) {
+    c->master = console_receive(lfd, err);
+    if (c->master >= 0 && (in[1] = fcntl(c->master, F_DUPFD_CLOEXEC, 0)) < 0)
+      r = nook_error(err, errno, "dup the pty master");
+    else if (c->master < 0)
+      r = -1;
+  }
+  if (lfd >= 0)
+    unlink(GUEST_CONSOLE_SOCK);
   if (r < 0) {
-    close_fd(&in[1]);
-    close_fd(&out[0]);
-    close_fd(&errp[0]);
+    close_pipes(in, out, errp);
+    close_fd(&c->master);
     return -1;
   }
+  /* With a terminal, one stream: the master reads the container's output
+   * and takes its input (in_fd is a dup of it, closed at the host's EOF). */
+  if (terminal)
+    out[0] = c->master;
+  fcntl(in[1], F_SETFL, O_NONBLOCK);
   fcntl(out[0], F_SETFL, O_NONBLOCK);
-  fcntl(errp[0], F_SETFL, O_NONBLOCK);
+  if (errp[0] >= 0)
+    fcntl(errp[0], F_SETFL, O_NONBLOCK);
   c->in_fd = in[1];
   c->out_fd = out[0];
   c->err_fd = errp[0];
   c->id = xstrdup(id);
   return 0;
+}
+
+int guest_ctr_create(struct guest_ctr *c, const char *id, char **warnings, nook_error_t *err)
+{
+  return create(c, id, false, warnings, err);
+}
+
+int guest_ctr_create_tty(struct guest_ctr *c, const char *id, char **warnings, nook_error_t *err)
+{
+  return create(c, id, true, warnings, err);
 }
 
 int guest_ctr_start(struct guest_ctr *c, char **warnings, nook_error_t *err)
@@ -177,35 +259,128 @@ int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook
   return run_nook(all ? with_all : init_only, null, null, null, warnings, err);
 }
 
-void guest_ctr_stdin(struct guest_ctr *c, const char *data, size_t len)
+static int ack(int chan, enum chan_type stream, size_t n, nook_error_t *err)
 {
-  if (c->in_fd < 0)
-    return;
-  /* A container that closed its stdin takes nothing more: drop it. */
-  if (len == 0 || safe_write(c->in_fd, data, len) < 0)
-    close_fd(&c->in_fd);
+  struct chan_ack a = {.stream = stream, .bytes = (uint32_t)n};
+  return chan_send(chan, CHAN_ACK, CHAN_PROC_INIT, &a, sizeof(a), err);
 }
 
-int guest_ctr_relay(struct guest_ctr *c, int chan, int fd, nook_error_t *err)
+static void stdin_close(struct guest_ctr *c)
+{
+  close_fd(&c->in_fd);
+  free(c->in_buf);
+  c->in_buf = NULL;
+  c->in_len = 0;
+}
+
+int guest_ctr_stdin_flush(struct guest_ctr *c, int chan, nook_error_t *err)
+{
+  size_t done = 0;
+  while (c->in_fd >= 0 && done < c->in_len) {
+    ssize_t w = write(c->in_fd, c->in_buf + done, c->in_len - done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0 && errno == EAGAIN)
+      break;
+    if (w < 0) {
+      /* A container that closed its stdin takes nothing more: the rest
+       * is acked (dropped), so the host keeps reading and drops it too. */
+      done = c->in_len;
+      close_fd(&c->in_fd);
+      break;
+    }
+    done += (size_t)w;
+  }
+  if (done > 0) {
+    memmove(c->in_buf, c->in_buf + done, c->in_len - done);
+    c->in_len -= done;
+  }
+  if (c->in_fd >= 0 && c->in_eof && c->in_len == 0)
+    stdin_close(c);
+  return done > 0 ? ack(chan, CHAN_STDIN, done, err) : 0;
+}
+
+int guest_ctr_stdin(struct guest_ctr *c, int chan, const char *data, size_t len, nook_error_t *err)
+{
+  if (c->in_fd < 0)
+    return len > 0 ? ack(chan, CHAN_STDIN, len, err) : 0;
+  if (len == 0) {
+    c->in_eof = true;
+  } else {
+    /* Bounded by the host's window: it sends no more until we ack. */
+    if (c->in_len + len > CHAN_WINDOW)
+      return nook_error(err, EPROTO, "channel: the host sent stdin past its window");
+    if (c->in_buf == NULL)
+      c->in_buf = xmalloc(CHAN_WINDOW);
+    memcpy(c->in_buf + c->in_len, data, len);
+    c->in_len += len;
+  }
+  return guest_ctr_stdin_flush(c, chan, err);
+}
+
+void guest_ctr_ack(struct guest_ctr *c, const struct chan_msg *m)
+{
+  struct chan_ack a;
+  if (m->len != sizeof(a))
+    return;
+  memcpy(&a, m->data, sizeof(a));
+  size_t *left = a.stream == CHAN_STDOUT   ? &c->out_unacked[0]
+                 : a.stream == CHAN_STDERR ? &c->out_unacked[1]
+                                           : NULL;
+  if (left != NULL)
+    *left -= a.bytes < *left ? a.bytes : *left;
+}
+
+int guest_ctr_out_poll_fd(const struct guest_ctr *c, int i)
+{
+  if (c->out_unacked[i] >= CHAN_WINDOW)
+    return -1;
+  return i == 0 ? c->out_fd : c->err_fd;
+}
+
+void guest_ctr_winsize(struct guest_ctr *c, const struct winsize *ws)
+{
+  /* The kernel sends the container's foreground group SIGWINCH. */
+  if (c->master >= 0)
+    ioctl(c->master, TIOCSWINSZ, ws);
+}
+
+/* Read and send what fd holds; with `all` past the window (the container
+ * ended: what it left is bounded by the pipe). */
+static int relay(struct guest_ctr *c, int chan, int fd, bool all, nook_error_t *err)
 {
   static char buf[CHAN_MAX_DATA];
-  bool is_out = fd == c->out_fd;
+  int i = fd == c->out_fd ? 0 : 1;
   for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
+    size_t room = sizeof(buf);
+    if (!all && CHAN_WINDOW - c->out_unacked[i] < room)
+      room = CHAN_WINDOW - c->out_unacked[i];
+    if (room == 0)
+      return 0;
+    ssize_t n = read(fd, buf, room);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 && errno == EAGAIN)
       return 0;
     if (n <= 0) {
-      close_fd(is_out ? &c->out_fd : &c->err_fd);
+      /* EIO from a pty master: every slave is closed. */
+      close_fd(i == 0 ? &c->out_fd : &c->err_fd);
+      if (i == 0 && c->master >= 0)
+        c->master = -1; /* it was out_fd */
       return 0;
     }
-    if (chan_send(chan, is_out ? CHAN_STDOUT : CHAN_STDERR, CHAN_PROC_INIT, buf, (size_t)n, err) <
+    c->out_unacked[i] += (size_t)n;
+    if (chan_send(chan, i == 0 ? CHAN_STDOUT : CHAN_STDERR, CHAN_PROC_INIT, buf, (size_t)n, err) <
         0)
       return -1;
-    if ((size_t)n < sizeof(buf))
+    if ((size_t)n < room)
       return 0;
   }
+}
+
+int guest_ctr_relay(struct guest_ctr *c, int chan, int fd, nook_error_t *err)
+{
+  return relay(c, chan, fd, false, err);
 }
 
 int guest_ctr_reaped(struct guest_ctr *c, int chan, pid_t pid, int status, nook_error_t *err)
@@ -215,9 +390,9 @@ int guest_ctr_reaped(struct guest_ctr *c, int chan, pid_t pid, int status, nook_
   c->exited = true;
   /* What it wrote before it ended goes out before its exit; a descendant
    * that keeps the pipes open does not hold the exit back. */
-  if (c->out_fd >= 0 && guest_ctr_relay(c, chan, c->out_fd, err) < 0)
+  if (c->out_fd >= 0 && relay(c, chan, c->out_fd, true, err) < 0)
     return -1;
-  if (c->err_fd >= 0 && guest_ctr_relay(c, chan, c->err_fd, err) < 0)
+  if (c->err_fd >= 0 && relay(c, chan, c->err_fd, true, err) < 0)
     return -1;
   return chan_send(chan, CHAN_EXIT, status, NULL, 0, err);
 }

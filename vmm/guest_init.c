@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -313,7 +314,8 @@ static int serve_ctr(struct guest_ctr *c, int chan, const struct chan_msg *m, no
   int r, value = 0;
   switch (m->type) {
   case CHAN_CREATE:
-    r = guest_ctr_create(c, m->data, &warnings, &req_err);
+    r = m->value == CHAN_CREATE_TTY ? guest_ctr_create_tty(c, m->data, &warnings, &req_err)
+                                    : guest_ctr_create(c, m->data, &warnings, &req_err);
     value = c->pid;
     break;
   case CHAN_START:
@@ -365,14 +367,16 @@ static int serve(int chan, nook_error_t *err)
   struct chan_msg *msg = xmalloc(sizeof(*msg));
   const unsigned expect = CHAN_BIT(CHAN_EXEC) | CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_SIGNAL) |
                           CHAN_BIT(CHAN_CREATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
-                          CHAN_BIT(CHAN_STDIN);
+                          CHAN_BIT(CHAN_STDIN) | CHAN_BIT(CHAN_ACK) | CHAN_BIT(CHAN_WINSIZE);
   int r = 0;
   while (r >= 0) {
-    struct pollfd p[4] = {{.fd = chan, .events = POLLIN},
+    /* Output only within the host's window; stdin only while queued. */
+    struct pollfd p[5] = {{.fd = chan, .events = POLLIN},
                           {.fd = sigfd, .events = POLLIN},
-                          {.fd = c.out_fd, .events = POLLIN},
-                          {.fd = c.err_fd, .events = POLLIN}};
-    if (poll(p, 4, -1) < 0) {
+                          {.fd = guest_ctr_out_poll_fd(&c, 0), .events = POLLIN},
+                          {.fd = guest_ctr_out_poll_fd(&c, 1), .events = POLLIN},
+                          {.fd = c.in_len > 0 ? c.in_fd : -1, .events = POLLOUT}};
+    if (poll(p, 5, -1) < 0) {
       if (errno == EINTR)
         continue;
       r = nook_error(err, errno, "poll");
@@ -381,6 +385,8 @@ static int serve(int chan, nook_error_t *err)
     if (p[2].revents && (r = guest_ctr_relay(&c, chan, c.out_fd, err)) < 0)
       break;
     if (p[3].revents && c.err_fd >= 0 && (r = guest_ctr_relay(&c, chan, c.err_fd, err)) < 0)
+      break;
+    if (p[4].revents && (r = guest_ctr_stdin_flush(&c, chan, err)) < 0)
       break;
     if (p[1].revents) {
       struct signalfd_siginfo si;
@@ -398,7 +404,15 @@ static int serve(int chan, nook_error_t *err)
     if (msg->type == CHAN_SIGNAL)
       continue;
     if (msg->type == CHAN_STDIN) {
-      guest_ctr_stdin(&c, msg->data, msg->len);
+      r = guest_ctr_stdin(&c, chan, msg->data, msg->len, err);
+    } else if (msg->type == CHAN_ACK) {
+      guest_ctr_ack(&c, msg);
+    } else if (msg->type == CHAN_WINSIZE) {
+      struct winsize ws;
+      if (msg->len == sizeof(ws)) {
+        memcpy(&ws, msg->data, sizeof(ws));
+        guest_ctr_winsize(&c, &ws);
+      }
     } else if (msg->type == CHAN_EXEC) {
       /* A process that cannot start fails its request, not the VM. */
       nook_error_t req_err = NULL;

@@ -8,13 +8,16 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/fdpass.h"
 #include "../base/log.h"
 #include "../base/syscalls.h"
 #include "../base/utils.h"
+#include "../libcontainer/foreground.h"
 #include "../libcontainer/hooks.h"
 #include "../libcontainer/state.h"
 #include "../oci/state.h"
@@ -79,15 +82,18 @@ static int monitor_call(int dirfd, enum chan_type type, int value, const char *d
 static int refuse_unsupported(const struct nook_create_opts *o, const struct oci_config *c,
                               nook_error_t *err)
 {
-  /* A terminal needs a pty pair relayed between host and guest (issue #14
-   * still open); extra fds cannot cross into the guest as fds at all. */
-  const char *what = NULL;
-  if (o->console_socket != NULL || c->process.terminal)
-    what = "a terminal";
-  else if (o->preserve_fds > 0)
-    what = "--preserve-fds (an fd cannot be passed into the VM)";
-  if (what != NULL)
-    return nook_error(err, 0, "VM mode does not support %s yet", what);
+  /* Namespace mode's checks and words; run in the foreground brings its
+   * own console socket (vmm_container_run). */
+  if (c->process.terminal && o->console_socket == NULL)
+    return nook_error(err, 0,
+                      "process.terminal is true: a detached container needs --console-socket");
+  if (!c->process.terminal && o->console_socket != NULL)
+    return nook_error(err, 0, "--console-socket given but process.terminal is false");
+  /* Extra fds cannot cross into the guest as fds at all. */
+  if (o->preserve_fds > 0)
+    return nook_error(err, 0,
+                      "VM mode does not support --preserve-fds (an fd cannot be passed "
+                      "into the VM) yet");
   return 0;
 }
 
@@ -198,7 +204,7 @@ int vmm_container_create(const struct nook_create_opts *o, bool invoked_as_vm, p
   cleanup_free char *root = absolute_path(o->root);
   cleanup_free char *pid_file = absolute_path(o->pid_file);
   cleanup_free char *text = NULL, *rootfs = NULL, *state_dir = NULL, *cache = NULL;
-  cleanup_free char *json = NULL;
+  cleanup_free char *json = NULL, *console = absolute_path(o->console_socket);
   cleanup_close int report = -1;
   struct oci_config *c = NULL;
   struct state_new sn = {.rootfd = -1, .dirfd = -1};
@@ -256,6 +262,7 @@ int vmm_container_create(const struct nook_create_opts *o, bool invoked_as_vm, p
       .cache_dir = cache,
       .settings = &settings,
       .confine = &confine,
+      .console_socket = console,
   };
   report = spawn_monitor(&mo, &sn, &pid, err);
   if (report < 0)
@@ -462,23 +469,117 @@ static int wait_monitor(pid_t pid, int *status, nook_error_t *err)
   return r;
 }
 
+/* run in the foreground with a terminal and no console socket: our own
+ * console socket takes the master the monitor sends at create, and we
+ * proxy it to our terminal, as namespace mode's run does. */
+struct own_console {
+  char *dir, *path;
+  int lfd;
+};
+
+static int own_console_listen(struct own_console *oc, nook_error_t *err)
+{
+  const char *tmp = getenv("TMPDIR");
+  xasprintf(&oc->dir, "%s/nook-tty-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (mkdtemp(oc->dir) == NULL)
+    return nook_error(err, errno, "mkdtemp `%s`", oc->dir);
+  xasprintf(&oc->path, "%s/console.sock", oc->dir);
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  if (strlen(oc->path) >= sizeof(sa.sun_path))
+    return nook_error(err, ENAMETOOLONG, "console socket `%s`", oc->path);
+  strcpy(sa.sun_path, oc->path);
+  oc->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (oc->lfd < 0)
+    return nook_error(err, errno, "socket");
+  if (bind(oc->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(oc->lfd, 1) < 0)
+    return nook_error(err, errno, "listen on `%s`", oc->path);
+  return 0;
+}
+
+/* The master, queued on our socket once create returned. */
+static int own_console_receive(struct own_console *oc, nook_error_t *err)
+{
+  cleanup_close int conn = accept4(oc->lfd, NULL, NULL, SOCK_CLOEXEC);
+  if (conn < 0)
+    return nook_error(err, errno, "accept on `%s`", oc->path);
+  char name[64];
+  struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
+  int fd = -1;
+  if (fdpass_recv(conn, &iov, 1, 0, &fd) < 0)
+    return nook_error(err, errno, "receive the pty master");
+  if (fd < 0)
+    return nook_error(err, EBADMSG, "no pty master on `%s`", oc->path);
+  return fd;
+}
+
+static void own_console_remove(struct own_console *oc)
+{
+  if (oc->lfd >= 0)
+    close(oc->lfd);
+  if (oc->path)
+    unlink(oc->path);
+  if (oc->dir)
+    rmdir(oc->dir);
+  free(oc->path);
+  free(oc->dir);
+}
+
+static bool wants_terminal(const struct nook_create_opts *o)
+{
+  cleanup_free char *bundle = absolute_path(o->bundle ? o->bundle : ".");
+  cleanup_free char *text = NULL;
+  struct oci_config *c = NULL;
+  size_t len;
+  /* A bad config is create's to report. */
+  bool tty = read_config(bundle, &text, &len, &c, NULL) == 0 && c->process.terminal;
+  oci_config_free(c);
+  return tty;
+}
+
 int vmm_container_run(const struct nook_create_opts *o, bool invoked_as_vm, int *status,
                       nook_error_t *err)
 {
   pid_t pid;
-  if (vmm_container_create(o, invoked_as_vm, &pid, err) < 0)
-    return -1;
+  struct own_console oc = {.lfd = -1};
+  struct nook_create_opts opts = *o;
+  cleanup_close int master = -1;
+  int r = -1;
+  if (o->console_socket == NULL && !o->detach && wants_terminal(o)) {
+    if (own_console_listen(&oc, err) < 0)
+      goto out;
+    opts.console_socket = oc.path;
+  }
+  if (vmm_container_create(&opts, invoked_as_vm, &pid, err) < 0)
+    goto out;
+  if (oc.lfd >= 0 && (master = own_console_receive(&oc, err)) < 0) {
+    vmm_container_delete(o->root, o->id, true, NULL);
+    waitpid(pid, NULL, 0);
+    goto out;
+  }
   if (vmm_container_start(o->root, o->id, err) < 0) {
     vmm_container_delete(o->root, o->id, true, NULL);
     waitpid(pid, NULL, 0);
-    return -1;
+    goto out;
   }
   *status = 0;
-  if (o->detach)
-    return 0;
-  if (wait_monitor(pid, status, err) < 0)
-    return -1;
+  if (o->detach) {
+    r = 0;
+    goto out;
+  }
+  if (master >= 0) {
+    sigset_t all, old;
+    block_signals_for_forwarding(&all, &old);
+    /* The pty proxy takes the window size changes (its signalfd). */
+    sigdelset(&all, SIGWINCH);
+    wait_foreground(pid, master, &all, status);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+  } else if (wait_monitor(pid, status, err) < 0) {
+    goto out;
+  }
   if (!o->keep && nook_container_delete(o->root, o->id, false, err) < 0)
-    return -1;
-  return 0;
+    goto out;
+  r = 0;
+out:
+  own_console_remove(&oc);
+  return r;
 }

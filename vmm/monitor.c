@@ -17,9 +17,11 @@
 #include "../base/syscalls.h"
 #include "../base/utils.h"
 #include "../libcontainer/state.h"
+#include "../libcontainer/terminal.h"
 #include "channel.h"
 #include "confine.h"
 #include "guest_ctr.h"
+#include "relay.h"
 #include "session.h"
 #include "share.h"
 
@@ -35,7 +37,7 @@ struct monitor {
   int sigfd;
   enum nook_status status; /* created, running or stopped */
   int wstatus;             /* the container init's, once stopped */
-  bool stdin_open;
+  struct vmm_relay io;
   bool cut; /* switched off by delete: no guest shutdown */
   struct chan_msg *msg;
 };
@@ -75,9 +77,10 @@ static void on_guest(struct monitor *m, const struct chan_msg *msg)
   switch (msg->type) {
   case CHAN_STDOUT:
   case CHAN_STDERR:
-    /* A reader that went away loses the rest; the container goes on. */
-    if (msg->value == CHAN_PROC_INIT)
-      safe_write(msg->type == CHAN_STDOUT ? 1 : 2, msg->data, msg->len);
+    vmm_relay_output(&m->io, m->s.chan, msg);
+    break;
+  case CHAN_ACK:
+    vmm_relay_ack(&m->io, msg);
     break;
   case CHAN_EXIT:
     m->status = NOOK_STOPPED;
@@ -88,7 +91,8 @@ static void on_guest(struct monitor *m, const struct chan_msg *msg)
   }
 }
 
-#define GUEST_EVENTS (CHAN_BIT(CHAN_STDOUT) | CHAN_BIT(CHAN_STDERR) | CHAN_BIT(CHAN_EXIT))
+#define GUEST_EVENTS                                                                               \
+  (CHAN_BIT(CHAN_STDOUT) | CHAN_BIT(CHAN_STDERR) | CHAN_BIT(CHAN_EXIT) | CHAN_BIT(CHAN_ACK))
 
 /* A request to the guest init and its answer; what else the guest says
  * meanwhile is handled as it comes. */
@@ -180,7 +184,7 @@ static void serve_client(struct monitor *m)
       if (m->status == NOOK_CREATED)
         m->status = NOOK_RUNNING;
       unlinkat(m->dirfd, "start.sock", 0);
-      m->stdin_open = true;
+      m->io.in_open = true;
     }
     reply(fd, r, 0, said, &err);
     break;
@@ -206,29 +210,18 @@ static void forward_signals(struct monitor *m)
   }
 }
 
-static void relay_stdin(struct monitor *m)
-{
-  char *buf = m->msg->data;
-  ssize_t n = read(0, buf, CHAN_MAX_DATA);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN))
-    return;
-  if (n <= 0) {
-    m->stdin_open = false;
-    n = 0;
-  }
-  chan_send(m->s.chan, CHAN_STDIN, CHAN_PROC_INIT, buf, (size_t)n, NULL);
-}
-
 /* Until the container's init ends or the VM goes away. */
 static void serve(struct monitor *m)
 {
+  /* The size the engine set on the master before we served. */
+  vmm_relay_winsize(&m->io, m->s.chan);
   while (m->status != NOOK_STOPPED) {
-    struct pollfd p[5] = {{.fd = m->s.chan, .events = POLLIN},
-                          {.fd = m->lfd, .events = POLLIN},
-                          {.fd = m->sigfd, .events = POLLIN},
-                          {.fd = m->s.vm.pidfd, .events = POLLIN},
-                          {.fd = m->stdin_open ? 0 : -1, .events = POLLIN}};
-    if (poll(p, 5, -1) < 0) {
+    struct pollfd p[4 + VMM_RELAY_NPOLL] = {{.fd = m->s.chan, .events = POLLIN},
+                                            {.fd = m->lfd, .events = POLLIN},
+                                            {.fd = m->sigfd, .events = POLLIN},
+                                            {.fd = m->s.vm.pidfd, .events = POLLIN}};
+    vmm_relay_pollfds(&m->io, p + 4);
+    if (poll(p, ARRAY_SIZE(p), -1) < 0) {
       if (errno == EINTR)
         continue;
       break;
@@ -249,8 +242,7 @@ static void serve(struct monitor *m)
       forward_signals(m);
     if (p[1].revents)
       serve_client(m);
-    if (p[4].revents)
-      relay_stdin(m);
+    vmm_relay_events(&m->io, m->s.chan, p + 4);
   }
   if (m->status != NOOK_STOPPED) {
     m->status = NOOK_STOPPED;
@@ -291,9 +283,20 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
     bo.disk = o->config->vm.image_path;
     bo.disk_format = o->config->vm.image_format;
   }
+  cleanup_close int master = -1;
+  if (o->config->process.terminal) {
+    const struct oci_process *pr = &o->config->process;
+    struct winsize ws = {.ws_row = (unsigned short)pr->console_height,
+                         .ws_col = (unsigned short)pr->console_width};
+    /* Before the boot: a console socket nobody listens on costs none, and
+     * the size the engine sets meanwhile is sent once we serve. */
+    if (vmm_relay_open_tty(&m->io, pr->has_console_size ? &ws : NULL, &master, err) < 0 ||
+        terminal_send_to_socket(o->console_socket, master, err) < 0)
+      return -1;
+  }
   if (vmm_session_boot(&bo, &m->s, err) < 0)
     return -1;
-  if (guest_call(m, CHAN_CREATE, 0, o->id, said, err) < 0)
+  if (guest_call(m, CHAN_CREATE, master >= 0 ? CHAN_CREATE_TTY : 0, o->id, said, err) < 0)
     return -1;
   m->status = NOOK_CREATED;
   m->lfd = listen_at(m->dirfd, VMM_MONITOR_SOCK, err);
@@ -316,6 +319,7 @@ static void end_vm(struct monitor *m, const struct vmm_monitor_opts *o)
 void vmm_monitor_main(const struct vmm_monitor_opts *o)
 {
   struct monitor m = {.s = {.chan = -1, .vm = {.pidfd = -1}}, .lfd = -1, .sigfd = -1};
+  vmm_relay_init(&m.io);
   m.msg = xmalloc(sizeof(*m.msg));
   char *said = NULL; /* the guest's warnings at create */
   nook_error_t err = NULL;
@@ -346,6 +350,7 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
   close(o->report_fd);
   serve(&m);
   unlinkat(m.dirfd, VMM_MONITOR_SOCK, 0);
+  vmm_relay_finish(&m.io);
   if (!m.cut)
     vmm_session_poweroff(&m.s, POWEROFF_MS, NULL);
   end_vm(&m, o);

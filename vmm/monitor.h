@@ -5,8 +5,10 @@
  * own mount namespace, boots the VM (QEMU is its child and dies with it),
  * has the guest create the container, reports to the CLI and then serves:
  *  - the guest's channel: the container's stdout/stderr (written to the
- *    monitor's own fds 1 and 2, the ones `create` was given) and its exit;
- *  - its fd 0, relayed to the container's stdin once it is started;
+ *    monitor's own fds 1 and 2, the ones `create` was given, or with a
+ *    terminal to the host pty whose master the engine got) and its exit;
+ *  - its fd 0 (or the host pty), relayed to the container's stdin once it
+ *    is started; both ways with the channel's flow control (relay.h);
  *  - monitor.sock in the state directory (SOCK_STREAM, vmm/channel framing;
  *    requests CHAN_STATE, CHAN_START, CHAN_KILL and CHAN_POWEROFF (delete:
  *    QEMU killed and reaped here, the monitor dies by SIGKILL), each
@@ -43,6 +45,8 @@ struct vmm_monitor_opts {
   /* Where QEMU runs (prepared by the CLI, which recorded its cgroup in the
    * state); the monitor releases it once QEMU is gone.  NULL: unconfined. */
   struct vmm_confinement *confine;
+  /* With process.terminal: where the host pty's master goes (absolute). */
+  const char *console_socket;
   /* A socket to the CLI: the monitor sends CHAN_OK or CHAN_ERROR once the
    * container is created in the guest (or could not be), then waits for the
    * CLI's CHAN_OK; anything else makes it power off and exit. */

@@ -6,17 +6,29 @@ the pty master through SCM_RIGHTS, writes --input into it, and copies
 everything the container writes to its terminal into --output until the
 terminal hangs up (all slave fds closed: read gives EIO) or --timeout passes.
 
+--size ROWSxCOLS sets the terminal's size as soon as the master arrives;
+--resize TEXT=ROWSxCOLS sets it again once the output holds TEXT (a
+window resized while the process runs).
+
 Creates SOCKET.ready once it listens, so a test can wait for it.  Writes the
 name the runtime sent along with the fd (runc sends the pty's path) to
 OUTPUT.name.
 """
 import argparse
 import array
+import fcntl
 import os
 import select
 import socket
+import struct
 import sys
+import termios
 import time
+
+
+def set_size(master, size):
+    rows, cols = (int(v) for v in size.split("x"))
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
 def recv_fd(conn):
@@ -38,6 +50,8 @@ def main():
     ap.add_argument("--output", required=True)
     ap.add_argument("--input", default="")
     ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--size", default="")
+    ap.add_argument("--resize", default="")
     args = ap.parse_args()
 
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -55,8 +69,12 @@ def main():
     with open(args.output + ".name", "wb") as f:
         f.write(name)
 
+    if args.size:
+        set_size(master, args.size)
     if args.input:
         os.write(master, args.input.encode())
+    resize_on, _, resize_to = args.resize.rpartition("=")
+    seen = b""
 
     with open(args.output, "wb", buffering=0) as out:
         while time.monotonic() < deadline:
@@ -70,6 +88,11 @@ def main():
             if not data:
                 break
             out.write(data)
+            if resize_on:
+                seen += data
+                if resize_on.encode() in seen:
+                    set_size(master, resize_to)
+                    resize_on = ""
     os.close(master)
     return 0
 

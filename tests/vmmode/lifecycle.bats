@@ -219,10 +219,10 @@ EOF
   assert_nothing_left
 }
 
-@test "vm lifecycle: refused without a boot: a terminal, --preserve-fds" {
+@test "vm lifecycle: refused without a boot: a console socket nobody listens on, --preserve-fds" {
   vm_config '.process.terminal = true'
   run -1 nook create -b "$B" --console-socket /nonexistent test-vml8
-  assert_output --partial 'VM mode does not support a terminal yet'
+  assert_output --partial 'connect to console socket `/nonexistent`'
   vm_config '.process.terminal = false'
   run -1 nook create -b "$B" --preserve-fds 1 test-vml8
   assert_output --partial 'VM mode does not support --preserve-fds'

@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# VM mode's terminal and stdio relay (issue #14): process.terminal with
+# --console-socket hands the engine a pty master on the host wired to the
+# container's pty in the guest (window size changes forwarded), a foreground
+# `run` with a terminal proxies the CLI's own, and the stdio relay's flow
+# control: a container that never reads its stdin does not hang the VM, a
+# reader that stalls loses nothing.  One boot per test (TCG: seconds each).
+
+BATS_LIB_DIR=${BATS_LIB_DIR:-/usr/lib/bats}
+load "$BATS_LIB_DIR/bats-support/load"
+load "$BATS_LIB_DIR/bats-assert/load"
+bats_require_minimum_version 1.5.0
+
+REPO_ROOT=$(cd "$(dirname "$BATS_TEST_FILENAME")/../.." && pwd)
+NOOK=${NOOK:-$REPO_ROOT/nook}
+export NOOK_VM_KERNEL_SCRIPT=${NOOK_VM_KERNEL_SCRIPT:-$REPO_ROOT/scripts/vm-kernel}
+# The namespace-mode terminal tests' console-socket receiver.
+RECVTTY=$REPO_ROOT/tests/integration/recvtty.py
+
+setup_file() {
+  command -v qemu-system-x86_64 >/dev/null || return 0
+  # The kernel bundle may have to be downloaded first (minutes, once).
+  "$NOOK_VM_KERNEL_SCRIPT" >/dev/null
+}
+
+setup() {
+  command -v qemu-system-x86_64 >/dev/null ||
+    skip "qemu-system-x86_64 is missing (scripts/deps.sh installs qemu-system-x86)"
+  ROOT=$BATS_TEST_TMPDIR/root
+  B=$BATS_TEST_TMPDIR/bundle
+  SOCK=$BATS_TEST_TMPDIR/console.sock
+  TTYOUT=$BATS_TEST_TMPDIR/tty.out
+  RECVTTY_PID=
+  "$REPO_ROOT/scripts/mkbundle.sh" "$B" >/dev/null
+  vm_config '.'
+}
+
+teardown() {
+  local id
+  for id in $("$NOOK" --root "$ROOT" list -q 2>/dev/null); do
+    "$NOOK" --root "$ROOT" delete --force "$id" || true
+  done
+  [ -z "$RECVTTY_PID" ] || kill "$RECVTTY_PID" 2>/dev/null || true
+}
+
+# vm_config JQ: apply JQ to the bundle's config, with the annotation.
+vm_config() {
+  jq ".annotations = {\"nook.vm\": \"qemu\"} | $1" "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+}
+
+nook() {
+  "$NOOK" --root "$ROOT" "$@"
+}
+
+# recvtty ARGS...: the receiver in the background, listening on $SOCK,
+# copying the terminal to $TTYOUT; waits until it listens.
+recvtty() {
+  command -v python3 >/dev/null || skip "python3 is missing"
+  rm -f "$SOCK" "$SOCK.ready"
+  python3 "$RECVTTY" --output "$TTYOUT" "$@" "$SOCK" 3>&- &
+  RECVTTY_PID=$!
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [ -e "$SOCK.ready" ] && return 0
+    sleep 0.05
+  done
+  fail "recvtty did not listen"
+}
+
+# The terminal's output, CRs removed, once the receiver saw it hang up.
+tty_output() {
+  local i
+  for ((i = 0; i < 1200; i++)); do
+    kill -0 "$RECVTTY_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  tr -d '\r' <"$TTYOUT"
+}
+
+@test "vm terminal: the engine gets a pty master; tty, size, resize while running, input" {
+  # The receiver sets 25x90 on the master as it arrives, types a line, and
+  # sets 40x120 once the container said resize-me.
+  vm_config '.process.terminal = true | .process.args = ["sh", "-c",
+    "tty; stty size; [ -t 0 ] && echo is-a-tty; echo resize-me;
+     i=0; while [ $i -lt 300 ] && [ \"$(stty size)\" != \"40 120\" ]; do sleep 0.1; i=$((i+1)); done;
+     echo now $(stty size); read line; echo got:$line; exit 3"]'
+  recvtty --size 25x90 --resize resize-me=40x120 --input $'hello-vm\n'
+  nook create -b "$B" --console-socket "$SOCK" --pid-file "$BATS_TEST_TMPDIR/pid" test-vmt1
+  # The master is the engine's at create, as in namespace mode.
+  [ -s "$TTYOUT.name" ]
+  run cat "$TTYOUT.name"
+  assert_output --regexp '^/dev/pts/[0-9]+$'
+  nook start test-vmt1
+  run tty_output
+  # (The guest's pty echoes the typed line wherever it arrived.)
+  assert_line --regexp '^/dev/pts/[0-9]+$'
+  assert_line '25 90'
+  assert_line is-a-tty
+  assert_line 'now 40 120'
+  assert_line got:hello-vm
+  # The monitor ends with the container's status.
+  local pid i
+  pid=$(cat "$BATS_TEST_TMPDIR/pid")
+  for ((i = 0; i < 600; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  run nook state test-vmt1
+  [ "$(jq -r .status <<<"$output")" = stopped ]
+  nook delete test-vmt1
+}
+
+@test "vm terminal: run in the foreground proxies the CLI's own terminal" {
+  command -v script >/dev/null || skip "script is missing"
+  vm_config '.process.terminal = true | .process.args = ["sh", "-c", "tty; stty size; echo fg-tty; exit 4"]'
+  # script(1) gives the runtime a terminal of its own, sized here.
+  run script -qec "stty rows 22 cols 77; timeout -k 5 120 $NOOK --root $ROOT run -b $B test-vmt2" /dev/null
+  assert_equal "$status" 4
+  output=$(tr -d '\r' <<<"$output")
+  assert_output --partial fg-tty
+  assert_output --regexp '/dev/pts/[0-9]+'
+  assert_output --partial '22 77'
+  run nook state test-vmt2
+  assert_failure
+}
+
+@test "vm terminal: namespace mode's console-socket errors, before any boot" {
+  vm_config '.process.terminal = true | .process.args = ["true"]'
+  run -1 nook create -b "$B" test-vmt3
+  assert_output --partial console
+  run -1 nook run -d -b "$B" test-vmt3
+  assert_output --partial console
+  vm_config '.process.terminal = false'
+  run -1 nook create -b "$B" --console-socket "$SOCK" test-vmt3
+  assert_output --partial console
+  run nook state test-vmt3
+  assert_failure
+}
+
+@test "vm stdio: stdin never read does not hang the VM; a stalled reader loses no output" {
+  head -c 8000000 /dev/zero >"$BATS_TEST_TMPDIR/in"
+  vm_config '.process.args = ["sh", "-c", "head -c 3000000 /dev/zero; echo done >&2; exit 3"]'
+  # stdout's reader sleeps first: the container waits for it, then all of
+  # its output arrives; the 8 MB it never reads are no reason to hang.
+  run --separate-stderr bash -c "timeout -k 5 180 $NOOK --root $ROOT run -b $B test-vmt4 \
+    <$BATS_TEST_TMPDIR/in | (sleep 2; wc -c); exit \${PIPESTATUS[0]}"
+  assert_equal "$status" 3
+  assert_output 3000000
+  [ "$stderr" = done ]
+}
