@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/capture.h"
 #include "../base/syscalls.h"
 #include "../base/utils.h"
 
@@ -130,38 +131,14 @@ int vmm_program_libraries(const char *program, char ***out, nook_error_t *err)
     *out = xcalloc(1, sizeof(**out));
     return 0;
   }
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0)
-    return nook_error(err, errno, "pipe");
-  cleanup_close int rd = p[0];
-  cleanup_close int wr = p[1];
-  pid_t pid = fork();
-  if (pid < 0)
-    return nook_error(err, errno, "fork");
-  if (pid == 0) {
-    /* An empty environment: the loader resolves as it will for the VMM,
-     * whose environment is cleared too (no LD_LIBRARY_PATH). */
-    char *const argv[] = {interp, "--list", (char *)program, NULL};
-    char *const envp[] = {NULL};
-    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (dup2(wr, 1) < 0 || (null >= 0 && dup2(null, 2) < 0))
-      _exit(127);
-    execve(interp, argv, envp);
-    _exit(127);
-  }
-  close(steal_fd(&wr));
+  /* An empty environment: the loader resolves as it will for the VMM,
+   * whose environment is cleared too (no LD_LIBRARY_PATH). */
+  char *const argv[] = {interp, "--list", (char *)program, NULL};
+  char *const envp[] = {NULL};
   cleanup_free char *text = NULL;
-  size_t len = 0;
-  int r = read_fd_all(rd, &text, &len, err);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (r < 0)
-    return nook_error_wrap(err, "read `%s --list %s`", interp, program);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return nook_error(err, 0, "`%s --list %s` failed (status %d)", interp, program,
-                      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-  return vmm_parse_loader_list(text ? text : "", out, err);
+  if (run_capture(argv, envp, true, &text, err) < 0)
+    return nook_error_wrap(err, "list the libraries of `%s`", program);
+  return vmm_parse_loader_list(text, out, err);
 }
 
 /* ---- prepare / release: in the launching process ---- */

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/capture.h"
 #include "../base/utils.h"
 
 static int check_bundle(const char *dir, nook_error_t *err)
@@ -51,35 +52,10 @@ static char *find_script(void)
  * it downloads, why it failed) is ours. */
 static int run_script(const char *script, char **out, nook_error_t *err)
 {
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0)
-    return nook_error(err, errno, "pipe");
-  cleanup_close int rd = p[0];
-  cleanup_close int wr = p[1];
-  pid_t pid = fork();
-  if (pid < 0)
-    return nook_error(err, errno, "fork");
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null < 0 || dup2(null, 0) < 0 || dup2(wr, 1) < 0)
-      _exit(127);
-    execl(script, script, (char *)NULL);
-    _exit(127);
-  }
-  close(steal_fd(&wr));
+  char *const argv[] = {(char *)script, NULL};
   cleanup_free char *text = NULL;
-  size_t len = 0;
-  int r = read_fd_all(rd, &text, &len, err);
-  int status;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR)
-      return nook_error(err, errno, "wait for `%s`", script);
-  }
-  if (r < 0)
-    return nook_error_wrap(err, "`%s`", script);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return nook_error(err, 0, "`%s` failed (status %d)", script,
-                      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  if (run_capture(argv, NULL, false, &text, err) < 0)
+    return -1;
   text[strcspn(text, "\n")] = '\0';
   if (text[0] != '/')
     return nook_error(err, 0, "`%s` printed no bundle directory", script);

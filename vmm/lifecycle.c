@@ -422,21 +422,12 @@ int vmm_container_state_json(const char *root, const char *id, char **out, nook_
   return nook_container_state_json_as(root, id, ask_monitor, out, err);
 }
 
-static void forwarded_signals(sigset_t *set)
-{
-  sigfillset(set);
-  static const int keep[] = {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,  SIGABRT,
-                             SIGTRAP, SIGSYS,  SIGCHLD, SIGPIPE, SIGTTIN, SIGTTOU, SIGTSTP};
-  for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
-    sigdelset(set, keep[i]);
-}
-
 /* Wait for the monitor, passing on the signals nook gets (as runc's run
  * does); the monitor hands them to the container's init. */
 static int wait_monitor(pid_t pid, int *status, nook_error_t *err)
 {
   sigset_t fwd, old;
-  forwarded_signals(&fwd);
+  vmm_forwarded_signals(&fwd);
   sigprocmask(SIG_BLOCK, &fwd, &old);
   cleanup_close int sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
   cleanup_close int pidfd = sys_pidfd_open(pid, 0);

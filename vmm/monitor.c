@@ -42,9 +42,7 @@ struct monitor {
   struct chan_msg *msg;
 };
 
-/* Every signal but those the kernel will not let be caught and those that
- * mean a fault in nook itself or concern its terminal. */
-static void forwarded_signals(sigset_t *set)
+void vmm_forwarded_signals(sigset_t *set)
 {
   sigfillset(set);
   static const int keep[] = {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,  SIGABRT,
@@ -327,7 +325,7 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
   setsid();
   signal(SIGPIPE, SIG_IGN);
   sigset_t fwd;
-  forwarded_signals(&fwd);
+  vmm_forwarded_signals(&fwd);
   sigprocmask(SIG_BLOCK, &fwd, NULL);
   m.sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
   m.dirfd = open(o->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

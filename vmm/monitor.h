@@ -21,6 +21,7 @@
 #ifndef NOOK_VMM_MONITOR_H
 #define NOOK_VMM_MONITOR_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "../oci/config.h"
@@ -55,5 +56,10 @@ struct vmm_monitor_opts {
 
 /* The monitor's life; it never returns. */
 __attribute__((noreturn)) void vmm_monitor_main(const struct vmm_monitor_opts *o);
+
+/* The signals the monitor passes on to the container's init, and `run`
+ * to the monitor: every one but those the kernel will not let be caught
+ * and those that mean a fault in nook itself or concern its terminal. */
+void vmm_forwarded_signals(sigset_t *set);
 
 #endif
