@@ -4,34 +4,10 @@
 # setup_file looks at QEMU from the host through /proc and the cgroup
 # filesystem, then lets the guest finish.  The tests assert on what it saw.
 
-BATS_LIB_DIR=${BATS_LIB_DIR:-/usr/lib/bats}
-load "$BATS_LIB_DIR/bats-support/load"
-load "$BATS_LIB_DIR/bats-assert/load"
-bats_require_minimum_version 1.5.0
-
-REPO_ROOT=$(cd "$(dirname "$BATS_TEST_FILENAME")/../.." && pwd)
-NOOK=${NOOK:-$REPO_ROOT/nook}
-export NOOK_VM_KERNEL_SCRIPT=${NOOK_VM_KERNEL_SCRIPT:-$REPO_ROOT/scripts/vm-kernel}
-# setup_file names the cgroup; each test reads the name back.
-cg_name() { cat "$BATS_FILE_TMPDIR/cg"; }
-
-need_qemu() {
-  command -v qemu-system-x86_64 >/dev/null ||
-    skip "qemu-system-x86_64 is missing (scripts/deps.sh installs qemu-system-x86)"
-}
-
-# The directory of the VMM's cgroup for controller $1 (v1 and hybrid: its own
-# hierarchy; v2: the unified one).
-cg_dir() {
-  if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
-    echo "/sys/fs/cgroup$(cg_name)"
-  else
-    echo "/sys/fs/cgroup/$1$(cg_name)"
-  fi
-}
+load helpers
 
 setup_file() {
-  command -v qemu-system-x86_64 >/dev/null || return 0
+  have_qemu || return 0
   local d=$BATS_FILE_TMPDIR
   mkdir -p "$d/share" "$d/root" "$d/seen"
   echo "/nook-test-confine-$$" >"$d/cg"
@@ -215,17 +191,7 @@ seen() {
   local s=$BATS_FILE_TMPDIR/seen
   run cat "$s/cgroup"
   assert_success
-  local line cg
-  cg=$(cg_name)
-  while read -r line; do
-    [[ $line == *":$cg" ]] || fail "not in $cg: $line"
-  done <"$s/cgroup"
-  local overhead
-  overhead=$(sed -n 's/^#define VMM_MEMORY_OVERHEAD_MIB \([0-9]*\)$/\1/p' "$REPO_ROOT/vmm/confine.h")
-  run cat "$s/memory"
-  assert_output "$(((256 + overhead) * 1024 * 1024))"
-  run cat "$s/pids"
-  assert_output 64
+  assert_vmm_cgroup "$s" 256 64
   # vm-exec removed the cgroup when the VMM was gone.
   [ ! -e "$(cg_dir memory)" ]
   [ ! -e "$(cg_dir pids)" ]

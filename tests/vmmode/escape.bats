@@ -6,14 +6,7 @@
 # not a marker file that was not shared, not its disks, not its kernel.
 # One boot for every assertion.
 
-BATS_LIB_DIR=${BATS_LIB_DIR:-/usr/lib/bats}
-load "$BATS_LIB_DIR/bats-support/load"
-load "$BATS_LIB_DIR/bats-assert/load"
-bats_require_minimum_version 1.5.0
-
-REPO_ROOT=$(cd "$(dirname "$BATS_TEST_FILENAME")/../.." && pwd)
-NOOK=${NOOK:-$REPO_ROOT/nook}
-export NOOK_VM_KERNEL_SCRIPT=${NOOK_VM_KERNEL_SCRIPT:-$REPO_ROOT/scripts/vm-kernel}
+load helpers
 
 ALL_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_DAC_READ_SEARCH","CAP_FOWNER","CAP_FSETID",
   "CAP_KILL","CAP_SETGID","CAP_SETUID","CAP_SETPCAP","CAP_LINUX_IMMUTABLE",
@@ -26,8 +19,8 @@ ALL_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_DAC_READ_SEARCH","CAP_FOWNER","CA
   "CAP_CHECKPOINT_RESTORE"]'
 
 setup_file() {
-  command -v qemu-system-x86_64 >/dev/null || return 0
-  "$NOOK_VM_KERNEL_SCRIPT" >/dev/null
+  have_qemu || return 0
+  kernel_bundle
   local d=$BATS_FILE_TMPDIR b=$BATS_FILE_TMPDIR/bundle
   "$REPO_ROOT/scripts/mkbundle.sh" "$b" >/dev/null
   # A host marker the guest must not reach: a file outside the bundle, and a
@@ -73,8 +66,7 @@ teardown_file() {
 }
 
 setup() {
-  command -v qemu-system-x86_64 >/dev/null ||
-    skip "qemu-system-x86_64 is missing (scripts/deps.sh installs qemu-system-x86)"
+  need_qemu
   D=$BATS_FILE_TMPDIR
   [ "$(cat "$D/rc")" = 0 ] || fail "run failed ($(cat "$D/rc")): $(cat "$D/err") $(cat "$D/out")"
   run cat "$D/out"

@@ -5,74 +5,25 @@
 # reported as namespace mode reports them, and cleanup after kill -9.
 # Every test that boots boots once (TCG: seconds each).
 
-BATS_LIB_DIR=${BATS_LIB_DIR:-/usr/lib/bats}
-load "$BATS_LIB_DIR/bats-support/load"
-load "$BATS_LIB_DIR/bats-assert/load"
-bats_require_minimum_version 1.5.0
-
-REPO_ROOT=$(cd "$(dirname "$BATS_TEST_FILENAME")/../.." && pwd)
-NOOK=${NOOK:-$REPO_ROOT/nook}
-export NOOK_VM_KERNEL_SCRIPT=${NOOK_VM_KERNEL_SCRIPT:-$REPO_ROOT/scripts/vm-kernel}
+load helpers
 
 setup_file() {
-  command -v qemu-system-x86_64 >/dev/null || return 0
-  # The kernel bundle may have to be downloaded first (minutes, once).
-  "$NOOK_VM_KERNEL_SCRIPT" >/dev/null
+  kernel_bundle
 }
 
 setup() {
-  command -v qemu-system-x86_64 >/dev/null ||
-    skip "qemu-system-x86_64 is missing (scripts/deps.sh installs qemu-system-x86)"
-  ROOT=$BATS_TEST_TMPDIR/root
-  B=$BATS_TEST_TMPDIR/bundle
-  "$REPO_ROOT/scripts/mkbundle.sh" "$B" >/dev/null
-  vm_config '.'
+  setup_vm_bundle
 }
 
 teardown() {
-  local id
-  for id in $("$NOOK" --root "$ROOT" list -q 2>/dev/null); do
-    "$NOOK" --root "$ROOT" delete --force "$id" || true
-  done
+  delete_all
 }
 
-# vm_config JQ: apply JQ to the bundle's config, with the annotation.
-vm_config() {
-  jq ".annotations = {\"nook.vm\": \"qemu\"} | $1" "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
-}
-
-nook() {
-  "$NOOK" --root "$ROOT" "$@"
-}
-
-# wait_for FILE TEXT: poll (at most 120 s) until FILE has a line TEXT.
-wait_for() {
-  local i
-  for ((i = 0; i < 1200; i++)); do
-    grep -qx "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  fail "no line '$2' in $1: $(cat "$1")"
-}
-
-# wait_gone PID: poll until the process is gone.
-wait_gone() {
-  local i
-  for ((i = 0; i < 200; i++)); do
-    kill -0 "$1" 2>/dev/null || return 0
-    sleep 0.05
-  done
-  fail "process $1 still there"
-}
-
-# Nothing of the container is left: no state, no QEMU, no mount.
-assert_nothing_left() {
-  run find "$ROOT" -mindepth 1
-  [ "$status" -ne 0 ] || assert_output ''
-  run pgrep -f "qemu-system.*$ROOT"
-  assert_failure
-  run grep -c "$ROOT" /proc/self/mountinfo
-  assert_output 0
+# run_until_up ID: `nook run -d` of the bundle as ID, its stdout in
+# $BATS_TEST_TMPDIR/out, until the container says up.
+run_until_up() {
+  nook run -d -b "$B" "$1" >"$BATS_TEST_TMPDIR/out" </dev/null
+  wait_for "$BATS_TEST_TMPDIR/out" up
 }
 
 @test "vm lifecycle: create, state, list, start, stdout to create's fd, kill, delete; host hooks" {
@@ -182,11 +133,7 @@ EOF
   local log=$BATS_TEST_TMPDIR/log.json
   vm_config '.process.args = ["/no/such/program"]'
   # Namespace mode's words for the same bundle.
-  jq 'del(.annotations)' "$B/config.json" >"$BATS_TEST_TMPDIR/ns.json"
-  mkdir "$BATS_TEST_TMPDIR/ns"
-  cp "$BATS_TEST_TMPDIR/ns.json" "$BATS_TEST_TMPDIR/ns/config.json"
-  ln -s "$B/rootfs" "$BATS_TEST_TMPDIR/ns/rootfs"
-  run -1 "$NOOK" --root "$BATS_TEST_TMPDIR/nsroot" run -b "$BATS_TEST_TMPDIR/ns" test-vml5
+  run_ns_mode run test-vml5
   local want=$output
   [[ $want == *'/no/such/program'* ]]
   run -1 nook --log "$log" --log-format json run -b "$B" test-vml5
@@ -205,9 +152,7 @@ EOF
 
 @test "vm lifecycle: kill -9 of the monitor ends QEMU; delete --force leaves nothing" {
   vm_config '.process.args = ["sh", "-c", "echo up; sleep 1000"]'
-  local out=$BATS_TEST_TMPDIR/out
-  nook run -d -b "$B" test-vml7 >"$out" </dev/null
-  wait_for "$out" up
+  run_until_up test-vml7
   local pid qemu
   pid=$(nook state test-vml7 | jq .pid)
   qemu=$(pgrep -P "$pid" qemu-system)
@@ -232,8 +177,7 @@ EOF
 @test "vm lifecycle: QEMU killed under a running container: the monitor dies by SIGKILL; a signal to the monitor reaches the init" {
   vm_config ".process.args = [\"sh\", \"-c\", \"trap 'echo got-hup' HUP; echo up; while :; do sleep 0.1; done\"]"
   local out=$BATS_TEST_TMPDIR/out
-  nook run -d -b "$B" test-vml9 >"$out" </dev/null
-  wait_for "$out" up
+  run_until_up test-vml9
   local pid
   pid=$(nook state test-vml9 | jq .pid)
   # Engines signal the pid they know: it is forwarded into the guest.

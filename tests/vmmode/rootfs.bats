@@ -5,58 +5,25 @@
 # annotation (a tmpfs upper in the guest) and vm.image (a virtio-blk root).
 # Few boots: each test checks several things in one container run.
 
-BATS_LIB_DIR=${BATS_LIB_DIR:-/usr/lib/bats}
-load "$BATS_LIB_DIR/bats-support/load"
-load "$BATS_LIB_DIR/bats-assert/load"
-bats_require_minimum_version 1.5.0
-
-REPO_ROOT=$(cd "$(dirname "$BATS_TEST_FILENAME")/../.." && pwd)
-NOOK=${NOOK:-$REPO_ROOT/nook}
-export NOOK_VM_KERNEL_SCRIPT=${NOOK_VM_KERNEL_SCRIPT:-$REPO_ROOT/scripts/vm-kernel}
+load helpers
 
 setup_file() {
-  command -v qemu-system-x86_64 >/dev/null || return 0
-  "$NOOK_VM_KERNEL_SCRIPT" >/dev/null
+  kernel_bundle
 }
 
 setup() {
-  command -v qemu-system-x86_64 >/dev/null ||
-    skip "qemu-system-x86_64 is missing (scripts/deps.sh installs qemu-system-x86)"
-  ROOT=$BATS_TEST_TMPDIR/root
-  B=$BATS_TEST_TMPDIR/bundle
+  setup_vm_bundle
   H=$BATS_TEST_TMPDIR/host
   mkdir "$H"
-  "$REPO_ROOT/scripts/mkbundle.sh" "$B" >/dev/null
-  vm_config '.'
 }
 
 teardown() {
-  local id
-  for id in $("$NOOK" --root "$ROOT" list -q 2>/dev/null); do
-    "$NOOK" --root "$ROOT" delete --force "$id" || true
-  done
-}
-
-vm_config() {
-  jq ".annotations[\"nook.vm\"] = \"qemu\" | $1" "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
-}
-
-nook() {
-  "$NOOK" --root "$ROOT" "$@"
+  delete_all
 }
 
 # The container's script: process.args = sh -c SCRIPT.
 script() {
   vm_config ".process.args = [\"sh\", \"-c\", $(jq -Rs . <<<"$1")]"
-}
-
-assert_nothing_left() {
-  run find "$ROOT" -mindepth 1
-  [ "$status" -ne 0 ] || assert_output ''
-  run pgrep -f "qemu-system.*$ROOT"
-  assert_failure
-  run grep -c "$ROOT" /proc/self/mountinfo
-  assert_output 0
 }
 
 @test "vm rootfs: root.readonly; binds of a host directory (rw, ro, rbind) and of a host file" {
@@ -99,11 +66,7 @@ assert_nothing_left() {
 
 @test "vm rootfs: refused without a boot: a missing bind source (namespace mode's error), an overlay upper directory" {
   vm_config ".mounts += [{\"destination\": \"/x\", \"type\": \"bind\", \"source\": \"$H/none\", \"options\": [\"bind\"]}]"
-  jq 'del(.annotations)' "$B/config.json" >"$BATS_TEST_TMPDIR/ns.json"
-  mkdir "$BATS_TEST_TMPDIR/ns"
-  cp "$BATS_TEST_TMPDIR/ns.json" "$BATS_TEST_TMPDIR/ns/config.json"
-  ln -s "$B/rootfs" "$BATS_TEST_TMPDIR/ns/rootfs"
-  run -1 "$NOOK" --root "$BATS_TEST_TMPDIR/nsroot" create -b "$BATS_TEST_TMPDIR/ns" test-vmr2
+  run_ns_mode create test-vmr2
   local want=$output
   [[ $want == *"$H/none"* ]]
   run -1 nook create -b "$B" test-vmr2

@@ -6,50 +6,25 @@
 # control: a container that never reads its stdin does not hang the VM, a
 # reader that stalls loses nothing.  One boot per test (TCG: seconds each).
 
-BATS_LIB_DIR=${BATS_LIB_DIR:-/usr/lib/bats}
-load "$BATS_LIB_DIR/bats-support/load"
-load "$BATS_LIB_DIR/bats-assert/load"
-bats_require_minimum_version 1.5.0
+load helpers
 
-REPO_ROOT=$(cd "$(dirname "$BATS_TEST_FILENAME")/../.." && pwd)
-NOOK=${NOOK:-$REPO_ROOT/nook}
-export NOOK_VM_KERNEL_SCRIPT=${NOOK_VM_KERNEL_SCRIPT:-$REPO_ROOT/scripts/vm-kernel}
 # The namespace-mode terminal tests' console-socket receiver.
 RECVTTY=$REPO_ROOT/tests/integration/recvtty.py
 
 setup_file() {
-  command -v qemu-system-x86_64 >/dev/null || return 0
-  # The kernel bundle may have to be downloaded first (minutes, once).
-  "$NOOK_VM_KERNEL_SCRIPT" >/dev/null
+  kernel_bundle
 }
 
 setup() {
-  command -v qemu-system-x86_64 >/dev/null ||
-    skip "qemu-system-x86_64 is missing (scripts/deps.sh installs qemu-system-x86)"
-  ROOT=$BATS_TEST_TMPDIR/root
-  B=$BATS_TEST_TMPDIR/bundle
+  setup_vm_bundle
   SOCK=$BATS_TEST_TMPDIR/console.sock
   TTYOUT=$BATS_TEST_TMPDIR/tty.out
   RECVTTY_PID=
-  "$REPO_ROOT/scripts/mkbundle.sh" "$B" >/dev/null
-  vm_config '.'
 }
 
 teardown() {
-  local id
-  for id in $("$NOOK" --root "$ROOT" list -q 2>/dev/null); do
-    "$NOOK" --root "$ROOT" delete --force "$id" || true
-  done
+  delete_all
   [ -z "$RECVTTY_PID" ] || kill "$RECVTTY_PID" 2>/dev/null || true
-}
-
-# vm_config JQ: apply JQ to the bundle's config, with the annotation.
-vm_config() {
-  jq ".annotations = {\"nook.vm\": \"qemu\"} | $1" "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
-}
-
-nook() {
-  "$NOOK" --root "$ROOT" "$@"
 }
 
 # recvtty ARGS...: the receiver in the background, listening on $SOCK,

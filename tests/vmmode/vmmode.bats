@@ -7,30 +7,16 @@
 # boots again.  Skips only when qemu-system-x86_64 is missing
 # (scripts/deps.sh installs qemu-system-x86).
 
-BATS_LIB_DIR=${BATS_LIB_DIR:-/usr/lib/bats}
-load "$BATS_LIB_DIR/bats-support/load"
-load "$BATS_LIB_DIR/bats-assert/load"
-bats_require_minimum_version 1.5.0
-
-REPO_ROOT=$(cd "$(dirname "$BATS_TEST_FILENAME")/../.." && pwd)
-NOOK=${NOOK:-$REPO_ROOT/nook}
-# The kernel bundle comes from the checkout's script whatever binary runs.
-export NOOK_VM_KERNEL_SCRIPT=${NOOK_VM_KERNEL_SCRIPT:-$REPO_ROOT/scripts/vm-kernel}
-
-need_qemu() {
-  command -v qemu-system-x86_64 >/dev/null ||
-    skip "qemu-system-x86_64 is missing (scripts/deps.sh installs qemu-system-x86)"
-}
+load helpers
 
 # One VM: three commands, the last killed by a signal.
 setup_file() {
-  command -v qemu-system-x86_64 >/dev/null || return 0
+  have_qemu || return 0
   local d=$BATS_FILE_TMPDIR
   mkdir -p "$d/share" "$d/root"
   cp /bin/busybox "$d/share/busybox"
   echo "from the host $$" >"$d/share/marker"
-  # The kernel bundle may have to be downloaded first (minutes, once).
-  "$NOOK_VM_KERNEL_SCRIPT" >/dev/null
+  kernel_bundle
   local bb=/mnt/share/busybox rc=0
   timeout 300 "$NOOK" --root "$d/root" vm-exec --timings --vcpus 1 --memory 256 \
     --share share="$d/share":ro -- \

@@ -8,47 +8,13 @@
 # for the vm-object assertions and looks at QEMU from the host while the
 # container runs.
 
-BATS_LIB_DIR=${BATS_LIB_DIR:-/usr/lib/bats}
-load "$BATS_LIB_DIR/bats-support/load"
-load "$BATS_LIB_DIR/bats-assert/load"
-bats_require_minimum_version 1.5.0
-
-REPO_ROOT=$(cd "$(dirname "$BATS_TEST_FILENAME")/../.." && pwd)
-NOOK=${NOOK:-$REPO_ROOT/nook}
-export NOOK_VM_KERNEL_SCRIPT=${NOOK_VM_KERNEL_SCRIPT:-$REPO_ROOT/scripts/vm-kernel}
+load helpers
 
 ID=test-vmwire1
 MEM_MIB=320
 
-need_qemu() {
-  command -v qemu-system-x86_64 >/dev/null ||
-    skip "qemu-system-x86_64 is missing (scripts/deps.sh installs qemu-system-x86)"
-}
-
-cg_name() { cat "$BATS_FILE_TMPDIR/cg"; }
-
-# The container's cgroup directory for controller $1 (v1 and hybrid: its
-# own hierarchy; v2: the unified one).
-cg_dir() {
-  if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
-    echo "/sys/fs/cgroup$(cg_name)"
-  else
-    echo "/sys/fs/cgroup/$1$(cg_name)"
-  fi
-}
-
-# poll FILE TEXT: at most 120 s until FILE has a line TEXT.
-poll() {
-  local i
-  for ((i = 0; i < 1200; i++)); do
-    grep -qx "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 setup_file() {
-  command -v qemu-system-x86_64 >/dev/null || return 0
+  have_qemu || return 0
   local d=$BATS_FILE_TMPDIR
   mkdir -p "$d/seen"
   echo "/test-nook-vmwire-$$" >"$d/cg"
@@ -79,11 +45,7 @@ setup_file() {
   cat "$(cg_dir pids)/pids.max" >"$d/seen/pids"
   # A monitor killed outright: QEMU dies with it, delete --force cleans.
   kill -9 "$pid"
-  local i
-  for ((i = 0; i < 200; i++)); do
-    kill -0 "$q" 2>/dev/null || break
-    sleep 0.05
-  done
+  poll_gone "$q" || true
   "$NOOK" --root "$root" delete --force "$ID" 2>"$d/seen/delete-err" && echo ok >"$d/seen/deleted"
   ls -A "$root" >"$d/seen/root-after" || true
   for c in memory pids; do
@@ -142,17 +104,7 @@ seen() {
   assert_line --regexp '^CapBnd:\s+0+1b$'
   assert_line --regexp '^NoNewPrivs:\s+1$'
   assert_line --regexp '^Seccomp:\s+2$'
-  local line cg
-  cg=$(cg_name)
-  while read -r line; do
-    [[ $line == *":$cg" ]] || fail "not in $cg: $line"
-  done <"$s/cgroup"
-  local overhead
-  overhead=$(sed -n 's/^#define VMM_MEMORY_OVERHEAD_MIB \([0-9]*\)$/\1/p' "$REPO_ROOT/vmm/confine.h")
-  run cat "$s/memory"
-  assert_output "$(((MEM_MIB + overhead) * 1024 * 1024))"
-  run cat "$s/pids"
-  assert_output 300
+  assert_vmm_cgroup "$s" "$MEM_MIB" 300
 }
 
 @test "vm wire: delete --force after kill -9 of the monitor leaves no QEMU, state or cgroup" {
