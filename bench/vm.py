@@ -16,6 +16,7 @@ report_vm() writes the section of docs/benchmarks.md."""
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -93,10 +94,11 @@ def read_log(path):
     return marks, argv, errors
 
 
-def floor_argv(argv, initrd, console):
-    """nook's VMM argv with the floor's initramfs, a console file of its own
-    and the control channel's socket replaced by a null backend (the device
-    stays: the guest sees the same machine)."""
+def floor_argv(argv, initrd, console, share):
+    """nook's VMM argv with the floor's initramfs, a console file of its own,
+    the control channel's socket replaced by a null backend and the 9p
+    share's directory by `share` (the devices stay: the guest sees the same
+    machine; the container's share is gone once its run ended)."""
     out = []
     for i, a in enumerate(argv):
         prev = argv[i - 1] if i else None
@@ -106,6 +108,8 @@ def floor_argv(argv, initrd, console):
             a = "file:" + console
         elif prev == "-chardev" and a.startswith("socket,"):
             a = ",".join(["null"] + [p for p in a.split(",")[1:] if p.startswith("id=")])
+        elif prev == "-fsdev":
+            a = re.sub(r"path=(?:[^,]|,,)*", lambda _: "path=" + share.replace(",", ",,"), a)
         out.append(a)
     return out
 
@@ -303,7 +307,9 @@ class VmBench:
         self.res["argv"] = argv
         self.res["accel"] = (opt_after(argv, "-accel") or "?").split(",")[0]
         self.guest_kib = int((opt_after(argv, "-m") or "256M").rstrip("M")) * KiB
-        self.floor = floor_argv(argv, self.initrd, os.path.join(b.tmp, "floor-console.log"))
+        share = os.path.join(b.tmp, "floor-share")
+        os.makedirs(share, exist_ok=True)
+        self.floor = floor_argv(argv, self.initrd, os.path.join(b.tmp, "floor-console.log"), share)
         self.res["floor_argv"] = self.floor
         self.res["initrd_kib"] = {"nook": os.path.getsize(opt_after(argv, "-initrd")) / KiB,
                                   "floor": os.path.getsize(self.initrd) / KiB}
