@@ -491,7 +491,8 @@ def report_vm(r):
     bd = res["breakdown"]
     r.w(f"### Where the time of a VM-mode run goes (median ms of {len(bd)} runs)")
     r.w()
-    r.w("From the timestamps of `nook --debug` log lines (vmm/session.c, vmm/qemu.c). The last "
+    r.w("From the timestamps of `nook --debug` log lines (vmm/session.c, vmm/qemu.c, "
+        "vmm/monitor.c). The last "
         "column says whether the phase runs on the host at native speed (constant from TCG to "
         "KVM) or is guest execution (scales with the accelerator).")
     r.w()
