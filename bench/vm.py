@@ -16,6 +16,7 @@ report_vm() writes the section of docs/benchmarks.md."""
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -30,7 +31,8 @@ VM_SAMPLE_MS = 50
 MARKS = [("command run", "start"), ("vm: kernel bundle", "bundle"),
          ("vm: initramfs", "initramfs"), ("vmm: exec", "exec"),
          ("vm: channel connected", "connected"), ("vm: guest ready", "ready"),
-         ("vm: guest process exited", "exited"), ("vm: powered off", "off")]
+         ("vm: container created", "created"), ("vm: container started", "started"),
+         ("vm: container exited", "exited"), ("vm: powered off", "off")]
 
 # (phase, from mark, to mark, what it is, constant under KVM?).  None: the
 # part of the wall time outside the log (nook's exec up to its first line,
@@ -41,14 +43,19 @@ PHASES = [
     ("kernel bundle", "start", "bundle", "config.json parsed, `scripts/vm-kernel` run (a bash "
      "script that prints the cached bundle)", True),
     ("initramfs", "bundle", "initramfs", "the initramfs cache checked: nook, its libraries "
-     "and the modules hashed (built only when one changed)", True),
+     "and the modules identified by stat (built, with nook and the libraries stripped to their "
+     "segments, only when one changed)", True),
     ("QEMU launch", "initramfs", "exec", "channel socket, work directory, argv", True),
     ("QEMU start", "exec", "connected", "QEMU's own set-up until it connects the channel's "
      "socket (before the guest runs)", True),
     ("guest boot", "connected", "ready", "vmlinux and initramfs loaded into the guest, kernel "
      "boot, guest init (modules, 9p mount, channel) to its ready", False),
-    ("container in the guest", "ready", "exited", "exec request, chroot into the 9p rootfs, "
-     "/bin/true, exit status back over the channel", False),
+    ("container create", "ready", "created", "the monitor's create request: the guest init runs "
+     "`/nook create` on the share (namespaces, mounts, cgroup in the guest)", False),
+    ("container start", "created", "started", "the CLI's hooks and start request through the "
+     "monitor: the guest init runs `/nook start`", False),
+    ("container run", "started", "exited", "/bin/true in the container, its exit status back "
+     "over the channel", False),
     ("power-off", "exited", "off", "power-off request, guest ACPI shutdown, QEMU's exit and "
      "reap", False),
 ]
@@ -87,10 +94,11 @@ def read_log(path):
     return marks, argv, errors
 
 
-def floor_argv(argv, initrd, console):
-    """nook's VMM argv with the floor's initramfs, a console file of its own
-    and the control channel's socket replaced by a null backend (the device
-    stays: the guest sees the same machine)."""
+def floor_argv(argv, initrd, console, share):
+    """nook's VMM argv with the floor's initramfs, a console file of its own,
+    the control channel's socket replaced by a null backend and the 9p
+    share's directory by `share` (the devices stay: the guest sees the same
+    machine; the container's share is gone once its run ended)."""
     out = []
     for i, a in enumerate(argv):
         prev = argv[i - 1] if i else None
@@ -100,6 +108,8 @@ def floor_argv(argv, initrd, console):
             a = "file:" + console
         elif prev == "-chardev" and a.startswith("socket,"):
             a = ",".join(["null"] + [p for p in a.split(",")[1:] if p.startswith("id=")])
+        elif prev == "-fsdev":
+            a = re.sub(r"path=(?:[^,]|,,)*", lambda _: "path=" + share.replace(",", ",,"), a)
         out.append(a)
     return out
 
@@ -297,7 +307,9 @@ class VmBench:
         self.res["argv"] = argv
         self.res["accel"] = (opt_after(argv, "-accel") or "?").split(",")[0]
         self.guest_kib = int((opt_after(argv, "-m") or "256M").rstrip("M")) * KiB
-        self.floor = floor_argv(argv, self.initrd, os.path.join(b.tmp, "floor-console.log"))
+        share = os.path.join(b.tmp, "floor-share")
+        os.makedirs(share, exist_ok=True)
+        self.floor = floor_argv(argv, self.initrd, os.path.join(b.tmp, "floor-console.log"), share)
         self.res["floor_argv"] = self.floor
         self.res["initrd_kib"] = {"nook": os.path.getsize(opt_after(argv, "-initrd")) / KiB,
                                   "floor": os.path.getsize(self.initrd) / KiB}
@@ -377,6 +389,8 @@ def report_vm(r):
     load = res.get("load", [])
     no_kvm = " (this machine has no usable KVM)" if accel == "tcg" else ""
     ram, cpus = opt_after(res["argv"], "-m"), opt_after(res["argv"], "-smp")
+    tb = next((o for o in (opt_after(res["argv"], "-accel") or "").split(",")
+               if o.startswith("tb-size=")), None)
     r.w(f"""- What: `nook run` of the one bundle above (busybox rootfs, /bin/true) with the
   annotation `nook.vm=qemu`: QEMU `-M microvm`, accelerator **{accel}**{no_kvm},
   guest {ram} RAM and {cpus} vCPU, nook's own initramfs (nook as the guest's init), the
@@ -477,7 +491,8 @@ def report_vm(r):
     bd = res["breakdown"]
     r.w(f"### Where the time of a VM-mode run goes (median ms of {len(bd)} runs)")
     r.w()
-    r.w("From the timestamps of `nook --debug` log lines (vmm/session.c, vmm/qemu.c). The last "
+    r.w("From the timestamps of `nook --debug` log lines (vmm/session.c, vmm/qemu.c, "
+        "vmm/monitor.c). The last "
         "column says whether the phase runs on the host at native speed (constant from TCG to "
         "KVM) or is guest execution (scales with the accelerator).")
     r.w()
@@ -507,13 +522,14 @@ runs on the CPU itself. So a VM-mode `run` splits into two parts:
 
 - **Host work, the same under KVM** (here {r.ms(host)} ms of the {r.ms(nw)} ms median):
   nook's own start and exit, resolving the kernel bundle and checking the initramfs cache
-  (a hash of nook, its libraries and the modules; the archive is built only when one of
-  them changed), QEMU's process start and device set-up, and each channel round trip's host
+  (the identity of nook, its libraries and the modules; the archive is built only when one
+  of them changed), QEMU's process start and device set-up, and each channel round trip's host
   side (0.3–0.4 ms). QEMU's start grows a little with KVM (vCPU and memory-slot set-up) and
   loses the translation cache.
 - **Guest execution, which scales with the accelerator** (here {r.ms(guest)} ms): the
   kernel's boot, the guest init loading the virtio and 9p modules, mounting the share, the
-  container's process (/bin/true, chrooted into the share), the ACPI power-off. The "guest
+  guest nook's create and start of the container on the share, /bin/true, the ACPI
+  power-off. The "guest
   boot" phase also holds QEMU loading the ELF vmlinux (~66 MB) and the initramfs into guest
   memory, host work that does not shrink. Under KVM guest code runs near native speed:
   Firecracker and Cloud Hypervisor boot a similar kernel to userspace in ~100–125 ms (public
@@ -525,14 +541,14 @@ runs on the CPU itself. So a VM-mode `run` splits into two parts:
 - The ratio to the bare boot is the number that carries over between machines: the bare
   boot pays the same QEMU start and kernel boot, and the difference ({extra} in medians here)
   is VM mode's own cost: nook on the host, then in the guest the larger initramfs
-  ({ik.get('nook', 0) / KiB:.1f} MiB: nook, its libraries and the modules, against the bare
+  ({ik.get('nook', 0) / KiB:.1f} MiB: nook and its libraries stripped, the modules, against the bare
   boot's {ik.get('floor', 0) / KiB:.1f} MiB) unpacked by the kernel, the modules loaded, the 9p
   mount, the channel and the container. Under TCG that difference is guest code, so it
   shrinks with KVM about as the boot does.
 - TCG wall times follow the machine's load (every guest instruction competes for the two
   host cpus): the min–max spread above is mostly that. The cpu ratio is the steadier one.
 - Memory does not scale with the accelerator except QEMU's translation cache
-  (`tb-size=256`, TCG only: KVM has none): the targets table shows the private figure with
+  (`{tb or "tb-size"}`, TCG only: KVM has none): the targets table shows the private figure with
   and without it. The bare boot's QEMU has most of VM mode's host memory: the rest is nook
   (its VmHWM) and what QEMU spends on the channel and the 9p share.
 """)

@@ -13,15 +13,17 @@
 #include "../base/sha256.h"
 #include "../base/utils.h"
 #include "cpio.h"
+#include "elfstrip.h"
 
 /* Bump when the archive's layout changes, so older caches are not taken. */
-#define LAYOUT "nook-initramfs-1"
+#define LAYOUT "nook-initramfs-2"
 
 struct entry {
   char *name; /* in the archive, relative */
   char *host; /* a regular file's source, or NULL */
   char *link; /* a symlink's target, or NULL */
   mode_t perm;
+  bool strip; /* an ELF program or library: only its segments go in */
 };
 
 struct plan {
@@ -30,7 +32,7 @@ struct plan {
 };
 
 static void plan_add(struct plan *p, const char *name, const char *host, const char *link,
-                     mode_t perm)
+                     mode_t perm, bool strip)
 {
   for (size_t i = 0; i < p->n; i++) {
     if (strcmp(p->v[i].name, name) == 0)
@@ -43,7 +45,8 @@ static void plan_add(struct plan *p, const char *name, const char *host, const c
   p->v[p->n++] = (struct entry){.name = xstrdup(name),
                                 .host = host ? xstrdup(host) : NULL,
                                 .link = link ? xstrdup(link) : NULL,
-                                .perm = perm};
+                                .perm = perm,
+                                .strip = strip};
 }
 
 static void plan_free(struct plan *p)
@@ -67,53 +70,53 @@ static int add_lib(struct dl_phdr_info *info, size_t size, void *data)
   const char *name = info->dlpi_name;
   if (name == NULL || name[0] != '/')
     return 0; /* the main program (""), the vDSO */
-  plan_add(p, name + 1, name, NULL, 0755);
+  plan_add(p, name + 1, name, NULL, 0755, true);
   return 0;
 }
 
 static int plan_build(struct plan *p, const char *bundle, nook_error_t *err)
 {
-  plan_add(p, "nook", "/proc/self/exe", NULL, 0755);
+  plan_add(p, "nook", "/proc/self/exe", NULL, 0755, true);
   /* The kernel runs /init with argv[0] "/init": that is how nook knows it is
    * the guest's init. */
-  plan_add(p, "init", NULL, "nook", 0777);
+  plan_add(p, "init", NULL, "nook", 0777, false);
   dl_iterate_phdr(add_lib, p);
   cleanup_free char *load_path = NULL, *load = NULL;
   size_t len;
   xasprintf(&load_path, "%s/modules.load", bundle);
   if (read_file_at(AT_FDCWD, load_path, &load, &len, err) < 0)
     return nook_error_wrap(err, "kernel bundle");
-  plan_add(p, VMM_GUEST_MODULES_LOAD, load_path, NULL, 0644);
+  plan_add(p, VMM_GUEST_MODULES_LOAD, load_path, NULL, 0644, false);
   for (char *save = NULL, *m = strtok_r(load, "\n", &save); m; m = strtok_r(NULL, "\n", &save)) {
     if (strchr(m, '/') != NULL || m[0] == '.')
       return nook_error(err, 0, "kernel bundle: bad module name `%s` in %s", m, load_path);
     cleanup_free char *host = NULL, *name = NULL;
     xasprintf(&host, "%s/modules/%s", bundle, m);
     xasprintf(&name, "%s/%s", VMM_GUEST_MODULES_DIR, m);
-    plan_add(p, name, host, NULL, 0644);
+    /* Never stripped: the kernel links a module through its sections. */
+    plan_add(p, name, host, NULL, 0644, false);
   }
   return 0;
 }
 
-static int hash_file(struct sha256 *c, const char *path, nook_error_t *err)
+/* A file's identity: a rebuilt nook, an upgraded library or a new bundle is
+ * a new file or a rewritten one (new inode, size or times).  Hashing the
+ * contents instead cost a read of ~5 MB per boot. */
+static int identity(struct sha256 *c, const char *path, nook_error_t *err)
 {
-  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return nook_error(err, errno, "open `%s`", path);
-  char buf[65536];
-  for (;;) {
-    ssize_t r = read(fd, buf, sizeof(buf));
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r < 0)
-      return nook_error(err, errno, "read `%s`", path);
-    if (r == 0)
-      return 0;
-    sha256_update(c, buf, (size_t)r);
-  }
+  struct stat st;
+  if (stat(path, &st) < 0)
+    return nook_error(err, errno, "stat `%s`", path);
+  char id[160];
+  int n =
+      snprintf(id, sizeof(id), "%llu:%llu:%lld:%lld.%ld:%lld.%ld", (unsigned long long)st.st_dev,
+               (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+               st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+  sha256_update(c, id, (size_t)n + 1);
+  return 0;
 }
 
-/* The key covers every byte that goes into the archive. */
+/* The key covers every entry's name, mode and source (its identity). */
 static int plan_key(const struct plan *p, char out[2 * SHA256_DIGEST_LEN + 1], nook_error_t *err)
 {
   struct sha256 c;
@@ -122,18 +125,31 @@ static int plan_key(const struct plan *p, char out[2 * SHA256_DIGEST_LEN + 1], n
   for (size_t i = 0; i < p->n; i++) {
     const struct entry *e = &p->v[i];
     char meta[64];
-    int n = snprintf(meta, sizeof(meta), "|%o|", (unsigned)e->perm);
+    int n = snprintf(meta, sizeof(meta), "|%o|%d|", (unsigned)e->perm, e->strip);
     sha256_update(&c, e->name, strlen(e->name) + 1);
     sha256_update(&c, meta, (size_t)n);
     if (e->link != NULL)
       sha256_update(&c, e->link, strlen(e->link) + 1);
-    else if (hash_file(&c, e->host, err) < 0)
+    else if (identity(&c, e->host, err) < 0)
       return -1;
   }
   uint8_t d[SHA256_DIGEST_LEN];
   sha256_final(&c, d);
   sha256_hex(d, out);
   return 0;
+}
+
+static int add_entry(struct cpio_writer *w, const struct entry *e, nook_error_t *err)
+{
+  if (e->link != NULL)
+    return cpio_add_symlink(w, e->name, e->link, err);
+  if (!e->strip)
+    return cpio_add_file(w, e->name, e->perm, e->host, err);
+  cleanup_free char *data = NULL;
+  size_t len;
+  if (elf_strip_read(e->host, &data, &len, err) < 0)
+    return -1;
+  return cpio_add_data(w, e->name, e->perm, data, len, err);
 }
 
 /* Every directory above `name` not written yet, outermost first. */
@@ -147,7 +163,7 @@ static int add_parents(struct cpio_writer *w, struct plan *dirs, const char *nam
     for (size_t i = 0; i < dirs->n && !seen; i++)
       seen = strcmp(dirs->v[i].name, path) == 0;
     if (!seen) {
-      plan_add(dirs, path, NULL, NULL, 0755);
+      plan_add(dirs, path, NULL, NULL, 0755, false);
       if (cpio_add_dir(w, path, 0755, err) < 0)
         return -1;
     }
@@ -166,7 +182,7 @@ static int write_archive(const struct plan *p, int fd, nook_error_t *err)
    * for init's stdio before init runs. */
   static const char *const top[] = {"dev", "proc", "sys", "mnt", "run", "tmp"};
   for (size_t i = 0; i < ARRAY_SIZE(top); i++) {
-    plan_add(&dirs, top[i], NULL, NULL, 0755);
+    plan_add(&dirs, top[i], NULL, NULL, 0755, false);
     if (cpio_add_dir(&w, top[i], 0755, err) < 0)
       goto out;
   }
@@ -176,9 +192,7 @@ static int write_archive(const struct plan *p, int fd, nook_error_t *err)
     const struct entry *e = &p->v[i];
     if (add_parents(&w, &dirs, e->name, err) < 0)
       goto out;
-    int w_r = e->link ? cpio_add_symlink(&w, e->name, e->link, err)
-                      : cpio_add_file(&w, e->name, e->perm, e->host, err);
-    if (w_r < 0)
+    if (add_entry(&w, e, err) < 0)
       goto out;
   }
   r = cpio_finish(&w, err);
