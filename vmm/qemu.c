@@ -173,12 +173,12 @@ static int qemu_build_argv(const struct vmm_spec *s, char ***argv, nook_error_t 
     add(&a, "-cpu");
     add(&a, "host");
   } else {
-    /* One host thread per vCPU; a 16 MiB translation cache.  The cache is
-     * QEMU's largest private memory (a boot fills ~40 MiB of a larger one):
-     * 16 MiB keeps a VM's host overhead under issue #14's 48 MiB (24 MiB
-     * does not).  A bare boot is no slower with it; the guest nook's
-     * create and start refill it (see docs/design.md for the trade-off). */
-    add(&a, "tcg,thread=multi,tb-size=16");
+    /* One host thread per vCPU; a 64 MiB translation cache.  The cache is
+     * QEMU's largest private memory, but a smaller one is refilled by the
+     * guest nook's create and start: `run true` took ~3.0 s at 16 and 32
+     * MiB against ~2.45 s at 64 here (docs/design.md).  Under KVM there is
+     * no such cache. */
+    add(&a, "tcg,thread=multi,tb-size=64");
     add(&a, "-cpu");
     add(&a, "max");
   }

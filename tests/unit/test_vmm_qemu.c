@@ -69,7 +69,7 @@ TEST(tcg_argv_is_a_microvm_with_the_channel)
   CHECK(line != NULL);
   CHECK(has_prefix(line, "qemu-system-x86_64 -M microvm,"));
   CHECK_STR_CONTAINS(line, "pit=off,pic=off,rtc=on ");
-  CHECK_STR_CONTAINS(line, " -accel tcg,thread=multi,tb-size=16 -cpu max ");
+  CHECK_STR_CONTAINS(line, " -accel tcg,thread=multi,tb-size=64 -cpu max ");
   CHECK_STR_CONTAINS(line, " -smp 2 -m 256M ");
   CHECK_STR_CONTAINS(line, " -nodefaults -no-user-config -nographic -no-reboot ");
   CHECK_STR_CONTAINS(line, " -serial none ");
