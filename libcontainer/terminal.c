@@ -237,3 +237,18 @@ restore_mask:
   fcntl(master, F_SETFL, master_flags);
   return ret;
 }
+
+int terminal_receive_from_socket(int lfd, const char *where, nook_error_t *err)
+{
+  cleanup_close int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+  if (conn < 0)
+    return nook_error(err, errno, "accept on `%s`", where);
+  char name[64];
+  struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
+  int fd = -1;
+  if (fdpass_recv(conn, &iov, 1, 0, &fd) < 0)
+    return nook_error(err, errno, "receive the pty master");
+  if (fd < 0)
+    return nook_error(err, EBADMSG, "no pty master on `%s`", where);
+  return fd;
+}

@@ -24,6 +24,12 @@ int terminal_setup_container(bool has_size, uint32_t height, uint32_t width, boo
  * with SCM_RIGHTS (as runc: one message, the fd, payload the pty name). */
 int terminal_send_to_socket(const char *socket_path, int master, nook_error_t *err);
 
+/* The other end, where nook itself holds the console socket (VM mode: the
+ * guest init for the guest's nook, `run -t` for its monitor): accept one
+ * connection on the listening socket lfd and take the master sent over it.
+ * `where` names the socket in errors. */
+int terminal_receive_from_socket(int lfd, const char *where, nook_error_t *err);
+
 /* Runtime side, for `run` in the foreground: copy between our stdin/stdout
  * and the master until the master hangs up; put our tty in raw mode and
  * forward window size changes.  Returns when the container side closes. */

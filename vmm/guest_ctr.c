@@ -13,8 +13,8 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
-#include "../base/fdpass.h"
 #include "../base/utils.h"
+#include "../libcontainer/terminal.h"
 #include "channel.h"
 #include "guest.h"
 
@@ -136,22 +136,6 @@ static int console_listen(nook_error_t *err)
   return steal_fd(&fd);
 }
 
-/* The master the guest nook sent during its create (queued on lfd). */
-static int console_receive(int lfd, nook_error_t *err)
-{
-  cleanup_close int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-  if (conn < 0)
-    return nook_error(err, errno, "accept on %s", GUEST_CONSOLE_SOCK);
-  char name[64];
-  struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
-  int fd = -1;
-  if (fdpass_recv(conn, &iov, 1, 0, &fd) < 0)
-    return nook_error(err, errno, "receive the pty master");
-  if (fd < 0)
-    return nook_error(err, EBADMSG, "no pty master on %s", GUEST_CONSOLE_SOCK);
-  return fd;
-}
-
 static int create(struct guest_ctr *c, const char *id, bool terminal, char **warnings,
                   nook_error_t *err)
 {
@@ -200,7 +184,7 @@ static int create(struct guest_ctr *c, const char *id, bool terminal, char **war
   if (r == 0 && (c->pid = (pid_t)strtol(text, NULL, 10)) <= 0)
     r = nook_error(err, 0, "%s: no pid", GUEST_PID_FILE);
   if (r == 0 && terminal) {
-    c->master = console_receive(lfd, err);
+    c->master = terminal_receive_from_socket(lfd, GUEST_CONSOLE_SOCK, err);
     if (c->master >= 0 && (in[1] = fcntl(c->master, F_DUPFD_CLOEXEC, 0)) < 0)
       r = nook_error(err, errno, "dup the pty master");
     else if (c->master < 0)

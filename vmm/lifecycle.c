@@ -13,13 +13,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../base/fdpass.h"
 #include "../base/log.h"
 #include "../base/syscalls.h"
 #include "../base/utils.h"
 #include "../libcontainer/foreground.h"
 #include "../libcontainer/hooks.h"
 #include "../libcontainer/state.h"
+#include "../libcontainer/terminal.h"
 #include "../oci/state.h"
 #include "channel.h"
 #include "confine.h"
@@ -487,22 +487,6 @@ static int own_console_listen(struct own_console *oc, nook_error_t *err)
   return 0;
 }
 
-/* The master, queued on our socket once create returned. */
-static int own_console_receive(struct own_console *oc, nook_error_t *err)
-{
-  cleanup_close int conn = accept4(oc->lfd, NULL, NULL, SOCK_CLOEXEC);
-  if (conn < 0)
-    return nook_error(err, errno, "accept on `%s`", oc->path);
-  char name[64];
-  struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
-  int fd = -1;
-  if (fdpass_recv(conn, &iov, 1, 0, &fd) < 0)
-    return nook_error(err, errno, "receive the pty master");
-  if (fd < 0)
-    return nook_error(err, EBADMSG, "no pty master on `%s`", oc->path);
-  return fd;
-}
-
 static void own_console_remove(struct own_console *oc)
 {
   if (oc->lfd >= 0)
@@ -542,7 +526,7 @@ int vmm_container_run(const struct nook_create_opts *o, bool invoked_as_vm, int 
   }
   if (vmm_container_create(&opts, invoked_as_vm, &pid, err) < 0)
     goto out;
-  if (oc.lfd >= 0 && (master = own_console_receive(&oc, err)) < 0) {
+  if (oc.lfd >= 0 && (master = terminal_receive_from_socket(oc.lfd, oc.path, err)) < 0) {
     vmm_container_delete(o->root, o->id, true, NULL);
     waitpid(pid, NULL, 0);
     goto out;
