@@ -278,16 +278,28 @@ static int state_read_file(int dirfd, const char *name, struct nook_state *s, no
 
 int state_read(int dirfd, struct nook_state *s, nook_error_t *err)
 {
-  int r = state_read_file(dirfd, "state.json", s, err);
-  if (r != -2)
+  /* Our own error first: the warning below names why state.json was
+   * passed over even when the caller asked for no error (err NULL). */
+  nook_error_t e1 = NULL;
+  int r = state_read_file(dirfd, "state.json", s, &e1);
+  if (r != -2) {
+    if (r < 0 && err != NULL)
+      *err = e1;
+    else
+      nook_error_free(&e1);
     return r;
+  }
   nook_error_t e2 = NULL;
   if (state_read_file(dirfd, STATE_BACKUP, s, &e2) < 0) {
     nook_error_free(&e2);
+    if (err != NULL)
+      *err = e1;
+    else
+      nook_error_free(&e1);
     return -1;
   }
-  cleanup_free char *why = nook_error_text(*err);
-  nook_error_free(err);
+  cleanup_free char *why = nook_error_text(e1);
+  nook_error_free(&e1);
   nook_warn("container \"%s\": %s; using its copy " STATE_BACKUP, s->id ? s->id : "?", why);
   return 1;
 }
