@@ -1,3 +1,4 @@
+#include "../vmm/container.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,6 +115,8 @@ int cmd_events(const struct cli_global *g, int argc, char **argv, nook_error_t *
   if (c != CLI_DONE)
     return cli_stop(c);
   if (cli_check_args(spec.name, argc - optind, 1, 1, err) < 0)
+    return -1;
+  if (vmm_refuse_unsupported(g->root, argv[optind], "events", err) < 0)
     return -1;
   return nook_container_events(g->root, argv[optind], &o, err) < 0 ? -1 : 0;
 }

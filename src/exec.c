@@ -1,3 +1,4 @@
+#include "../vmm/container.h"
 #include <limits.h>
 #include <stdlib.h>
 
@@ -164,6 +165,8 @@ int cmd_exec(const struct cli_global *g, int argc, char **argv, nook_error_t *er
   int status = 0;
   /* From here a failure is the runtime's, not the process's. */
   cli_fail_status = 255;
+  if (vmm_refuse_unsupported(g->root, o.id, "exec", err) < 0)
+    return -1;
   int r = nook_container_exec(&o, &status, err);
   free(o.env);
   free(o.additional_gids);

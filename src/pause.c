@@ -1,3 +1,4 @@
+#include "../vmm/container.h"
 #include "cli.h"
 
 static const struct cli_spec spec = {
@@ -22,5 +23,7 @@ int cmd_pause(const struct cli_global *g, int argc, char **argv, nook_error_t *e
   int r = cli_parse_plain(&spec, argc, argv, 1, 1, err);
   if (r != 0)
     return cli_stop(r);
+  if (vmm_refuse_unsupported(g->root, argv[optind], "pause", err) < 0)
+    return -1;
   return nook_container_pause(g->root, argv[optind], err) < 0 ? -1 : 0;
 }

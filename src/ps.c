@@ -1,3 +1,4 @@
+#include "../vmm/container.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -152,6 +153,8 @@ int cmd_ps(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
     return -1;
   cleanup_free pid_t *pids = NULL;
   size_t n = 0;
+  if (vmm_refuse_unsupported(g->root, argv[optind], "ps", err) < 0)
+    return -1;
   if (nook_container_pids(g->root, argv[optind], &pids, &n, err) < 0)
     return -1;
   if (strcmp(format, "json") == 0) {

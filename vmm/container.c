@@ -1,5 +1,7 @@
 #include "container.h"
 
+#include <errno.h>
+
 #include <fcntl.h>
 #include <string.h>
 
@@ -40,4 +42,14 @@ int vmm_container_is_vm(const char *root, const char *id)
   int r = st.vm != NULL;
   state_clear(&st);
   return r;
+}
+
+int vmm_refuse_unsupported(const char *root, const char *id, const char *command, nook_error_t *err)
+{
+  if (!vmm_container_is_vm(root, id))
+    return 0;
+  return nook_error(
+      err, ENOTSUP,
+      "container \"%s\" runs in VM mode: `%s` is not implemented for VM-mode containers yet", id,
+      command);
 }

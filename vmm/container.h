@@ -29,6 +29,14 @@ int vmm_bundle_wants_vm(const char *bundle, bool invoked_as_vm, nook_error_t *er
  * container is the namespace path's error to report). */
 int vmm_container_is_vm(const char *root, const char *id);
 
+/* For the commands VM mode does not implement yet (pause, resume, ps,
+ * update, events, exec): an error saying so for a VM-mode container, never
+ * the namespace code acting on it (its recorded cgroup is QEMU's, so a
+ * namespace-mode update or pause would limit or freeze the VMM itself).
+ * 0 for any other container. */
+int vmm_refuse_unsupported(const char *root, const char *id, const char *command,
+                           nook_error_t *err);
+
 /* create: boot the VM, create the container in it; *monitor is the
  * monitor's pid (the container's pid), a child of the caller.  invoked_as_vm
  * as for vmm_bundle_wants_vm(). */
