@@ -289,8 +289,8 @@ int nook_container_delete(const char *root, const char *id, bool force, nook_err
   return container_delete_made(root, id, force, NULL, err);
 }
 
-int container_delete_made(const char *root, const char *id, bool force, const struct stat *made,
-                          nook_error_t *err)
+int container_delete_made(const char *root, const char *id, bool force,
+                          const struct container_made *made, nook_error_t *err)
 {
   struct loaded l;
   /* runc: with --force a container that does not exist is not an error. */
@@ -301,9 +301,7 @@ int container_delete_made(const char *root, const char *id, bool force, const st
   if (load_container(root, id, true, true, &l, err) < 0)
     return -1;
   int ret = -1;
-  struct stat now;
-  if (made &&
-      (fstat(l.dirfd, &now) < 0 || now.st_dev != made->st_dev || now.st_ino != made->st_ino)) {
+  if (made && (l.st.pid != made->pid || l.st.pid_start != made->pid_start)) {
     ret = 0;
     goto out;
   }

@@ -57,12 +57,19 @@ void create_signals_catch(void);
 void create_signals_done(void);
 int create_interrupted_by(void);
 
+/* Which container a process made: its init's pid and that pid's start
+ * time.  Not the state directory's inode: a filesystem like ext4 gives a
+ * directory made right after another's removal the same inode number. */
+struct container_made {
+  pid_t pid;
+  unsigned long long pid_start;
+};
+
 /* delete (--force when force) of ROOT/ID, but only while ROOT/ID is still
- * the directory whose identity *made is (fstat of the directory this
- * process created): once it is another container of the same id, that one
- * is not ours to delete, and this returns 0. */
-int container_delete_made(const char *root, const char *id, bool force, const struct stat *made,
-                          nook_error_t *err);
+ * the container *made names: once it is another container of the same id,
+ * that one is not ours to delete, and this returns 0. */
+int container_delete_made(const char *root, const char *id, bool force,
+                          const struct container_made *made, nook_error_t *err);
 
 /* poststart hooks, warnings only (runtime.md). */
 void run_poststart(struct loaded *l);

@@ -50,7 +50,7 @@ static int start_created(struct created *cr, nook_error_t *err)
 
 /* Only the container this run made: while it ran, another shell may have
  * deleted it and created a new one under the same id. */
-static void delete_quietly(const char *root, const char *id, const struct stat *made,
+static void delete_quietly(const char *root, const char *id, const struct container_made *made,
                            const char *why)
 {
   nook_error_t e = NULL;
@@ -62,7 +62,7 @@ static void delete_quietly(const char *root, const char *id, const struct stat *
 }
 
 static void wait_created(const struct nook_create_opts *o, const char *root, struct created *cr,
-                         const struct stat *made, const sigset_t *set, int *exit_status)
+                         const struct container_made *made, const sigset_t *set, int *exit_status)
 {
   /* The state lock is for set-up: held while the container runs, it would
    * make pause, update, kill --all or delete from another shell wait for
@@ -89,10 +89,12 @@ int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_
   create_signals_catch();
   int r = do_create(o, true, &cr, err);
   create_signals_done();
-  struct stat made_st;
-  const struct stat *made = NULL;
-  if (r == 0 && fstat(cr.dirfd, &made_st) == 0)
-    made = &made_st;
+  struct container_made made_id = {0};
+  const struct container_made *made = NULL;
+  if (r == 0) {
+    made_id = (struct container_made){.pid = cr.st.pid, .pid_start = cr.st.pid_start};
+    made = &made_id;
+  }
   if (!o->detach) {
     /* From here every signal waits for wait_forwarding() to pass it on. */
     block_signals_for_forwarding(&all, &old);
