@@ -181,8 +181,14 @@ static int start_loaded(const char *id, struct loaded *l, bool *said, nook_error
   cleanup_close int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return nook_error(err, errno, "socket");
-  if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+  if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    /* The init holds the listening end until a start connects, so a refusal
+     * means it is exiting: killed (kill takes no lock) and past closing its
+     * files, but not yet a zombie, which the status check would have seen. */
+    if (errno == ECONNREFUSED)
+      return nook_error(err, 0, "cannot start a container that has stopped");
     return nook_error(err, errno, "connect to container \"%s\"", id);
+  }
   unlinkat(l->dirfd, "start.sock", 0);
   if (sync_send(fd, SYNC_START, 0, NULL, -1, err) < 0)
     return -1;

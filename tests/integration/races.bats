@@ -364,3 +364,36 @@ seccomp_rules() {
   assert_success
   assert_nothing_left "$cgname"
 }
+
+@test "races: start of a container whose init is dying (files closed, not yet a zombie) says it has stopped" {
+  setup_bundle sleep 1000
+  create_container "$ID"
+  local pid holder child
+  pid=$(state_field "$ID" pid)
+  # A process in the container's pid namespace whose parent, outside it, is
+  # stopped: killed, it stays an unreaped zombie, and the dying init waits for
+  # it (zap_pid_ns_processes) after it has closed its files, start.sock too.
+  nsenter -t "$pid" -p sleep 1000 &
+  holder=$!
+  BG_PIDS+=("$holder")
+  for _ in $(seq 100); do
+    child=$(awk '{print $1}' "/proc/$holder/task/$holder/children" 2>/dev/null) || true
+    [ -n "$child" ] && break
+    sleep 0.05
+  done
+  [ -n "$child" ] || fail "nsenter made no process"
+  kill -STOP "$holder"
+  kill -KILL "$pid"
+  # (the init SIGKILLs the namespace's processes only after closing its files)
+  for _ in $(seq 100); do
+    [ "$(awk '{print $3}' "/proc/$child/stat")" = Z ] && break
+    sleep 0.05
+  done
+  [ "$(awk '{print $3}' "/proc/$child/stat")" = Z ] || fail "the namespace's process was not killed"
+  [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ] || fail "the init is already a zombie: nothing is tested"
+  run nook start "$ID"
+  assert_failure
+  assert_output --partial "cannot start a container that has stopped"
+  kill -CONT "$holder"
+  wait_pid_gone "$pid"
+}
