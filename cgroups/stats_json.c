@@ -209,6 +209,15 @@ static void gen_hugetlb(yajl_gen g, const struct cgroup_stats *s)
   yajl_gen_map_close(g);
 }
 
+void stats_gen_usage(yajl_gen g, const struct cgroup_stats *s)
+{
+  gen_cpu(g, s);
+  gen_memory(g, s);
+  gen_pids(g, s);
+  gen_blkio(g, s);
+  gen_hugetlb(g, s);
+}
+
 char *stats_event_json(const char *id, const struct cgroup_stats *s)
 {
   yajl_gen g = jgen_new(NULL);
@@ -217,11 +226,7 @@ char *stats_event_json(const char *id, const struct cgroup_stats *s)
   jgen_key_str(g, "id", id);
   jgen_str(g, "data");
   yajl_gen_map_open(g);
-  gen_cpu(g, s);
-  gen_memory(g, s);
-  gen_pids(g, s);
-  gen_blkio(g, s);
-  gen_hugetlb(g, s);
+  stats_gen_usage(g, s);
   /* Always present in runc's output; nook has neither to report. */
   jgen_str(g, "intel_rdt");
   yajl_gen_map_open(g);

@@ -4,10 +4,15 @@
 #ifndef NOOK_CGROUPS_STATS_JSON_H
 #define NOOK_CGROUPS_STATS_JSON_H
 
+#include <yajl/yajl_gen.h>
+
 #include "cgroup.h"
 
 /* {"type":"stats","id":ID,"data":{...}}, compact, allocated. */
 char *stats_event_json(const char *id, const struct cgroup_stats *s);
+/* The members cpu, memory, pids, blkio and hugetlb of the data object into
+ * an open map of g (VM mode nests the VMM's own usage so). */
+void stats_gen_usage(yajl_gen g, const struct cgroup_stats *s);
 /* {"type":"oom","id":ID} */
 char *oom_event_json(const char *id);
 

@@ -365,6 +365,9 @@ enum nook_status state_status(int dirfd, const struct nook_state *s)
   if (!s->ready)
     return NOOK_CREATING;
   struct stat st;
+  /* Before start.sock: a created container can be paused too (runc). */
+  if (s->vm != NULL && fstatat(dirfd, STATE_PAUSED_MARK, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    return NOOK_PAUSED;
   if (fstatat(dirfd, "start.sock", &st, AT_SYMLINK_NOFOLLOW) == 0)
     return NOOK_CREATED;
   return NOOK_RUNNING;

@@ -79,7 +79,13 @@ int state_write(int dirfd, const struct nook_state *s, nook_error_t *err);
 int state_read(int dirfd, struct nook_state *s, nook_error_t *err);
 void state_clear(struct nook_state *s);
 
-/* Status from the pid (alive, same start time, not a zombie) and start.sock. */
+/* VM mode: the monitor's mark of a paused container in the state dir.  Its
+ * recorded cgroup is the VMM's, which pause never freezes (the vCPUs are
+ * stopped instead), so the freezer cannot say it. */
+#define STATE_PAUSED_MARK "paused"
+
+/* Status from the pid (alive, same start time, not a zombie), start.sock
+ * and, for a VM-mode container, STATE_PAUSED_MARK. */
 enum nook_status state_status(int dirfd, const struct nook_state *s);
 
 /* starttime field of /proc/PID/stat; 0 when the process is gone. */

@@ -116,7 +116,7 @@ int cmd_events(const struct cli_global *g, int argc, char **argv, nook_error_t *
     return cli_stop(c);
   if (cli_check_args(spec.name, argc - optind, 1, 1, err) < 0)
     return -1;
-  if (vmm_refuse_unsupported(g->root, argv[optind], "events", err) < 0)
-    return -1;
+  if (vmm_container_is_vm(g->root, argv[optind]))
+    return vmm_container_events(g->root, argv[optind], &o, err) < 0 ? -1 : 0;
   return nook_container_events(g->root, argv[optind], &o, err) < 0 ? -1 : 0;
 }

@@ -11,6 +11,7 @@
 
 #include "../base/utils.h"
 #include "cli.h"
+#include "ps_table.h"
 
 extern char **environ;
 
@@ -101,8 +102,13 @@ static int print_table(const pid_t *pids, size_t n, int argc, char **argv, nook_
   size_t len = 0;
   int status = run_ps(args, &out, &len, err);
   if (status < 0 && (*err)->status == ENOENT) {
-    /* No procps here: the pids are what the caller needs most. */
     nook_error_free(err);
+    /* No procps here (a VM-mode guest never has it): ps -ef's table is
+     * ours to make; other ps options are not. */
+    if (argc == 0) {
+      ps_table_print(pids, n);
+      return 0;
+    }
     fputs("nook: ps(1) is not installed (procps); listing the pids only\n", stderr);
     puts("PID");
     for (size_t i = 0; i < n; i++)
@@ -139,6 +145,27 @@ static int print_table(const pid_t *pids, size_t n, int argc, char **argv, nook_
   return 0;
 }
 
+/* VM mode: what the guest's nook printed, guest pids. */
+static int vm_ps(const char *root, const char *id, bool json, char **ps_args, nook_error_t *err)
+{
+  cleanup_free char *out = NULL;
+  size_t len = 0;
+  int r = vmm_container_ps(root, id, json, ps_args, &out, &len, err);
+  if (r < 0)
+    return -1;
+  if (r == 1) {
+    /* Ended: no processes, as namespace mode lists them. */
+    if (json)
+      puts("null");
+    else
+      ps_table_print(NULL, 0);
+    return 0;
+  }
+  if (fwrite(out, 1, len, stdout) != len)
+    return nook_error(err, errno, "write to stdout");
+  return 0;
+}
+
 int cmd_ps(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
 {
   const char *format = "table";
@@ -153,8 +180,11 @@ int cmd_ps(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
     return -1;
   cleanup_free pid_t *pids = NULL;
   size_t n = 0;
-  if (vmm_refuse_unsupported(g->root, argv[optind], "ps", err) < 0)
-    return -1;
+  if (vmm_container_is_vm(g->root, argv[optind])) {
+    if (strcmp(format, "json") != 0 && strcmp(format, "table") != 0)
+      return nook_error(err, 0, "invalid format option");
+    return vm_ps(g->root, argv[optind], strcmp(format, "json") == 0, argv + optind + 1, err);
+  }
   if (nook_container_pids(g->root, argv[optind], &pids, &n, err) < 0)
     return -1;
   if (strcmp(format, "json") == 0) {

@@ -23,7 +23,7 @@ int cmd_resume(const struct cli_global *g, int argc, char **argv, nook_error_t *
   int r = cli_parse_plain(&spec, argc, argv, 1, 1, err);
   if (r != 0)
     return cli_stop(r);
-  if (vmm_refuse_unsupported(g->root, argv[optind], "resume", err) < 0)
-    return -1;
+  if (vmm_container_is_vm(g->root, argv[optind]))
+    return vmm_container_resume(g->root, argv[optind], err) < 0 ? -1 : 0;
   return nook_container_resume(g->root, argv[optind], err) < 0 ? -1 : 0;
 }

@@ -332,7 +332,7 @@ int cmd_update(const struct cli_global *g, int argc, char **argv, nook_error_t *
     swap_given = r.has_memory && mem->has_swap && mem->swap != 0;
   }
   unlimited_swap(&r, swap_given);
-  if (vmm_refuse_unsupported(g->root, argv[optind], "update", err) < 0)
-    return -1;
+  if (vmm_container_is_vm(g->root, argv[optind]))
+    return vmm_container_update(g->root, argv[optind], &r, err) < 0 ? -1 : 0;
   return nook_container_update(g->root, argv[optind], &r, err) < 0 ? -1 : 0;
 }

@@ -15,7 +15,7 @@ static const char *const type_names[] = {
     [CHAN_SIGNAL] = "signal", [CHAN_ERROR] = "error", [CHAN_CREATE] = "create",
     [CHAN_START] = "start",   [CHAN_KILL] = "kill",   [CHAN_STATE] = "state",
     [CHAN_STDIN] = "stdin",   [CHAN_OK] = "ok",       [CHAN_WINSIZE] = "winsize",
-    [CHAN_ACK] = "ack",
+    [CHAN_ACK] = "ack",       [CHAN_NOOK] = "nook",
 };
 
 struct frame {
@@ -219,5 +219,46 @@ int chan_exec_decode(const char *data, size_t len, struct chan_exec *e, char ***
   }
   e->env = *env = ev;
   e->argv = *argv = av;
+  return 0;
+}
+
+int chan_nook_encode(const struct chan_nook *n, char **buf, size_t *len, nook_error_t *err)
+{
+  if (n->argv == NULL || n->argv[0] == NULL || n->argv[0][0] == '\0')
+    return nook_error(err, EINVAL, "nook: no command");
+  size_t size = 1 + n->in_len;
+  for (char *const *v = n->argv; *v; v++) {
+    /* An empty entry would end the arguments early. */
+    if (**v == '\0')
+      return nook_error(err, EINVAL, "nook: an empty argument");
+    size += strlen(*v) + 1;
+  }
+  if (size > CHAN_MAX_DATA)
+    return nook_error(err, E2BIG, "nook: %zu bytes of arguments and input (at most %d)", size,
+                      CHAN_MAX_DATA);
+  char *out = xmalloc(size), *o = out;
+  for (char *const *v = n->argv; *v; v++)
+    o = stpcpy(o, *v) + 1;
+  *o++ = '\0';
+  if (n->in_len > 0)
+    memcpy(o, n->in, n->in_len);
+  *buf = out;
+  *len = size;
+  return 0;
+}
+
+int chan_nook_decode(const char *data, size_t len, struct chan_nook *n, char ***argv,
+                     nook_error_t *err)
+{
+  /* The arguments end with an empty string, which a NUL at the end of the
+   * first one alone cannot give. */
+  const char *end = len > 1 ? memmem(data, len, "\0\0", 2) : NULL;
+  if (end == NULL || data[0] == '\0')
+    return nook_error(err, EPROTO, "nook: a malformed request");
+  size_t off = 0, args_len = (size_t)(end - data) + 2;
+  char **av = split(data, args_len, &off, true);
+  n->argv = *argv = av;
+  n->in = data + args_len;
+  n->in_len = len - args_len;
   return 0;
 }

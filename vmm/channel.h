@@ -39,8 +39,12 @@ enum chan_type {
   CHAN_OK,      /* a request succeeded; value: what the request says */
   CHAN_WINSIZE, /* host -> guest: process `value`'s terminal size; payload: struct winsize */
   CHAN_ACK,     /* either way: stdio bytes taken; value: process id, payload: chan_ack */
+  /* CLI -> monitor -> guest: run the guest's nook on the container
+   * (pause, resume, ps, update, events --stats); payload: chan_nook_encode()'s.
+   * CHAN_OK payload: the guest nook's warnings, a NUL, its stdout. */
+  CHAN_NOOK,
 };
-#define CHAN_TYPE_MAX CHAN_ACK
+#define CHAN_TYPE_MAX CHAN_NOOK
 
 /* CHAN_STDOUT, CHAN_STDERR and CHAN_STDIN carry the process id in value
  * (0: the container's init; #15's exec'd processes get others).  CHAN_EXIT's
@@ -104,6 +108,23 @@ int chan_exec_encode(const struct chan_exec *e, char **buf, size_t *len, nook_er
 /* The inverse, pointing into data (NUL-terminated by chan_recv); *env and
  * *argv are allocated arrays the caller frees (not their strings). */
 int chan_exec_decode(const char *data, size_t len, struct chan_exec *e, char ***env, char ***argv,
+                     nook_error_t *err);
+
+/* What CHAN_NOOK asks for: the guest nook's command line after its global
+ * options (argv[0] is the command: "ps", "update", ...) and the bytes of its
+ * stdin (`update -r -`). */
+struct chan_nook {
+  char *const *argv; /* NULL-terminated, at least one */
+  const char *in;
+  size_t in_len;
+};
+
+/* Payload: each argv entry, an empty string, then the stdin bytes.  *buf is
+ * freed by the caller. */
+int chan_nook_encode(const struct chan_nook *n, char **buf, size_t *len, nook_error_t *err);
+/* The inverse, pointing into data; *argv is an allocated array the caller
+ * frees (not its strings). */
+int chan_nook_decode(const char *data, size_t len, struct chan_nook *n, char ***argv,
                      nook_error_t *err);
 
 #endif

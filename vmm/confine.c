@@ -519,7 +519,9 @@ int vmm_confine_enter(const struct vmm_confinement *c, const struct vmm_spec *sp
       return nook_error(err, errno, "create the console log `%s`", spec->console_path);
     close(fd);
   }
-  size_t max = strv_len(c->ro_files) + spec->nshares + 8, n = 0;
+  /* Beside the files and shares: kernel, initrd, the two sockets, console,
+   * disk, three devices and the fd directory. */
+  size_t max = strv_len(c->ro_files) + spec->nshares + 10, n = 0;
   cleanup_free struct bind *binds = xcalloc(max, sizeof(*binds));
   for (char **f = c->ro_files; *f; f++)
     binds[n++] = (struct bind){.path = *f, .kind = BIND_RO};
@@ -532,6 +534,8 @@ int vmm_confine_enter(const struct vmm_confinement *c, const struct vmm_spec *sp
   /* Connecting needs no writable mount; chmod of the launcher's socket
    * would. */
   binds[n++] = (struct bind){.path = spec->channel_socket, .kind = BIND_RX};
+  if (spec->control_socket != NULL)
+    binds[n++] = (struct bind){.path = spec->control_socket, .kind = BIND_RX};
   if (spec->console_path != NULL)
     binds[n++] = (struct bind){.path = spec->console_path, .kind = BIND_RW};
   /* vm.image: the guest's root disk, written through by the guest. */

@@ -11,6 +11,7 @@
 #define NOOK_VMM_CONTAINER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "../base/error.h"
@@ -29,11 +30,10 @@ int vmm_bundle_wants_vm(const char *bundle, bool invoked_as_vm, nook_error_t *er
  * container is the namespace path's error to report). */
 int vmm_container_is_vm(const char *root, const char *id);
 
-/* For the commands VM mode does not implement yet (pause, resume, ps,
- * update, events, exec): an error saying so for a VM-mode container, never
- * the namespace code acting on it (its recorded cgroup is QEMU's, so a
- * namespace-mode update or pause would limit or freeze the VMM itself).
- * 0 for any other container. */
+/* For the commands VM mode does not implement yet (exec): an error saying
+ * so for a VM-mode container, never the namespace code acting on it (its
+ * recorded cgroup is QEMU's, so namespace-mode code would act on the VMM
+ * itself).  0 for any other container. */
 int vmm_refuse_unsupported(const char *root, const char *id, const char *command,
                            nook_error_t *err);
 
@@ -48,6 +48,28 @@ int vmm_container_state_json(const char *root, const char *id, char **out, nook_
 /* namespace mode's delete, after the monitor switched the VM off when
  * delete is going to kill the container. */
 int vmm_container_delete(const char *root, const char *id, bool force, nook_error_t *err);
+/* pause, resume, ps, update and events (commands.c): the guest's nook on
+ * the container, with namespace mode's rules and words, plus the host's
+ * part.  pause also stops the VM's vCPUs and resume runs them again. */
+int vmm_container_pause(const char *root, const char *id, nook_error_t *err);
+int vmm_container_resume(const char *root, const char *id, nook_error_t *err);
+/* ps: the container's processes as guest pids, what `nook ps` prints in the
+ * guest (json: `--format json`; else ps -ef's columns, the guest having no
+ * ps(1), so ps_args, the options for it, are refused), allocated in *out.
+ * 1 with nothing when the container has ended. */
+int vmm_container_ps(const char *root, const char *id, bool json, char *const *ps_args, char **out,
+                     size_t *out_len, nook_error_t *err);
+/* update: the patch applied in the guest (as namespace mode applies it
+ * there), then its cpu and pids limits to the VMM's cgroup on the host.  A
+ * memory limit above the VM's memory is refused: that is fixed at boot. */
+int vmm_container_update(const char *root, const char *id, const struct oci_resources *patch,
+                         nook_error_t *err);
+/* events: the guest's stats with the VMM's usage added as data.vmm; without
+ * --stats every interval, with an oom event whenever the guest's OOM-kill
+ * count went up, until the container ends. */
+int vmm_container_events(const char *root, const char *id, const struct nook_events_opts *o,
+                         nook_error_t *err);
+
 /* create + start, and unless detached wait for the monitor: *status is the
  * container's exit code or 128+signal, as runc reports it. */
 int vmm_container_run(const struct nook_create_opts *o, bool invoked_as_vm, int *status,

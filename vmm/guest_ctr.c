@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -66,12 +67,17 @@ static char *log_messages(const char *level, bool last)
 static int run_nook(const char *const *args, int in, int out, int errfd, char **warnings,
                     nook_error_t *err)
 {
-  const char *argv[20] = {GUEST_NOOK,     "--root", GUEST_STATE_ROOT, "--log", GUEST_LOG,
-                          "--log-format", "json"};
-  size_t n = 7;
-  for (size_t i = 0; args[i] && n + 1 < ARRAY_SIZE(argv); i++)
+  static const char *const global[] = {
+      GUEST_NOOK, "--root", GUEST_STATE_ROOT, "--log", GUEST_LOG, "--log-format", "json"};
+  size_t n_args = 0;
+  while (args[n_args])
+    n_args++;
+  cleanup_free const char **argv = xcalloc(ARRAY_SIZE(global) + n_args + 1, sizeof(*argv));
+  size_t n = 0;
+  for (size_t i = 0; i < ARRAY_SIZE(global); i++)
+    argv[n++] = global[i];
+  for (size_t i = 0; i < n_args; i++)
     argv[n++] = args[i];
-  argv[n] = NULL;
   if (truncate(GUEST_LOG, 0) < 0 && errno != ENOENT)
     return nook_error(err, errno, "truncate %s", GUEST_LOG);
   pid_t pid = fork();
@@ -241,6 +247,37 @@ int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook
   const char *with_all[] = {"kill", "--all", c->id, num, NULL};
   const char *init_only[] = {"kill", c->id, num, NULL};
   return run_nook(all ? with_all : init_only, null, null, null, warnings, err);
+}
+
+/* A file holding `len` bytes of data, read from its start. */
+static int memfd_with(const char *name, const char *data, size_t len, nook_error_t *err)
+{
+  cleanup_close int fd = memfd_create(name, MFD_CLOEXEC);
+  if (fd < 0)
+    return nook_error(err, errno, "memfd_create");
+  if (len > 0 && (safe_write(fd, data, len) < 0 || lseek(fd, 0, SEEK_SET) < 0))
+    return nook_error(err, errno, "write %s", name);
+  return steal_fd(&fd);
+}
+
+int guest_ctr_nook(struct guest_ctr *c, char *const *argv, const char *in, size_t in_len,
+                   char **out, size_t *out_len, char **warnings, nook_error_t *err)
+{
+  if (c->id == NULL)
+    return nook_error(err, ENOENT, "no container in the VM");
+  /* Files, not pipes: nothing to pump while we wait, whatever the sizes. */
+  cleanup_close int infd = memfd_with("nook-stdin", in, in_len, err);
+  if (infd < 0)
+    return -1;
+  cleanup_close int outfd = memfd_with("nook-stdout", NULL, 0, err);
+  if (outfd < 0)
+    return -1;
+  cleanup_close int null = devnull();
+  if (run_nook((const char *const *)argv, infd, outfd, null, warnings, err) < 0)
+    return -1;
+  if (lseek(outfd, 0, SEEK_SET) < 0)
+    return nook_error(err, errno, "lseek");
+  return read_fd_all(outfd, out, out_len, err);
 }
 
 static int ack(int chan, enum chan_type stream, size_t n, nook_error_t *err)

@@ -48,6 +48,13 @@ int guest_ctr_create_tty(struct guest_ctr *c, const char *id, char **warnings, n
 int guest_ctr_start(struct guest_ctr *c, char **warnings, nook_error_t *err);
 int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook_error_t *err);
 
+/* `/nook ARGV...` on the container (CHAN_NOOK: pause, resume, ps, update,
+ * events --stats) with `in` as its stdin; *out gets its stdout (allocated,
+ * *out_len bytes), *warnings what it logged as warnings.  Its failure is
+ * *err in its own words, as for create. */
+int guest_ctr_nook(struct guest_ctr *c, char *const *argv, const char *in, size_t in_len,
+                   char **out, size_t *out_len, char **warnings, nook_error_t *err);
+
 /* Bytes for the container's stdin (len 0: EOF), queued and written as far
  * as the pipe takes them; what is written is acked to the host. */
 int guest_ctr_stdin(struct guest_ctr *c, int chan, const char *data, size_t len, nook_error_t *err);

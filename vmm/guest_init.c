@@ -335,6 +335,38 @@ static int serve_ctr(struct guest_ctr *c, int chan, const struct chan_msg *m, no
   return chan_send(chan, CHAN_OK, value, warnings, n > CHAN_MAX_DATA ? CHAN_MAX_DATA : n, err);
 }
 
+/* CHAN_NOOK: the guest nook on the container; the answer carries its
+ * warnings and its stdout, or its error. */
+static int serve_nook(struct guest_ctr *c, int chan, const struct chan_msg *m, nook_error_t *err)
+{
+  nook_error_t req_err = NULL;
+  struct chan_nook n;
+  cleanup_free char **argv = NULL;
+  cleanup_free char *out = NULL, *warnings = NULL, *reply = NULL;
+  size_t out_len = 0, w_len = 0;
+  int r = chan_nook_decode(m->data, m->len, &n, &argv, &req_err);
+  if (r == 0)
+    r = guest_ctr_nook(c, n.argv, n.in, n.in_len, &out, &out_len, &warnings, &req_err);
+  if (r == 0) {
+    w_len = warnings ? strlen(warnings) : 0;
+    if (w_len + 1 + out_len > CHAN_MAX_DATA)
+      r = nook_error(&req_err, EMSGSIZE, "the output of `nook %s` in the guest exceeds %d bytes",
+                     n.argv[0], CHAN_MAX_DATA - 1);
+  }
+  if (r < 0) {
+    chan_send_error(chan, req_err);
+    nook_error_free(&req_err);
+    return 0;
+  }
+  reply = xmalloc(w_len + 1 + out_len);
+  if (w_len > 0)
+    memcpy(reply, warnings, w_len);
+  reply[w_len] = '\0';
+  if (out_len > 0)
+    memcpy(reply + w_len + 1, out, out_len);
+  return chan_send(chan, CHAN_OK, 0, reply, w_len + 1 + out_len, err);
+}
+
 /* Children that ended: the container's init is reported, the rest (the
  * orphans PID 1 inherits) only reaped. */
 static int reap(struct guest_ctr *c, int chan, nook_error_t *err)
@@ -367,7 +399,8 @@ static int serve(int chan, nook_error_t *err)
   struct chan_msg *msg = xmalloc(sizeof(*msg));
   const unsigned expect = CHAN_BIT(CHAN_EXEC) | CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_SIGNAL) |
                           CHAN_BIT(CHAN_CREATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
-                          CHAN_BIT(CHAN_STDIN) | CHAN_BIT(CHAN_ACK) | CHAN_BIT(CHAN_WINSIZE);
+                          CHAN_BIT(CHAN_STDIN) | CHAN_BIT(CHAN_ACK) | CHAN_BIT(CHAN_WINSIZE) |
+                          CHAN_BIT(CHAN_NOOK);
   int r = 0;
   while (r >= 0) {
     /* Output only within the host's window; stdin only while queued. */
@@ -420,6 +453,8 @@ static int serve(int chan, nook_error_t *err)
         chan_send_error(chan, req_err);
         nook_error_free(&req_err);
       }
+    } else if (msg->type == CHAN_NOOK) {
+      r = serve_nook(&c, chan, msg, err);
     } else {
       r = serve_ctr(&c, chan, msg, err);
     }

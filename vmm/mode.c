@@ -127,6 +127,14 @@ static int hypervisor_check(const struct oci_vm *vm, nook_error_t *err)
   return 0;
 }
 
+uint64_t vmm_mode_mem_mib(const struct vmm_mode *m)
+{
+  /* Rounded down: the guest gets no more than the config allows. */
+  if (m->vm != NULL && m->vm->has_memory)
+    return m->vm->memory >> 20;
+  return VMM_DEFAULT_MEM_MIB;
+}
+
 int vmm_mode_spec(const struct vmm_mode *m, struct vmm_spec *spec, nook_error_t *err)
 {
   spec->vcpus = VMM_DEFAULT_VCPUS;
@@ -158,8 +166,7 @@ int vmm_mode_spec(const struct vmm_mode *m, struct vmm_spec *spec, nook_error_t 
     spec->vcpus = vm->vcpus;
   }
   if (vm->has_memory) {
-    /* Rounded down: the guest gets no more than the config allows. */
-    uint64_t mib = vm->memory >> 20;
+    uint64_t mib = vmm_mode_mem_mib(m);
     if (mib < VMM_MIN_MEM_MIB)
       return nook_error(err, 0,
                         "config.json: vm.hwConfig.memory: %ju bytes is less than the %d MiB the "

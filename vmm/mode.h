@@ -9,6 +9,7 @@
 #define NOOK_VMM_MODE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../base/error.h"
 #include "../libcontainer/state.h"
@@ -91,5 +92,9 @@ int vmm_mode_select(const struct oci_config *c, bool invoked_as_vm, struct vmm_m
  * (vmm_kernel_param_ok()); files that do not exist.  Errors read
  * "config.json: vm.<field>: ...". */
 int vmm_mode_spec(const struct vmm_mode *m, struct vmm_spec *spec, nook_error_t *err);
+
+/* The guest RAM in MiB the mode's config asks for (vm.hwConfig.memory, else
+ * the default), as vmm_mode_spec() gives it (unchecked). */
+uint64_t vmm_mode_mem_mib(const struct vmm_mode *m);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../base/log.h"
@@ -40,6 +41,11 @@ struct monitor {
   int wstatus;             /* the container init's, once stopped */
   struct vmm_relay io;
   bool cut; /* switched off by delete: no guest shutdown */
+  /* Paused: the container's cgroup frozen in the guest and the vCPUs
+   * stopped (created or running is still `status`). */
+  bool paused;
+  bool stdin_held; /* relaying stdin when paused: again on resume */
+  const char *id;
   struct chan_msg *msg;
 };
 
@@ -95,26 +101,54 @@ static void on_guest(struct monitor *m, const struct chan_msg *msg)
 #define GUEST_EVENTS                                                                               \
   (CHAN_BIT(CHAN_STDOUT) | CHAN_BIT(CHAN_STDERR) | CHAN_BIT(CHAN_EXIT) | CHAN_BIT(CHAN_ACK))
 
-/* A request to the guest init and its answer; what else the guest says
- * meanwhile is handled as it comes. */
-static int guest_call(struct monitor *m, enum chan_type type, int value, const char *data,
-                      char **said, nook_error_t *err)
+/* A request to the guest init and its answer (CHAN_OK, left in m->msg);
+ * what else the guest says meanwhile is handled as it comes. */
+static int guest_exchange(struct monitor *m, enum chan_type type, int value, const void *data,
+                          size_t len, nook_error_t *err)
 {
-  if (chan_send(m->s.chan, type, value, data, data ? strlen(data) + 1 : 0, err) < 0)
+  if (chan_send(m->s.chan, type, value, data, len, err) < 0)
     return -1;
   for (;;) {
     if (chan_recv(m->s.chan, GUEST_EVENTS | CHAN_BIT(CHAN_OK) | CHAN_BIT(CHAN_ERROR), m->msg, err) <
         0)
       return -1;
-    if (m->msg->type == CHAN_OK) {
-      if (said && m->msg->len > 0)
-        *said = xstrndup(m->msg->data, m->msg->len);
+    if (m->msg->type == CHAN_OK)
       return 0;
-    }
     if (m->msg->type == CHAN_ERROR)
       return nook_error(err, m->msg->value > 0 ? m->msg->value : 0, "%s", m->msg->data);
     on_guest(m, m->msg);
   }
+}
+
+/* The same whatever the container's state: while it is paused the vCPUs
+ * run for the request and stop again (its cgroup stays frozen in the
+ * guest, so its processes do not run meanwhile); a guest whose vCPUs are
+ * stopped would never answer. */
+static int guest_call_raw(struct monitor *m, enum chan_type type, int value, const void *data,
+                          size_t len, nook_error_t *err)
+{
+  if (!m->paused)
+    return guest_exchange(m, type, value, data, len, err);
+  if (vmm_session_vcpus_run(&m->s, true, err) < 0)
+    return -1;
+  int r = guest_exchange(m, type, value, data, len, err);
+  nook_error_t e = NULL;
+  if (vmm_session_vcpus_run(&m->s, false, &e) < 0 && r == 0) {
+    *err = e;
+    return -1;
+  }
+  nook_error_free(&e);
+  return r;
+}
+
+static int guest_call(struct monitor *m, enum chan_type type, int value, const char *data,
+                      char **said, nook_error_t *err)
+{
+  if (guest_call_raw(m, type, value, data, data ? strlen(data) + 1 : 0, err) < 0)
+    return -1;
+  if (said && m->msg->len > 0)
+    *said = xstrndup(m->msg->data, m->msg->len);
+  return 0;
 }
 
 static int listen_at(int dirfd, const char *name, nook_error_t *err)
@@ -142,6 +176,177 @@ static void reply(int fd, int r, int value, const char *said, nook_error_t *err)
   }
 }
 
+/* ---- pause, resume and the guest's nook (CHAN_NOOK) ---- */
+
+/* How long a SIGKILLed paused container gets to report its end before its
+ * vCPUs stop again. */
+#define KILL_WAIT_MS 10000
+
+static long long mono_ms(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Paused or not, for our answers and (the mark) for every other reader of
+ * the state.  Stdin waits meanwhile: a guest that does not run takes none,
+ * and a channel write the VMM does not drain would block us. */
+static void mark_paused(struct monitor *m, bool paused)
+{
+  if (paused == m->paused)
+    return;
+  m->paused = paused;
+  if (paused) {
+    m->stdin_held = m->io.in_open;
+    m->io.in_open = false;
+    int fd = openat(m->dirfd, STATE_PAUSED_MARK, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0)
+      close(fd);
+  } else {
+    m->io.in_open = m->stdin_held;
+    unlinkat(m->dirfd, STATE_PAUSED_MARK, 0);
+  }
+}
+
+/* The guest's nook on the container with argv (its answer in m->msg). */
+static int guest_nook(struct monitor *m, char *const *argv, nook_error_t *err)
+{
+  struct chan_nook n = {.argv = argv};
+  cleanup_free char *buf = NULL;
+  size_t len;
+  if (chan_nook_encode(&n, &buf, &len, err) < 0)
+    return -1;
+  return guest_exchange(m, CHAN_NOOK, 0, buf, len, err);
+}
+
+/* Freeze the container's cgroup in the guest (its `nook pause`: the same
+ * rules and words as namespace mode), then stop the vCPUs: a paused
+ * container costs no host CPU at all. */
+static int pause_vm(struct monitor *m, nook_error_t *err)
+{
+  if (m->paused)
+    return nook_error(err, 0, "container not running");
+  char *argv[] = {"pause", (char *)m->id, NULL};
+  if (guest_nook(m, argv, err) < 0)
+    return -1;
+  if (vmm_session_vcpus_run(&m->s, false, err) < 0) {
+    char *undo[] = {"resume", (char *)m->id, NULL};
+    nook_error_t e = NULL;
+    guest_nook(m, undo, &e);
+    nook_error_free(&e);
+    return nook_error_wrap(err, "pause: stop the VM's vCPUs");
+  }
+  mark_paused(m, true);
+  return 0;
+}
+
+static int resume_vm(struct monitor *m, nook_error_t *err)
+{
+  if (!m->paused)
+    return nook_error(err, 0, "container not paused");
+  if (vmm_session_vcpus_run(&m->s, true, err) < 0)
+    return nook_error_wrap(err, "resume: run the VM's vCPUs");
+  char *argv[] = {"resume", (char *)m->id, NULL};
+  if (guest_nook(m, argv, err) < 0) {
+    /* Still frozen in the guest: still paused. */
+    nook_error_t e = NULL;
+    vmm_session_vcpus_run(&m->s, false, &e);
+    nook_error_free(&e);
+    return -1;
+  }
+  mark_paused(m, false);
+  return 0;
+}
+
+/* Until the guest reports the container's end, at most timeout_ms. */
+static void wait_stopped(struct monitor *m, int timeout_ms)
+{
+  long long deadline = mono_ms() + timeout_ms;
+  while (m->status != NOOK_STOPPED) {
+    long long left = deadline - mono_ms();
+    struct pollfd p = {.fd = m->s.chan, .events = POLLIN};
+    int r = left > 0 ? poll(&p, 1, (int)left) : 0;
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return;
+    nook_error_t e = NULL;
+    if (chan_recv(m->s.chan, GUEST_EVENTS, m->msg, &e) < 0) {
+      nook_error_free(&e);
+      return;
+    }
+    on_guest(m, m->msg);
+  }
+}
+
+/* kill, and the signals sent to us.  As in namespace mode a paused
+ * container's processes get other signals when they thaw, but SIGKILL ends
+ * them in their frozen cgroup (cgroup v2): its vCPUs run until the guest
+ * reports the end, which they could not do stopped. */
+static int guest_kill(struct monitor *m, int sig, const char *all, char **said, nook_error_t *err)
+{
+  if (!m->paused || sig != SIGKILL)
+    return guest_call(m, CHAN_KILL, sig, all, said, err);
+  if (vmm_session_vcpus_run(&m->s, true, err) < 0)
+    return -1;
+  int r = guest_exchange(m, CHAN_KILL, sig, all, all ? strlen(all) + 1 : 0, err);
+  if (r == 0 && said && m->msg->len > 0)
+    *said = xstrndup(m->msg->data, m->msg->len);
+  if (r == 0)
+    wait_stopped(m, KILL_WAIT_MS);
+  if (m->status == NOOK_STOPPED) {
+    mark_paused(m, false);
+    return r;
+  }
+  nook_error_t e = NULL;
+  if (vmm_session_vcpus_run(&m->s, false, &e) < 0 && r == 0) {
+    *err = e;
+    return -1;
+  }
+  nook_error_free(&e);
+  return r;
+}
+
+/* The guest nook commands a CLI may ask for; `events` only as --stats
+ * (a stream would hold the guest init for ever). */
+static bool nook_command_ok(char *const *argv)
+{
+  static const char *const ok[] = {"ps", "update"};
+  for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+    if (strcmp(argv[0], ok[i]) == 0)
+      return true;
+  }
+  return strcmp(argv[0], "events") == 0 && argv[1] != NULL && strcmp(argv[1], "--stats") == 0;
+}
+
+static void serve_nook(struct monitor *m, int fd, const struct chan_msg *req)
+{
+  nook_error_t err = NULL;
+  struct chan_nook n;
+  cleanup_free char **argv = NULL;
+  int r = chan_nook_decode(req->data, req->len, &n, &argv, &err);
+  if (r < 0)
+    ;
+  else if (m->status == NOOK_STOPPED)
+    r = nook_error(&err, 0, "container not running");
+  else if (strcmp(argv[0], "pause") == 0)
+    r = pause_vm(m, &err);
+  else if (strcmp(argv[0], "resume") == 0)
+    r = resume_vm(m, &err);
+  else if (!nook_command_ok(argv))
+    r = nook_error(&err, EPERM, "the VM monitor does not run `%s` in the guest", argv[0]);
+  else
+    r = guest_call_raw(m, CHAN_NOOK, 0, req->data, req->len, &err);
+  if (r < 0) {
+    chan_send_error(fd, err);
+    nook_error_free(&err);
+    return;
+  }
+  /* The guest's answer as it is: its warnings, a NUL, its stdout. */
+  chan_send(fd, CHAN_OK, 0, m->msg->data, m->msg->len, NULL);
+}
+
 static void serve_client(struct monitor *m)
 {
   cleanup_close int fd = accept4(m->lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -154,7 +359,7 @@ static void serve_client(struct monitor *m)
   nook_error_t err = NULL;
   int r = chan_recv(fd,
                     CHAN_BIT(CHAN_STATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
-                        CHAN_BIT(CHAN_POWEROFF),
+                        CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_NOOK),
                     req, &err);
   if (r < 0) {
     nook_error_free(&err);
@@ -163,7 +368,10 @@ static void serve_client(struct monitor *m)
   }
   switch (req->type) {
   case CHAN_STATE:
-    reply(fd, 0, (int)m->status, NULL, &err);
+    reply(fd, 0, (int)(m->paused ? NOOK_PAUSED : m->status), NULL, &err);
+    break;
+  case CHAN_NOOK:
+    serve_nook(m, fd, req);
     break;
   case CHAN_POWEROFF:
     /* delete: the machine is switched off, not shut down (that takes
@@ -178,9 +386,9 @@ static void serve_client(struct monitor *m)
     reply(fd, 0, 0, NULL, &err);
     break;
   case CHAN_START:
-    if (m->status != NOOK_CREATED) {
+    if (m->status != NOOK_CREATED || m->paused) {
       r = nook_error(&err, 0, "cannot start a container in the %s state",
-                     nook_status_name(m->status));
+                     nook_status_name(m->paused ? NOOK_PAUSED : m->status));
     } else if ((r = guest_call(m, CHAN_START, 0, NULL, &said, &err)) == 0) {
       nook_debug("vm: container started");
       if (m->status == NOOK_CREATED)
@@ -194,7 +402,7 @@ static void serve_client(struct monitor *m)
     if (m->status == NOOK_STOPPED)
       r = nook_error(&err, 0, "container not running");
     else
-      r = guest_call(m, CHAN_KILL, req->value, req->data, &said, &err);
+      r = guest_kill(m, req->value, req->len > 0 ? req->data : NULL, &said, &err);
     reply(fd, r, 0, said, &err);
     break;
   }
@@ -207,7 +415,7 @@ static void forward_signals(struct monitor *m)
   while (read(m->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
     nook_error_t err = NULL;
     if (m->status != NOOK_STOPPED)
-      guest_call(m, CHAN_KILL, (int)si.ssi_signo, NULL, NULL, &err);
+      guest_kill(m, (int)si.ssi_signo, NULL, NULL, &err);
     nook_error_free(&err);
   }
 }
@@ -280,6 +488,7 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
       .nshares = 1,
       .settings = o->settings,
       .confine = o->confine,
+      .control = true,
   };
   if (o->config->vm.has_image) {
     bo.disk = o->config->vm.image_path;
@@ -321,7 +530,8 @@ static void end_vm(struct monitor *m, const struct vmm_monitor_opts *o)
 
 void vmm_monitor_main(const struct vmm_monitor_opts *o)
 {
-  struct monitor m = {.s = {.chan = -1, .vm = {.pidfd = -1}}, .lfd = -1, .sigfd = -1};
+  struct monitor m = {
+      .s = {.chan = -1, .ctl = -1, .vm = {.pidfd = -1}}, .lfd = -1, .sigfd = -1, .id = o->id};
   vmm_relay_init(&m.io);
   m.msg = xmalloc(sizeof(*m.msg));
   char *said = NULL; /* the guest's warnings at create */
@@ -354,8 +564,13 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
   serve(&m);
   unlinkat(m.dirfd, VMM_MONITOR_SOCK, 0);
   vmm_relay_finish(&m.io);
-  if (!m.cut)
+  if (!m.cut) {
+    /* A guest whose vCPUs are stopped cannot power off. */
+    if (m.paused)
+      vmm_session_vcpus_run(&m.s, true, NULL);
     vmm_session_poweroff(&m.s, POWEROFF_MS, NULL);
+  }
+  unlinkat(m.dirfd, STATE_PAUSED_MARK, 0);
   end_vm(&m, o);
   die_like(m.wstatus);
 }

@@ -19,6 +19,7 @@
 #include "../oci/json.h"
 #include "confine.h"
 #include "mode.h"
+#include "qmp.h"
 #include "vmm.h"
 
 #define QEMU_PROGRAM "qemu-system-x86_64"
@@ -221,6 +222,14 @@ static int qemu_build_argv(const struct vmm_spec *s, char ***argv, nook_error_t 
   add(&a, "socket,id=chan,path=%s", chan);
   add(&a, "-device");
   add(&a, "virtserialport,chardev=chan,name=" VMM_CHANNEL_NAME);
+  if (s->control_socket != NULL) {
+    /* QMP, connected the same way as the channel. */
+    cleanup_free char *ctl = opt_escape(s->control_socket);
+    add(&a, "-chardev");
+    add(&a, "socket,id=ctl,path=%s", ctl);
+    add(&a, "-mon");
+    add(&a, "chardev=ctl,mode=control");
+  }
   if (s->disk != NULL) {
     cleanup_free char *disk = opt_escape(s->disk);
     add(&a, "-drive");
@@ -439,6 +448,34 @@ static void qemu_kill(struct vmm_vm *vm)
   vm->pid = 0;
 }
 
+static int qemu_control_open(int ctl, int timeout_ms, nook_error_t *err)
+{
+  return qmp_handshake(ctl, timeout_ms, err);
+}
+
+/* stop or cont, then query-status to see the vCPUs in the state asked
+ * for: QEMU answers stop before every vCPU has left the guest, but the
+ * status it reports is the machine's. */
+static int qemu_vcpus_run(int ctl, bool run, int timeout_ms, nook_error_t *err)
+{
+  struct json_doc *doc = NULL;
+  const struct json_value *ret;
+  if (qmp_execute(ctl, run ? "cont" : "stop", timeout_ms, &doc, &ret, err) < 0)
+    return -1;
+  json_doc_free(doc);
+  if (qmp_execute(ctl, "query-status", timeout_ms, &doc, &ret, err) < 0)
+    return -1;
+  const struct json_value *running = json_get(ret, "running");
+  const struct json_value *status = json_get(ret, "status");
+  bool is_running = running != NULL && running->type == JSON_TRUE;
+  int r = 0;
+  if (running == NULL || is_running != run)
+    r = nook_error(err, 0, "qmp %s: the machine is %s", run ? "cont" : "stop",
+                   status && status->type == JSON_STRING ? status->u.str : "in an unknown state");
+  json_doc_free(doc);
+  return r;
+}
+
 const struct vmm_backend vmm_qemu_backend = {
     .name = "qemu",
     .program = QEMU_PROGRAM,
@@ -447,4 +484,6 @@ const struct vmm_backend vmm_qemu_backend = {
     .launch = qemu_launch,
     .wait = qemu_wait,
     .kill = qemu_kill,
+    .control_open = qemu_control_open,
+    .vcpus_run = qemu_vcpus_run,
 };

@@ -27,6 +27,10 @@
   "cryptomgr.notests random.trust_cpu=on rcupdate.rcu_expedited=1 i8042.noaux i8042.nokbd "        \
   "pci=off quiet loglevel=0"
 
+/* The VMM's control interface answers from its main loop, whatever the
+ * guest does: a slow answer is a VMM in trouble. */
+#define CONTROL_TIMEOUT_MS 10000
+
 static double now_ms(void)
 {
   struct timespec t;
@@ -119,13 +123,13 @@ static int listen_channel(struct vmm_session *s, const char *path, nook_error_t 
 
 int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, nook_error_t *err)
 {
-  *s = (struct vmm_session){.chan = -1, .vm = {.pidfd = -1}};
+  *s = (struct vmm_session){.chan = -1, .ctl = -1, .vm = {.pidfd = -1}};
   s->backend = vmm_backend_find(o->backend ? o->backend : "qemu");
   if (s->backend == NULL)
     return nook_error(err, 0, "no VM backend `%s`", o->backend);
   cleanup_free char *bundle = NULL, *initrd = NULL, *kernel = NULL;
-  cleanup_free char *sock = NULL, *console = NULL, *log = NULL;
-  cleanup_close int lfd = -1;
+  cleanup_free char *sock = NULL, *console = NULL, *log = NULL, *ctl_sock = NULL;
+  cleanup_close int lfd = -1, ctl_lfd = -1;
   cleanup_close int logfd = -1;
   struct chan_msg *msg = NULL;
   int status = 0, r;
@@ -153,6 +157,15 @@ int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, no
   lfd = listen_channel(s, sock, err);
   if (lfd < 0)
     goto fail;
+  if (o->control) {
+    if (s->backend->control_open == NULL) {
+      nook_error(err, ENOTSUP, "the %s backend has no control interface", s->backend->name);
+      goto fail;
+    }
+    ctl_sock = work_path(s, "ctl.sock");
+    if ((ctl_lfd = listen_channel(s, ctl_sock, err)) < 0)
+      goto fail;
+  }
   logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (logfd < 0) {
     nook_error(err, errno, "create `%s`", log);
@@ -169,6 +182,7 @@ int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, no
       .disk = o->disk,
       .disk_format = o->disk_format,
       .channel_socket = sock,
+      .control_socket = ctl_sock,
       .console_path = console,
       .accel = o->accel == VMM_ACCEL_AUTO ? vmm_detect_accel() : o->accel,
       .tsc_khz = vmm_host_tsc_khz(),
@@ -200,6 +214,22 @@ int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, no
     goto fail;
   }
   nook_debug("vm: channel connected");
+  if (ctl_lfd >= 0) {
+    /* The VMM connects both sockets as it starts, before the guest runs. */
+    int left_ms = (int)(timeout - (now_ms() - start));
+    r = wait_fd_or_vmm(s, ctl_lfd, left_ms > 0 ? left_ms : 0, &status, "control connection", err);
+    if (r == 0)
+      vmm_gone(s, status, "before connecting its control socket", err);
+    if (r <= 0)
+      goto fail;
+    s->ctl = accept4(ctl_lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (s->ctl < 0) {
+      nook_error(err, errno, "accept the control connection");
+      goto fail;
+    }
+    if (s->backend->control_open(s->ctl, CONTROL_TIMEOUT_MS, err) < 0)
+      goto fail;
+  }
   int left = (int)(timeout - (now_ms() - start));
   r = wait_fd_or_vmm(s, s->chan, left > 0 ? left : 0, &status, "ready", err);
   if (r == 0)
@@ -289,6 +319,13 @@ int vmm_session_exec(struct vmm_session *s, const struct chan_exec *e, int out_f
   return r;
 }
 
+int vmm_session_vcpus_run(struct vmm_session *s, bool run, nook_error_t *err)
+{
+  if (s->ctl < 0)
+    return nook_error(err, ENOTSUP, "the VM has no control connection");
+  return s->backend->vcpus_run(s->ctl, run, CONTROL_TIMEOUT_MS, err);
+}
+
 int vmm_session_poweroff(struct vmm_session *s, int timeout_ms, nook_error_t *err)
 {
   if (s->vm.pid <= 0)
@@ -317,8 +354,11 @@ void vmm_session_destroy(struct vmm_session *s)
   if (s->chan >= 0)
     close(s->chan);
   s->chan = -1;
+  if (s->ctl >= 0)
+    close(s->ctl);
+  s->ctl = -1;
   if (s->work_dir != NULL) {
-    static const char *const files[] = {"chan.sock", "console.log", "vmm.log"};
+    static const char *const files[] = {"chan.sock", "ctl.sock", "console.log", "vmm.log"};
     for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
       cleanup_free char *p = work_path(s, files[i]);
       unlink(p);

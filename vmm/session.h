@@ -4,6 +4,8 @@
 #ifndef NOOK_VMM_SESSION_H
 #define NOOK_VMM_SESSION_H
 
+#include <stdbool.h>
+
 #include "../base/error.h"
 #include "channel.h"
 #include "vmm.h"
@@ -27,12 +29,15 @@ struct vmm_session_opts {
   const struct vmm_spec *settings;
   /* vmm_confine_prepare()'s result, or NULL: the VMM runs unconfined. */
   const struct vmm_confinement *confine;
+  /* Connect the VMM's control interface (vmm_session_vcpus_run()). */
+  bool control;
 };
 
 struct vmm_session {
   const struct vmm_backend *backend;
   struct vmm_vm vm;
   int chan;
+  int ctl; /* the VMM's control connection (opts.control), or -1 */
   char *work_dir;
   char *kernel_release; /* the guest's, from its ready */
   double ready_ms;      /* launch to ready, host clock */
@@ -48,6 +53,9 @@ int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, no
  * from sigfd (a signalfd, or -1) while it runs are forwarded to it. */
 int vmm_session_exec(struct vmm_session *s, const struct chan_exec *e, int out_fd, int err_fd,
                      int sigfd, int *status, nook_error_t *err);
+
+/* Stop (run false) or resume the guest's vCPUs (opts.control). */
+int vmm_session_vcpus_run(struct vmm_session *s, bool run, nook_error_t *err);
 
 /* Ask the guest to power off and wait (at most timeout_ms) for the VMM to
  * exit; killed otherwise. */

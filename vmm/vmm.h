@@ -50,6 +50,9 @@ struct vmm_spec {
   /* A unix socket the caller listens on; the VMM connects to it and carries
    * the guest's VMM_CHANNEL_NAME port over it. */
   const char *channel_socket;
+  /* Another socket the caller listens on, for the VMM's control interface
+   * (QEMU: QMP), which pauses and resumes the vCPUs; NULL: none. */
+  const char *control_socket;
   /* Where the guest's serial console goes (a file); NULL: nowhere. */
   const char *console_path;
   enum vmm_accel accel; /* never VMM_ACCEL_AUTO once resolved */
@@ -93,6 +96,13 @@ struct vmm_backend {
   int (*wait)(struct vmm_vm *vm, int timeout_ms, int *status, nook_error_t *err);
   /* End the VMM at once (the guest gets no say) and reap it. */
   void (*kill)(struct vmm_vm *vm);
+  /* The connection the VMM made to spec.control_socket (`ctl`): make it
+   * take commands, once, when it is accepted. */
+  int (*control_open)(int ctl, int timeout_ms, nook_error_t *err);
+  /* Stop (run false) or resume every vCPU.  Stopped, the guest does not run
+   * at all (no host CPU goes to it; its clock and timers wait) while the
+   * VMM still serves the channel and ctl; the guest's state is kept. */
+  int (*vcpus_run)(int ctl, bool run, int timeout_ms, nook_error_t *err);
 };
 
 extern const struct vmm_backend vmm_qemu_backend;

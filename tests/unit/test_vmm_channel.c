@@ -20,7 +20,7 @@ static const struct {
 } types[] = {
     TYPE(READY),  TYPE(EXEC),  TYPE(STDOUT),  TYPE(STDERR), TYPE(EXIT), TYPE(POWEROFF),
     TYPE(SIGNAL), TYPE(ERROR), TYPE(CREATE),  TYPE(START),  TYPE(KILL), TYPE(STATE),
-    TYPE(STDIN),  TYPE(OK),    TYPE(WINSIZE), TYPE(ACK),
+    TYPE(STDIN),  TYPE(OK),    TYPE(WINSIZE), TYPE(ACK),    TYPE(NOOK),
 };
 
 static bool pair(int sv[2])
@@ -273,4 +273,63 @@ TEST(bad_exec_requests_are_refused)
   CHECK(chan_exec_decode(rel, sizeof(rel), &d, &env, &av, &err) < 0);
   nook_error_free(&err);
   CHECK(buf == NULL);
+}
+
+TEST(a_nook_request_round_trips_with_its_stdin)
+{
+  char *argv[] = {"update", "-r", "-", "ctr", NULL};
+  static const char in[] = "{\"pids\":{\"limit\":5}}\0\0x";
+  struct chan_nook n = {.argv = argv, .in = in, .in_len = sizeof(in) - 1};
+  char *buf = NULL;
+  size_t len = 0;
+  nook_error_t err = NULL;
+  if (!CHECK_INT_EQ(chan_nook_encode(&n, &buf, &len, &err), 0))
+    return;
+  struct chan_nook d;
+  char **dargv = NULL;
+  CHECK_INT_EQ(chan_nook_decode(buf, len, &d, &dargv, &err), 0);
+  CHECK(dargv[0] && strcmp(dargv[0], "update") == 0 && dargv[3] && strcmp(dargv[3], "ctr") == 0 &&
+        dargv[4] == NULL);
+  /* The input keeps its NULs: the first empty string ends the arguments. */
+  CHECK_INT_EQ(d.in_len, sizeof(in) - 1);
+  CHECK(d.in_len == sizeof(in) - 1 && memcmp(d.in, in, d.in_len) == 0);
+  free(dargv);
+  free(buf);
+
+  /* No input. */
+  n.in = NULL;
+  n.in_len = 0;
+  CHECK_INT_EQ(chan_nook_encode(&n, &buf, &len, &err), 0);
+  CHECK_INT_EQ(chan_nook_decode(buf, len, &d, &dargv, &err), 0);
+  CHECK_INT_EQ(d.in_len, 0);
+  CHECK_STR_EQ(dargv[0], "update");
+  free(dargv);
+  free(buf);
+}
+
+TEST(bad_nook_requests_are_refused)
+{
+  nook_error_t err = NULL;
+  char *buf = NULL;
+  size_t len;
+  char *none[] = {NULL};
+  char *empty[] = {"ps", "", NULL};
+  struct chan_nook n = {.argv = none};
+  CHECK(chan_nook_encode(&n, &buf, &len, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL, "nook: no command");
+  nook_error_free(&err);
+  n.argv = empty;
+  CHECK(chan_nook_encode(&n, &buf, &len, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL, "nook: an empty argument");
+  nook_error_free(&err);
+  CHECK(buf == NULL);
+  struct chan_nook d;
+  char **av = NULL;
+  static const char unterminated[] = {'p', 's', 0, 'x'};
+  CHECK(chan_nook_decode(unterminated, sizeof(unterminated), &d, &av, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL, "nook: a malformed request");
+  nook_error_free(&err);
+  static const char no_cmd[] = {0, 0};
+  CHECK(chan_nook_decode(no_cmd, sizeof(no_cmd), &d, &av, &err) < 0);
+  nook_error_free(&err);
 }
