@@ -337,6 +337,17 @@ static int stats_line(const struct vm_ctr *c, const char *id, char **line, long 
   return 0;
 }
 
+/* Whether the container's init has ended: its monitor outlives it while
+ * the VM powers off, and says so. */
+static bool ended(const struct vm_ctr *c)
+{
+  cleanup_free struct chan_msg *msg = xmalloc(sizeof(*msg));
+  nook_error_t e = NULL;
+  int r = vmm_monitor_request(c->dirfd, CHAN_STATE, 0, NULL, 0, msg, &e);
+  nook_error_free(&e);
+  return r == -2 || (r == 0 && msg->value == NOOK_STOPPED);
+}
+
 /* Every interval the guest's stats, and an oom event before them whenever
  * the guest's OOM-kill count went up; until the container ends (its
  * monitor exits). */
@@ -371,10 +382,9 @@ static int events_loop(const struct vm_ctr *c, const char *id, const struct nook
     cleanup_free char *line = NULL;
     long long oom = -1;
     if (stats_line(c, id, &line, &oom, &e) < 0) {
-      /* The container may be on its way out; the monitor's exit says. */
       cleanup_free char *msg = nook_error_text(e);
       nook_error_free(&e);
-      if (poll(&p, 1, 0) > 0)
+      if (ended(c))
         return 0;
       nook_warn("events: %s", msg);
     } else {
