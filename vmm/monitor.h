@@ -10,9 +10,10 @@
  *  - its fd 0 (or the host pty), relayed to the container's stdin once it
  *    is started; both ways with the channel's flow control (relay.h);
  *  - monitor.sock in the state directory (SOCK_STREAM, vmm/channel framing;
- *    requests CHAN_STATE, CHAN_START, CHAN_KILL and CHAN_POWEROFF (delete:
- *    QEMU killed and reaped here, the monitor dies by SIGKILL), each
- *    answered CHAN_OK or CHAN_ERROR);
+ *    requests CHAN_STATE, CHAN_START, CHAN_KILL, CHAN_POWEROFF (delete:
+ *    QEMU killed and reaped here, the monitor dies by SIGKILL) and CHAN_NOOK
+ *    (the guest's nook: ps, update, events --stats; pause and resume, which
+ *    also stop and run the vCPUs), each answered CHAN_OK or CHAN_ERROR);
  *  - the signals sent to it, forwarded to the container's init.
  * When the container's init ends, the monitor powers the VM off and ends
  * the same way: exit code, or the same signal (so a waiter sees
