@@ -10,12 +10,15 @@
 #include "../base/utils.h"
 
 static const char *const type_names[] = {
-    [CHAN_READY] = "ready",   [CHAN_EXEC] = "exec",   [CHAN_STDOUT] = "stdout",
-    [CHAN_STDERR] = "stderr", [CHAN_EXIT] = "exit",   [CHAN_POWEROFF] = "poweroff",
-    [CHAN_SIGNAL] = "signal", [CHAN_ERROR] = "error", [CHAN_CREATE] = "create",
-    [CHAN_START] = "start",   [CHAN_KILL] = "kill",   [CHAN_STATE] = "state",
-    [CHAN_STDIN] = "stdin",   [CHAN_OK] = "ok",       [CHAN_WINSIZE] = "winsize",
-    [CHAN_ACK] = "ack",
+    [CHAN_READY] = "ready",       [CHAN_EXEC] = "exec",
+    [CHAN_STDOUT] = "stdout",     [CHAN_STDERR] = "stderr",
+    [CHAN_EXIT] = "exit",         [CHAN_POWEROFF] = "poweroff",
+    [CHAN_SIGNAL] = "signal",     [CHAN_ERROR] = "error",
+    [CHAN_CREATE] = "create",     [CHAN_START] = "start",
+    [CHAN_KILL] = "kill",         [CHAN_STATE] = "state",
+    [CHAN_STDIN] = "stdin",       [CHAN_OK] = "ok",
+    [CHAN_WINSIZE] = "winsize",   [CHAN_ACK] = "ack",
+    [CHAN_CTR_EXEC] = "ctr-exec",
 };
 
 struct frame {
@@ -60,6 +63,17 @@ int chan_send(int fd, enum chan_type type, int32_t value, const void *data, size
     }
   }
   return 0;
+}
+
+void chan_frame_append(char **buf, size_t *len, enum chan_type type, int32_t value,
+                       const void *data, size_t data_len)
+{
+  struct frame f = {.magic = CHAN_MAGIC, .type = type, .value = value, .len = (uint32_t)data_len};
+  *buf = xrealloc(*buf, *len + sizeof(f) + data_len);
+  memcpy(*buf + *len, &f, sizeof(f));
+  if (data_len > 0)
+    memcpy(*buf + *len + sizeof(f), data, data_len);
+  *len += sizeof(f) + data_len;
 }
 
 void chan_send_error(int fd, const nook_error_t cause)
@@ -220,4 +234,77 @@ int chan_exec_decode(const char *data, size_t len, struct chan_exec *e, char ***
   e->env = *env = ev;
   e->argv = *argv = av;
   return 0;
+}
+
+int32_t chan_proc_of(const struct chan_msg *m)
+{
+  int32_t proc = CHAN_PROC_INIT;
+  if (m->len == sizeof(proc))
+    memcpy(&proc, m->data, sizeof(proc));
+  return proc;
+}
+
+int chan_send_about(int fd, enum chan_type type, int32_t value, int32_t proc, nook_error_t *err)
+{
+  return chan_send(fd, type, value, &proc, sizeof(proc), err);
+}
+
+struct ctr_exec_head {
+  int32_t proc;
+  uint32_t flags;
+};
+
+int chan_ctr_exec_encode(const struct chan_ctr_exec *e, char **buf, size_t *len, nook_error_t *err)
+{
+  size_t n = sizeof(struct ctr_exec_head) + (e->process ? strlen(e->process) : 0) + 2;
+  for (char *const *v = e->opts; v && *v; v++) {
+    if (**v == '\0')
+      return nook_error(err, EINVAL, "exec: an empty option");
+    n += strlen(*v) + 1;
+  }
+  for (char *const *v = e->argv; v && *v; v++)
+    n += strlen(*v) + 1;
+  if (n > CHAN_MAX_DATA)
+    return nook_error(err, E2BIG,
+                      "exec: %zu bytes of options, command and process JSON (VM mode takes at "
+                      "most %d)",
+                      n, CHAN_MAX_DATA);
+  char *out = xmalloc(n), *o = out;
+  struct ctr_exec_head h = {.proc = e->proc, .flags = e->flags};
+  memcpy(o, &h, sizeof(h));
+  o += sizeof(h);
+  o = stpcpy(o, e->process ? e->process : "") + 1;
+  for (char *const *v = e->opts; v && *v; v++)
+    o = stpcpy(o, *v) + 1;
+  *o++ = '\0';
+  for (char *const *v = e->argv; v && *v; v++)
+    o = stpcpy(o, *v) + 1;
+  *buf = out;
+  *len = (size_t)(o - out);
+  return 0;
+}
+
+int chan_ctr_exec_decode(const char *data, size_t len, struct chan_ctr_exec *e, char ***opts,
+                         char ***argv, nook_error_t *err)
+{
+  struct ctr_exec_head h;
+  if (len < sizeof(h) + 2 || data[len - 1] != '\0')
+    return nook_error(err, EPROTO, "ctr-exec: a malformed request");
+  memcpy(&h, data, sizeof(h));
+  size_t off = sizeof(h);
+  e->proc = h.proc;
+  e->flags = h.flags;
+  e->process = data[off] != '\0' ? data + off : NULL;
+  off += strlen(data + off) + 1;
+  *opts = split(data, len, &off, true);
+  *argv = split(data, len, &off, false);
+  e->opts = *opts;
+  e->argv = *argv;
+  return 0;
+}
+
+void chan_ctr_exec_set_proc(char *data, size_t len, int32_t proc)
+{
+  if (len >= sizeof(proc))
+    memcpy(data, &proc, sizeof(proc));
 }

@@ -30,22 +30,26 @@ enum chan_type {
   /* The container lifecycle (VM mode).  Host -> guest requests are answered
    * by CHAN_OK or CHAN_ERROR; the same types are the requests a CLI sends
    * to the container's monitor over monitor.sock. */
-  CHAN_CREATE,  /* build the container; payload: its id, value CHAN_CREATE_TTY: with a
-                   terminal.  CHAN_OK value: the guest pid */
-  CHAN_START,   /* start the created container's process */
-  CHAN_KILL,    /* signal `value` to the container's init; payload "all": every process */
-  CHAN_STATE,   /* CLI -> monitor: CHAN_OK value is an enum nook_status */
-  CHAN_STDIN,   /* host -> guest: bytes for process `value`'s stdin; empty: EOF */
-  CHAN_OK,      /* a request succeeded; value: what the request says */
-  CHAN_WINSIZE, /* host -> guest: process `value`'s terminal size; payload: struct winsize */
-  CHAN_ACK,     /* either way: stdio bytes taken; value: process id, payload: chan_ack */
+  CHAN_CREATE,   /* build the container; payload: its id, value CHAN_CREATE_TTY: with a
+                    terminal.  CHAN_OK value: the guest pid */
+  CHAN_START,    /* start the created container's process */
+  CHAN_KILL,     /* signal `value` to the container's init; payload "all": every process */
+  CHAN_STATE,    /* CLI -> monitor: CHAN_OK value is an enum nook_status */
+  CHAN_STDIN,    /* host -> guest: bytes for process `value`'s stdin; empty: EOF */
+  CHAN_OK,       /* a request succeeded; value: what the request says */
+  CHAN_WINSIZE,  /* host -> guest: process `value`'s terminal size; payload: struct winsize */
+  CHAN_ACK,      /* either way: stdio bytes taken; value: process id, payload: chan_ack */
+  CHAN_CTR_EXEC, /* CLI -> monitor -> guest: run a process in the container (`nook exec`);
+                    payload: chan_ctr_exec_encode()'s.  CHAN_OK value: its guest pid */
 };
-#define CHAN_TYPE_MAX CHAN_ACK
+#define CHAN_TYPE_MAX CHAN_CTR_EXEC
 
-/* CHAN_STDOUT, CHAN_STDERR and CHAN_STDIN carry the process id in value
- * (0: the container's init; #15's exec'd processes get others).  CHAN_EXIT's
- * value is the raw wait status of the container's init, so the monitor can
- * end by the same signal. */
+/* CHAN_STDOUT, CHAN_STDERR, CHAN_STDIN, CHAN_ACK and CHAN_WINSIZE carry the
+ * process id in value (0: the container's init; an exec'd process gets the
+ * id its monitor gave it, > 0).  CHAN_EXIT's value is the raw wait status
+ * (so the monitor, or an exec's proxy, can end by the same signal) and
+ * CHAN_SIGNAL's the signal: they name their process in the payload, one
+ * int32_t (none: the init, or vm-exec's only process). */
 #define CHAN_PROC_INIT 0
 
 /* CHAN_CREATE's value: process.terminal; the container's stdio is a pty in
@@ -82,6 +86,10 @@ const char *chan_type_name(enum chan_type t);
 
 int chan_send(int fd, enum chan_type type, int32_t value, const void *data, size_t len,
               nook_error_t *err);
+/* Append the frame chan_send() would write to *buf (of *len bytes, grown
+ * as needed), for a sender that must not block on its peer. */
+void chan_frame_append(char **buf, size_t *len, enum chan_type type, int32_t value,
+                       const void *data, size_t data_len);
 /* Send an error built from cause (best effort: the channel may be gone). */
 void chan_send_error(int fd, const nook_error_t cause);
 
@@ -89,6 +97,11 @@ void chan_send_error(int fd, const nook_error_t cause);
  * the caller did not ask for becomes *err with the peer's errno and message;
  * EOF, a bad frame or an unexpected type is a protocol error. */
 int chan_recv(int fd, unsigned expect, struct chan_msg *msg, nook_error_t *err);
+
+/* The process a CHAN_EXIT or CHAN_SIGNAL is about (CHAN_PROC_INIT). */
+int32_t chan_proc_of(const struct chan_msg *m);
+/* Send CHAN_EXIT or CHAN_SIGNAL about process proc. */
+int chan_send_about(int fd, enum chan_type type, int32_t value, int32_t proc, nook_error_t *err);
 
 /* What CHAN_EXEC asks for: a process with its root directory (chroot),
  * working directory (inside that root), environment and argv. */
@@ -105,5 +118,30 @@ int chan_exec_encode(const struct chan_exec *e, char **buf, size_t *len, nook_er
  * *argv are allocated arrays the caller frees (not their strings). */
 int chan_exec_decode(const char *data, size_t len, struct chan_exec *e, char ***env, char ***argv,
                      nook_error_t *err);
+
+/* What CHAN_CTR_EXEC asks for: the guest's `nook exec` of the container,
+ * with the host CLI's options that make sense in the guest.  The guest adds
+ * its own (-d, --pid-file, --console-socket, --process) after these, so
+ * they cannot be overridden. */
+struct chan_ctr_exec {
+  int32_t proc;        /* the id the monitor gave it (the CLI sends 0) */
+  uint32_t flags;      /* CHAN_CTR_EXEC_* */
+  const char *process; /* --process's JSON text, or NULL */
+  char *const *opts;   /* "--NAME" or "--NAME=VALUE", none empty; NULL-terminated */
+  char *const *argv;   /* the command (none with process); NULL-terminated */
+};
+#define CHAN_CTR_EXEC_TTY 1u           /* process.terminal: its stdio is a pty */
+#define CHAN_CTR_EXEC_IGNORE_PAUSED 2u /* --ignore-paused */
+
+/* Payload: proc and flags (host byte order), then the process JSON (empty
+ * when none), each option, an empty string, each argv entry; all
+ * NUL-terminated.  At most CHAN_MAX_DATA bytes in all. */
+int chan_ctr_exec_encode(const struct chan_ctr_exec *e, char **buf, size_t *len, nook_error_t *err);
+/* The inverse, pointing into data; *opts and *argv are allocated arrays
+ * the caller frees (not their strings). */
+int chan_ctr_exec_decode(const char *data, size_t len, struct chan_ctr_exec *e, char ***opts,
+                         char ***argv, nook_error_t *err);
+/* Give the request in a payload its process id (the monitor does). */
+void chan_ctr_exec_set_proc(char *data, size_t len, int32_t proc);
 
 #endif

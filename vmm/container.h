@@ -30,7 +30,7 @@ int vmm_bundle_wants_vm(const char *bundle, bool invoked_as_vm, nook_error_t *er
 int vmm_container_is_vm(const char *root, const char *id);
 
 /* For the commands VM mode does not implement yet (pause, resume, ps,
- * update, events, exec): an error saying so for a VM-mode container, never
+ * update, events): an error saying so for a VM-mode container, never
  * the namespace code acting on it (its recorded cgroup is QEMU's, so a
  * namespace-mode update or pause would limit or freeze the VMM itself).
  * 0 for any other container. */
@@ -48,6 +48,12 @@ int vmm_container_state_json(const char *root, const char *id, char **out, nook_
 /* namespace mode's delete, after the monitor switched the VM off when
  * delete is going to kill the container. */
 int vmm_container_delete(const char *root, const char *id, bool force, nook_error_t *err);
+/* exec: a process in the guest, in the container's namespaces and cgroup,
+ * applied by the guest's nook as in namespace mode; unless detached, wait
+ * for it (forwarding signals, relaying stdio): *exit_status as namespace
+ * mode's (code, or 128+signal).  Detached, --pid-file names a host proxy
+ * that lives as long as the process and ends as it ended. */
+int vmm_container_exec(const struct nook_exec_opts *o, int *exit_status, nook_error_t *err);
 /* create + start, and unless detached wait for the monitor: *status is the
  * container's exit code or 128+signal, as runc reports it. */
 int vmm_container_run(const struct nook_create_opts *o, bool invoked_as_vm, int *status,

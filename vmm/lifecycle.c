@@ -42,8 +42,7 @@ static char *state_json(const struct oci_config *c, const struct nook_state *st,
   return oci_state_to_json(&s, false);
 }
 
-/* The guest nook's warnings, one a line, as this CLI's own. */
-static void warn_lines(const char *text, size_t len)
+void vmm_warn_lines(const char *text, size_t len)
 {
   if (len == 0)
     return;
@@ -55,8 +54,7 @@ static void warn_lines(const char *text, size_t len)
 /* One request to the container's monitor; *reply gets CHAN_OK's value,
  * and the guest's warnings are logged.  -2 (err set) when there is no
  * monitor to answer. */
-static int monitor_call(int dirfd, enum chan_type type, int value, const char *data, int *reply,
-                        nook_error_t *err)
+int vmm_monitor_connect(int dirfd, nook_error_t *err)
 {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" VMM_MONITOR_SOCK, dirfd);
@@ -67,6 +65,15 @@ static int monitor_call(int dirfd, enum chan_type type, int value, const char *d
     nook_error(err, errno, "connect to the VM monitor");
     return -2;
   }
+  return steal_fd(&fd);
+}
+
+static int monitor_call(int dirfd, enum chan_type type, int value, const char *data, int *reply,
+                        nook_error_t *err)
+{
+  cleanup_close int fd = vmm_monitor_connect(dirfd, err);
+  if (fd < 0)
+    return fd;
   if (chan_send(fd, type, value, data, data ? strlen(data) + 1 : 0, err) < 0)
     return -1;
   struct chan_msg *msg = xmalloc(sizeof(*msg));
@@ -74,7 +81,7 @@ static int monitor_call(int dirfd, enum chan_type type, int value, const char *d
   if (r == 0 && reply)
     *reply = msg->value;
   if (r == 0)
-    warn_lines(msg->data, msg->len);
+    vmm_warn_lines(msg->data, msg->len);
   free(msg);
   return r;
 }
@@ -282,7 +289,7 @@ int vmm_container_create(const struct nook_create_opts *o, bool invoked_as_vm, p
     }
     goto out_stop;
   }
-  warn_lines(msg->data, msg->len);
+  vmm_warn_lines(msg->data, msg->len);
   if (c->has_hooks) {
     json = state_json(c, &st, "created");
     if (hooks_run("createRuntime", c->hooks.create_runtime, c->hooks.n_create_runtime, json, err) <

@@ -21,6 +21,7 @@
 #include "../libcontainer/terminal.h"
 #include "channel.h"
 #include "confine.h"
+#include "execmux.h"
 #include "guest_ctr.h"
 #include "relay.h"
 #include "session.h"
@@ -39,7 +40,8 @@ struct monitor {
   enum nook_status status; /* created, running or stopped */
   int wstatus;             /* the container init's, once stopped */
   struct vmm_relay io;
-  bool cut; /* switched off by delete: no guest shutdown */
+  struct vmm_execs execs; /* the exec'd processes and their clients */
+  bool cut;               /* switched off by delete: no guest shutdown */
   struct chan_msg *msg;
 };
 
@@ -52,9 +54,7 @@ void vmm_forwarded_signals(sigset_t *set)
     sigdelset(set, keep[i]);
 }
 
-/* End as the container's init ended.  A signal whose default is not to
- * terminate cannot be reproduced: 128+S then, as runc reports it. */
-__attribute__((noreturn)) static void die_like(int wstatus)
+void vmm_die_like(int wstatus)
 {
   if (!WIFSIGNALED(wstatus))
     _exit(WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 255);
@@ -70,9 +70,12 @@ __attribute__((noreturn)) static void die_like(int wstatus)
   _exit(128 + sig);
 }
 
-/* Output and the exit of the container, whenever the guest sends them. */
+/* Output and the exit of the container and of its exec'd processes,
+ * whenever the guest sends them. */
 static void on_guest(struct monitor *m, const struct chan_msg *msg)
 {
+  if (vmm_execs_from_guest(&m->execs, m->s.chan, msg))
+    return;
   switch (msg->type) {
   case CHAN_STDOUT:
   case CHAN_STDERR:
@@ -95,12 +98,12 @@ static void on_guest(struct monitor *m, const struct chan_msg *msg)
 #define GUEST_EVENTS                                                                               \
   (CHAN_BIT(CHAN_STDOUT) | CHAN_BIT(CHAN_STDERR) | CHAN_BIT(CHAN_EXIT) | CHAN_BIT(CHAN_ACK))
 
-/* A request to the guest init and its answer; what else the guest says
- * meanwhile is handled as it comes. */
-static int guest_call(struct monitor *m, enum chan_type type, int value, const char *data,
-                      char **said, nook_error_t *err)
+/* A request to the guest init and its answer (*value: CHAN_OK's); what
+ * else the guest says meanwhile is handled as it comes. */
+static int guest_request(struct monitor *m, enum chan_type type, int value, const void *data,
+                         size_t len, int *ok_value, char **said, nook_error_t *err)
 {
-  if (chan_send(m->s.chan, type, value, data, data ? strlen(data) + 1 : 0, err) < 0)
+  if (chan_send(m->s.chan, type, value, data, len, err) < 0)
     return -1;
   for (;;) {
     if (chan_recv(m->s.chan, GUEST_EVENTS | CHAN_BIT(CHAN_OK) | CHAN_BIT(CHAN_ERROR), m->msg, err) <
@@ -109,12 +112,20 @@ static int guest_call(struct monitor *m, enum chan_type type, int value, const c
     if (m->msg->type == CHAN_OK) {
       if (said && m->msg->len > 0)
         *said = xstrndup(m->msg->data, m->msg->len);
+      if (ok_value)
+        *ok_value = m->msg->value;
       return 0;
     }
     if (m->msg->type == CHAN_ERROR)
       return nook_error(err, m->msg->value > 0 ? m->msg->value : 0, "%s", m->msg->data);
     on_guest(m, m->msg);
   }
+}
+
+static int guest_call(struct monitor *m, enum chan_type type, int value, const char *data,
+                      char **said, nook_error_t *err)
+{
+  return guest_request(m, type, value, data, data ? strlen(data) + 1 : 0, NULL, said, err);
 }
 
 static int listen_at(int dirfd, const char *name, nook_error_t *err)
@@ -142,6 +153,38 @@ static void reply(int fd, int r, int value, const char *said, nook_error_t *err)
   }
 }
 
+/* CHAN_CTR_EXEC: the guest runs the process, and the connection carries
+ * its stdio from then on (execmux.h); true when the fd was taken. */
+static bool serve_exec(struct monitor *m, int fd, struct chan_msg *req)
+{
+  nook_error_t err = NULL;
+  cleanup_free char *said = NULL;
+  cleanup_free char **opts = NULL, **argv = NULL;
+  struct chan_ctr_exec e;
+  int r = chan_ctr_exec_decode(req->data, req->len, &e, &opts, &argv, &err), pid = 0;
+  int32_t id = 0;
+  if (r < 0) {
+    /* reply() sends it */
+  } else if (m->status == NOOK_STOPPED) {
+    r = nook_error(&err, 0, "cannot exec in a stopped container");
+  } else if (m->status == NOOK_PAUSED && !(e.flags & CHAN_CTR_EXEC_IGNORE_PAUSED)) {
+    r = nook_error(&err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
+  } else {
+    id = vmm_execs_new_id(&m->execs);
+    chan_ctr_exec_set_proc(req->data, req->len, id);
+    r = guest_request(m, CHAN_CTR_EXEC, 0, req->data, req->len, &pid, &said, &err);
+    /* Registered before the answer goes out: the client may send stdin
+     * at once. */
+    if (r == 0) {
+      nook_debug("vm: exec'd process %d runs, guest pid %d", id, pid);
+      vmm_execs_add(&m->execs, fd, id);
+    }
+  }
+  /* The client's frames name the process by this id. */
+  reply(fd, r, id, said, &err);
+  return r == 0;
+}
+
 static void serve_client(struct monitor *m)
 {
   cleanup_close int fd = accept4(m->lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -154,7 +197,7 @@ static void serve_client(struct monitor *m)
   nook_error_t err = NULL;
   int r = chan_recv(fd,
                     CHAN_BIT(CHAN_STATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
-                        CHAN_BIT(CHAN_POWEROFF),
+                        CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_CTR_EXEC),
                     req, &err);
   if (r < 0) {
     nook_error_free(&err);
@@ -162,6 +205,10 @@ static void serve_client(struct monitor *m)
     return;
   }
   switch (req->type) {
+  case CHAN_CTR_EXEC:
+    if (serve_exec(m, fd, req))
+      fd = -1; /* the exec's now */
+    break;
   case CHAN_STATE:
     reply(fd, 0, (int)m->status, NULL, &err);
     break;
@@ -217,13 +264,18 @@ static void serve(struct monitor *m)
 {
   /* The size the engine set on the master before we served. */
   vmm_relay_winsize(&m->io, m->s.chan);
+  struct pollfd *p = NULL;
   while (m->status != NOOK_STOPPED) {
-    struct pollfd p[4 + VMM_RELAY_NPOLL] = {{.fd = m->s.chan, .events = POLLIN},
-                                            {.fd = m->lfd, .events = POLLIN},
-                                            {.fd = m->sigfd, .events = POLLIN},
-                                            {.fd = m->s.vm.pidfd, .events = POLLIN}};
+    /* The exec'd processes' clients come after the fixed ones. */
+    const size_t fixed = 4 + VMM_RELAY_NPOLL, n = m->execs.n;
+    p = xrealloc(p, (fixed + n) * sizeof(*p));
+    p[0] = (struct pollfd){.fd = m->s.chan, .events = POLLIN};
+    p[1] = (struct pollfd){.fd = m->lfd, .events = POLLIN};
+    p[2] = (struct pollfd){.fd = m->sigfd, .events = POLLIN};
+    p[3] = (struct pollfd){.fd = m->s.vm.pidfd, .events = POLLIN};
     vmm_relay_pollfds(&m->io, p + 4);
-    if (poll(p, ARRAY_SIZE(p), -1) < 0) {
+    vmm_execs_pollfds(&m->execs, p + fixed);
+    if (poll(p, fixed + n, -1) < 0) {
       if (errno == EINTR)
         continue;
       break;
@@ -240,12 +292,15 @@ static void serve(struct monitor *m)
     }
     if (p[3].revents)
       break;
+    /* Before anything that may add or end an exec (p is by index). */
+    vmm_execs_events(&m->execs, m->s.chan, p + fixed, n);
     if (p[2].revents)
       forward_signals(m);
     if (p[1].revents)
       serve_client(m);
     vmm_relay_events(&m->io, m->s.chan, p + 4);
   }
+  free(p);
   if (m->status != NOOK_STOPPED) {
     m->status = NOOK_STOPPED;
     m->wstatus = SIGKILL; /* as W_EXITCODE(0, SIGKILL): killed */
@@ -323,6 +378,7 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
 {
   struct monitor m = {.s = {.chan = -1, .vm = {.pidfd = -1}}, .lfd = -1, .sigfd = -1};
   vmm_relay_init(&m.io);
+  vmm_execs_init(&m.execs);
   m.msg = xmalloc(sizeof(*m.msg));
   char *said = NULL; /* the guest's warnings at create */
   nook_error_t err = NULL;
@@ -357,5 +413,5 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
   if (!m.cut)
     vmm_session_poweroff(&m.s, POWEROFF_MS, NULL);
   end_vm(&m, o);
-  die_like(m.wstatus);
+  vmm_die_like(m.wstatus);
 }
