@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -254,16 +256,71 @@ struct ctr_exec_head {
   uint32_t flags;
 };
 
+/* The options CHAN_CTR_EXEC carries: one table for both directions. */
+enum opt_kind { OPT_STRING, OPT_LIST, OPT_BOOL };
+#define FIELD(f) offsetof(struct nook_exec_opts, f)
+static const struct {
+  const char *name;
+  enum opt_kind kind;
+  size_t off, n_off; /* the field; for a list also its count */
+} exec_opts[] = {
+    {"cwd", OPT_STRING, FIELD(cwd), 0},
+    {"env", OPT_LIST, FIELD(env), FIELD(n_env)},
+    {"tty", OPT_BOOL, FIELD(tty), 0},
+    {"user", OPT_STRING, FIELD(user), 0},
+    {"additional-gids", OPT_LIST, FIELD(additional_gids), FIELD(n_additional_gids)},
+    {"cap", OPT_LIST, FIELD(caps), FIELD(n_caps)},
+    {"no-new-privs", OPT_BOOL, FIELD(no_new_privs), 0},
+    {"apparmor", OPT_STRING, FIELD(apparmor), 0},
+    {"process-label", OPT_STRING, FIELD(process_label), 0},
+    {"cgroup", OPT_LIST, FIELD(cgroups), FIELD(n_cgroups)},
+    {"ignore-paused", OPT_BOOL, FIELD(ignore_paused), 0},
+};
+#undef FIELD
+
+#define AT(o, off, type) ((type *)((char *)(o) + (off)))
+
+/* Each option as its strings, to `out` (NULL: only count the bytes). */
+static size_t put_opts(const struct nook_exec_opts *o, char *out)
+{
+  size_t n = 0;
+#define PUT(...)                                                                                   \
+  do {                                                                                             \
+    int k = snprintf(out ? out + n : NULL, out ? CHAN_MAX_DATA : 0, __VA_ARGS__);                  \
+    n += (size_t)k + 1;                                                                            \
+  } while (0)
+  for (size_t i = 0; i < ARRAY_SIZE(exec_opts); i++) {
+    const char *name = exec_opts[i].name;
+    switch (exec_opts[i].kind) {
+    case OPT_STRING: {
+      const char *v = *AT(o, exec_opts[i].off, const char *const);
+      if (v != NULL)
+        PUT("%s=%s", name, v);
+      break;
+    }
+    case OPT_LIST: {
+      char *const *v = *AT(o, exec_opts[i].off, char **const);
+      size_t count = *AT(o, exec_opts[i].n_off, const size_t);
+      for (size_t j = 0; j < count; j++)
+        PUT("%s=%s", name, v[j]);
+      break;
+    }
+    case OPT_BOOL:
+      if (*AT(o, exec_opts[i].off, const bool))
+        PUT("%s", name);
+      break;
+    }
+  }
+#undef PUT
+  return n;
+}
+
 int chan_ctr_exec_encode(const struct chan_ctr_exec *e, char **buf, size_t *len, nook_error_t *err)
 {
-  size_t n = sizeof(struct ctr_exec_head) + (e->process ? strlen(e->process) : 0) + 2;
-  for (char *const *v = e->opts; v && *v; v++) {
-    if (**v == '\0')
-      return nook_error(err, EINVAL, "exec: an empty option");
-    n += strlen(*v) + 1;
-  }
-  for (char *const *v = e->argv; v && *v; v++)
-    n += strlen(*v) + 1;
+  const char *process = e->process ? e->process : "";
+  size_t n = sizeof(struct ctr_exec_head) + strlen(process) + 1 + put_opts(&e->opts, NULL) + 1;
+  for (size_t i = 0; i < e->opts.n_args; i++)
+    n += strlen(e->opts.args[i]) + 1;
   if (n > CHAN_MAX_DATA)
     return nook_error(err, E2BIG,
                       "exec: %zu bytes of options, command and process JSON (VM mode takes at "
@@ -273,21 +330,50 @@ int chan_ctr_exec_encode(const struct chan_ctr_exec *e, char **buf, size_t *len,
   struct ctr_exec_head h = {.proc = e->proc, .flags = e->flags};
   memcpy(o, &h, sizeof(h));
   o += sizeof(h);
-  o = stpcpy(o, e->process ? e->process : "") + 1;
-  for (char *const *v = e->opts; v && *v; v++)
-    o = stpcpy(o, *v) + 1;
+  o = stpcpy(o, process) + 1;
+  o += put_opts(&e->opts, o);
   *o++ = '\0';
-  for (char *const *v = e->argv; v && *v; v++)
-    o = stpcpy(o, *v) + 1;
+  for (size_t i = 0; i < e->opts.n_args; i++)
+    o = stpcpy(o, e->opts.args[i]) + 1;
   *buf = out;
   *len = (size_t)(o - out);
   return 0;
 }
 
-int chan_ctr_exec_decode(const char *data, size_t len, struct chan_ctr_exec *e, char ***opts,
-                         char ***argv, nook_error_t *err)
+/* One NAME[=VALUE] string into o; the lists have room for `cap` entries. */
+static int get_opt(struct nook_exec_opts *o, char *s, size_t cap, nook_error_t *err)
+{
+  char *eq = strchr(s, '=');
+  size_t nlen = eq ? (size_t)(eq - s) : strlen(s);
+  for (size_t i = 0; i < ARRAY_SIZE(exec_opts); i++) {
+    if (strlen(exec_opts[i].name) != nlen || strncmp(exec_opts[i].name, s, nlen) != 0)
+      continue;
+    if ((exec_opts[i].kind == OPT_BOOL) != (eq == NULL))
+      break;
+    switch (exec_opts[i].kind) {
+    case OPT_STRING:
+      *AT(o, exec_opts[i].off, const char *) = eq + 1;
+      return 0;
+    case OPT_LIST: {
+      char ***v = AT(o, exec_opts[i].off, char **);
+      size_t *count = AT(o, exec_opts[i].n_off, size_t);
+      if (*v == NULL)
+        *v = xmalloc(cap * sizeof(char *));
+      (*v)[(*count)++] = eq + 1;
+      return 0;
+    }
+    case OPT_BOOL:
+      *AT(o, exec_opts[i].off, bool) = true;
+      return 0;
+    }
+  }
+  return nook_error(err, EPROTO, "ctr-exec: unknown option `%s`", s);
+}
+
+int chan_ctr_exec_decode(const char *data, size_t len, struct chan_ctr_exec *e, nook_error_t *err)
 {
   struct ctr_exec_head h;
+  *e = (struct chan_ctr_exec){0};
   if (len < sizeof(h) + 2 || data[len - 1] != '\0')
     return nook_error(err, EPROTO, "ctr-exec: a malformed request");
   memcpy(&h, data, sizeof(h));
@@ -296,11 +382,35 @@ int chan_ctr_exec_decode(const char *data, size_t len, struct chan_ctr_exec *e, 
   e->flags = h.flags;
   e->process = data[off] != '\0' ? data + off : NULL;
   off += strlen(data + off) + 1;
-  *opts = split(data, len, &off, true);
-  *argv = split(data, len, &off, false);
-  e->opts = *opts;
-  e->argv = *argv;
-  return 0;
+  /* No list has more entries than the payload has strings. */
+  size_t cap = 1;
+  for (size_t i = off; i < len; i++)
+    cap += data[i] == '\0';
+  char **opts = split(data, len, &off, true);
+  int r = 0;
+  for (char **v = opts; r == 0 && *v; v++)
+    r = get_opt(&e->opts, *v, cap, err);
+  free(opts);
+  e->opts.args = split(data, len, &off, false);
+  e->opts.n_args = strv_len(e->opts.args);
+  if (r < 0)
+    chan_ctr_exec_clear(e);
+  return r;
+}
+
+void chan_ctr_exec_clear(struct chan_ctr_exec *e)
+{
+  for (size_t i = 0; i < ARRAY_SIZE(exec_opts); i++) {
+    if (exec_opts[i].kind == OPT_LIST) {
+      char ***v = AT(&e->opts, exec_opts[i].off, char **);
+      free(*v);
+      *v = NULL;
+      *AT(&e->opts, exec_opts[i].n_off, size_t) = 0;
+    }
+  }
+  free(e->opts.args);
+  e->opts.args = NULL;
+  e->opts.n_args = 0;
 }
 
 void chan_ctr_exec_set_proc(char *data, size_t len, int32_t proc)

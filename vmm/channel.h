@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "../base/error.h"
+#include "../libcontainer/container.h"
 
 enum chan_type {
   CHAN_READY = 1, /* guest -> host: init is up; payload: the guest kernel's release */
@@ -119,28 +120,31 @@ int chan_exec_encode(const struct chan_exec *e, char **buf, size_t *len, nook_er
 int chan_exec_decode(const char *data, size_t len, struct chan_exec *e, char ***env, char ***argv,
                      nook_error_t *err);
 
-/* What CHAN_CTR_EXEC asks for: the guest's `nook exec` of the container,
- * with the host CLI's options that make sense in the guest.  The guest adds
- * its own (-d, --pid-file, --console-socket, --process) after these, so
- * they cannot be overridden. */
+/* What CHAN_CTR_EXEC asks for: `nook exec` of the container, in the
+ * guest, with the host CLI's options that make sense there: opts' cwd,
+ * env, tty, user, additional_gids, caps, no_new_privs, apparmor,
+ * process_label, cgroups, ignore_paused and the command (args; none with
+ * process).  The rest of opts (the host's paths and fds: root, id,
+ * console_socket, detach, pid_file, preserve_fds, process_file) is never
+ * sent: the guest sets its own. */
 struct chan_ctr_exec {
   int32_t proc;        /* the id the monitor gave it (the CLI sends 0) */
   uint32_t flags;      /* CHAN_CTR_EXEC_* */
   const char *process; /* --process's JSON text, or NULL */
-  char *const *opts;   /* "--NAME" or "--NAME=VALUE", none empty; NULL-terminated */
-  char *const *argv;   /* the command (none with process); NULL-terminated */
+  struct nook_exec_opts opts;
 };
 #define CHAN_CTR_EXEC_TTY 1u           /* process.terminal: its stdio is a pty */
 #define CHAN_CTR_EXEC_IGNORE_PAUSED 2u /* --ignore-paused */
 
-/* Payload: proc and flags (host byte order), then the process JSON (empty
- * when none), each option, an empty string, each argv entry; all
- * NUL-terminated.  At most CHAN_MAX_DATA bytes in all. */
+/* Payload: proc and flags (host byte order), then NUL-terminated strings:
+ * the process JSON (empty when none), each option as NAME or NAME=VALUE, an
+ * empty string, each argument of the command.  At most CHAN_MAX_DATA bytes
+ * in all. */
 int chan_ctr_exec_encode(const struct chan_ctr_exec *e, char **buf, size_t *len, nook_error_t *err);
-/* The inverse, pointing into data; *opts and *argv are allocated arrays
- * the caller frees (not their strings). */
-int chan_ctr_exec_decode(const char *data, size_t len, struct chan_ctr_exec *e, char ***opts,
-                         char ***argv, nook_error_t *err);
+/* The inverse; strings point into data, opts' arrays are allocated
+ * (chan_ctr_exec_clear frees them). */
+int chan_ctr_exec_decode(const char *data, size_t len, struct chan_ctr_exec *e, nook_error_t *err);
+void chan_ctr_exec_clear(struct chan_ctr_exec *e);
 /* Give the request in a payload its process id (the monitor does). */
 void chan_ctr_exec_set_proc(char *data, size_t len, int32_t proc);
 

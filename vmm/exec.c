@@ -43,8 +43,6 @@
 
 /* The request and what the host keeps of it. */
 struct exec_req {
-  char **opts; /* "--NAME[=VALUE]", allocated */
-  size_t n_opts;
   char *process; /* --process's text */
   bool tty;
   char *payload;
@@ -53,31 +51,12 @@ struct exec_req {
 
 static void req_clear(struct exec_req *q)
 {
-  for (size_t i = 0; i < q->n_opts; i++)
-    free(q->opts[i]);
-  free(q->opts);
   free(q->process);
   free(q->payload);
 }
 
-static void opt(struct exec_req *q, const char *name, const char *value)
-{
-  q->opts = xrealloc(q->opts, (q->n_opts + 2) * sizeof(*q->opts));
-  if (value != NULL)
-    xasprintf(&q->opts[q->n_opts], "--%s=%s", name, value);
-  else
-    xasprintf(&q->opts[q->n_opts], "--%s", name);
-  q->opts[++q->n_opts] = NULL;
-}
-
-static void opts(struct exec_req *q, const char *name, char *const *values, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    opt(q, name, values[i]);
-}
-
-/* The guest nook's options from ours (those it would ignore with
- * --process, as namespace mode ignores them, are not sent then). */
+/* The request from our options (chan_ctr_exec_encode() takes those that
+ * make sense in the guest). */
 static int build_request(const struct nook_exec_opts *o, struct exec_req *q, nook_error_t *err)
 {
   /* An fd cannot cross into the guest. */
@@ -85,6 +64,7 @@ static int build_request(const struct nook_exec_opts *o, struct exec_req *q, noo
     return nook_error(err, 0,
                       "VM mode does not support --preserve-fds (an fd cannot be passed into the "
                       "VM) yet");
+  struct chan_ctr_exec e = {.opts = *o};
   if (o->process_file) {
     size_t len;
     if (read_file_at(AT_FDCWD, o->process_file, &q->process, &len, err) < 0)
@@ -98,40 +78,19 @@ static int build_request(const struct nook_exec_opts *o, struct exec_req *q, noo
     oci_process_clear(&p);
     if (strlen(q->process) != len)
       return nook_error(err, 0, "%s: a NUL byte in the file", o->process_file);
+    /* The command is the file's, as in namespace mode. */
+    e.opts.n_args = 0;
   } else {
     q->tty = o->tty;
-    if (o->cwd)
-      opt(q, "cwd", o->cwd);
-    opts(q, "env", o->env, o->n_env);
-    if (o->tty)
-      opt(q, "tty", NULL);
-    if (o->user)
-      opt(q, "user", o->user);
-    opts(q, "additional-gids", o->additional_gids, o->n_additional_gids);
-    opts(q, "cap", o->caps, o->n_caps);
-    if (o->no_new_privs)
-      opt(q, "no-new-privs", NULL);
-    if (o->apparmor)
-      opt(q, "apparmor", o->apparmor);
-    if (o->process_label)
-      opt(q, "process-label", o->process_label);
   }
-  opts(q, "cgroup", o->cgroups, o->n_cgroups);
-  if (o->ignore_paused)
-    opt(q, "ignore-paused", NULL);
   /* Namespace mode's checks and words. */
   if (q->tty && o->console_socket == NULL && o->detach)
     return nook_error(err, 0,
                       "cannot allocate a terminal for a detached process without --console-socket");
   if (!q->tty && o->console_socket != NULL)
     return nook_error(err, 0, "--console-socket given but the process has no terminal (-t)");
-  struct chan_ctr_exec e = {
-      .flags =
-          (q->tty ? CHAN_CTR_EXEC_TTY : 0) | (o->ignore_paused ? CHAN_CTR_EXEC_IGNORE_PAUSED : 0),
-      .process = q->process,
-      .opts = q->opts,
-      .argv = o->process_file ? NULL : o->args,
-  };
+  e.flags = (q->tty ? CHAN_CTR_EXEC_TTY : 0) | (o->ignore_paused ? CHAN_CTR_EXEC_IGNORE_PAUSED : 0);
+  e.process = q->process;
   return chan_ctr_exec_encode(&e, &q->payload, &q->len, err);
 }
 

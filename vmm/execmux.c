@@ -45,7 +45,8 @@ static void drop(struct vmm_execs *x, struct vmm_exec_client *c)
   *c = x->v[--x->n];
 }
 
-/* The client is gone: its process goes on without stdin. */
+/* The client is gone (killed: it never goes before the exit): so is its
+ * process, whose pid on the host was the client's. */
 static void gone(int chan, struct vmm_exec_client *c)
 {
   close(c->fd);
@@ -54,7 +55,7 @@ static void gone(int chan, struct vmm_exec_client *c)
   c->out = NULL;
   c->out_len = 0;
   if (!c->exited)
-    chan_send(chan, CHAN_STDIN, c->id, NULL, 0, NULL);
+    chan_send_about(chan, CHAN_SIGNAL, SIGKILL, c->id, NULL);
 }
 
 static void flush(int chan, struct vmm_exec_client *c)

@@ -10,9 +10,11 @@
  *    its own process;
  *  - from the client, CHAN_STDIN (within its window), CHAN_ACK,
  *    CHAN_WINSIZE and CHAN_SIGNAL go to the guest for its process.
- * A client that goes away leaves its process running, as a runc exec'd
- * process outlives a killed runc: its stdin is closed and its output
- * acked and dropped. */
+ * A client only goes away before its process's exit when it was killed;
+ * the process is then killed too (SIGKILL), so that the host pid an engine
+ * holds (the -d proxy's) lives exactly as long as the process, whatever
+ * signal it gets.  What the process still writes meanwhile is acked and
+ * dropped. */
 #ifndef NOOK_VMM_EXECMUX_H
 #define NOOK_VMM_EXECMUX_H
 

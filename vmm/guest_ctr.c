@@ -13,7 +13,9 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "../base/log.h"
 #include "../base/utils.h"
+#include "../libcontainer/container.h"
 #include "../libcontainer/terminal.h"
 #include "channel.h"
 #include "guest.h"
@@ -65,17 +67,16 @@ static char *log_messages(const char *level, bool last)
   return found;
 }
 
-/* Run the guest's nook with `args` (after the global options) and stdio
- * in/out/errfd; its failure becomes *err in its own words. */
-static int run_nook(const char *const *args, int in, int out, int errfd, char **warnings,
-                    nook_error_t *err)
+/* What runs in a child of ours with the stdio it was given; never
+ * returns.  Its failure is an `error` line in GUEST_LOG and a non-zero
+ * exit, as the guest nook's CLI does it. */
+typedef void child_fn(const void *arg);
+
+/* Run fn(arg) in a child with stdio in/out/errfd and wait for it; its
+ * failure becomes *err in its own words (the log's last error). */
+static int run_child(const char *what, child_fn *fn, const void *arg, int in, int out, int errfd,
+                     char **warnings, nook_error_t *err)
 {
-  static const char *const globals[] = {
-      GUEST_NOOK, "--root", GUEST_STATE_ROOT, "--log", GUEST_LOG, "--log-format", "json"};
-  size_t n = strv_len((char *const *)args);
-  cleanup_free const char **argv = xmalloc((ARRAY_SIZE(globals) + n + 1) * sizeof(*argv));
-  memcpy(argv, globals, sizeof(globals));
-  memcpy(argv + ARRAY_SIZE(globals), args, (n + 1) * sizeof(*argv));
   if (truncate(GUEST_LOG, 0) < 0 && errno != ENOENT)
     return nook_error(err, errno, "truncate %s", GUEST_LOG);
   pid_t pid = fork();
@@ -87,13 +88,13 @@ static int run_nook(const char *const *args, int in, int out, int errfd, char **
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
       _exit(127);
-    execv(GUEST_NOOK, (char *const *)argv);
+    fn(arg);
     _exit(127);
   }
   int status;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR)
-      return nook_error(err, errno, "wait for %s %s", GUEST_NOOK, args[0]);
+      return nook_error(err, errno, "wait for %s", what);
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     *warnings = log_messages("warning", false);
@@ -102,8 +103,28 @@ static int run_nook(const char *const *args, int in, int out, int errfd, char **
   cleanup_free char *said = log_messages("error", true);
   if (said != NULL)
     return nook_error(err, 0, "%s", said);
-  return nook_error(err, 0, "%s %s in the guest failed (status %d)", GUEST_NOOK, args[0],
+  return nook_error(err, 0, "%s in the guest failed (status %d)", what,
                     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+static void exec_nook(const void *argv)
+{
+  execv(GUEST_NOOK, (char *const *)argv);
+}
+
+/* Run the guest's nook with `args` (after the global options). */
+static int run_nook(const char *const *args, int in, int out, int errfd, char **warnings,
+                    nook_error_t *err)
+{
+  static const char *const globals[] = {
+      GUEST_NOOK, "--root", GUEST_STATE_ROOT, "--log", GUEST_LOG, "--log-format", "json"};
+  size_t n = strv_len((char *const *)args);
+  cleanup_free const char **argv = xmalloc((ARRAY_SIZE(globals) + n + 1) * sizeof(*argv));
+  memcpy(argv, globals, sizeof(globals));
+  memcpy(argv + ARRAY_SIZE(globals), args, (n + 1) * sizeof(*argv));
+  cleanup_free char *what = NULL;
+  xasprintf(&what, "%s %s", GUEST_NOOK, args[0]);
+  return run_child(what, exec_nook, argv, in, out, errfd, warnings, err);
 }
 
 static int devnull(void)
@@ -287,86 +308,77 @@ struct guest_proc *guest_ctr_proc(struct guest_ctr *c, int32_t id)
   return NULL;
 }
 
-/* The guest nook's command line for a CHAN_CTR_EXEC request: the host's
- * options, then ours (last: they win), then the id and the command. */
-static const char **exec_args(const struct guest_ctr *c, const struct chan_ctr_exec *e,
-                              const char *pid_file, const char *sock, const char *json)
+/* `nook exec` in a child of ours, without exec'ing /nook again: we are
+ * that binary, and under emulation loading it costs as much as the rest of
+ * an exec.  The child logs as the guest nook's CLI would. */
+static void exec_in_child(const void *arg)
 {
-  size_t n = strv_len(e->opts) + strv_len(e->argv) + 12, k = 0;
-  const char **a = xmalloc(n * sizeof(*a));
-  a[k++] = "exec";
-  for (char *const *v = e->opts; *v; v++)
-    a[k++] = *v;
-  a[k++] = "--detach";
-  a[k++] = "--pid-file";
-  a[k++] = pid_file;
-  if (sock != NULL) {
-    a[k++] = "--console-socket";
-    a[k++] = sock;
-  }
-  if (json != NULL) {
-    a[k++] = "--process";
-    a[k++] = json;
-  }
-  a[k++] = "--";
-  a[k++] = c->id;
-  for (char *const *v = e->argv; *v; v++)
-    a[k++] = *v;
-  a[k] = NULL;
-  return a;
+  nook_error_t err = NULL;
+  int status;
+  if (nook_log_init(GUEST_LOG, NOOK_LOG_FORMAT_JSON, false, &err) == 0 &&
+      nook_container_exec(arg, &status, &err) == 0)
+    _exit(0);
+  cleanup_free char *text = nook_error_text(err);
+  nook_log(NOOK_LOG_ERROR, "%s", text);
+  _exit(255);
 }
 
 int guest_ctr_exec(struct guest_ctr *c, const char *data, size_t len, pid_t *pid, char **warnings,
                    nook_error_t *err)
 {
   struct chan_ctr_exec e;
-  cleanup_free char **opts = NULL, **argv = NULL;
-  if (chan_ctr_exec_decode(data, len, &e, &opts, &argv, err) < 0)
+  if (chan_ctr_exec_decode(data, len, &e, err) < 0)
     return -1;
-  if (c->id == NULL)
-    return nook_error(err, ENOENT, "no container in the VM");
-  if (e.proc <= CHAN_PROC_INIT || guest_ctr_proc(c, e.proc) != NULL)
-    return nook_error(err, EPROTO, "ctr-exec: process id %d is in use", e.proc);
-  /* Only options: anything else would end them and be taken for the id. */
-  for (char *const *v = e.opts; *v; v++) {
-    if (!has_prefix(*v, "--"))
-      return nook_error(err, EPROTO, "ctr-exec: `%s` is not an option", *v);
-  }
-  if (c->n_procs > GUEST_MAX_EXECS)
-    return nook_error(err, EAGAIN, "too many exec'd processes in the VM (at most %d at once)",
-                      GUEST_MAX_EXECS);
+  int r = -1;
   cleanup_free char *pid_file = NULL, *sock = NULL, *json = NULL;
+  struct guest_proc *p = NULL;
+  struct proc_stdio s;
+  if (c->id == NULL) {
+    nook_error(err, ENOENT, "no container in the VM");
+    goto out;
+  }
+  if (e.proc <= CHAN_PROC_INIT || guest_ctr_proc(c, e.proc) != NULL) {
+    nook_error(err, EPROTO, "ctr-exec: process id %d is in use", e.proc);
+    goto out;
+  }
+  if (c->n_procs > GUEST_MAX_EXECS) {
+    nook_error(err, EAGAIN, "too many exec'd processes in the VM (at most %d at once)",
+               GUEST_MAX_EXECS);
+    goto out;
+  }
+  /* The request has the process's options; where things are is ours. */
+  e.opts.root = GUEST_STATE_ROOT;
+  e.opts.id = c->id;
+  e.opts.detach = true;
   xasprintf(&pid_file, GUEST_EXEC_FILE, e.proc, "pid");
-  if (e.flags & CHAN_CTR_EXEC_TTY)
+  e.opts.pid_file = pid_file;
+  if (e.flags & CHAN_CTR_EXEC_TTY) {
     xasprintf(&sock, GUEST_EXEC_FILE, e.proc, "sock");
+    e.opts.console_socket = sock;
+  }
   if (e.process != NULL) {
     xasprintf(&json, GUEST_EXEC_FILE, e.proc, "json");
     if (write_file_at(AT_FDCWD, json, O_CREAT | O_TRUNC, 0600, e.process, strlen(e.process), err) <
         0)
-      return -1;
+      goto out;
+    e.opts.process_file = json;
   }
-  struct proc_stdio s;
-  int r = stdio_open(&s, sock, err);
-  if (r == 0) {
-    cleanup_free const char **args = exec_args(c, &e, pid_file, sock, json);
-    r = run_nook(args, s.in[0], s.out[1], s.errp[1], warnings, err);
-    if (json != NULL)
-      unlink(json);
-  } else {
-    if (json != NULL)
-      unlink(json);
-    return -1;
-  }
-  struct guest_proc *p = xmalloc(sizeof(*p));
+  if (stdio_open(&s, sock, err) < 0)
+    goto out;
+  r = run_child("nook exec", exec_in_child, &e.opts, s.in[0], s.out[1], s.errp[1], warnings, err);
+  p = xmalloc(sizeof(*p));
   guest_proc_init(p, e.proc);
-  if (stdio_finish(&s, r, pid_file, p, err) < 0) {
-    free(p);
-    return -1;
-  }
+  if ((r = stdio_finish(&s, r, pid_file, p, err)) < 0)
+    goto out;
   c->procs = xrealloc(c->procs, (c->n_procs + 1) * sizeof(*c->procs));
-  c->procs[c->n_procs++] = p;
-  *pid = p->pid;
-  return 0;
+  c->procs[c->n_procs++] = steal_pointer(&p);
+  *pid = c->procs[c->n_procs - 1]->pid;
+out:
+  if (json != NULL)
+    unlink(json);
+  free(p);
+  chan_ctr_exec_clear(&e);
+  return r;
 }
 
 void guest_ctr_signal(struct guest_ctr *c, int32_t id, int sig)

@@ -159,15 +159,16 @@ static bool serve_exec(struct monitor *m, int fd, struct chan_msg *req)
 {
   nook_error_t err = NULL;
   cleanup_free char *said = NULL;
-  cleanup_free char **opts = NULL, **argv = NULL;
   struct chan_ctr_exec e;
-  int r = chan_ctr_exec_decode(req->data, req->len, &e, &opts, &argv, &err), pid = 0;
+  int r = chan_ctr_exec_decode(req->data, req->len, &e, &err), pid = 0;
+  uint32_t flags = e.flags;
+  chan_ctr_exec_clear(&e);
   int32_t id = 0;
   if (r < 0) {
     /* reply() sends it */
   } else if (m->status == NOOK_STOPPED) {
     r = nook_error(&err, 0, "cannot exec in a stopped container");
-  } else if (m->status == NOOK_PAUSED && !(e.flags & CHAN_CTR_EXEC_IGNORE_PAUSED)) {
+  } else if (m->status == NOOK_PAUSED && !(flags & CHAN_CTR_EXEC_IGNORE_PAUSED)) {
     r = nook_error(&err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
   } else {
     id = vmm_execs_new_id(&m->execs);
