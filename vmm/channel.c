@@ -1,10 +1,12 @@
 #include "channel.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -257,7 +259,7 @@ struct ctr_exec_head {
 };
 
 /* The options CHAN_CTR_EXEC carries: one table for both directions. */
-enum opt_kind { OPT_STRING, OPT_LIST, OPT_BOOL };
+enum opt_kind { OPT_STRING, OPT_LIST, OPT_BOOL, OPT_UINT };
 #define FIELD(f) offsetof(struct nook_exec_opts, f)
 static const struct {
   const char *name;
@@ -275,6 +277,9 @@ static const struct {
     {"process-label", OPT_STRING, FIELD(process_label), 0},
     {"cgroup", OPT_LIST, FIELD(cgroups), FIELD(n_cgroups)},
     {"ignore-paused", OPT_BOOL, FIELD(ignore_paused), 0},
+    {"process-name", OPT_STRING, FIELD(process_name), 0},
+    {"console-height", OPT_UINT, FIELD(console_height), 0},
+    {"console-width", OPT_UINT, FIELD(console_width), 0},
 };
 #undef FIELD
 
@@ -308,6 +313,10 @@ static size_t put_opts(const struct nook_exec_opts *o, char *out)
     case OPT_BOOL:
       if (*AT(o, exec_opts[i].off, const bool))
         PUT("%s", name);
+      break;
+    case OPT_UINT:
+      if (*AT(o, exec_opts[i].off, const uint32_t) > 0)
+        PUT("%s=%" PRIu32, name, *AT(o, exec_opts[i].off, const uint32_t));
       break;
     }
   }
@@ -365,6 +374,15 @@ static int get_opt(struct nook_exec_opts *o, char *s, size_t cap, nook_error_t *
     case OPT_BOOL:
       *AT(o, exec_opts[i].off, bool) = true;
       return 0;
+    case OPT_UINT: {
+      char *end;
+      errno = 0;
+      unsigned long v = strtoul(eq + 1, &end, 10);
+      if (errno != 0 || *end != '\0' || end == eq + 1 || v > UINT32_MAX)
+        break;
+      *AT(o, exec_opts[i].off, uint32_t) = (uint32_t)v;
+      return 0;
+    }
     }
   }
   return nook_error(err, EPROTO, "ctr-exec: unknown option `%s`", s);

@@ -123,10 +123,10 @@ int chan_exec_decode(const char *data, size_t len, struct chan_exec *e, char ***
 /* What CHAN_CTR_EXEC asks for: `nook exec` of the container, in the
  * guest, with the host CLI's options that make sense there: opts' cwd,
  * env, tty, user, additional_gids, caps, no_new_privs, apparmor,
- * process_label, cgroups, ignore_paused and the command (args; none with
- * process).  The rest of opts (the host's paths and fds: root, id,
- * console_socket, detach, pid_file, preserve_fds, process_file) is never
- * sent: the guest sets its own. */
+ * process_label, cgroups, ignore_paused, process_name, the console size
+ * (the host pty's) and the command (args; none with process).  The rest of opts (the host's paths
+ * and fds: root, id, console_socket, detach, pid_file, preserve_fds, process_file) is never sent:
+ * the guest sets its own. */
 struct chan_ctr_exec {
   int32_t proc;        /* the id the monitor gave it (the CLI sends 0) */
   uint32_t flags;      /* CHAN_CTR_EXEC_* */

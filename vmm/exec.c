@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -43,16 +44,14 @@
 
 /* The request and what the host keeps of it. */
 struct exec_req {
-  char *process; /* --process's text */
+  struct chan_ctr_exec e; /* encoded once the terminal's size is known */
+  char *process;          /* --process's text */
   bool tty;
-  char *payload;
-  size_t len;
 };
 
 static void req_clear(struct exec_req *q)
 {
   free(q->process);
-  free(q->payload);
 }
 
 /* The request from our options (chan_ctr_exec_encode() takes those that
@@ -64,7 +63,8 @@ static int build_request(const struct nook_exec_opts *o, struct exec_req *q, noo
     return nook_error(err, 0,
                       "VM mode does not support --preserve-fds (an fd cannot be passed into the "
                       "VM) yet");
-  struct chan_ctr_exec e = {.opts = *o};
+  struct chan_ctr_exec *e = &q->e;
+  e->opts = *o;
   if (o->process_file) {
     size_t len;
     if (read_file_at(AT_FDCWD, o->process_file, &q->process, &len, err) < 0)
@@ -78,8 +78,10 @@ static int build_request(const struct nook_exec_opts *o, struct exec_req *q, noo
     oci_process_clear(&p);
     if (strlen(q->process) != len)
       return nook_error(err, 0, "%s: a NUL byte in the file", o->process_file);
-    /* The command is the file's, as in namespace mode. */
-    e.opts.n_args = 0;
+    /* The command is the file's, as in namespace mode, and errors name
+     * the file as the user gave it. */
+    e->opts.n_args = 0;
+    e->opts.process_name = o->process_file;
   } else {
     q->tty = o->tty;
   }
@@ -89,15 +91,30 @@ static int build_request(const struct nook_exec_opts *o, struct exec_req *q, noo
                       "cannot allocate a terminal for a detached process without --console-socket");
   if (!q->tty && o->console_socket != NULL)
     return nook_error(err, 0, "--console-socket given but the process has no terminal (-t)");
-  e.flags = (q->tty ? CHAN_CTR_EXEC_TTY : 0) | (o->ignore_paused ? CHAN_CTR_EXEC_IGNORE_PAUSED : 0);
-  e.process = q->process;
-  return chan_ctr_exec_encode(&e, &q->payload, &q->len, err);
+  e->flags =
+      (q->tty ? CHAN_CTR_EXEC_TTY : 0) | (o->ignore_paused ? CHAN_CTR_EXEC_IGNORE_PAUSED : 0);
+  e->process = q->process;
+  /* Only to fail early: request() encodes it again with the size. */
+  cleanup_free char *payload = NULL;
+  size_t len;
+  return chan_ctr_exec_encode(e, &payload, &len, err);
 }
 
 /* Ask the monitor for the process: the connection that carries its stdio
- * from now on, *id its process id. */
-static int request(int dirfd, const struct exec_req *q, int32_t *id, nook_error_t *err)
+ * from now on, *id its process id.  With a terminal, the host pty's size
+ * then (io->tty) is the guest pty's from the start. */
+static int request(int dirfd, struct exec_req *q, const struct vmm_relay *io, int32_t *id,
+                   nook_error_t *err)
 {
+  struct winsize ws;
+  if (io->tty >= 0 && ioctl(io->tty, TIOCGWINSZ, &ws) == 0) {
+    q->e.opts.console_height = ws.ws_row;
+    q->e.opts.console_width = ws.ws_col;
+  }
+  cleanup_free char *payload = NULL;
+  size_t len;
+  if (chan_ctr_exec_encode(&q->e, &payload, &len, err) < 0)
+    return -1;
   cleanup_close int conn = vmm_monitor_connect(dirfd, err);
   if (conn == -2) {
     /* No monitor listens: still booting, or gone with the container. */
@@ -114,7 +131,7 @@ static int request(int dirfd, const struct exec_req *q, int32_t *id, nook_error_
   if (conn < 0)
     return -1;
   struct chan_msg *msg = xmalloc(sizeof(*msg));
-  int r = chan_send(conn, CHAN_CTR_EXEC, 0, q->payload, q->len, err);
+  int r = chan_send(conn, CHAN_CTR_EXEC, 0, payload, len, err);
   if (r == 0)
     r = chan_recv(conn, CHAN_BIT(CHAN_OK), msg, err);
   if (r < 0 && (*err)->status == EPIPE) {
@@ -195,11 +212,14 @@ static void *tty_proxy_thread(void *arg)
 }
 
 /* The host's side of the process's terminal: a pty pair whose master goes
- * to the console socket (or to *master for our own proxy). */
+ * to the console socket (or to *master for our own proxy, sized as our
+ * terminal). */
 static int open_tty(struct vmm_relay *io, const char *console, int *master, nook_error_t *err)
 {
   cleanup_close int m = -1;
-  if (vmm_relay_open_tty(io, NULL, &m, err) < 0)
+  struct winsize ws;
+  bool sized = console == NULL && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0;
+  if (vmm_relay_open_tty(io, sized ? &ws : NULL, &m, err) < 0)
     return -1;
   if (console != NULL)
     return terminal_send_to_socket(console, m, err);
@@ -214,8 +234,8 @@ static int exit_code(int wstatus)
   return WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : 255;
 }
 
-static int exec_foreground(int dirfd, const struct exec_req *q, const char *console,
-                           int *exit_status, nook_error_t *err)
+static int exec_foreground(int dirfd, struct exec_req *q, const char *console, int *exit_status,
+                           nook_error_t *err)
 {
   sigset_t fwd, old;
   vmm_forwarded_signals(&fwd);
@@ -243,7 +263,7 @@ static int exec_foreground(int dirfd, const struct exec_req *q, const char *cons
   }
   if (q->tty && open_tty(&io, console, &t.master, err) < 0)
     goto out;
-  if ((conn = request(dirfd, q, &io.proc, err)) < 0)
+  if ((conn = request(dirfd, q, &io, &io.proc, err)) < 0)
     goto out;
   if (t.master >= 0)
     t.running = pthread_create(&t.thread, NULL, tty_proxy_thread, &t) == 0;
@@ -262,7 +282,7 @@ out:
 /* The -d proxy: once the CLI has written the pid file (its CHAN_OK on
  * report), the process is started; the CLI learns how that went (CHAN_OK
  * or the error) and exits, and the proxy stays in front of the process. */
-__attribute__((noreturn)) static void proxy_main(int report, int dirfd, const struct exec_req *q,
+__attribute__((noreturn)) static void proxy_main(int report, int dirfd, struct exec_req *q,
                                                  const char *console)
 {
   /* Apart from the CLI: its terminal's signals are not the process's. */
@@ -282,7 +302,7 @@ __attribute__((noreturn)) static void proxy_main(int report, int dirfd, const st
   if (sigfd < 0)
     nook_error(&err, errno, "signalfd");
   else if (!(q->tty && open_tty(&io, console, NULL, &err) < 0))
-    conn = request(dirfd, q, &io.proc, &err);
+    conn = request(dirfd, q, &io, &io.proc, &err);
   if (conn < 0) {
     chan_send_error(report, err);
     _exit(1);
@@ -296,8 +316,8 @@ __attribute__((noreturn)) static void proxy_main(int report, int dirfd, const st
   vmm_die_like(relay_process(conn, &io, sigfd));
 }
 
-static int exec_detached(int dirfd, const struct exec_req *q, const char *console,
-                         const char *pid_file, nook_error_t *err)
+static int exec_detached(int dirfd, struct exec_req *q, const char *console, const char *pid_file,
+                         nook_error_t *err)
 {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)

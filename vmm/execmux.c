@@ -176,3 +176,15 @@ bool vmm_execs_from_guest(struct vmm_execs *x, int chan, const struct chan_msg *
     drop(x, c);
   return true;
 }
+
+void vmm_execs_end(struct vmm_execs *x, int chan)
+{
+  while (x->n > 0) {
+    struct vmm_exec_client *c = &x->v[x->n - 1];
+    if (c->fd >= 0 && c->out_len > 0)
+      flush(chan, c);
+    drop(x, c);
+  }
+  free(x->v);
+  x->v = NULL;
+}

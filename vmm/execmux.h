@@ -57,4 +57,9 @@ void vmm_execs_events(struct vmm_execs *x, int chan, const struct pollfd *p, siz
  * for its client, or dropped and acked when the client is gone). */
 bool vmm_execs_from_guest(struct vmm_execs *x, int chan, const struct chan_msg *m);
 
+/* The container ended (the VM goes with it): what the sockets take now is
+ * written, then every connection is closed; a client that got no exit
+ * reports its process killed by SIGKILL. */
+void vmm_execs_end(struct vmm_execs *x, int chan);
+
 #endif

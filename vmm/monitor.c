@@ -410,6 +410,8 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
   close(o->report_fd);
   serve(&m);
   unlinkat(m.dirfd, VMM_MONITOR_SOCK, 0);
+  /* Their processes die with the VM: no client waits for the power-off. */
+  vmm_execs_end(&m.execs, m.s.chan);
   vmm_relay_finish(&m.io);
   if (!m.cut)
     vmm_session_poweroff(&m.s, POWEROFF_MS, NULL);

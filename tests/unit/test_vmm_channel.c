@@ -294,6 +294,8 @@ TEST(a_ctr_exec_request_round_trips_and_takes_its_id)
                                      .caps = caps,
                                      .n_caps = 1,
                                      .no_new_privs = true,
+                                     .console_height = 25,
+                                     .console_width = 90,
                                      .args = args,
                                      .n_args = 3}};
   char *buf = NULL;
@@ -315,6 +317,7 @@ TEST(a_ctr_exec_request_round_trips_and_takes_its_id)
         strcmp(d.opts.env[1], "B=x=y") == 0);
   CHECK(d.opts.n_caps == 1 && strcmp(d.opts.caps[0], "CAP_SYS_ADMIN") == 0);
   CHECK(d.opts.n_cgroups == 0 && d.opts.cgroups == NULL);
+  CHECK(d.opts.console_height == 25 && d.opts.console_width == 90);
   /* An empty argument stays an argument. */
   CHECK(d.opts.n_args == 3 && d.opts.args[2][0] == '\0' && d.opts.args[3] == NULL);
   chan_ctr_exec_clear(&d);
