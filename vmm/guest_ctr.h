@@ -18,9 +18,10 @@
 /* The share the container's bundle arrives on: /mnt/ctr. */
 #define VMM_CTR_TAG "ctr"
 
-/* At most this many exec'd processes at once (each holds three fds of the
- * guest init's). */
-#define GUEST_MAX_EXECS 1000
+/* At most this many exec'd processes at once: each holds three fds of the
+ * guest init's, whose RLIMIT_NOFILE (1024) the container's processes
+ * inherit, so it is not raised. */
+#define GUEST_MAX_EXECS 300
 
 struct guest_ctr {
   char *id;

@@ -8,7 +8,6 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -442,12 +441,6 @@ static int serve(int chan, nook_error_t *err)
   cleanup_close int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sigfd < 0)
     return nook_error(err, errno, "signalfd");
-  /* Three fds per exec'd process: the kernel's hard limit, not 1024. */
-  struct rlimit nofile;
-  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
-    nofile.rlim_cur = nofile.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &nofile);
-  }
   if (chan_send(chan, CHAN_READY, 0, u.release, strlen(u.release), err) < 0)
     return -1;
   struct guest_ctr c;

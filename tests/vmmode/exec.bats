@@ -145,6 +145,9 @@ recvtty() {
   # stdin reaches the process; its EOF too.
   run bash -c "printf 'line1\nline2\n' | $NOOK --root $ROOT exec test-vmx1 sh -c 'cat; echo eof'"
   assert_output $'line1\nline2\neof'
+  # An unknown container is namespace mode's error (there is no VM to ask).
+  run -255 nook exec test-vmx1-nosuch true
+  assert_output --partial 'container "test-vmx1-nosuch" does not exist'
   # An fd cannot cross into the VM: refused, naming the option.
   run -255 nook exec --preserve-fds 1 test-vmx1 true
   assert_output --partial "--preserve-fds"
