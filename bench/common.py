@@ -28,6 +28,8 @@ MEM_TRIES = 1 if QUICK else 2  # runs per probed memory limit; all must pass
 VM = os.environ.get("BENCH_VM", "1") != "0"
 VM_RUNS = env_int("BENCH_VM_RUNS", 2 if QUICK else 10)
 VM_MEM_RUNS = env_int("BENCH_VM_MEM_RUNS", 1 if QUICK else 3)
+# VM-mode exec: one boot, then many execs into it.
+VM_EXEC_RUNS = env_int("BENCH_VM_EXEC_RUNS", 5 if QUICK else 30)
 OUT = os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(REPO, "docs", "benchmarks.md")))
 PNG = os.path.splitext(OUT)[0] + ".png"
 

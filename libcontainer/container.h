@@ -43,7 +43,10 @@ int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_
 struct nook_exec_opts {
   const char *root, *id;
   const char *process_file; /* --process: a process JSON; the flags below are ignored */
-  char **args;              /* the command, when no --process */
+  /* How errors name the --process file (default process_file; VM mode's
+   * guest reads a copy of the host's file, whose name the user gave). */
+  const char *process_name;
+  char **args; /* the command, when no --process */
   size_t n_args;
   bool tty;                   /* -t */
   const char *console_socket; /* --console-socket */
@@ -63,6 +66,9 @@ struct nook_exec_opts {
   char **cgroups;                       /* --cgroup [CONTROLLERS:]PATH, a sub-cgroup */
   size_t n_cgroups;
   bool ignore_paused; /* --ignore-paused */
+  /* With a terminal, its size from the start instead of the config's
+   * (0: none).  No option sets it: VM mode's guest gets the host pty's. */
+  uint32_t console_height, console_width;
 };
 
 /* Run a process in a running (or created) container; unless detached, wait

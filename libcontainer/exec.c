@@ -196,16 +196,17 @@ static int build_process(const struct nook_exec_opts *o, struct oci_config *c,
                          struct exec_plan *plan, nook_error_t *err)
 {
   struct oci_process *p = &c->process;
+  const char *name = o->process_name ? o->process_name : o->process_file;
   if (o->process_file) {
     cleanup_free char *text = NULL;
     size_t len;
     if (read_file_at(AT_FDCWD, o->process_file, &text, &len, err) < 0)
       return nook_error_wrap(err, "--process");
     struct oci_process np;
-    if (oci_process_parse(text, len, o->process_file, &np, err) < 0)
+    if (oci_process_parse(text, len, name, &np, err) < 0)
       return -1;
     for (size_t i = 0; i < np.n_unknown_caps; i++)
-      nook_warn("%s: %s, ignored", o->process_file, np.unknown_caps[i]);
+      nook_warn("%s: %s, ignored", name, np.unknown_caps[i]);
     inherit_unset(&np, p);
     oci_process_clear(p);
     *p = np;
@@ -251,8 +252,13 @@ static int build_process(const struct nook_exec_opts *o, struct oci_config *c,
       p->selinux_label = xstrdup(o->process_label);
     }
   }
+  if (p->terminal && o->console_height > 0 && o->console_width > 0) {
+    p->has_console_size = true;
+    p->console_height = o->console_height;
+    p->console_width = o->console_width;
+  }
   if (oci_process_validate(p, err) < 0)
-    return nook_error_wrap(err, "%s", o->process_file ? o->process_file : "exec");
+    return nook_error_wrap(err, "%s", o->process_file ? name : "exec");
   return check_process_lsm(p, err);
 }
 

@@ -165,9 +165,8 @@ int cmd_exec(const struct cli_global *g, int argc, char **argv, nook_error_t *er
   int status = 0;
   /* From here a failure is the runtime's, not the process's. */
   cli_fail_status = 255;
-  if (vmm_refuse_unsupported(g->root, o.id, "exec", err) < 0)
-    return -1;
-  int r = nook_container_exec(&o, &status, err);
+  int r = vmm_container_is_vm(g->root, o.id) ? vmm_container_exec(&o, &status, err)
+                                             : nook_container_exec(&o, &status, err);
   free(o.env);
   free(o.additional_gids);
   free(o.caps);

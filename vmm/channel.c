@@ -1,8 +1,12 @@
 #include "channel.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -15,7 +19,7 @@ static const char *const type_names[] = {
     [CHAN_SIGNAL] = "signal", [CHAN_ERROR] = "error", [CHAN_CREATE] = "create",
     [CHAN_START] = "start",   [CHAN_KILL] = "kill",   [CHAN_STATE] = "state",
     [CHAN_STDIN] = "stdin",   [CHAN_OK] = "ok",       [CHAN_WINSIZE] = "winsize",
-    [CHAN_ACK] = "ack",       [CHAN_NOOK] = "nook",
+    [CHAN_ACK] = "ack",       [CHAN_NOOK] = "nook",   [CHAN_CTR_EXEC] = "ctr-exec",
 };
 
 struct frame {
@@ -60,6 +64,17 @@ int chan_send(int fd, enum chan_type type, int32_t value, const void *data, size
     }
   }
   return 0;
+}
+
+void chan_frame_append(char **buf, size_t *len, enum chan_type type, int32_t value,
+                       const void *data, size_t data_len)
+{
+  struct frame f = {.magic = CHAN_MAGIC, .type = type, .value = value, .len = (uint32_t)data_len};
+  *buf = xrealloc(*buf, *len + sizeof(f) + data_len);
+  memcpy(*buf + *len, &f, sizeof(f));
+  if (data_len > 0)
+    memcpy(*buf + *len + sizeof(f), data, data_len);
+  *len += sizeof(f) + data_len;
 }
 
 void chan_send_error(int fd, const nook_error_t cause)
@@ -261,4 +276,201 @@ int chan_nook_decode(const char *data, size_t len, struct chan_nook *n, char ***
   n->in = data + args_len;
   n->in_len = len - args_len;
   return 0;
+}
+
+int32_t chan_proc_of(const struct chan_msg *m)
+{
+  int32_t proc = CHAN_PROC_INIT;
+  if (m->len == sizeof(proc))
+    memcpy(&proc, m->data, sizeof(proc));
+  return proc;
+}
+
+int chan_send_about(int fd, enum chan_type type, int32_t value, int32_t proc, nook_error_t *err)
+{
+  return chan_send(fd, type, value, &proc, sizeof(proc), err);
+}
+
+struct ctr_exec_head {
+  int32_t proc;
+  uint32_t flags;
+};
+
+/* The options CHAN_CTR_EXEC carries: one table for both directions. */
+enum opt_kind { OPT_STRING, OPT_LIST, OPT_BOOL, OPT_UINT };
+#define FIELD(f) offsetof(struct nook_exec_opts, f)
+static const struct {
+  const char *name;
+  enum opt_kind kind;
+  size_t off, n_off; /* the field; for a list also its count */
+} exec_opts[] = {
+    {"cwd", OPT_STRING, FIELD(cwd), 0},
+    {"env", OPT_LIST, FIELD(env), FIELD(n_env)},
+    {"tty", OPT_BOOL, FIELD(tty), 0},
+    {"user", OPT_STRING, FIELD(user), 0},
+    {"additional-gids", OPT_LIST, FIELD(additional_gids), FIELD(n_additional_gids)},
+    {"cap", OPT_LIST, FIELD(caps), FIELD(n_caps)},
+    {"no-new-privs", OPT_BOOL, FIELD(no_new_privs), 0},
+    {"apparmor", OPT_STRING, FIELD(apparmor), 0},
+    {"process-label", OPT_STRING, FIELD(process_label), 0},
+    {"cgroup", OPT_LIST, FIELD(cgroups), FIELD(n_cgroups)},
+    {"ignore-paused", OPT_BOOL, FIELD(ignore_paused), 0},
+    {"process-name", OPT_STRING, FIELD(process_name), 0},
+    {"console-height", OPT_UINT, FIELD(console_height), 0},
+    {"console-width", OPT_UINT, FIELD(console_width), 0},
+};
+#undef FIELD
+
+#define AT(o, off, type) ((type *)((char *)(o) + (off)))
+
+/* Each option as its strings, to `out` (NULL: only count the bytes). */
+static size_t put_opts(const struct nook_exec_opts *o, char *out)
+{
+  size_t n = 0;
+#define PUT(...)                                                                                   \
+  do {                                                                                             \
+    int k = snprintf(out ? out + n : NULL, out ? CHAN_MAX_DATA : 0, __VA_ARGS__);                  \
+    n += (size_t)k + 1;                                                                            \
+  } while (0)
+  for (size_t i = 0; i < ARRAY_SIZE(exec_opts); i++) {
+    const char *name = exec_opts[i].name;
+    switch (exec_opts[i].kind) {
+    case OPT_STRING: {
+      const char *v = *AT(o, exec_opts[i].off, const char *const);
+      if (v != NULL)
+        PUT("%s=%s", name, v);
+      break;
+    }
+    case OPT_LIST: {
+      char *const *v = *AT(o, exec_opts[i].off, char **const);
+      size_t count = *AT(o, exec_opts[i].n_off, const size_t);
+      for (size_t j = 0; j < count; j++)
+        PUT("%s=%s", name, v[j]);
+      break;
+    }
+    case OPT_BOOL:
+      if (*AT(o, exec_opts[i].off, const bool))
+        PUT("%s", name);
+      break;
+    case OPT_UINT:
+      if (*AT(o, exec_opts[i].off, const uint32_t) > 0)
+        PUT("%s=%" PRIu32, name, *AT(o, exec_opts[i].off, const uint32_t));
+      break;
+    }
+  }
+#undef PUT
+  return n;
+}
+
+int chan_ctr_exec_encode(const struct chan_ctr_exec *e, char **buf, size_t *len, nook_error_t *err)
+{
+  const char *process = e->process ? e->process : "";
+  size_t n = sizeof(struct ctr_exec_head) + strlen(process) + 1 + put_opts(&e->opts, NULL) + 1;
+  for (size_t i = 0; i < e->opts.n_args; i++)
+    n += strlen(e->opts.args[i]) + 1;
+  if (n > CHAN_MAX_DATA)
+    return nook_error(err, E2BIG,
+                      "exec: %zu bytes of options, command and process JSON (VM mode takes at "
+                      "most %d)",
+                      n, CHAN_MAX_DATA);
+  char *out = xmalloc(n), *o = out;
+  struct ctr_exec_head h = {.proc = e->proc, .flags = e->flags};
+  memcpy(o, &h, sizeof(h));
+  o += sizeof(h);
+  o = stpcpy(o, process) + 1;
+  o += put_opts(&e->opts, o);
+  *o++ = '\0';
+  for (size_t i = 0; i < e->opts.n_args; i++)
+    o = stpcpy(o, e->opts.args[i]) + 1;
+  *buf = out;
+  *len = (size_t)(o - out);
+  return 0;
+}
+
+/* One NAME[=VALUE] string into o; the lists have room for `cap` entries. */
+static int get_opt(struct nook_exec_opts *o, char *s, size_t cap, nook_error_t *err)
+{
+  char *eq = strchr(s, '=');
+  size_t nlen = eq ? (size_t)(eq - s) : strlen(s);
+  for (size_t i = 0; i < ARRAY_SIZE(exec_opts); i++) {
+    if (strlen(exec_opts[i].name) != nlen || strncmp(exec_opts[i].name, s, nlen) != 0)
+      continue;
+    if ((exec_opts[i].kind == OPT_BOOL) != (eq == NULL))
+      break;
+    switch (exec_opts[i].kind) {
+    case OPT_STRING:
+      *AT(o, exec_opts[i].off, const char *) = eq + 1;
+      return 0;
+    case OPT_LIST: {
+      char ***v = AT(o, exec_opts[i].off, char **);
+      size_t *count = AT(o, exec_opts[i].n_off, size_t);
+      if (*v == NULL)
+        *v = xmalloc(cap * sizeof(char *));
+      (*v)[(*count)++] = eq + 1;
+      return 0;
+    }
+    case OPT_BOOL:
+      *AT(o, exec_opts[i].off, bool) = true;
+      return 0;
+    case OPT_UINT: {
+      char *end;
+      errno = 0;
+      unsigned long v = strtoul(eq + 1, &end, 10);
+      if (errno != 0 || *end != '\0' || end == eq + 1 || v > UINT32_MAX)
+        break;
+      *AT(o, exec_opts[i].off, uint32_t) = (uint32_t)v;
+      return 0;
+    }
+    }
+  }
+  return nook_error(err, EPROTO, "ctr-exec: unknown option `%s`", s);
+}
+
+int chan_ctr_exec_decode(const char *data, size_t len, struct chan_ctr_exec *e, nook_error_t *err)
+{
+  struct ctr_exec_head h;
+  *e = (struct chan_ctr_exec){0};
+  if (len < sizeof(h) + 2 || data[len - 1] != '\0')
+    return nook_error(err, EPROTO, "ctr-exec: a malformed request");
+  memcpy(&h, data, sizeof(h));
+  size_t off = sizeof(h);
+  e->proc = h.proc;
+  e->flags = h.flags;
+  e->process = data[off] != '\0' ? data + off : NULL;
+  off += strlen(data + off) + 1;
+  /* No list has more entries than the payload has strings. */
+  size_t cap = 1;
+  for (size_t i = off; i < len; i++)
+    cap += data[i] == '\0';
+  char **opts = split(data, len, &off, true);
+  int r = 0;
+  for (char **v = opts; r == 0 && *v; v++)
+    r = get_opt(&e->opts, *v, cap, err);
+  free(opts);
+  e->opts.args = split(data, len, &off, false);
+  e->opts.n_args = strv_len(e->opts.args);
+  if (r < 0)
+    chan_ctr_exec_clear(e);
+  return r;
+}
+
+void chan_ctr_exec_clear(struct chan_ctr_exec *e)
+{
+  for (size_t i = 0; i < ARRAY_SIZE(exec_opts); i++) {
+    if (exec_opts[i].kind == OPT_LIST) {
+      char ***v = AT(&e->opts, exec_opts[i].off, char **);
+      free(*v);
+      *v = NULL;
+      *AT(&e->opts, exec_opts[i].n_off, size_t) = 0;
+    }
+  }
+  free(e->opts.args);
+  e->opts.args = NULL;
+  e->opts.n_args = 0;
+}
+
+void chan_ctr_exec_set_proc(char *data, size_t len, int32_t proc)
+{
+  if (len >= sizeof(proc))
+    memcpy(data, &proc, sizeof(proc));
 }

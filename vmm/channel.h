@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "../base/error.h"
+#include "../libcontainer/container.h"
 
 enum chan_type {
   CHAN_READY = 1, /* guest -> host: init is up; payload: the guest kernel's release */
@@ -43,13 +44,17 @@ enum chan_type {
    * (pause, resume, ps, update, events --stats); payload: chan_nook_encode()'s.
    * CHAN_OK payload: the guest nook's warnings, a NUL, its stdout. */
   CHAN_NOOK,
+  CHAN_CTR_EXEC, /* CLI -> monitor -> guest: run a process in the container (`nook exec`);
+                    payload: chan_ctr_exec_encode()'s.  CHAN_OK value: its guest pid */
 };
-#define CHAN_TYPE_MAX CHAN_NOOK
+#define CHAN_TYPE_MAX CHAN_CTR_EXEC
 
-/* CHAN_STDOUT, CHAN_STDERR and CHAN_STDIN carry the process id in value
- * (0: the container's init; #15's exec'd processes get others).  CHAN_EXIT's
- * value is the raw wait status of the container's init, so the monitor can
- * end by the same signal. */
+/* CHAN_STDOUT, CHAN_STDERR, CHAN_STDIN, CHAN_ACK and CHAN_WINSIZE carry the
+ * process id in value (0: the container's init; an exec'd process gets the
+ * id its monitor gave it, > 0).  CHAN_EXIT's value is the raw wait status
+ * (so the monitor, or an exec's proxy, can end by the same signal) and
+ * CHAN_SIGNAL's the signal: they name their process in the payload, one
+ * int32_t (none: the init, or vm-exec's only process). */
 #define CHAN_PROC_INIT 0
 
 /* CHAN_CREATE's value: process.terminal; the container's stdio is a pty in
@@ -86,6 +91,10 @@ const char *chan_type_name(enum chan_type t);
 
 int chan_send(int fd, enum chan_type type, int32_t value, const void *data, size_t len,
               nook_error_t *err);
+/* Append the frame chan_send() would write to *buf (of *len bytes, grown
+ * as needed), for a sender that must not block on its peer. */
+void chan_frame_append(char **buf, size_t *len, enum chan_type type, int32_t value,
+                       const void *data, size_t data_len);
 /* Send an error built from cause (best effort: the channel may be gone). */
 void chan_send_error(int fd, const nook_error_t cause);
 
@@ -93,6 +102,11 @@ void chan_send_error(int fd, const nook_error_t cause);
  * the caller did not ask for becomes *err with the peer's errno and message;
  * EOF, a bad frame or an unexpected type is a protocol error. */
 int chan_recv(int fd, unsigned expect, struct chan_msg *msg, nook_error_t *err);
+
+/* The process a CHAN_EXIT or CHAN_SIGNAL is about (CHAN_PROC_INIT). */
+int32_t chan_proc_of(const struct chan_msg *m);
+/* Send CHAN_EXIT or CHAN_SIGNAL about process proc. */
+int chan_send_about(int fd, enum chan_type type, int32_t value, int32_t proc, nook_error_t *err);
 
 /* What CHAN_EXEC asks for: a process with its root directory (chroot),
  * working directory (inside that root), environment and argv. */
@@ -126,5 +140,32 @@ int chan_nook_encode(const struct chan_nook *n, char **buf, size_t *len, nook_er
  * frees (not its strings). */
 int chan_nook_decode(const char *data, size_t len, struct chan_nook *n, char ***argv,
                      nook_error_t *err);
+/* What CHAN_CTR_EXEC asks for: `nook exec` of the container, in the
+ * guest, with the host CLI's options that make sense there: opts' cwd,
+ * env, tty, user, additional_gids, caps, no_new_privs, apparmor,
+ * process_label, cgroups, ignore_paused, process_name, the console size
+ * (the host pty's) and the command (args; none with process).  The rest of opts (the host's paths
+ * and fds: root, id, console_socket, detach, pid_file, preserve_fds, process_file) is never sent:
+ * the guest sets its own. */
+struct chan_ctr_exec {
+  int32_t proc;        /* the id the monitor gave it (the CLI sends 0) */
+  uint32_t flags;      /* CHAN_CTR_EXEC_* */
+  const char *process; /* --process's JSON text, or NULL */
+  struct nook_exec_opts opts;
+};
+#define CHAN_CTR_EXEC_TTY 1u           /* process.terminal: its stdio is a pty */
+#define CHAN_CTR_EXEC_IGNORE_PAUSED 2u /* --ignore-paused */
+
+/* Payload: proc and flags (host byte order), then NUL-terminated strings:
+ * the process JSON (empty when none), each option as NAME or NAME=VALUE, an
+ * empty string, each argument of the command.  At most CHAN_MAX_DATA bytes
+ * in all. */
+int chan_ctr_exec_encode(const struct chan_ctr_exec *e, char **buf, size_t *len, nook_error_t *err);
+/* The inverse; strings point into data, opts' arrays are allocated
+ * (chan_ctr_exec_clear frees them). */
+int chan_ctr_exec_decode(const char *data, size_t len, struct chan_ctr_exec *e, nook_error_t *err);
+void chan_ctr_exec_clear(struct chan_ctr_exec *e);
+/* Give the request in a payload its process id (the monitor does). */
+void chan_ctr_exec_set_proc(char *data, size_t len, int32_t proc);
 
 #endif

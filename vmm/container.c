@@ -43,13 +43,3 @@ int vmm_container_is_vm(const char *root, const char *id)
   state_clear(&st);
   return r;
 }
-
-int vmm_refuse_unsupported(const char *root, const char *id, const char *command, nook_error_t *err)
-{
-  if (!vmm_container_is_vm(root, id))
-    return 0;
-  return nook_error(
-      err, ENOTSUP,
-      "container \"%s\" runs in VM mode: `%s` is not implemented for VM-mode containers yet", id,
-      command);
-}

@@ -30,13 +30,6 @@ int vmm_bundle_wants_vm(const char *bundle, bool invoked_as_vm, nook_error_t *er
  * container is the namespace path's error to report). */
 int vmm_container_is_vm(const char *root, const char *id);
 
-/* For the commands VM mode does not implement yet (exec): an error saying
- * so for a VM-mode container, never the namespace code acting on it (its
- * recorded cgroup is QEMU's, so namespace-mode code would act on the VMM
- * itself).  0 for any other container. */
-int vmm_refuse_unsupported(const char *root, const char *id, const char *command,
-                           nook_error_t *err);
-
 /* create: boot the VM, create the container in it; *monitor is the
  * monitor's pid (the container's pid), a child of the caller.  invoked_as_vm
  * as for vmm_bundle_wants_vm(). */
@@ -70,6 +63,12 @@ int vmm_container_update(const char *root, const char *id, const struct oci_reso
 int vmm_container_events(const char *root, const char *id, const struct nook_events_opts *o,
                          nook_error_t *err);
 
+/* exec: a process in the guest, in the container's namespaces and cgroup,
+ * applied by the guest's nook as in namespace mode; unless detached, wait
+ * for it (forwarding signals, relaying stdio): *exit_status as namespace
+ * mode's (code, or 128+signal).  Detached, --pid-file names a host proxy
+ * that lives as long as the process and ends as it ended. */
+int vmm_container_exec(const struct nook_exec_opts *o, int *exit_status, nook_error_t *err);
 /* create + start, and unless detached wait for the monitor: *status is the
  * container's exit code or 128+signal, as runc reports it. */
 int vmm_container_run(const struct nook_create_opts *o, bool invoked_as_vm, int *status,

@@ -14,7 +14,9 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
+#include "../base/log.h"
 #include "../base/utils.h"
+#include "../libcontainer/container.h"
 #include "../libcontainer/terminal.h"
 #include "channel.h"
 #include "guest.h"
@@ -24,10 +26,14 @@
 #define GUEST_LOG "/run/nook.log"
 #define GUEST_PID_FILE "/run/nook-ctr.pid"
 #define GUEST_CONSOLE_SOCK "/run/nook-console.sock"
+/* Per exec'd process N: its pid file, process JSON and console socket. */
+#define GUEST_EXEC_FILE "/run/nook-exec-%d.%s"
 
 void guest_ctr_init(struct guest_ctr *c)
 {
-  *c = (struct guest_ctr){.in_fd = -1, .out_fd = -1, .err_fd = -1, .master = -1};
+  *c = (struct guest_ctr){.procs = xmalloc(sizeof(*c->procs)), .n_procs = 1};
+  c->procs[0] = xmalloc(sizeof(*c->procs[0]));
+  guest_proc_init(c->procs[0], CHAN_PROC_INIT);
 }
 
 /* The messages of the guest nook's JSON log at `level`, one a line (NULL
@@ -62,22 +68,16 @@ static char *log_messages(const char *level, bool last)
   return found;
 }
 
-/* Run the guest's nook with `args` (after the global options) and stdio
- * in/out/errfd; its failure becomes *err in its own words. */
-static int run_nook(const char *const *args, int in, int out, int errfd, char **warnings,
-                    nook_error_t *err)
+/* What runs in a child of ours with the stdio it was given; never
+ * returns.  Its failure is an `error` line in GUEST_LOG and a non-zero
+ * exit, as the guest nook's CLI does it. */
+typedef void child_fn(const void *arg);
+
+/* Run fn(arg) in a child with stdio in/out/errfd and wait for it; its
+ * failure becomes *err in its own words (the log's last error). */
+static int run_child(const char *what, child_fn *fn, const void *arg, int in, int out, int errfd,
+                     char **warnings, nook_error_t *err)
 {
-  static const char *const global[] = {
-      GUEST_NOOK, "--root", GUEST_STATE_ROOT, "--log", GUEST_LOG, "--log-format", "json"};
-  size_t n_args = 0;
-  while (args[n_args])
-    n_args++;
-  cleanup_free const char **argv = xcalloc(ARRAY_SIZE(global) + n_args + 1, sizeof(*argv));
-  size_t n = 0;
-  for (size_t i = 0; i < ARRAY_SIZE(global); i++)
-    argv[n++] = global[i];
-  for (size_t i = 0; i < n_args; i++)
-    argv[n++] = args[i];
   if (truncate(GUEST_LOG, 0) < 0 && errno != ENOENT)
     return nook_error(err, errno, "truncate %s", GUEST_LOG);
   pid_t pid = fork();
@@ -89,13 +89,13 @@ static int run_nook(const char *const *args, int in, int out, int errfd, char **
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
       _exit(127);
-    execv(GUEST_NOOK, (char *const *)argv);
+    fn(arg);
     _exit(127);
   }
   int status;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR)
-      return nook_error(err, errno, "wait for %s %s", GUEST_NOOK, args[0]);
+      return nook_error(err, errno, "wait for %s", what);
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     *warnings = log_messages("warning", false);
@@ -104,8 +104,28 @@ static int run_nook(const char *const *args, int in, int out, int errfd, char **
   cleanup_free char *said = log_messages("error", true);
   if (said != NULL)
     return nook_error(err, 0, "%s", said);
-  return nook_error(err, 0, "%s %s in the guest failed (status %d)", GUEST_NOOK, args[0],
+  return nook_error(err, 0, "%s in the guest failed (status %d)", what,
                     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+static void exec_nook(const void *argv)
+{
+  execv(GUEST_NOOK, (char *const *)argv);
+}
+
+/* Run the guest's nook with `args` (after the global options). */
+static int run_nook(const char *const *args, int in, int out, int errfd, char **warnings,
+                    nook_error_t *err)
+{
+  static const char *const globals[] = {
+      GUEST_NOOK, "--root", GUEST_STATE_ROOT, "--log", GUEST_LOG, "--log-format", "json"};
+  size_t n = strv_len((char *const *)args);
+  cleanup_free const char **argv = xmalloc((ARRAY_SIZE(globals) + n + 1) * sizeof(*argv));
+  memcpy(argv, globals, sizeof(globals));
+  memcpy(argv + ARRAY_SIZE(globals), args, (n + 1) * sizeof(*argv));
+  cleanup_free char *what = NULL;
+  xasprintf(&what, "%s %s", GUEST_NOOK, args[0]);
+  return run_child(what, exec_nook, argv, in, out, errfd, warnings, err);
 }
 
 static int devnull(void)
@@ -120,26 +140,104 @@ static void close_fd(int *fd)
   *fd = -1;
 }
 
-static void close_pipes(int in[2], int out[2], int errp[2])
+/* The console socket at `path` the guest nook sends a pty master to. */
+static int console_listen(const char *path, nook_error_t *err)
 {
-  for (int i = 0; i < 2; i++) {
-    close_fd(&in[i]);
-    close_fd(&out[i]);
-    close_fd(&errp[i]);
-  }
-}
-
-/* The console socket the guest nook sends the pty master to. */
-static int console_listen(nook_error_t *err)
-{
-  struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = GUEST_CONSOLE_SOCK};
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof(sa.sun_path))
+    return nook_error(err, ENAMETOOLONG, "console socket %s", path);
+  strcpy(sa.sun_path, path);
   cleanup_close int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0)
     return nook_error(err, errno, "socket");
-  unlink(GUEST_CONSOLE_SOCK);
+  unlink(path);
   if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
-    return nook_error(err, errno, "listen on %s", GUEST_CONSOLE_SOCK);
+    return nook_error(err, errno, "listen on %s", path);
   return steal_fd(&fd);
+}
+
+/* The stdio a process of the container gets from the guest nook that
+ * starts it: pipes whose other ends we keep, or with a terminal /dev/null
+ * for the guest nook and a console socket on which it sends the pty
+ * master. */
+struct proc_stdio {
+  int in[2], out[2], errp[2];
+  int lfd;
+  const char *sock;
+};
+
+static void stdio_close(struct proc_stdio *s)
+{
+  for (int i = 0; i < 2; i++) {
+    close_fd(&s->in[i]);
+    close_fd(&s->out[i]);
+    close_fd(&s->errp[i]);
+  }
+  if (s->lfd >= 0) {
+    close_fd(&s->lfd);
+    unlink(s->sock);
+  }
+}
+
+/* sock: the console socket's path with a terminal, else NULL. */
+static int stdio_open(struct proc_stdio *s, const char *sock, nook_error_t *err)
+{
+  *s = (struct proc_stdio){{-1, -1}, {-1, -1}, {-1, -1}, -1, sock};
+  if (sock != NULL) {
+    /* The process's stdio is the pty; the guest nook's own is nothing. */
+    if ((s->lfd = console_listen(sock, err)) < 0)
+      return -1;
+    s->in[0] = devnull();
+    s->out[1] = devnull();
+    s->errp[1] = devnull();
+    if (s->in[0] < 0 || s->out[1] < 0 || s->errp[1] < 0) {
+      int e = errno;
+      stdio_close(s);
+      return nook_error(err, e, "open /dev/null");
+    }
+  } else if (pipe2(s->in, O_CLOEXEC) < 0 || pipe2(s->out, O_CLOEXEC) < 0 ||
+             pipe2(s->errp, O_CLOEXEC) < 0) {
+    int e = errno;
+    stdio_close(s);
+    return nook_error(err, e, "pipe");
+  }
+  return 0;
+}
+
+/* The guest nook ran (r) and wrote the process's pid to pid_file: our ends
+ * (with a terminal: the master, in_fd a dup of it, closed at the host's
+ * EOF) go to p.  On failure everything is closed. */
+static int stdio_finish(struct proc_stdio *s, int r, const char *pid_file, struct guest_proc *p,
+                        nook_error_t *err)
+{
+  close_fd(&s->in[0]);
+  close_fd(&s->out[1]);
+  close_fd(&s->errp[1]);
+  cleanup_free char *text = NULL;
+  pid_t pid = 0;
+  if (r == 0 && read_file_at(AT_FDCWD, pid_file, &text, NULL, err) < 0)
+    r = -1;
+  unlink(pid_file);
+  if (r == 0 && (pid = (pid_t)strtol(text, NULL, 10)) <= 0)
+    r = nook_error(err, 0, "%s: no pid", pid_file);
+  int master = -1;
+  if (r == 0 && s->lfd >= 0) {
+    master = terminal_receive_from_socket(s->lfd, s->sock, err);
+    if (master >= 0 && (s->in[1] = fcntl(master, F_DUPFD_CLOEXEC, 0)) < 0)
+      r = nook_error(err, errno, "dup the pty master");
+    else if (master < 0)
+      r = -1;
+  }
+  if (r < 0) {
+    close_fd(&master);
+    stdio_close(s);
+    return -1;
+  }
+  p->pid = pid;
+  guest_proc_set_stdio(p, s->in[1], master >= 0 ? master : s->out[0], s->errp[0], master);
+  s->in[1] = s->out[0] = s->errp[0] = -1;
+  stdio_close(s);
+  return 0;
 }
 
 static int create(struct guest_ctr *c, const char *id, bool terminal, char **warnings,
@@ -147,25 +245,9 @@ static int create(struct guest_ctr *c, const char *id, bool terminal, char **war
 {
   if (c->id != NULL)
     return nook_error(err, EEXIST, "the VM already holds container \"%s\"", c->id);
-  int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
-  cleanup_close int lfd = -1;
-  if (terminal) {
-    /* The container's stdio is the pty; the guest nook's own is nothing. */
-    if ((lfd = console_listen(err)) < 0)
-      return -1;
-    in[0] = devnull();
-    out[1] = devnull();
-    errp[1] = devnull();
-    if (in[0] < 0 || out[1] < 0 || errp[1] < 0) {
-      int e = errno;
-      close_pipes(in, out, errp);
-      return nook_error(err, e, "open /dev/null");
-    }
-  } else if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-    int e = errno;
-    close_pipes(in, out, errp);
-    return nook_error(err, e, "pipe");
-  }
+  struct proc_stdio s;
+  if (stdio_open(&s, terminal ? GUEST_CONSOLE_SOCK : NULL, err) < 0)
+    return -1;
   cleanup_free char *bundle = NULL;
   xasprintf(&bundle, "%s/%s", VMM_GUEST_SHARES_DIR, VMM_CTR_TAG);
   /* --no-pivot: the guest's root is the initramfs (rootfs), which
@@ -180,40 +262,9 @@ static int create(struct guest_ctr *c, const char *id, bool terminal, char **war
   }
   /* The container's init inherits these ends, as it inherits the fds an
    * engine gives `create` on the host. */
-  int r = run_nook(args, in[0], out[1], errp[1], warnings, err);
-  close_fd(&in[0]);
-  close_fd(&out[1]);
-  close_fd(&errp[1]);
-  cleanup_free char *text = NULL;
-  if (r == 0 && read_file_at(AT_FDCWD, GUEST_PID_FILE, &text, NULL, err) < 0)
-    r = -1;
-  if (r == 0 && (c->pid = (pid_t)strtol(text, NULL, 10)) <= 0)
-    r = nook_error(err, 0, "%s: no pid", GUEST_PID_FILE);
-  if (r == 0 && terminal) {
-    c->master = terminal_receive_from_socket(lfd, GUEST_CONSOLE_SOCK, err);
-    if (c->master >= 0 && (in[1] = fcntl(c->master, F_DUPFD_CLOEXEC, 0)) < 0)
-      r = nook_error(err, errno, "dup the pty master");
-    else if (c->master < 0)
-      r = -1;
-  }
-  if (lfd >= 0)
-    unlink(GUEST_CONSOLE_SOCK);
-  if (r < 0) {
-    close_pipes(in, out, errp);
-    close_fd(&c->master);
+  int r = run_nook(args, s.in[0], s.out[1], s.errp[1], warnings, err);
+  if (stdio_finish(&s, r, GUEST_PID_FILE, c->procs[0], err) < 0)
     return -1;
-  }
-  /* With a terminal, one stream: the master reads the container's output
-   * and takes its input (in_fd is a dup of it, closed at the host's EOF). */
-  if (terminal)
-    out[0] = c->master;
-  fcntl(in[1], F_SETFL, O_NONBLOCK);
-  fcntl(out[0], F_SETFL, O_NONBLOCK);
-  if (errp[0] >= 0)
-    fcntl(errp[0], F_SETFL, O_NONBLOCK);
-  c->in_fd = in[1];
-  c->out_fd = out[0];
-  c->err_fd = errp[0];
   c->id = xstrdup(id);
   return 0;
 }
@@ -280,140 +331,111 @@ int guest_ctr_nook(struct guest_ctr *c, char *const *argv, const char *in, size_
   return read_fd_all(outfd, out, out_len, err);
 }
 
-static int ack(int chan, enum chan_type stream, size_t n, nook_error_t *err)
+struct guest_proc *guest_ctr_proc(struct guest_ctr *c, int32_t id)
 {
-  struct chan_ack a = {.stream = stream, .bytes = (uint32_t)n};
-  return chan_send(chan, CHAN_ACK, CHAN_PROC_INIT, &a, sizeof(a), err);
-}
-
-static void stdin_close(struct guest_ctr *c)
-{
-  close_fd(&c->in_fd);
-  free(c->in_buf);
-  c->in_buf = NULL;
-  c->in_len = 0;
-}
-
-int guest_ctr_stdin_flush(struct guest_ctr *c, int chan, nook_error_t *err)
-{
-  size_t done = 0;
-  while (c->in_fd >= 0 && done < c->in_len) {
-    ssize_t w = write(c->in_fd, c->in_buf + done, c->in_len - done);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0 && errno == EAGAIN)
-      break;
-    if (w < 0) {
-      /* A container that closed its stdin takes nothing more: the rest
-       * is acked (dropped), so the host keeps reading and drops it too. */
-      done = c->in_len;
-      close_fd(&c->in_fd);
-      break;
-    }
-    done += (size_t)w;
+  for (size_t i = 0; i < c->n_procs; i++) {
+    if (c->procs[i]->id == id)
+      return c->procs[i];
   }
-  if (done > 0) {
-    memmove(c->in_buf, c->in_buf + done, c->in_len - done);
-    c->in_len -= done;
-  }
-  if (c->in_fd >= 0 && c->in_eof && c->in_len == 0)
-    stdin_close(c);
-  return done > 0 ? ack(chan, CHAN_STDIN, done, err) : 0;
+  return NULL;
 }
 
-int guest_ctr_stdin(struct guest_ctr *c, int chan, const char *data, size_t len, nook_error_t *err)
+/* `nook exec` in a child of ours, without exec'ing /nook again: we are
+ * that binary, and under emulation loading it costs as much as the rest of
+ * an exec.  The child logs as the guest nook's CLI would. */
+static void exec_in_child(const void *arg)
 {
-  if (c->in_fd < 0)
-    return len > 0 ? ack(chan, CHAN_STDIN, len, err) : 0;
-  if (len == 0) {
-    c->in_eof = true;
-  } else {
-    /* Bounded by the host's window: it sends no more until we ack. */
-    if (c->in_len + len > CHAN_WINDOW)
-      return nook_error(err, EPROTO, "channel: the host sent stdin past its window");
-    if (c->in_buf == NULL)
-      c->in_buf = xmalloc(CHAN_WINDOW);
-    memcpy(c->in_buf + c->in_len, data, len);
-    c->in_len += len;
-  }
-  return guest_ctr_stdin_flush(c, chan, err);
+  nook_error_t err = NULL;
+  int status;
+  if (nook_log_init(GUEST_LOG, NOOK_LOG_FORMAT_JSON, false, &err) == 0 &&
+      nook_container_exec(arg, &status, &err) == 0)
+    _exit(0);
+  cleanup_free char *text = nook_error_text(err);
+  nook_log(NOOK_LOG_ERROR, "%s", text);
+  _exit(255);
 }
 
-void guest_ctr_ack(struct guest_ctr *c, const struct chan_msg *m)
+int guest_ctr_exec(struct guest_ctr *c, const char *data, size_t len, pid_t *pid, char **warnings,
+                   nook_error_t *err)
 {
-  struct chan_ack a;
-  if (m->len != sizeof(a))
-    return;
-  memcpy(&a, m->data, sizeof(a));
-  size_t *left = a.stream == CHAN_STDOUT   ? &c->out_unacked[0]
-                 : a.stream == CHAN_STDERR ? &c->out_unacked[1]
-                                           : NULL;
-  if (left != NULL)
-    *left -= a.bytes < *left ? a.bytes : *left;
-}
-
-int guest_ctr_out_poll_fd(const struct guest_ctr *c, int i)
-{
-  if (c->out_unacked[i] >= CHAN_WINDOW)
+  struct chan_ctr_exec e;
+  if (chan_ctr_exec_decode(data, len, &e, err) < 0)
     return -1;
-  return i == 0 ? c->out_fd : c->err_fd;
-}
-
-void guest_ctr_winsize(struct guest_ctr *c, const struct winsize *ws)
-{
-  /* The kernel sends the container's foreground group SIGWINCH. */
-  if (c->master >= 0)
-    ioctl(c->master, TIOCSWINSZ, ws);
-}
-
-/* Read and send what fd holds; with `all` past the window (the container
- * ended: what it left is bounded by the pipe). */
-static int relay(struct guest_ctr *c, int chan, int fd, bool all, nook_error_t *err)
-{
-  static char buf[CHAN_MAX_DATA];
-  int i = fd == c->out_fd ? 0 : 1;
-  for (;;) {
-    size_t room = sizeof(buf);
-    if (!all && CHAN_WINDOW - c->out_unacked[i] < room)
-      room = CHAN_WINDOW - c->out_unacked[i];
-    if (room == 0)
-      return 0;
-    ssize_t n = read(fd, buf, room);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0 && errno == EAGAIN)
-      return 0;
-    if (n <= 0) {
-      /* EIO from a pty master: every slave is closed. */
-      close_fd(i == 0 ? &c->out_fd : &c->err_fd);
-      if (i == 0 && c->master >= 0)
-        c->master = -1; /* it was out_fd */
-      return 0;
-    }
-    c->out_unacked[i] += (size_t)n;
-    if (chan_send(chan, i == 0 ? CHAN_STDOUT : CHAN_STDERR, CHAN_PROC_INIT, buf, (size_t)n, err) <
-        0)
-      return -1;
-    if ((size_t)n < room)
-      return 0;
+  int r = -1;
+  cleanup_free char *pid_file = NULL, *sock = NULL, *json = NULL;
+  struct guest_proc *p = NULL;
+  struct proc_stdio s;
+  if (c->id == NULL) {
+    nook_error(err, ENOENT, "no container in the VM");
+    goto out;
   }
+  if (e.proc <= CHAN_PROC_INIT || guest_ctr_proc(c, e.proc) != NULL) {
+    nook_error(err, EPROTO, "ctr-exec: process id %d is in use", e.proc);
+    goto out;
+  }
+  if (c->n_procs > GUEST_MAX_EXECS) {
+    nook_error(err, EAGAIN, "too many exec'd processes in the VM (at most %d at once)",
+               GUEST_MAX_EXECS);
+    goto out;
+  }
+  /* The request has the process's options; where things are is ours. */
+  e.opts.root = GUEST_STATE_ROOT;
+  e.opts.id = c->id;
+  e.opts.detach = true;
+  xasprintf(&pid_file, GUEST_EXEC_FILE, e.proc, "pid");
+  e.opts.pid_file = pid_file;
+  if (e.flags & CHAN_CTR_EXEC_TTY) {
+    xasprintf(&sock, GUEST_EXEC_FILE, e.proc, "sock");
+    e.opts.console_socket = sock;
+  }
+  if (e.process != NULL) {
+    xasprintf(&json, GUEST_EXEC_FILE, e.proc, "json");
+    if (write_file_at(AT_FDCWD, json, O_CREAT | O_TRUNC, 0600, e.process, strlen(e.process), err) <
+        0)
+      goto out;
+    e.opts.process_file = json;
+  }
+  if (stdio_open(&s, sock, err) < 0)
+    goto out;
+  r = run_child("nook exec", exec_in_child, &e.opts, s.in[0], s.out[1], s.errp[1], warnings, err);
+  p = xmalloc(sizeof(*p));
+  guest_proc_init(p, e.proc);
+  if ((r = stdio_finish(&s, r, pid_file, p, err)) < 0)
+    goto out;
+  c->procs = xrealloc(c->procs, (c->n_procs + 1) * sizeof(*c->procs));
+  c->procs[c->n_procs++] = steal_pointer(&p);
+  *pid = c->procs[c->n_procs - 1]->pid;
+out:
+  if (json != NULL)
+    unlink(json);
+  free(p);
+  chan_ctr_exec_clear(&e);
+  return r;
 }
 
-int guest_ctr_relay(struct guest_ctr *c, int chan, int fd, nook_error_t *err)
+void guest_ctr_signal(struct guest_ctr *c, int32_t id, int sig)
 {
-  return relay(c, chan, fd, false, err);
+  struct guest_proc *p = guest_ctr_proc(c, id);
+  /* Not reaped yet, so the pid is still the process's (or its zombie's). */
+  if (p != NULL && p->pid > 0 && !p->exited)
+    kill(p->pid, sig);
 }
 
 int guest_ctr_reaped(struct guest_ctr *c, int chan, pid_t pid, int status, nook_error_t *err)
 {
-  if (c->pid <= 0 || pid != c->pid || c->exited)
-    return 0;
-  c->exited = true;
-  /* What it wrote before it ended goes out before its exit; a descendant
-   * that keeps the pipes open does not hold the exit back. */
-  if (c->out_fd >= 0 && relay(c, chan, c->out_fd, true, err) < 0)
-    return -1;
-  if (c->err_fd >= 0 && relay(c, chan, c->err_fd, true, err) < 0)
-    return -1;
-  return chan_send(chan, CHAN_EXIT, status, NULL, 0, err);
+  for (size_t i = 0; i < c->n_procs; i++) {
+    struct guest_proc *p = c->procs[i];
+    if (p->pid <= 0 || p->pid != pid || p->exited)
+      continue;
+    int r = guest_proc_exited(p, chan, status, err);
+    /* An exec'd process's streams end with it; the init's stay (the
+     * monitor ends the VM). */
+    if (i > 0) {
+      guest_proc_release(p);
+      free(p);
+      c->procs[i] = c->procs[--c->n_procs];
+    }
+    return r;
+  }
+  return 0;
 }

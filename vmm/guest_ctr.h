@@ -1,9 +1,9 @@
-/* The guest side of a VM-mode container: the guest init builds, starts and
- * signals the container by running the initramfs's own nook (`/nook create`,
- * `start`, `kill`) as children, so the OCI config is applied by the same
- * libcontainer code as in namespace mode.  It owns the container's stdio
- * (pipes it made for its fds 0, 1 and 2) and, being PID 1, reaps the
- * container's init when it ends. */
+/* The guest side of a VM-mode container: the guest init builds, starts,
+ * signals and execs in the container by running the initramfs's own nook
+ * (`/nook create`, `start`, `kill`, `exec`) as children, so the OCI config
+ * and the exec'd processes' settings are applied by the same libcontainer
+ * code as in namespace mode.  It owns the stdio of the container's
+ * processes (guest_proc.h) and, being PID 1, reaps them when they end. */
 #ifndef NOOK_VMM_GUEST_CTR_H
 #define NOOK_VMM_GUEST_CTR_H
 
@@ -13,27 +13,22 @@
 
 #include "../base/error.h"
 #include "channel.h"
-
-struct winsize;
+#include "guest_proc.h"
 
 /* The share the container's bundle arrives on: /mnt/ctr. */
 #define VMM_CTR_TAG "ctr"
 
+/* At most this many exec'd processes at once: each holds three fds of the
+ * guest init's, whose RLIMIT_NOFILE (1024) the container's processes
+ * inherit, so it is not raised. */
+#define GUEST_MAX_EXECS 300
+
 struct guest_ctr {
   char *id;
-  pid_t pid;  /* the container's init in the guest; 0 before create */
-  int in_fd;  /* writes to its stdin (non-blocking); -1 after EOF */
-  int out_fd; /* reads its stdout (with a terminal: the pty master); -1 at EOF */
-  int err_fd; /* reads its stderr; -1 at EOF or with a terminal */
-  int master; /* the pty master with a terminal (out_fd, in_fd dup it), else -1 */
-  bool exited;
-  /* stdin the host sent that the container has not read yet: at most
-   * CHAN_WINDOW (the host's share of the flow control), so the init's
-   * loop never blocks on a container that does not read. */
-  char *in_buf;
-  size_t in_len;
-  bool in_eof;           /* the host's EOF: close once in_buf is written */
-  size_t out_unacked[2]; /* stdout, stderr bytes the host has not acked */
+  /* procs[0] is the container's init (id CHAN_PROC_INIT), the rest the
+   * exec'd processes still running (or not yet reaped). */
+  struct guest_proc **procs;
+  size_t n_procs;
 };
 
 void guest_ctr_init(struct guest_ctr *c);
@@ -55,28 +50,23 @@ int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook
 int guest_ctr_nook(struct guest_ctr *c, char *const *argv, const char *in, size_t in_len,
                    char **out, size_t *out_len, char **warnings, nook_error_t *err);
 
-/* Bytes for the container's stdin (len 0: EOF), queued and written as far
- * as the pipe takes them; what is written is acked to the host. */
-int guest_ctr_stdin(struct guest_ctr *c, int chan, const char *data, size_t len, nook_error_t *err);
-/* in_fd became writable: write more of the queue. */
-int guest_ctr_stdin_flush(struct guest_ctr *c, int chan, nook_error_t *err);
+/* CHAN_CTR_EXEC: `/nook exec -d --pid-file` of the request, its stdio
+ * pipes of ours (or, with a terminal, a pty whose master its console socket
+ * gives us).  The guest nook returns once the process runs (or could not:
+ * its own words); the process is then our child (we are PID 1, it was
+ * orphaned), so we reap it with its raw wait status.  *pid: its guest pid. */
+int guest_ctr_exec(struct guest_ctr *c, const char *data, size_t len, pid_t *pid, char **warnings,
+                   nook_error_t *err);
 
-/* The host's ack of output bytes. */
-void guest_ctr_ack(struct guest_ctr *c, const struct chan_msg *ack);
+/* The process with that id, or NULL (ended, or never was). */
+struct guest_proc *guest_ctr_proc(struct guest_ctr *c, int32_t id);
 
-/* The fd to poll for output of stream i (0 stdout, 1 stderr): -1 when
- * closed or when the host has a window's worth unacked. */
-int guest_ctr_out_poll_fd(const struct guest_ctr *c, int i);
+/* Signal `sig` to the process with that id, unless it ended (CHAN_SIGNAL). */
+void guest_ctr_signal(struct guest_ctr *c, int32_t id, int sig);
 
-/* The terminal's window size (CHAN_WINSIZE), applied to the pty master. */
-void guest_ctr_winsize(struct guest_ctr *c, const struct winsize *ws);
-
-/* Forward what the container wrote to fd (its out_fd or err_fd) to the
- * channel, within the window; at EOF the fd is closed and set to -1. */
-int guest_ctr_relay(struct guest_ctr *c, int chan, int fd, nook_error_t *err);
-
-/* A child was reaped with `status`: when it is the container's init, relay
- * what is left of its output and send CHAN_EXIT. */
+/* A child was reaped with `status`: when it is one of the container's
+ * processes, relay what is left of its output and send CHAN_EXIT (an
+ * exec'd process is then forgotten). */
 int guest_ctr_reaped(struct guest_ctr *c, int chan, pid_t pid, int status, nook_error_t *err);
 
 #endif

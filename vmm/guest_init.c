@@ -316,7 +316,7 @@ static int serve_ctr(struct guest_ctr *c, int chan, const struct chan_msg *m, no
   case CHAN_CREATE:
     r = m->value == CHAN_CREATE_TTY ? guest_ctr_create_tty(c, m->data, &warnings, &req_err)
                                     : guest_ctr_create(c, m->data, &warnings, &req_err);
-    value = c->pid;
+    value = c->procs[0]->pid;
     break;
   case CHAN_START:
     r = guest_ctr_start(c, &warnings, &req_err);
@@ -380,6 +380,87 @@ static int reap(struct guest_ctr *c, int chan, nook_error_t *err)
   return 0;
 }
 
+/* CHAN_CTR_EXEC: answered OK with the process's guest pid, or the guest
+ * nook's error. */
+static int serve_ctr_exec(struct guest_ctr *c, int chan, const struct chan_msg *m,
+                          nook_error_t *err)
+{
+  nook_error_t req_err = NULL;
+  cleanup_free char *warnings = NULL;
+  pid_t pid = 0;
+  if (guest_ctr_exec(c, m->data, m->len, &pid, &warnings, &req_err) < 0) {
+    chan_send_error(chan, req_err);
+    nook_error_free(&req_err);
+    return 0;
+  }
+  size_t n = warnings ? strlen(warnings) : 0;
+  return chan_send(chan, CHAN_OK, pid, warnings, n > CHAN_MAX_DATA ? CHAN_MAX_DATA : n, err);
+}
+
+/* Stdio frames and signals for one of the container's processes; one that
+ * ended meanwhile gets nothing (the host learns of its exit). */
+static int serve_proc(struct guest_ctr *c, int chan, const struct chan_msg *m, nook_error_t *err)
+{
+  if (m->type == CHAN_SIGNAL) {
+    /* The init is signalled by `nook kill` (CHAN_KILL). */
+    int32_t id = chan_proc_of(m);
+    if (id != CHAN_PROC_INIT)
+      guest_ctr_signal(c, id, m->value);
+    return 0;
+  }
+  struct guest_proc *p = guest_ctr_proc(c, m->value);
+  if (p == NULL)
+    return 0;
+  if (m->type == CHAN_STDIN)
+    return guest_proc_stdin(p, chan, m->data, m->len, err);
+  if (m->type == CHAN_ACK) {
+    guest_proc_ack(p, m);
+  } else {
+    struct winsize ws;
+    if (m->len == sizeof(ws)) {
+      memcpy(&ws, m->data, sizeof(ws));
+      guest_proc_winsize(p, &ws);
+    }
+  }
+  return 0;
+}
+
+/* Each process's output (within the host's window) and queued stdin. */
+#define PROC_NPOLL 3
+
+static struct pollfd *proc_pollfds(const struct guest_ctr *c, struct pollfd *p, size_t *cap)
+{
+  size_t need = 2 + PROC_NPOLL * c->n_procs;
+  if (need > *cap) {
+    *cap = need;
+    p = xrealloc(p, need * sizeof(*p));
+  }
+  for (size_t i = 0; i < c->n_procs; i++) {
+    const struct guest_proc *pr = c->procs[i];
+    struct pollfd *q = p + 2 + PROC_NPOLL * i;
+    q[0] = (struct pollfd){.fd = guest_proc_out_poll_fd(pr, 0), .events = POLLIN};
+    q[1] = (struct pollfd){.fd = guest_proc_out_poll_fd(pr, 1), .events = POLLIN};
+    q[2] = (struct pollfd){.fd = guest_proc_in_poll_fd(pr), .events = POLLOUT};
+  }
+  return p;
+}
+
+static int proc_events(struct guest_ctr *c, int chan, const struct pollfd *p, size_t n,
+                       nook_error_t *err)
+{
+  for (size_t i = 0; i < n; i++) {
+    struct guest_proc *pr = c->procs[i];
+    const struct pollfd *q = p + PROC_NPOLL * i;
+    for (int s = 0; s < 2; s++) {
+      if (q[s].revents && guest_proc_relay(pr, chan, s, err) < 0)
+        return -1;
+    }
+    if (q[2].revents && guest_proc_stdin_flush(pr, chan, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 static int serve(int chan, nook_error_t *err)
 {
   struct utsname u;
@@ -400,26 +481,22 @@ static int serve(int chan, nook_error_t *err)
   const unsigned expect = CHAN_BIT(CHAN_EXEC) | CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_SIGNAL) |
                           CHAN_BIT(CHAN_CREATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
                           CHAN_BIT(CHAN_STDIN) | CHAN_BIT(CHAN_ACK) | CHAN_BIT(CHAN_WINSIZE) |
-                          CHAN_BIT(CHAN_NOOK);
+                          CHAN_BIT(CHAN_NOOK) | CHAN_BIT(CHAN_CTR_EXEC);
+  struct pollfd *p = NULL;
+  size_t cap = 0;
   int r = 0;
   while (r >= 0) {
-    /* Output only within the host's window; stdin only while queued. */
-    struct pollfd p[5] = {{.fd = chan, .events = POLLIN},
-                          {.fd = sigfd, .events = POLLIN},
-                          {.fd = guest_ctr_out_poll_fd(&c, 0), .events = POLLIN},
-                          {.fd = guest_ctr_out_poll_fd(&c, 1), .events = POLLIN},
-                          {.fd = c.in_len > 0 ? c.in_fd : -1, .events = POLLOUT}};
-    if (poll(p, 5, -1) < 0) {
+    p = proc_pollfds(&c, p, &cap);
+    p[0] = (struct pollfd){.fd = chan, .events = POLLIN};
+    p[1] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+    size_t n = c.n_procs;
+    if (poll(p, 2 + PROC_NPOLL * n, -1) < 0) {
       if (errno == EINTR)
         continue;
       r = nook_error(err, errno, "poll");
       break;
     }
-    if (p[2].revents && (r = guest_ctr_relay(&c, chan, c.out_fd, err)) < 0)
-      break;
-    if (p[3].revents && c.err_fd >= 0 && (r = guest_ctr_relay(&c, chan, c.err_fd, err)) < 0)
-      break;
-    if (p[4].revents && (r = guest_ctr_stdin_flush(&c, chan, err)) < 0)
+    if ((r = proc_events(&c, chan, p + 2, n, err)) < 0)
       break;
     if (p[1].revents) {
       struct signalfd_siginfo si;
@@ -433,32 +510,34 @@ static int serve(int chan, nook_error_t *err)
     r = chan_recv(chan, expect, msg, err);
     if (r < 0 || msg->type == CHAN_POWEROFF)
       break;
-    /* A signal the host forwarded as the process ended: nobody to get it. */
-    if (msg->type == CHAN_SIGNAL)
-      continue;
-    if (msg->type == CHAN_STDIN) {
-      r = guest_ctr_stdin(&c, chan, msg->data, msg->len, err);
-    } else if (msg->type == CHAN_ACK) {
-      guest_ctr_ack(&c, msg);
-    } else if (msg->type == CHAN_WINSIZE) {
-      struct winsize ws;
-      if (msg->len == sizeof(ws)) {
-        memcpy(&ws, msg->data, sizeof(ws));
-        guest_ctr_winsize(&c, &ws);
-      }
-    } else if (msg->type == CHAN_EXEC) {
+    switch (msg->type) {
+    case CHAN_SIGNAL:
+    case CHAN_STDIN:
+    case CHAN_ACK:
+    case CHAN_WINSIZE:
+      r = serve_proc(&c, chan, msg, err);
+      break;
+    case CHAN_CTR_EXEC:
+      r = serve_ctr_exec(&c, chan, msg, err);
+      break;
+    case CHAN_EXEC: {
       /* A process that cannot start fails its request, not the VM. */
       nook_error_t req_err = NULL;
       if (serve_exec(chan, msg, &req_err) < 0) {
         chan_send_error(chan, req_err);
         nook_error_free(&req_err);
       }
-    } else if (msg->type == CHAN_NOOK) {
+      break;
+    }
+    case CHAN_NOOK:
       r = serve_nook(&c, chan, msg, err);
-    } else {
+      break;
+    default:
       r = serve_ctr(&c, chan, msg, err);
+      break;
     }
   }
+  free(p);
   free(msg);
   return r;
 }

@@ -52,8 +52,9 @@ void vmm_warn_lines(const char *text, size_t len)
     nook_warn("%s", l);
 }
 
-int vmm_monitor_request(int dirfd, enum chan_type type, int value, const void *data, size_t len,
-                        struct chan_msg *reply, nook_error_t *err)
+/* A connection to the container's monitor; -2 (err set) when there is no
+ * monitor to answer. */
+int vmm_monitor_connect(int dirfd, nook_error_t *err)
 {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" VMM_MONITOR_SOCK, dirfd);
@@ -64,6 +65,15 @@ int vmm_monitor_request(int dirfd, enum chan_type type, int value, const void *d
     nook_error(err, errno, "connect to the VM monitor");
     return -2;
   }
+  return steal_fd(&fd);
+}
+
+int vmm_monitor_request(int dirfd, enum chan_type type, int value, const void *data, size_t len,
+                        struct chan_msg *reply, nook_error_t *err)
+{
+  cleanup_close int fd = vmm_monitor_connect(dirfd, err);
+  if (fd < 0)
+    return fd;
   if (chan_send(fd, type, value, data, len, err) < 0)
     return -1;
   return chan_recv(fd, CHAN_BIT(CHAN_OK), reply, err);

@@ -22,6 +22,7 @@
 #include "../libcontainer/terminal.h"
 #include "channel.h"
 #include "confine.h"
+#include "execmux.h"
 #include "guest_ctr.h"
 #include "relay.h"
 #include "session.h"
@@ -40,7 +41,8 @@ struct monitor {
   enum nook_status status; /* created, running or stopped */
   int wstatus;             /* the container init's, once stopped */
   struct vmm_relay io;
-  bool cut; /* switched off by delete: no guest shutdown */
+  struct vmm_execs execs; /* the exec'd processes and their clients */
+  bool cut;               /* switched off by delete: no guest shutdown */
   /* Paused: the container's cgroup frozen in the guest and the vCPUs
    * stopped (created or running is still `status`). */
   bool paused;
@@ -58,9 +60,7 @@ void vmm_forwarded_signals(sigset_t *set)
     sigdelset(set, keep[i]);
 }
 
-/* End as the container's init ended.  A signal whose default is not to
- * terminate cannot be reproduced: 128+S then, as runc reports it. */
-__attribute__((noreturn)) static void die_like(int wstatus)
+void vmm_die_like(int wstatus)
 {
   if (!WIFSIGNALED(wstatus))
     _exit(WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 255);
@@ -76,9 +76,12 @@ __attribute__((noreturn)) static void die_like(int wstatus)
   _exit(128 + sig);
 }
 
-/* Output and the exit of the container, whenever the guest sends them. */
+/* Output and the exit of the container and of its exec'd processes,
+ * whenever the guest sends them. */
 static void on_guest(struct monitor *m, const struct chan_msg *msg)
 {
+  if (vmm_execs_from_guest(&m->execs, m->s.chan, msg))
+    return;
   switch (msg->type) {
   case CHAN_STDOUT:
   case CHAN_STDERR:
@@ -141,14 +144,24 @@ static int guest_call_raw(struct monitor *m, enum chan_type type, int value, con
   return r;
 }
 
-static int guest_call(struct monitor *m, enum chan_type type, int value, const char *data,
-                      char **said, nook_error_t *err)
+/* A request to the guest init, paused or not; *ok_value: CHAN_OK's value,
+ * *said: its payload (the guest nook's warnings). */
+static int guest_request(struct monitor *m, enum chan_type type, int value, const void *data,
+                         size_t len, int *ok_value, char **said, nook_error_t *err)
 {
-  if (guest_call_raw(m, type, value, data, data ? strlen(data) + 1 : 0, err) < 0)
+  if (guest_call_raw(m, type, value, data, len, err) < 0)
     return -1;
   if (said && m->msg->len > 0)
     *said = xstrndup(m->msg->data, m->msg->len);
+  if (ok_value)
+    *ok_value = m->msg->value;
   return 0;
+}
+
+static int guest_call(struct monitor *m, enum chan_type type, int value, const char *data,
+                      char **said, nook_error_t *err)
+{
+  return guest_request(m, type, value, data, data ? strlen(data) + 1 : 0, NULL, said, err);
 }
 
 static int listen_at(int dirfd, const char *name, nook_error_t *err)
@@ -347,6 +360,45 @@ static void serve_nook(struct monitor *m, int fd, const struct chan_msg *req)
   chan_send(fd, CHAN_OK, 0, m->msg->data, m->msg->len, NULL);
 }
 
+/* CHAN_CTR_EXEC: the guest runs the process, and the connection carries
+ * its stdio from then on (execmux.h); true when the fd was taken. */
+static bool serve_exec(struct monitor *m, int fd, struct chan_msg *req)
+{
+  nook_error_t err = NULL;
+  cleanup_free char *said = NULL;
+  struct chan_ctr_exec e;
+  int r = chan_ctr_exec_decode(req->data, req->len, &e, &err), pid = 0;
+  uint32_t flags = e.flags;
+  chan_ctr_exec_clear(&e);
+  int32_t id = 0;
+  if (r < 0) {
+    /* reply() sends it */
+  } else if (m->status == NOOK_STOPPED) {
+    r = nook_error(&err, 0, "cannot exec in a stopped container");
+  } else if (m->paused && !(flags & CHAN_CTR_EXEC_IGNORE_PAUSED)) {
+    r = nook_error(&err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
+  } else if (m->paused) {
+    /* The guest's `nook exec` would wait for the thaw, and the guest init
+     * and we with it: resume could never be served. */
+    r = nook_error(&err, 0,
+                   "exec --ignore-paused: not supported for a paused VM-mode container (resume it "
+                   "first)");
+  } else {
+    id = vmm_execs_new_id(&m->execs);
+    chan_ctr_exec_set_proc(req->data, req->len, id);
+    r = guest_request(m, CHAN_CTR_EXEC, 0, req->data, req->len, &pid, &said, &err);
+    /* Registered before the answer goes out: the client may send stdin
+     * at once. */
+    if (r == 0) {
+      nook_debug("vm: exec'd process %d runs, guest pid %d", id, pid);
+      vmm_execs_add(&m->execs, fd, id);
+    }
+  }
+  /* The client's frames name the process by this id. */
+  reply(fd, r, id, said, &err);
+  return r == 0;
+}
+
 static void serve_client(struct monitor *m)
 {
   cleanup_close int fd = accept4(m->lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -359,7 +411,7 @@ static void serve_client(struct monitor *m)
   nook_error_t err = NULL;
   int r = chan_recv(fd,
                     CHAN_BIT(CHAN_STATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
-                        CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_NOOK),
+                        CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_NOOK) | CHAN_BIT(CHAN_CTR_EXEC),
                     req, &err);
   if (r < 0) {
     nook_error_free(&err);
@@ -367,6 +419,10 @@ static void serve_client(struct monitor *m)
     return;
   }
   switch (req->type) {
+  case CHAN_CTR_EXEC:
+    if (serve_exec(m, fd, req))
+      fd = -1; /* the exec's now */
+    break;
   case CHAN_STATE:
     reply(fd, 0, (int)(m->paused ? NOOK_PAUSED : m->status), NULL, &err);
     break;
@@ -425,13 +481,18 @@ static void serve(struct monitor *m)
 {
   /* The size the engine set on the master before we served. */
   vmm_relay_winsize(&m->io, m->s.chan);
+  struct pollfd *p = NULL;
   while (m->status != NOOK_STOPPED) {
-    struct pollfd p[4 + VMM_RELAY_NPOLL] = {{.fd = m->s.chan, .events = POLLIN},
-                                            {.fd = m->lfd, .events = POLLIN},
-                                            {.fd = m->sigfd, .events = POLLIN},
-                                            {.fd = m->s.vm.pidfd, .events = POLLIN}};
+    /* The exec'd processes' clients come after the fixed ones. */
+    const size_t fixed = 4 + VMM_RELAY_NPOLL, n = m->execs.n;
+    p = xrealloc(p, (fixed + n) * sizeof(*p));
+    p[0] = (struct pollfd){.fd = m->s.chan, .events = POLLIN};
+    p[1] = (struct pollfd){.fd = m->lfd, .events = POLLIN};
+    p[2] = (struct pollfd){.fd = m->sigfd, .events = POLLIN};
+    p[3] = (struct pollfd){.fd = m->s.vm.pidfd, .events = POLLIN};
     vmm_relay_pollfds(&m->io, p + 4);
-    if (poll(p, ARRAY_SIZE(p), -1) < 0) {
+    vmm_execs_pollfds(&m->execs, p + fixed);
+    if (poll(p, fixed + n, -1) < 0) {
       if (errno == EINTR)
         continue;
       break;
@@ -448,12 +509,15 @@ static void serve(struct monitor *m)
     }
     if (p[3].revents)
       break;
+    /* Before anything that may add or end an exec (p is by index). */
+    vmm_execs_events(&m->execs, m->s.chan, p + fixed, n);
     if (p[2].revents)
       forward_signals(m);
     if (p[1].revents)
       serve_client(m);
     vmm_relay_events(&m->io, m->s.chan, p + 4);
   }
+  free(p);
   if (m->status != NOOK_STOPPED) {
     m->status = NOOK_STOPPED;
     m->wstatus = SIGKILL; /* as W_EXITCODE(0, SIGKILL): killed */
@@ -533,6 +597,7 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
   struct monitor m = {
       .s = {.chan = -1, .ctl = -1, .vm = {.pidfd = -1}}, .lfd = -1, .sigfd = -1, .id = o->id};
   vmm_relay_init(&m.io);
+  vmm_execs_init(&m.execs);
   m.msg = xmalloc(sizeof(*m.msg));
   char *said = NULL; /* the guest's warnings at create */
   nook_error_t err = NULL;
@@ -563,6 +628,8 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
   close(o->report_fd);
   serve(&m);
   unlinkat(m.dirfd, VMM_MONITOR_SOCK, 0);
+  /* Their processes die with the VM: no client waits for the power-off. */
+  vmm_execs_end(&m.execs, m.s.chan);
   vmm_relay_finish(&m.io);
   if (!m.cut) {
     /* A guest whose vCPUs are stopped cannot power off. */
@@ -572,5 +639,5 @@ void vmm_monitor_main(const struct vmm_monitor_opts *o)
   }
   unlinkat(m.dirfd, STATE_PAUSED_MARK, 0);
   end_vm(&m, o);
-  die_like(m.wstatus);
+  vmm_die_like(m.wstatus);
 }

@@ -58,6 +58,19 @@ struct vmm_monitor_opts {
 /* The monitor's life; it never returns. */
 __attribute__((noreturn)) void vmm_monitor_main(const struct vmm_monitor_opts *o);
 
+/* End as a container's process ended (its raw wait status): its exit
+ * code, or the same signal (no core dump), so a waiter sees WIFSIGNALED as
+ * with runc's process.  A signal whose default is not to terminate cannot
+ * be reproduced: 128+S then, as runc reports it. */
+__attribute__((noreturn)) void vmm_die_like(int wstatus);
+
+/* The client side of monitor.sock: a connection (ROOT/ID open as dirfd);
+ * -2 (err set) when no monitor listens, -1 on other errors. */
+int vmm_monitor_connect(int dirfd, nook_error_t *err);
+/* The guest nook's warnings (CHAN_OK's payload), one a line, as the CLI's
+ * own. */
+void vmm_warn_lines(const char *text, size_t len);
+
 /* The signals the monitor passes on to the container's init, and `run`
  * to the monitor: every one but those the kernel will not let be caught
  * and those that mean a fault in nook itself or concern its terminal. */

@@ -95,10 +95,10 @@ void vmm_relay_pollfds(const struct vmm_relay *r, struct pollfd p[VMM_RELAY_NPOL
   p[3] = (struct pollfd){.fd = r->winch_fd, .events = POLLIN};
 }
 
-static void ack(int chan, enum chan_type stream, size_t n)
+static void ack(const struct vmm_relay *r, int chan, enum chan_type stream, size_t n)
 {
   struct chan_ack a = {.stream = stream, .bytes = (uint32_t)n};
-  chan_send(chan, CHAN_ACK, CHAN_PROC_INIT, &a, sizeof(a), NULL);
+  chan_send(chan, CHAN_ACK, r->proc, &a, sizeof(a), NULL);
 }
 
 static void read_stdin(struct vmm_relay *r, int chan)
@@ -114,7 +114,7 @@ static void read_stdin(struct vmm_relay *r, int chan)
     n = 0;
   }
   r->in_unacked += (size_t)n;
-  chan_send(chan, CHAN_STDIN, CHAN_PROC_INIT, buf, (size_t)n, NULL);
+  chan_send(chan, CHAN_STDIN, r->proc, buf, (size_t)n, NULL);
 }
 
 /* Write what fd takes now.  Not our own fd (not the tty): it may be
@@ -156,23 +156,23 @@ static void drain(struct vmm_relay *r, int chan, int i, bool block)
   memmove(r->out_buf[i], r->out_buf[i] + done, r->out_len[i] - done);
   r->out_len[i] -= done;
   if (chan >= 0)
-    ack(chan, i == 0 ? CHAN_STDOUT : CHAN_STDERR, done);
+    ack(r, chan, i == 0 ? CHAN_STDOUT : CHAN_STDERR, done);
 }
 
 void vmm_relay_output(struct vmm_relay *r, int chan, const struct chan_msg *m)
 {
-  if (m->value != CHAN_PROC_INIT)
+  if (m->value != r->proc)
     return;
   int i = m->type == CHAN_STDOUT ? 0 : 1;
   if (r->out_fd[i] < 0) {
-    ack(chan, m->type, m->len);
+    ack(r, chan, m->type, m->len);
     return;
   }
   /* Within the window, except for what the guest flushes at the
    * container's end (bounded by its pipe): grow as needed. */
   char *grown = realloc(r->out_buf[i], r->out_len[i] + m->len);
   if (grown == NULL && m->len > 0) {
-    ack(chan, m->type, m->len);
+    ack(r, chan, m->type, m->len);
     return;
   }
   r->out_buf[i] = grown;
@@ -184,7 +184,7 @@ void vmm_relay_output(struct vmm_relay *r, int chan, const struct chan_msg *m)
 void vmm_relay_ack(struct vmm_relay *r, const struct chan_msg *m)
 {
   struct chan_ack a;
-  if (m->len != sizeof(a))
+  if (m->value != r->proc || m->len != sizeof(a))
     return;
   memcpy(&a, m->data, sizeof(a));
   if (a.stream == CHAN_STDIN)
@@ -199,7 +199,7 @@ void vmm_relay_winsize(struct vmm_relay *r, int chan)
   if (ws.ws_row == r->ws.ws_row && ws.ws_col == r->ws.ws_col && ws.ws_xpixel == r->ws.ws_xpixel &&
       ws.ws_ypixel == r->ws.ws_ypixel)
     return;
-  if (chan_send(chan, CHAN_WINSIZE, CHAN_PROC_INIT, &ws, sizeof(ws), NULL) == 0)
+  if (chan_send(chan, CHAN_WINSIZE, r->proc, &ws, sizeof(ws), NULL) == 0)
     r->ws = ws;
 }
 
@@ -231,6 +231,7 @@ void vmm_relay_finish(struct vmm_relay *r)
   }
   if (r->watcher > 0)
     kill(r->watcher, SIGKILL);
+  r->watcher = 0;
   if (r->winch_fd >= 0)
     close(r->winch_fd);
   if (r->tty >= 0)

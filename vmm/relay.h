@@ -1,7 +1,10 @@
-/* The monitor's side of a VM-mode container's stdio: the fds `create` was
- * given (or, with process.terminal, a pty pair on the host whose master
- * went to the engine's console socket) relayed to and from the guest over
- * the channel, with the channel's flow control (CHAN_WINDOW, CHAN_ACK):
+/* The host's side of a VM-mode process's stdio: for the container's init,
+ * the monitor's: the fds `create` was given (or, with process.terminal, a
+ * pty pair on the host whose master went to the engine's console socket)
+ * relayed to and from the guest over the channel; for an exec'd process,
+ * the exec CLI's or its proxy's, relayed over its connection to the monitor
+ * (which passes the frames and acks on).  With the channel's flow control
+ * (CHAN_WINDOW, CHAN_ACK):
  *  - stdin is read only while less than a window is unacked by the guest,
  *    so a container that never reads its stdin holds our reads back, not
  *    the guest init's loop;
@@ -21,6 +24,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/types.h>
 
@@ -28,6 +32,7 @@
 #include "channel.h"
 
 struct vmm_relay {
+  int32_t proc; /* the process whose stdio this is (CHAN_PROC_INIT, or an exec's) */
   int in_fd;    /* fd 0 or the pty slave; -1 at EOF */
   bool in_open; /* relaying (from start on) */
   size_t in_unacked;
@@ -42,7 +47,8 @@ struct vmm_relay {
 
 #define VMM_RELAY_NPOLL 4
 
-/* Plain stdio: the monitor's fds 0, 1, 2. */
+/* Plain stdio: our fds 0, 1, 2, of the container's init (set proc for
+ * another process). */
 void vmm_relay_init(struct vmm_relay *r);
 
 /* A terminal: a pty pair (sized `ws` when given: process.consoleSize), the
@@ -55,7 +61,7 @@ int vmm_relay_open_tty(struct vmm_relay *r, const struct winsize *ws, int *maste
 void vmm_relay_pollfds(const struct vmm_relay *r, struct pollfd p[VMM_RELAY_NPOLL]);
 void vmm_relay_events(struct vmm_relay *r, int chan, const struct pollfd p[VMM_RELAY_NPOLL]);
 
-/* CHAN_STDOUT, CHAN_STDERR (of the container's init) and CHAN_ACK from the
+/* CHAN_STDOUT, CHAN_STDERR (of process r->proc) and CHAN_ACK from the
  * guest. */
 void vmm_relay_output(struct vmm_relay *r, int chan, const struct chan_msg *m);
 void vmm_relay_ack(struct vmm_relay *r, const struct chan_msg *m);

@@ -20,7 +20,7 @@ static const struct {
 } types[] = {
     TYPE(READY),  TYPE(EXEC),  TYPE(STDOUT),  TYPE(STDERR), TYPE(EXIT), TYPE(POWEROFF),
     TYPE(SIGNAL), TYPE(ERROR), TYPE(CREATE),  TYPE(START),  TYPE(KILL), TYPE(STATE),
-    TYPE(STDIN),  TYPE(OK),    TYPE(WINSIZE), TYPE(ACK),    TYPE(NOOK),
+    TYPE(STDIN),  TYPE(OK),    TYPE(WINSIZE), TYPE(ACK),    TYPE(NOOK), TYPE(CTR_EXEC),
 };
 
 static bool pair(int sv[2])
@@ -332,4 +332,112 @@ TEST(bad_nook_requests_are_refused)
   static const char no_cmd[] = {0, 0};
   CHECK(chan_nook_decode(no_cmd, sizeof(no_cmd), &d, &av, &err) < 0);
   nook_error_free(&err);
+}
+
+TEST(a_ctr_exec_request_round_trips_and_takes_its_id)
+{
+  char *env[] = {"A=", "B=x=y"};
+  char *caps[] = {"CAP_SYS_ADMIN"};
+  char *args[] = {"sh", "-c", ""};
+  /* The host's own fields never travel. */
+  struct chan_ctr_exec e = {.flags = CHAN_CTR_EXEC_TTY,
+                            .opts = {.root = "/run/host",
+                                     .id = "c1",
+                                     .pid_file = "/host/pid",
+                                     .detach = true,
+                                     .cwd = "/tmp",
+                                     .env = env,
+                                     .n_env = 2,
+                                     .tty = true,
+                                     .user = "tester:tester",
+                                     .caps = caps,
+                                     .n_caps = 1,
+                                     .no_new_privs = true,
+                                     .console_height = 25,
+                                     .console_width = 90,
+                                     .args = args,
+                                     .n_args = 3}};
+  char *buf = NULL;
+  size_t len = 0;
+  nook_error_t err = NULL;
+  if (!CHECK_INT_EQ(chan_ctr_exec_encode(&e, &buf, &len, &err), 0))
+    return;
+  chan_ctr_exec_set_proc(buf, len, 42);
+  struct chan_ctr_exec d;
+  CHECK_INT_EQ(chan_ctr_exec_decode(buf, len, &d, &err), 0);
+  CHECK_INT_EQ(d.proc, 42);
+  CHECK_INT_EQ(d.flags, CHAN_CTR_EXEC_TTY);
+  CHECK(d.process == NULL);
+  CHECK(d.opts.root == NULL && d.opts.id == NULL && d.opts.pid_file == NULL && !d.opts.detach);
+  CHECK_STR_EQ(d.opts.cwd, "/tmp");
+  CHECK_STR_EQ(d.opts.user, "tester:tester");
+  CHECK(d.opts.tty && d.opts.no_new_privs && !d.opts.ignore_paused);
+  CHECK(d.opts.n_env == 2 && strcmp(d.opts.env[0], "A=") == 0 &&
+        strcmp(d.opts.env[1], "B=x=y") == 0);
+  CHECK(d.opts.n_caps == 1 && strcmp(d.opts.caps[0], "CAP_SYS_ADMIN") == 0);
+  CHECK(d.opts.n_cgroups == 0 && d.opts.cgroups == NULL);
+  CHECK(d.opts.console_height == 25 && d.opts.console_width == 90);
+  /* An empty argument stays an argument. */
+  CHECK(d.opts.n_args == 3 && d.opts.args[2][0] == '\0' && d.opts.args[3] == NULL);
+  chan_ctr_exec_clear(&d);
+  free(buf);
+
+  /* --process: the JSON, no options, no command. */
+  e = (struct chan_ctr_exec){.process = "{\"args\": [\"true\"]}"};
+  CHECK_INT_EQ(chan_ctr_exec_encode(&e, &buf, &len, &err), 0);
+  CHECK_INT_EQ(chan_ctr_exec_decode(buf, len, &d, &err), 0);
+  CHECK_STR_EQ(d.process, "{\"args\": [\"true\"]}");
+  CHECK(d.opts.n_args == 0 && d.opts.env == NULL);
+  chan_ctr_exec_clear(&d);
+  free(buf);
+
+  /* Too big for one frame: an error, not a truncated request. */
+  char *big = xmalloc(CHAN_MAX_DATA + 1);
+  memset(big, 'x', CHAN_MAX_DATA);
+  big[CHAN_MAX_DATA] = '\0';
+  e = (struct chan_ctr_exec){.process = big};
+  CHECK(chan_ctr_exec_encode(&e, &buf, &len, &err) < 0);
+  CHECK_INT_EQ(err ? err->status : 0, E2BIG);
+  nook_error_free(&err);
+  free(big);
+  static const char short_one[] = "ab";
+  CHECK(chan_ctr_exec_decode(short_one, sizeof(short_one), &d, &err) < 0);
+  nook_error_free(&err);
+  /* An option the guest does not know is refused, not ignored. */
+  static const char unknown[] = "\0\0\0\0\0\0\0\0\0pid-file=/x\0\0true";
+  CHECK(chan_ctr_exec_decode(unknown, sizeof(unknown), &d, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : NULL, "ctr-exec: unknown option `pid-file=/x`");
+  nook_error_free(&err);
+}
+
+TEST(exit_and_signal_name_their_process_in_the_payload)
+{
+  int sv[2];
+  if (!pair(sv))
+    return;
+  struct chan_msg *m = xmalloc(sizeof(*m));
+  nook_error_t err = NULL;
+  CHECK_INT_EQ(chan_send_about(sv[0], CHAN_EXIT, 9, 7, &err), 0);
+  CHECK_INT_EQ(chan_send(sv[0], CHAN_SIGNAL, 15, NULL, 0, &err), 0);
+  CHECK_INT_EQ(chan_recv(sv[1], CHAN_BIT(CHAN_EXIT), m, &err), 0);
+  CHECK_INT_EQ(m->value, 9);
+  CHECK_INT_EQ(chan_proc_of(m), 7);
+  /* None: the init (and vm-exec's only process). */
+  CHECK_INT_EQ(chan_recv(sv[1], CHAN_BIT(CHAN_SIGNAL), m, &err), 0);
+  CHECK_INT_EQ(chan_proc_of(m), CHAN_PROC_INIT);
+  /* A frame appended to a buffer is what chan_send writes. */
+  char *buf = NULL;
+  size_t len = 0;
+  chan_frame_append(&buf, &len, CHAN_STDOUT, 3, "abc", 3);
+  chan_frame_append(&buf, &len, CHAN_ACK, 3, NULL, 0);
+  CHECK(write(sv[0], buf, len) == (ssize_t)len);
+  CHECK_INT_EQ(chan_recv(sv[1], CHAN_BIT(CHAN_STDOUT), m, &err), 0);
+  CHECK_INT_EQ(m->value, 3);
+  CHECK_STR_EQ(m->data, "abc");
+  CHECK_INT_EQ(chan_recv(sv[1], CHAN_BIT(CHAN_ACK), m, &err), 0);
+  CHECK_INT_EQ(m->len, 0);
+  free(buf);
+  free(m);
+  close(sv[0]);
+  close(sv[1]);
 }

@@ -3,7 +3,8 @@
 # seccomp filter, no masked or read-only paths and the guest's pid namespace
 # reaches out of its own namespaces inside the guest (the guest init's root
 # through /proc/1/root) and still finds nothing of the host: not its processes,
-# not a marker file that was not shared, not its disks, not its kernel.
+# not a marker file that was not shared, not its disks, not its kernel.  A
+# process exec'd into the container (issue #15) finds exactly as much.
 # One boot for every assertion.
 
 load helpers
@@ -48,15 +49,25 @@ setup_file() {
     mkdir -p /tmp/h
     mount -t 9p -o trans=virtio,version=9p2000.L hostroot /tmp/h 2>/dev/null && echo hostroot=mounted || echo hostroot=refused
     echo done'
-  jq --argjson caps "$ALL_CAPS" --arg s "${script//\$MARKER/$d/marker}" '
+  script=${script//\$MARKER/$d/marker}
+  # The init runs the script and stays; then the same script is exec'd.
+  jq --argjson caps "$ALL_CAPS" --arg s "$script; exec sleep 1000" '
     .annotations = {"nook.vm": "qemu"}
     | .process.args = ["sh", "-c", $s]
     | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
     | del(.linux.seccomp) | .linux.maskedPaths = [] | .linux.readonlyPaths = []
     | .linux.namespaces |= map(select(.type != "pid"))
     | .root.readonly = false' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
-  timeout 600 "$NOOK" --root "$d/root" run -b "$b" test-vmescape >"$d/out" 2>"$d/err" </dev/null
-  echo $? >"$d/rc"
+  local rc=0 i
+  timeout 600 "$NOOK" --root "$d/root" run -d -b "$b" test-vmescape >"$d/out" 2>"$d/err" </dev/null || rc=$?
+  for ((i = 0; rc == 0 && i < 1200; i++)); do
+    grep -qx done "$d/out" && break
+    sleep 0.1
+  done
+  [ "$rc" != 0 ] || timeout 120 "$NOOK" --root "$d/root" exec test-vmescape sh -c "$script" \
+    >"$d/exec.out" 2>"$d/exec.err" </dev/null || rc=$?
+  echo $rc >"$d/rc"
+  "$NOOK" --root "$d/root" delete --force test-vmescape || true
 }
 
 teardown_file() {
@@ -99,4 +110,14 @@ setup() {
 @test "vm escape: no host disk and no other share reach the guest" {
   assert_line --regexp '^block-devices= *$'
   assert_line "hostroot=refused"
+}
+
+@test "vm escape: an exec'd process is confined exactly like the init: the same findings" {
+  run diff "$D/out" "$D/exec.out"
+  assert_success
+  run cat "$D/exec.out"
+  assert_line "marker-procs=0"
+  assert_line "marker-file=absent"
+  assert_line "hostroot=refused"
+  assert_line done
 }

@@ -253,17 +253,3 @@ EOF2
   assert_output 'reaped [9]'
   assert_nothing_left
 }
-
-@test "vm lifecycle: exec is refused, never done on QEMU's cgroup" {
-  vm_config '.process.args = ["sleep", "1000"]'
-  nook create -b "$B" test-vml-refuse </dev/null >/dev/null
-  # exec fails with 255, as its namespace-mode errors do (runc's code).
-  run -255 nook exec test-vml-refuse true
-  assert_output --partial "container \"test-vml-refuse\" runs in VM mode: \`exec\` is not implemented for VM-mode containers yet"
-  # Nothing was frozen or limited: the container still starts and runs.
-  nook start test-vml-refuse
-  run nook state test-vml-refuse
-  [ "$(jq -r .status <<<"$output")" = running ]
-  nook delete --force test-vml-refuse
-  assert_nothing_left
-}
