@@ -108,7 +108,7 @@ host_limit() {
   nook events --stats test-vmc1 >/dev/null
   local n
   n=$(lines "$out")
-  # The container's processes (sh, its busy child, maybe a sleep), guest
+  # The container's processes (sh, its busy child, maybe a sleep or a cat), guest
   # pids; frozen, they are the same for both.
   run nook ps -f json test-vmc1
   assert_success
@@ -121,7 +121,7 @@ host_limit() {
   assert_line --index 0 --regexp '^UID +PID +PPID +C +STIME +TTY +TIME +CMD$'
   assert_equal "${#lines[@]}" $((count + 1))
   for gpid in $gpids; do
-    assert_line --regexp "^0 +$gpid +[0-9]+ +[0-9]+ +[0-9:]+ +\? +[0-9:]+ (sh -c echo up; |sleep 0.2)"
+    assert_line --regexp "^0 +$gpid +[0-9]+ +[0-9]+ +[0-9:]+ +\? +[0-9:]+ (sh -c echo up; |sleep 0.2|cat /proc/uptime)"
   done
   nook events --stats test-vmc1 >/dev/null
   [ "$(lines "$out")" = "$n" ] || fail "the container ran while paused: $n -> $(lines "$out") lines"
@@ -132,6 +132,13 @@ host_limit() {
   run -1 nook start test-vmc1
   run -1 nook delete test-vmc1
   assert_output --partial 'cannot delete container test-vmc1 that is not stopped: paused'
+  # exec waits for nothing: refused, with or without --ignore-paused (the
+  # guest's nook would wait for the thaw, holding the guest init).
+  run -255 nook exec test-vmc1 true
+  assert_output --partial 'cannot exec in a paused container (use --ignore-paused to override)'
+  run -255 timeout 60 "$NOOK" --root "$ROOT" exec --ignore-paused test-vmc1 true
+  assert_output --partial 'not supported for a paused VM-mode container'
+  [ "$(status test-vmc1)" = paused ]
 
   nook resume test-vmc1
   [ "$(status test-vmc1)" = running ]
