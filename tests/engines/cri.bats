@@ -430,6 +430,22 @@ remove_pod() {
   assert_output --partial DEADLINE_EXCEEDED
 }
 
+@test "cri: concurrent ExecSyncs (the kubelet's probes) each get their own output and status" {
+  local id i pids=()
+  id=$(ctr_id p1 client)
+  for i in 1 2 3 4 5 6 7 8; do
+    exec_sync "$id" sh -c "echo probe-$i; exit $i" >"$BATS_TEST_TMPDIR/probe-$i.json" &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || fail "ExecSync $((i + 1)) failed: $(cat "$BATS_TEST_TMPDIR/probe-$((i + 1)).json")"
+  done
+  for i in 1 2 3 4 5 6 7 8; do
+    run jq -r '"\(.stdout | rtrimstr("\n")) \(.exit_code)"' "$BATS_TEST_TMPDIR/probe-$i.json"
+    assert_output "probe-$i $i"
+  done
+}
+
 @test "cri: Exec with a terminal (streaming): prompt, input, exit status, terminal size" {
   local id req
   id=$(ctr_id p1 client)
@@ -704,6 +720,23 @@ rm_ctr() {
   pid=$(rt_pid p2 a)
   [ "$(readlink "/proc/$pid/ns/pid")" = "$(readlink "/proc/$sb/ns/pid")" ] || fail "not in the pod's pid namespace"
   remove_pod p2
+}
+
+@test "cri: in a pod sharing its pid namespace, the shim's kill --all after a container's exit succeeds" {
+  run_pod p5 '.linux.security_context.namespace_options.pid = "POD"'
+  create_ctr p5 bg 'sleep 1000 & echo "started $!"'
+  start_ctr p5 bg
+  wait_exited p5 bg
+  local id
+  id=$(ctr_id p5 bg)
+  rm_ctr p5 bg
+  remove_pod p5
+  # A container without a pid namespace of its own leaves its main process's
+  # children behind in its cgroup: the shim kills them with the runtime's
+  # `kill --all ID KILL` as soon as the main process exits (the container is
+  # stopped by then) and logs a failure through containerd.
+  run grep -F "failed to kill init's children" "$ENGINE_TMP/containerd.log"
+  refute_output --partial "$id"
 }
 
 @test "cri: StopPodSandbox and RemovePodSandbox take the pod's containers, namespaces, cgroups and state" {
