@@ -253,17 +253,21 @@ int nook_container_kill(const char *root, const char *id, int sig, bool all, noo
   if (load_container(root, id, false, false, &l, err) < 0)
     return -1;
   int r;
-  if (l.status == NOOK_STOPPED || l.status == NOOK_CREATING) {
+  if (l.status == NOOK_CREATING || (l.status == NOOK_STOPPED && !all)) {
     /* A container still being created has no process to signal yet, or
      * one its create is still setting up (runc: not yet listed at all). */
     r = nook_error(err, 0, "container not running");
   } else if (all) {
+    /* --all signals the cgroup, whatever the init's state: the children of
+     * a stopped init without a pid namespace of its own live on there, and
+     * containerd's runc shim kills them with `kill --all ID KILL` once the
+     * init has exited (runc 1.1 succeeds, also with nothing left). */
     const struct cgroup_manager *m = NULL;
     struct cgroup_paths p = {0};
     r = loaded_cgroup(&l.st, &m, &p, err);
     if (r > 0)
       r = m->kill(&p, sig, err);
-    else if (r == 0)
+    else if (r == 0 && l.status != NOOK_STOPPED)
       r = signal_container(&l.st, sig, err);
     cgroup_paths_clear(&p);
   } else {

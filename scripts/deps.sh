@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install every build and test dependency of nook on Debian 12.
-# Idempotent: when everything is already installed it does not touch apt at
-# all.  Non-interactive (CI runs it as root with no stdin and no tty).
+# Idempotent: when everything is already installed it does not touch apt (or
+# npm) at all.  Non-interactive (CI runs it as root with no stdin and no tty).
 set -euo pipefail
 
 PKGS=(
@@ -19,6 +19,9 @@ PKGS=(
   runc crun
   # the engine suite (tests/engines): engines driving nook, and the image tools
   podman containerd docker.io umoci skopeo
+  # its CRI file (tests/engines/cri.bats): pod networks, the CRI client's
+  # runtime (npm packages below) and its callers' transport
+  containernetworking-plugins nodejs curl
   # make bench: the syscall table and the chart
   strace gnuplot-nox
 )
@@ -28,9 +31,29 @@ for p in "${PKGS[@]}"; do
   st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$st" = installed ] || missing+=("$p")
 done
+# npm comes with some builds of nodejs and is a package of its own in Debian's.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# The npm packages of the CRI test client (tests/engines/cri), exactly as
+# package-lock.json pins them; again only when the lock file changed.
+npm_deps() {
+  local dir=$here/../tests/engines/cri stamp want
+  stamp=$dir/node_modules/.nook-lock.sha256
+  want=$(sha256sum <"$dir/package-lock.json")
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    echo "deps: npm packages of tests/engines/cri present"
+    return 0
+  fi
+  echo "deps: npm ci in tests/engines/cri"
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund </dev/null)
+  echo "$want" >"$stamp"
+}
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#PKGS[@]} packages present"
+  npm_deps
   exit 0
 fi
 
@@ -60,4 +83,5 @@ if ! "${SUDO[@]}" apt-get install "${APT_OPTS[@]}" "${missing[@]}" </dev/null; t
   "${SUDO[@]}" apt-get update -q </dev/null
   "${SUDO[@]}" apt-get install "${APT_OPTS[@]}" "${missing[@]}" </dev/null
 fi
+npm_deps
 echo "deps: done"

@@ -96,6 +96,26 @@ start_trap_container() {
   assert_equal "$(state_field "$ID" status)" stopped
 }
 
+@test "kill -a of a stopped container: what its init left in the cgroup dies" {
+  # Without a pid namespace of its own, the init's exit leaves its children
+  # running in the container's cgroup; containerd's runc shim then runs
+  # `kill --all ID KILL` (runc 1.1: they die, and it succeeds).
+  setup_bundle sh -c 'sleep 100 & echo $! > /tmp/child'
+  update_config 'ns_remove("pid"); c["root"]["readonly"] = False'
+  run_detached "$ID"
+  wait_for_state "$ID" stopped
+  wait_for_file "$BUNDLE/rootfs/tmp/child"
+  child=$(cat "$BUNDLE/rootfs/tmp/child")
+  [ -d "/proc/$child" ] || fail "the child $child is already gone"
+  run nook kill -a "$ID" KILL
+  assert_success
+  wait_pid_gone "$child"
+  assert_equal "$(state_field "$ID" status)" stopped
+  # Nothing left: still no error.
+  run nook kill --all "$ID" KILL
+  assert_success
+}
+
 @test "kill: an unknown signal name gives an error" {
   start_trap_container
   run nook kill "$ID" NOSUCHSIG

@@ -1,0 +1,783 @@
+#!/usr/bin/env bats
+# Kubernetes' path to an OCI runtime: containerd 1.6's CRI plugin with the
+# runtime under test as a RuntimeClass handler ("nook": runtime_type
+# io.containerd.runc.v2, options.BinaryName = the runtime), driven through the
+# CRI gRPC API (runtime.v1) the way the kubelet drives it.  crictl is not
+# packaged in Debian 12: cri/cri-client.js is this suite's client (node,
+# @grpc/grpc-js, installed by scripts/deps.sh from cri/package-lock.json).
+#
+# Set-up (README.md): a private containerd with the CRI plugin on, in a
+# network namespace of its own made here (so the CNI plugins' bridge and veths
+# and the streaming server's 127.0.0.1 are in it, never on the host); pods get
+# their own network namespace from Debian's CNI plugins (loopback, and bridge
+# with host-local addresses, inside containerd's namespace); images (busybox
+# and a busybox-based pause image for sandbox_image) imported with ctr into
+# the k8s.io namespace; no registry, no host network.
+
+load helpers
+
+# The CNI library caches its results under /var/lib/cni (hard-coded): the
+# leak check looks there too, and the final cleanup removes it when this run
+# created it.
+ENGINE_RUN_DIRS+=" /var/lib/cni"
+
+CRI_CLIENT=$ENGINES_DIR/cri/cri-client.js
+PAUSE_IMAGE=localhost/nook-pause:latest
+# The RuntimeClass handler the pods ask for.
+HANDLER=nook
+# Pod addresses: a documentation range, only ever inside containerd's private
+# network namespace.
+POD_SUBNET=192.0.2.0/24
+
+# cri METHOD [JSON]: one CRI call through the suite's client (started once,
+# in containerd_start: a node start-up per call costs seconds on a loaded
+# machine).  Prints the response JSON; on a gRPC error prints "CODE: details"
+# and fails.
+cri() {
+  local out rc=0
+  out=$(curl -sS --fail-with-body --max-time "$ENGINE_CMD_TIMEOUT" --unix-socket "$CRI_PROXY" \
+    --data-binary "${2:-{\}}" "http://cri/$1" 2>&1 3>&-) || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    # curl's own "(22) ... error: 502" line says nothing the body does not.
+    grep -v '^curl: (22)' <<<"$out" >&2
+    return 1
+  fi
+  printf '%s\n' "$out"
+}
+
+# The streaming server listens on 127.0.0.1 in containerd's network namespace:
+# an exec stream connects from there.
+cri_stream() {
+  timeout -k 5 "$ENGINE_CMD_TIMEOUT" nsenter --net="/proc/$(cat "$ENGINE_TMP/containerd.pid")/ns/net" \
+    node "$CRI_CLIENT" --socket "$CRI_SOCK" exec-stream "$@" 3>&-
+}
+
+ctr_() {
+  timeout -k 5 "$ENGINE_CMD_TIMEOUT" ctr --address "$CRI_SOCK" --namespace k8s.io "$@" 3>&-
+}
+
+# The pause image of the sandboxes (sandbox_image): busybox with a shell loop
+# that sleeps until it is killed, reaping what it inherits.
+build_pause_image() {
+  (
+    set -e
+    cd "$IMG_DIR"
+    umoci config --image layout:busybox --tag pause --clear=config.cmd \
+      --config.entrypoint /bin/sh --config.entrypoint -c \
+      --config.entrypoint 'trap "exit 0" TERM INT; while :; do sleep 86400 & wait; done'
+    skopeo copy --quiet oci:layout:pause "oci-archive:pause-oci.tar:$PAUSE_IMAGE"
+  ) >"$IMG_DIR/pause.log" 2>&1 || fail "building the pause image failed: $(cat "$IMG_DIR/pause.log")"
+}
+
+# containerd_cri_config DIR: config.toml with the CRI plugin on and the
+# runtime under test as the handler "nook".  The same tables, less the
+# test-only paths, are what README.md and nook(8) give for a Kubernetes node.
+containerd_cri_config() {
+  local d=$1
+  cat <<EOF
+version = 2
+root = "$d/root"
+state = "$d/state"
+[grpc]
+  address = "$d/c.sock"
+[ttrpc]
+  address = "$d/c.sock.ttrpc"
+[debug]
+  address = "$d/debug.sock"
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$d/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE_IMAGE"
+  # Pod network namespaces are bind-mounted under the state dir, not /run/netns.
+  netns_mounts_under_state_dir = true
+  # Root lacks CAP_SYS_RESOURCE on this host: the sandbox's default
+  # oom_score_adj (-998) cannot be set; keep containerd's own.
+  restrict_oom_score_adj = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$d/cni"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    default_runtime_name = "runc"
+    snapshotter = "overlayfs"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$HANDLER]
+    runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$HANDLER.options]
+    BinaryName = "$RT"
+    Root = "$CRI_RUNC_ROOT"
+    SystemdCgroup = false
+EOF
+  # TODO(#16, systemd cgroups): a second handler "nook-systemd" with
+  # SystemdCgroup = true (cgroup_parent then in systemd's slice:scope form,
+  # e.g. "nook_test.slice") runs where PID 1 is systemd: the cgroup v2 test
+  # VM (tests/vm/run).  It needs nook's systemd cgroup driver (engineer D's
+  # branch), which has not landed yet; add the handler here and run this file
+  # in the VM pass when it does.
+}
+
+containerd_start() {
+  local d=$ENGINE_TMP/containerd
+  mkdir -p "$d/cni" "$ENGINE_TMP/pods"
+  containerd_cri_config "$d" >"$d/config.toml"
+  # Loopback comes from the CRI plugin itself; the pod's eth0 from a bridge
+  # in containerd's network namespace, addresses from host-local.
+  cat >"$d/cni/10-nook-cri.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "nook-cri",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "nookcri0",
+      "isGateway": false,
+      "ipMasq": false,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{ "subnet": "$POD_SUBNET" }]],
+        "dataDir": "$d/cni-ipam"
+      }
+    }
+  ]
+}
+EOF
+  # A network namespace of containerd's own (lo up): the CNI plugins make
+  # their bridge and veths there, and the streaming server listens there.
+  start_daemon containerd unshare --net -- sh -c 'ip link set lo up && exec containerd --config "$1"' sh "$d/config.toml"
+  CRI_SOCK=$d/c.sock
+  CRI_STATE=$d/state
+  export CRI_SOCK CRI_STATE
+  wait_until 30 ctr --address "$CRI_SOCK" version || fail "containerd did not start: $(tail -20 "$ENGINE_TMP/containerd.log")"
+  CRI_PROXY=$ENGINE_TMP/cri-client.sock
+  export CRI_PROXY
+  start_daemon cri-client node "$CRI_CLIENT" --socket "$CRI_SOCK" serve "$CRI_PROXY"
+  wait_until 30 test -S "$CRI_PROXY" || fail "the CRI client did not start: $(cat "$ENGINE_TMP/cri-client.log")"
+  local img
+  for img in busybox pause; do
+    ctr_ image import "$IMG_DIR/$img-oci.tar" >/dev/null || fail "ctr image import $img failed"
+  done
+  # The CRI plugin learns of imported images from containerd's events.
+  for img in "$IMAGE" "$PAUSE_IMAGE"; do
+    wait_until 30 image_known "$img" || fail "the CRI plugin does not see $img: $(tail -20 "$ENGINE_TMP/containerd.log")"
+  done
+}
+
+image_known() {
+  cri ImageStatus "{\"image\":{\"image\":\"$1\"}}" | jq -e '.image.repo_tags | length > 0'
+}
+
+containerd_stop() {
+  [ -f "$ENGINE_TMP/containerd.pid" ] || return 0
+  local id
+  # What a failed test left: pods go with their containers.
+  for id in $(cri ListPodSandbox 2>/dev/null | jq -r '.items[].id' 2>/dev/null); do
+    cri StopPodSandbox "{\"pod_sandbox_id\":\"$id\"}" >/dev/null 2>&1 || true
+    cri RemovePodSandbox "{\"pod_sandbox_id\":\"$id\"}" >/dev/null 2>&1 || true
+  done
+  stop_daemon cri-client
+  stop_daemon containerd
+}
+
+setup_file() {
+  [ -d "$ENGINES_DIR/cri/node_modules/@grpc/grpc-js" ] ||
+    fail "the CRI test client's npm packages are not installed (scripts/deps.sh)"
+  [ -x /usr/lib/cni/bridge ] || fail "containernetworking-plugins is not installed (scripts/deps.sh)"
+  engine_init cri
+  build_pause_image
+  CRI_RUNC_ROOT=$ENGINE_TMP/runc-root
+  # Pods' cgroup parents live under this one.
+  CRI_CGROUP=nook-test-$(basename "$ENGINE_TMP" | tr '[:upper:]' '[:lower:]' | tr -cd 'a-z0-9')
+  ENGINE_CGROUP_PARENTS=$CRI_CGROUP
+  ENGINE_CGROUP_PARENTS_OWNED=$CRI_CGROUP
+  # The shim runs the runtime with --root <Root>/<containerd namespace>.
+  ENGINE_STATE_DIRS="$CRI_RUNC_ROOT:2"
+  export CRI_RUNC_ROOT CRI_CGROUP ENGINE_CGROUP_PARENTS ENGINE_CGROUP_PARENTS_OWNED ENGINE_STATE_DIRS
+  engine_snapshot
+  snapshot_cni >"$ENGINE_TMP/before/cni"
+  containerd_start
+}
+
+teardown_file() {
+  containerd_stop
+  engine_force_cleanup
+  if [ -n "${ENGINE_TMP:-}" ] && [ -f "$ENGINE_TMP/before/cni" ]; then
+    comm -13 "$ENGINE_TMP/before/cni" <(snapshot_cni) | xargs -r rm -f
+  fi
+  engine_final_cleanup
+}
+
+snapshot_cni() {
+  find /var/lib/cni -type f 2>/dev/null | sort
+}
+
+# --- pods and containers ------------------------------------------------------------
+
+# pod_config NAME [JQ_FILTER]: a PodSandboxConfig as the kubelet writes it
+# (pid namespace per container, cgroupfs parent, a log directory), changed by
+# JQ_FILTER.
+pod_config() {
+  local name=$1 filter=${2:-.}
+  jq -cn --arg name "$name" --arg logdir "$ENGINE_TMP/pods/$name" --arg cg "/$CRI_CGROUP/pod-$name" '{
+    metadata: {name: $name, uid: ("uid-" + $name), namespace: "nook-test", attempt: 0},
+    hostname: $name,
+    log_directory: $logdir,
+    labels: {"nook-test": $name},
+    linux: {cgroup_parent: $cg, security_context: {namespace_options: {network: "POD", pid: "CONTAINER", ipc: "POD"}}}
+  }' | jq -c "$filter"
+}
+
+# The pod's cgroup in every hierarchy.  The kubelet makes it before
+# RunPodSandbox and removes it after RemovePodSandbox; so does the suite: the
+# runtime must leave it as it found it (and empty).
+pod_cgroups() {
+  local h
+  for h in /sys/fs/cgroup/*/; do
+    case $(stat -f -c %T "$h") in cgroupfs | cgroup2fs) echo "$h$CRI_CGROUP/pod-$1" ;; esac
+  done
+}
+
+remove_pod_cgroups() {
+  local d left=""
+  for d in $(pod_cgroups "$1"); do
+    rmdir "$d" 2>/dev/null || left+=" $d"
+  done
+  [ -z "$left" ] || fail "pod $1's cgroup is missing or not empty:$left"
+}
+
+# run_pod NAME [JQ_FILTER]: RunPodSandbox with the handler under test; the
+# pod's id in $ENGINE_TMP/pods/NAME.id, its config in NAME.json.
+run_pod() {
+  local name=$1 cfg out
+  cfg=$(pod_config "$@")
+  mkdir -p "$ENGINE_TMP/pods/$name" $(pod_cgroups "$name")
+  echo "$cfg" >"$ENGINE_TMP/pods/$name.json"
+  out=$(cri RunPodSandbox "$(jq -cn --argjson c "$cfg" --arg h "$HANDLER" '{config: $c, runtime_handler: $h}')") ||
+    fail "RunPodSandbox $name failed: $out"
+  jq -r .pod_sandbox_id <<<"$out" >"$ENGINE_TMP/pods/$name.id"
+}
+
+pod_id() {
+  cat "$ENGINE_TMP/pods/$1.id"
+}
+
+# create_ctr POD NAME SCRIPT [JQ_FILTER]: CreateContainer of `sh -c SCRIPT`
+# in POD (busybox image, log NAME.log in the pod's log directory); its id in
+# $ENGINE_TMP/pods/POD.NAME.id.  create_ctr_req prints the request only.
+create_ctr_req() {
+  local pod=$1 name=$2 script=$3 filter=${4:-.}
+  jq -cn --arg pod "$(pod_id "$pod")" --arg name "$name" --arg img "$IMAGE" --arg script "$script" \
+    --argjson sc "$(cat "$ENGINE_TMP/pods/$pod.json")" '{
+    pod_sandbox_id: $pod,
+    config: {
+      metadata: {name: $name, attempt: 0},
+      image: {image: $img},
+      command: ["sh", "-c", $script],
+      envs: [{key: "NOOK_CRI", value: $name}],
+      log_path: ($name + ".log"),
+      labels: {"nook-test": $name},
+      linux: {resources: {cpu_shares: 512}, security_context: {namespace_options: $sc.linux.security_context.namespace_options}}
+    },
+    sandbox_config: $sc
+  }' | jq -c "$filter"
+}
+
+create_ctr() {
+  local pod=$1 name=$2 req out
+  req=$(create_ctr_req "$@")
+  out=$(cri CreateContainer "$req") || fail "CreateContainer $name failed: $out"
+  jq -r .container_id <<<"$out" >"$ENGINE_TMP/pods/$pod.$name.id"
+}
+
+ctr_id() {
+  cat "$ENGINE_TMP/pods/$1.$2.id"
+}
+
+# start_ctr POD NAME: StartContainer; waits for "ready" in the log when the
+# container prints it.
+start_ctr() {
+  local id out
+  id=$(ctr_id "$1" "$2")
+  out=$(cri StartContainer "{\"container_id\":\"$id\"}") || fail "StartContainer $2 failed: $out"
+}
+
+# wait_log POD NAME TEXT: the container's CRI log has a line with TEXT.
+wait_log() {
+  wait_until 20 grep -q -- "$3" "$ENGINE_TMP/pods/$1/$2.log"
+}
+
+# ctr_is STATE POD NAME: the container's CRI state is STATE.
+ctr_is() {
+  [ "$(cri ContainerStatus "{\"container_id\":\"$(ctr_id "$2" "$3")\"}" | jq -r .status.state)" = "$1" ]
+}
+
+# The pid of a container (or, with one argument, the pod's sandbox) from the
+# runtime under test's own state.
+rt_pid() {
+  local id
+  if [ $# -eq 1 ]; then id=$(pod_id "$1"); else id=$(ctr_id "$1" "$2"); fi
+  "$RT" --root "$CRI_RUNC_ROOT/k8s.io" state "$id" | jq -r .pid
+}
+
+exec_sync() {
+  local id=$1
+  shift
+  # "--": jq would take an argument like -c for one of its options.
+  cri ExecSync "$(jq -cn --arg id "$id" '{container_id: $id, cmd: $ARGS.positional, timeout: 30}' --args -- "$@")"
+}
+
+remove_pod() {
+  local id
+  id=$(pod_id "$1")
+  cri StopPodSandbox "{\"pod_sandbox_id\":\"$id\"}" >/dev/null || fail "StopPodSandbox $1 failed"
+  cri RemovePodSandbox "{\"pod_sandbox_id\":\"$id\"}" >/dev/null || fail "RemovePodSandbox $1 failed"
+  remove_pod_cgroups "$1"
+}
+
+# --- the runtime is ready, the handler is the runtime under test -------------------
+
+@test "cri: the runtime and the pod network are ready, the images are there" {
+  run cri Version '{"version":"v1"}'
+  assert_success
+  assert_output --partial '"runtime_api_version": "v1"'
+  run cri Status '{}'
+  assert_success
+  [ "$(jq -r '.status.conditions[] | select(.type == "RuntimeReady") | .status' <<<"$output")" = true ] || fail "$output"
+  [ "$(jq -r '.status.conditions[] | select(.type == "NetworkReady") | .status' <<<"$output")" = true ] || fail "$output"
+  run cri ListImages '{}'
+  assert_success
+  assert_output --partial "$IMAGE"
+  assert_output --partial "$PAUSE_IMAGE"
+}
+
+@test "cri: RunPodSandbox with the nook handler: the sandbox runs under the runtime, in a network namespace of its own" {
+  run_pod p1
+  local id
+  id=$(pod_id p1)
+  run cri PodSandboxStatus "{\"pod_sandbox_id\":\"$id\"}"
+  assert_success
+  [ "$(jq -r .status.state <<<"$output")" = SANDBOX_READY ] || fail "$output"
+  [ "$(jq -r .status.runtime_handler <<<"$output")" = "$HANDLER" ] || fail "$output"
+  local ip
+  ip=$(jq -r .status.network.ip <<<"$output")
+  [[ $ip == 192.0.2.* ]] || fail "pod ip '$ip' is not from $POD_SUBNET"
+  # The handler's runtime ran it: its state of the sandbox.
+  run "$RT" --root "$CRI_RUNC_ROOT/k8s.io" state "$id"
+  assert_success
+  assert_output --partial '"status": "running"'
+  local pid
+  pid=$(jq -r .pid <<<"$output")
+  # Neither the host's network namespace nor containerd's.
+  local netns
+  netns=$(readlink "/proc/$pid/ns/net")
+  [ "$netns" != "$(readlink /proc/self/ns/net)" ] || fail "the pod is in the host's network namespace"
+  [ "$netns" != "$(readlink "/proc/$(cat "$ENGINE_TMP/containerd.pid")/ns/net")" ] || fail "the pod is in containerd's network namespace"
+  # The sandbox's cgroup is under the pod's cgroup parent.
+  run grep -E '^[0-9]+:memory:' "/proc/$pid/cgroup"
+  assert_output --partial ":memory:/$CRI_CGROUP/pod-p1/$id"
+}
+
+@test "cri: two containers of a pod join its network, IPC and UTS namespaces by path" {
+  create_ctr p1 web 'echo ready; while :; do echo served | nc -l -p 8080; done'
+  create_ctr p1 client 'echo ready; while :; do sleep 1; done'
+  start_ctr p1 web
+  start_ctr p1 client
+  wait_log p1 web ready
+  wait_log p1 client ready
+  # The runtime was given the sandbox's namespaces as paths to join.
+  local bundle=$CRI_STATE/io.containerd.runtime.v2.task/k8s.io/$(ctr_id p1 client)
+  run jq -r '.linux.namespaces[] | select(.path != null and .path != "") | .type' "$bundle/config.json"
+  assert_success
+  assert_line network
+  assert_line ipc
+  assert_line uts
+  local sb web client ns
+  sb=$(rt_pid p1)
+  web=$(rt_pid p1 web)
+  client=$(rt_pid p1 client)
+  for ns in net ipc uts; do
+    [ "$(readlink "/proc/$web/ns/$ns")" = "$(readlink "/proc/$sb/ns/$ns")" ] || fail "web is not in the pod's $ns namespace"
+    [ "$(readlink "/proc/$client/ns/$ns")" = "$(readlink "/proc/$sb/ns/$ns")" ] || fail "client is not in the pod's $ns namespace"
+  done
+  # pid: one per container (the kubelet's default).
+  [ "$(readlink "/proc/$web/ns/pid")" != "$(readlink "/proc/$client/ns/pid")" ] || fail "the containers share a pid namespace"
+  # The pod's loopback joins them; the hostname is the pod's.
+  run exec_sync "$(ctr_id p1 client)" sh -c 'nc 127.0.0.1 8080 </dev/null; hostname; ip -o addr show eth0'
+  assert_success
+  [ "$(jq -r .exit_code <<<"$output")" = 0 ] || fail "$output"
+  local out
+  out=$(jq -r .stdout <<<"$output")
+  [[ $out == *served* ]] || fail "client did not reach web over the pod's loopback: $output"
+  [[ $out == *$'\np1\n'* ]] || fail "hostname is not the pod's: $output"
+  [[ $out == *"inet 192.0.2."* ]] || fail "no pod address on eth0: $output"
+}
+
+@test "cri: ExecSync: stdout, stderr, exit status, environment, timeout" {
+  local id
+  id=$(ctr_id p1 client)
+  run exec_sync "$id" sh -c 'echo out-$((2+3)); echo err >&2; echo "env=$NOOK_CRI"; exit 7'
+  assert_success
+  [ "$(jq -r .exit_code <<<"$output")" = 7 ] || fail "$output"
+  [ "$(jq -r .stdout <<<"$output")" = $'out-5\nenv=client' ] || fail "$output"
+  [ "$(jq -r .stderr <<<"$output")" = err ] || fail "$output"
+  run exec_sync "$id" no-such-exec-cmd
+  [[ $output == *'executable file not found in $PATH'* ]] || fail "no runtime message: $output"
+  run cri ExecSync "$(jq -cn --arg id "$id" '{container_id: $id, cmd: ["sleep", "30"], timeout: 1}')"
+  assert_failure
+  assert_output --partial DEADLINE_EXCEEDED
+}
+
+@test "cri: concurrent ExecSyncs (the kubelet's probes) each get their own output and status" {
+  local id i pids=()
+  id=$(ctr_id p1 client)
+  for i in 1 2 3 4 5 6 7 8; do
+    exec_sync "$id" sh -c "echo probe-$i; exit $i" >"$BATS_TEST_TMPDIR/probe-$i.json" &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || fail "ExecSync $((i + 1)) failed: $(cat "$BATS_TEST_TMPDIR/probe-$((i + 1)).json")"
+  done
+  for i in 1 2 3 4 5 6 7 8; do
+    run jq -r '"\(.stdout | rtrimstr("\n")) \(.exit_code)"' "$BATS_TEST_TMPDIR/probe-$i.json"
+    assert_output "probe-$i $i"
+  done
+}
+
+@test "cri: Exec with a terminal (streaming): prompt, input, exit status, terminal size" {
+  local id req
+  id=$(ctr_id p1 client)
+  req=$(jq -cn --arg id "$id" '{container_id: $id, cmd: ["sh"], tty: true, stdin: true, stdout: true}')
+  run cri_stream "$req" --expect '# ' --send 'echo hello-$((1+2))\n' --expect hello-3 --send 'exit 3\n'
+  assert_failure 3
+  assert_output --partial hello-3
+  # With stdin: containerd 1.6 streams nothing back from a terminal exec
+  # without it (runc alike).
+  req=$(jq -cn --arg id "$id" --arg s "tty; [ -t 1 ] && echo stdout-is-tty; $STTY_SIZE" \
+    '{container_id: $id, cmd: ["sh", "-c", $s], tty: true, stdin: true, stdout: true}')
+  run cri_stream "$req" --resize 33x101 </dev/null
+  assert_success
+  assert_output --partial /dev/pts/
+  assert_output --partial stdout-is-tty
+  assert_output --partial "33 101"
+}
+
+@test "cri: Exec without a terminal: stdout and stderr apart, exit status" {
+  local id req
+  id=$(ctr_id p1 client)
+  req=$(jq -cn --arg id "$id" '{container_id: $id, cmd: ["sh", "-c", "echo to-out; echo to-err >&2; exit 4"], stdout: true, stderr: true}')
+  run --separate-stderr cri_stream "$req"
+  assert_failure 4
+  assert_output to-out
+  [ "$stderr" = to-err ] || fail "stderr: $stderr"
+}
+
+@test "cri: ContainerStats: cpu, memory, writable layer" {
+  local id
+  id=$(ctr_id p1 client)
+  run cri ContainerStats "{\"container_id\":\"$id\"}"
+  assert_success
+  [ "$(jq -r .stats.attributes.id <<<"$output")" = "$id" ] || fail "$output"
+  [ "$(jq -r .stats.cpu.usage_core_nano_seconds.value <<<"$output")" -gt 0 ] || fail "$output"
+  [ "$(jq -r .stats.memory.working_set_bytes.value <<<"$output")" -gt 0 ] || fail "$output"
+  [ "$(jq -r .stats.memory.timestamp <<<"$output")" -gt 0 ] || fail "$output"
+  [ "$(jq -r .stats.writable_layer.fs_id.mountpoint <<<"$output")" != "" ] || fail "$output"
+}
+
+@test "cri: UpdateContainerResources: new memory and cpu limits reach the container's cgroup" {
+  local id pid
+  id=$(ctr_id p1 client)
+  pid=$(rt_pid p1 client)
+  run cri UpdateContainerResources "$(jq -cn --arg id "$id" '{container_id: $id,
+    linux: {memory_limit_in_bytes: 134217728, cpu_period: 100000, cpu_quota: 50000, cpu_shares: 256}}')"
+  assert_success
+  local mem cpu
+  mem=$(awk -F: '$2 == "memory" {print $3}' "/proc/$pid/cgroup")
+  cpu=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3}' "/proc/$pid/cgroup")
+  run cat "/sys/fs/cgroup/memory$mem/memory.limit_in_bytes" "/sys/fs/cgroup/cpu$cpu/cpu.cfs_quota_us" \
+    "/sys/fs/cgroup/cpu$cpu/cpu.shares"
+  assert_output $'134217728\n50000\n256'
+  run cri ContainerStatus "{\"container_id\":\"$id\"}"
+  [ "$(jq -r .status.resources.linux.memory_limit_in_bytes <<<"$output")" = 134217728 ] || fail "$output"
+}
+
+@test "cri: StopContainer: SIGTERM, the exit status, the log; RemoveContainer" {
+  create_ctr p1 trap "$TRAP_SCRIPT"
+  start_ctr p1 trap
+  wait_log p1 trap ready
+  local id
+  id=$(ctr_id p1 trap)
+  run cri StopContainer "{\"container_id\":\"$id\",\"timeout\":20}"
+  assert_success
+  run cri ContainerStatus "{\"container_id\":\"$id\"}"
+  [ "$(jq -r .status.state <<<"$output")" = CONTAINER_EXITED ] || fail "$output"
+  [ "$(jq -r .status.exit_code <<<"$output")" = 42 ] || fail "$output"
+  # The CRI log format: time, stream, tag, text.
+  run cat "$ENGINE_TMP/pods/p1/trap.log"
+  assert_line --regexp '^[0-9T:.+Z-]+ stdout F ready$'
+  assert_line --regexp '^[0-9T:.+Z-]+ stdout F got-TERM$'
+  run cri RemoveContainer "{\"container_id\":\"$id\"}"
+  assert_success
+  run "$RT" --root "$CRI_RUNC_ROOT/k8s.io" state "$id"
+  assert_failure
+}
+
+@test "cri: StopContainer with a timeout: SIGKILL for a container that ignores SIGTERM" {
+  create_ctr p1 deaf "$DEAF_SCRIPT"
+  start_ctr p1 deaf
+  wait_log p1 deaf ready
+  local id
+  id=$(ctr_id p1 deaf)
+  run cri StopContainer "{\"container_id\":\"$id\",\"timeout\":1}"
+  assert_success
+  run cri ContainerStatus "{\"container_id\":\"$id\"}"
+  [ "$(jq -r .status.state <<<"$output")" = CONTAINER_EXITED ] || fail "$output"
+  [ "$(jq -r .status.exit_code <<<"$output")" = 137 ] || fail "$output"
+  cri RemoveContainer "{\"container_id\":\"$id\"}" >/dev/null
+}
+
+@test "cri: a container whose executable is missing: the runtime's message comes back" {
+  run cri CreateContainer "$(create_ctr_req p1 bad x '.config.command = ["no-such-cmd"] | .config.args = []')"
+  local id
+  if [ "$status" -eq 0 ]; then
+    id=$(jq -r .container_id <<<"$output")
+    run cri StartContainer "{\"container_id\":\"$id\"}"
+    cri RemoveContainer "{\"container_id\":\"$id\"}" >/dev/null || true
+  fi
+  assert_failure
+  assert_output --partial 'exec: "no-such-cmd": executable file not found in $PATH'
+}
+
+@test "cri: security context: user, read-only rootfs, capabilities, no_new_privs, RuntimeDefault seccomp" {
+  create_ctr p1 sec 'id -u; id -g; touch /x 2>&1; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status' \
+    '.config.linux.security_context += {run_as_user: {value: 1000}, run_as_group: {value: 1000}, readonly_rootfs: true,
+      no_new_privs: true, capabilities: {drop_capabilities: ["ALL"]}, seccomp: {profile_type: "RuntimeDefault"}}'
+  start_ctr p1 sec
+  local id
+  id=$(ctr_id p1 sec)
+  wait_until 20 ctr_is CONTAINER_EXITED p1 sec
+  run cat "$ENGINE_TMP/pods/p1/sec.log"
+  assert_line --regexp ' F 1000$'
+  assert_line --partial 'Read-only file system'
+  assert_line --regexp 'CapEff:[[:space:]]+0000000000000000$'
+  assert_line --regexp 'NoNewPrivs:[[:space:]]+1$'
+  assert_line --regexp 'Seccomp:[[:space:]]+2$'
+  cri RemoveContainer "{\"container_id\":\"$id\"}" >/dev/null
+}
+
+# wait_exited POD NAME: the container has exited; its status in $output.
+wait_exited() {
+  wait_until 30 ctr_is CONTAINER_EXITED "$1" "$2"
+  output=$(cri ContainerStatus "{\"container_id\":\"$(ctr_id "$1" "$2")\"}")
+}
+
+rm_ctr() {
+  cri RemoveContainer "{\"container_id\":\"$(ctr_id "$1" "$2")\"}" >/dev/null || fail "RemoveContainer $2 failed"
+}
+
+@test "cri: the memory limit is enforced and the container's status says OOMKilled" {
+  create_ctr p1 oom 'x=$(head -c 64000000 /dev/zero | tr "\0" a); echo survived' \
+    '.config.linux.resources.memory_limit_in_bytes = 16777216'
+  start_ctr p1 oom
+  wait_exited p1 oom
+  [ "$(jq -r .status.exit_code <<<"$output")" = 137 ] || fail "$output"
+  [ "$(jq -r .status.reason <<<"$output")" = OOMKilled ] || fail "$output"
+  run cat "$ENGINE_TMP/pods/p1/oom.log"
+  refute_output --partial survived
+  rm_ctr p1 oom
+}
+
+@test "cri: a working dir missing from the image is created; a terminal container logs what it prints" {
+  create_ctr p1 wd 'pwd; tty' '.config.working_dir = "/new/work/dir" | .config.tty = true | .config.stdin = true'
+  start_ctr p1 wd
+  wait_exited p1 wd
+  [ "$(jq -r .status.exit_code <<<"$output")" = 0 ] || fail "$output $(cat "$ENGINE_TMP/pods/p1/wd.log")"
+  run cat "$ENGINE_TMP/pods/p1/wd.log"
+  assert_line --regexp ' F /new/work/dir.?$'
+  assert_line --regexp ' F /dev/pts/0.?$'
+  rm_ctr p1 wd
+}
+
+@test "cri: a Localhost seccomp profile is applied" {
+  local prof=$ENGINE_TMP/pods/no-mkdir.json
+  echo '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}' >"$prof"
+  create_ctr p1 scmp 'mkdir /tmp/d 2>&1; echo done' \
+    ".config.linux.security_context.seccomp = {profile_type: \"Localhost\", localhost_ref: \"$prof\"}"
+  start_ctr p1 scmp
+  wait_exited p1 scmp
+  run cat "$ENGINE_TMP/pods/p1/scmp.log"
+  assert_line --partial 'Operation not permitted'
+  assert_line --regexp ' F done$'
+  rm_ctr p1 scmp
+}
+
+@test "cri: a restarted container (next attempt) runs again in the pod's namespaces" {
+  create_ctr p1 rs 'readlink /proc/self/ns/net; echo "attempt-$NOOK_CRI"'
+  start_ctr p1 rs
+  wait_exited p1 rs
+  rm_ctr p1 rs
+  # The kubelet restarts a container as a new one with the next attempt.
+  create_ctr p1 rs 'readlink /proc/self/ns/net; echo "attempt-$NOOK_CRI"' '.config.metadata.attempt = 1 | .config.log_path = "rs.1.log"'
+  start_ctr p1 rs
+  wait_exited p1 rs
+  [ "$(jq -r .status.metadata.attempt <<<"$output")" = 1 ] || fail "$output"
+  run cat "$ENGINE_TMP/pods/p1/rs.1.log"
+  assert_line --partial "$(readlink "/proc/$(rt_pid p1)/ns/net")"
+  rm_ctr p1 rs
+}
+
+@test "cri: hostPath mounts: read-write, read-only, and host-to-container propagation" {
+  local vol=$ENGINE_TMP/pods/vol shared=$ENGINE_TMP/pods/shared
+  mkdir -p "$vol" "$shared"
+  echo from-host >"$vol/in"
+  # Propagation from the host needs a shared (or slave) source mount: a
+  # shared bind mount of a directory of ours.
+  mount --bind "$shared" "$shared"
+  mount --make-shared "$shared"
+  create_ctr p1 vols 'echo ready; cat /data/in; echo from-container >/data/out; touch /rodata/x 2>&1; while :; do sleep 1; done' \
+    ".config.mounts = [{container_path: \"/data\", host_path: \"$vol\"},
+      {container_path: \"/rodata\", host_path: \"$vol\", readonly: true},
+      {container_path: \"/shared\", host_path: \"$shared\", propagation: \"PROPAGATION_HOST_TO_CONTAINER\"}]"
+  start_ctr p1 vols
+  wait_log p1 vols ready
+  # A mount made on the host after the start reaches the container.
+  mkdir -p "$shared/late"
+  mount -t tmpfs -o size=1m nook-cri-late "$shared/late"
+  echo late-mount >"$shared/late/f"
+  run exec_sync "$(ctr_id p1 vols)" cat /shared/late/f
+  umount "$shared/late"
+  umount "$shared"
+  [ "$(jq -r .stdout <<<"$output")" = late-mount ] || fail "the host's new mount did not propagate: $output"
+  run cat "$ENGINE_TMP/pods/p1/vols.log"
+  assert_line --regexp ' F from-host$'
+  assert_line --partial 'Read-only file system'
+  run cat "$vol/out"
+  assert_output from-container
+  cri StopContainer "{\"container_id\":\"$(ctr_id p1 vols)\",\"timeout\":0}" >/dev/null
+  rm_ctr p1 vols
+}
+
+@test "cri: devices and added capabilities" {
+  [ -c /dev/net/tun ] || skip "no /dev/net/tun on this host"
+  create_ctr p1 dev 'ls -l /dev/mytun; exec 3<>/dev/mytun && echo opened; ip link set lo mtu 9000 && echo net-admin' \
+    '.config.devices = [{container_path: "/dev/mytun", host_path: "/dev/net/tun", permissions: "rwm"}]
+     | .config.linux.security_context.capabilities = {add_capabilities: ["NET_ADMIN"]}'
+  start_ctr p1 dev
+  wait_exited p1 dev
+  run cat "$ENGINE_TMP/pods/p1/dev.log"
+  assert_output --partial '10, 200'
+  assert_line --regexp ' F opened$'
+  assert_line --regexp ' F net-admin$'
+  rm_ctr p1 dev
+}
+
+@test "cri: RemovePodSandbox of a running pod stops and removes its containers" {
+  run_pod p4
+  create_ctr p4 a "$TRAP_SCRIPT"
+  start_ctr p4 a
+  wait_log p4 a ready
+  local sb id
+  sb=$(pod_id p4)
+  id=$(ctr_id p4 a)
+  run cri RemovePodSandbox "{\"pod_sandbox_id\":\"$sb\"}"
+  if [ "$status" -ne 0 ]; then
+    # containerd 1.6 wants the pod stopped first: that is the kubelet's order.
+    assert_output --partial 'stop'
+    cri StopPodSandbox "{\"pod_sandbox_id\":\"$sb\"}" >/dev/null
+    run cri RemovePodSandbox "{\"pod_sandbox_id\":\"$sb\"}"
+  fi
+  assert_success
+  run cri ContainerStatus "{\"container_id\":\"$id\"}"
+  assert_failure
+  [ ! -e "$CRI_RUNC_ROOT/k8s.io/$id" ] || fail "runtime state of $id left"
+  [ ! -e "$CRI_RUNC_ROOT/k8s.io/$sb" ] || fail "runtime state of $sb left"
+  remove_pod_cgroups p4
+}
+
+@test "cri: pod sysctls reach its containers" {
+  run_pod p3 '.linux.sysctls = {"kernel.shm_rmid_forced": "1", "net.ipv4.ip_unprivileged_port_start": "99"}'
+  create_ctr p3 s 'cat /proc/sys/kernel/shm_rmid_forced /proc/sys/net/ipv4/ip_unprivileged_port_start'
+  start_ctr p3 s
+  wait_exited p3 s
+  run cat "$ENGINE_TMP/pods/p3/s.log"
+  assert_line --regexp ' F 1$'
+  assert_line --regexp ' F 99$'
+  remove_pod p3
+}
+
+@test "cri: a pod sharing its pid namespace: the containers see the sandbox's processes" {
+  run_pod p2 '.linux.security_context.namespace_options.pid = "POD"'
+  create_ctr p2 a 'echo ready; while :; do sleep 1; done'
+  start_ctr p2 a
+  wait_log p2 a ready
+  run exec_sync "$(ctr_id p2 a)" sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo'
+  assert_success
+  [[ $(jq -r .stdout <<<"$output") == *'while :; do sleep 86400'* ]] || fail "pid 1 is not the pause process: $output"
+  local sb pid
+  sb=$(rt_pid p2)
+  pid=$(rt_pid p2 a)
+  [ "$(readlink "/proc/$pid/ns/pid")" = "$(readlink "/proc/$sb/ns/pid")" ] || fail "not in the pod's pid namespace"
+  remove_pod p2
+}
+
+@test "cri: in a pod sharing its pid namespace, the shim's kill --all after a container's exit succeeds" {
+  run_pod p5 '.linux.security_context.namespace_options.pid = "POD"'
+  create_ctr p5 bg 'sleep 1000 & echo "started $!"'
+  start_ctr p5 bg
+  wait_exited p5 bg
+  local id
+  id=$(ctr_id p5 bg)
+  rm_ctr p5 bg
+  remove_pod p5
+  # A container without a pid namespace of its own leaves its main process's
+  # children behind in its cgroup: the shim kills them with the runtime's
+  # `kill --all ID KILL` as soon as the main process exits (the container is
+  # stopped by then) and logs a failure through containerd.
+  run grep -F "failed to kill init's children" "$ENGINE_TMP/containerd.log"
+  refute_output --partial "$id"
+}
+
+@test "cri: StopPodSandbox and RemovePodSandbox take the pod's containers, namespaces, cgroups and state" {
+  local sb id
+  sb=$(pod_id p1)
+  local ids
+  ids=$(cri ListContainers "{\"filter\":{\"pod_sandbox_id\":\"$sb\"}}" | jq -r '.containers[].id')
+  [ -n "$ids" ] || fail "p1 has no containers"
+  run cri StopPodSandbox "{\"pod_sandbox_id\":\"$sb\"}"
+  assert_success
+  run cri PodSandboxStatus "{\"pod_sandbox_id\":\"$sb\"}"
+  [ "$(jq -r .status.state <<<"$output")" = SANDBOX_NOTREADY ] || fail "$output"
+  for id in $ids; do
+    run cri ContainerStatus "{\"container_id\":\"$id\"}"
+    [ "$(jq -r .status.state <<<"$output")" = CONTAINER_EXITED ] || fail "$output"
+  done
+  run cri RemovePodSandbox "{\"pod_sandbox_id\":\"$sb\"}"
+  assert_success
+  run cri ListPodSandbox '{}'
+  [ "$(jq '.items | length' <<<"$output")" = 0 ] || fail "pods left: $output"
+  run cri ListContainers '{}'
+  [ "$(jq '.containers | length' <<<"$output")" = 0 ] || fail "containers left: $output"
+  for id in $sb $ids; do
+    [ ! -e "$CRI_RUNC_ROOT/k8s.io/$id" ] || fail "runtime state of $id left"
+  done
+  remove_pod_cgroups p1
+  run grep -F "$CRI_STATE" /proc/self/mountinfo
+  assert_failure
+}
+
+@test "cri: an unknown runtime handler is refused" {
+  run cri RunPodSandbox "$(jq -cn --argjson c "$(pod_config p9)" '{config: $c, runtime_handler: "no-such-handler"}')"
+  assert_failure
+  assert_output --partial no-such-handler
+}
+
+# --- nothing leaks ------------------------------------------------------------------
+
+@test "cri: nothing is left behind (mounts, processes, cgroups, runtime state, shim sockets, CNI cache)" {
+  containerd_stop
+  engine_leak_check
+  run comm -13 "$ENGINE_TMP/before/cni" <(snapshot_cni)
+  assert_output ""
+}
