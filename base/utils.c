@@ -312,3 +312,15 @@ void rfc3339_now(char *out, size_t size)
   clock_gettime(CLOCK_REALTIME, &ts);
   rfc3339_format(&ts, out, size);
 }
+
+long long monotonic_ns(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+long long monotonic_ms(void)
+{
+  return monotonic_ns() / 1000000;
+}

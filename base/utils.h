@@ -87,4 +87,8 @@ void rfc3339_now(char *out, size_t size);
 struct timespec;
 void rfc3339_format(const struct timespec *t, char *out, size_t size);
 
+/* CLOCK_MONOTONIC in nanoseconds and milliseconds: deadlines and intervals. */
+long long monotonic_ns(void);
+long long monotonic_ms(void);
+
 #endif

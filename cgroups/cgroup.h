@@ -127,6 +127,10 @@ int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup_paths *o
 char *cgroup_paths_serialize(const struct cgroup_paths *p);
 int cgroup_paths_parse(const char *s, struct cgroup_paths *out, nook_error_t *err);
 void cgroup_paths_clear(struct cgroup_paths *p);
+/* The persisted form `s` (a state's "cgroup", or NULL) parsed and its
+ * manager found: 1, or 0 when there is none. */
+int cgroup_from_persisted(const char *s, const struct cgroup_manager **m, struct cgroup_paths *p,
+                          nook_error_t *err);
 
 /* Fails when the cgroup a container is about to enter is frozen (by either
  * freezer on a hybrid host): its process would stop before it could report. */

@@ -162,3 +162,14 @@ bad:
   cgroup_paths_clear(out);
   return nook_error(err, 0, "cgroup paths: malformed `%s`", s);
 }
+
+int cgroup_from_persisted(const char *s, const struct cgroup_manager **m, struct cgroup_paths *p,
+                          nook_error_t *err)
+{
+  if (s == NULL)
+    return 0;
+  if (cgroup_paths_parse(s, p, err) < 0)
+    return -1;
+  *m = cgroup_manager_for(p->mode);
+  return 1;
+}

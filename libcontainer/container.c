@@ -153,12 +153,7 @@ fail:
 int loaded_cgroup(const struct nook_state *st, const struct cgroup_manager **m,
                   struct cgroup_paths *p, nook_error_t *err)
 {
-  if (st->cgroup == NULL)
-    return 0;
-  if (cgroup_paths_parse(st->cgroup, p, err) < 0)
-    return -1;
-  *m = cgroup_manager_for(p->mode);
-  return 1;
+  return cgroup_from_persisted(st->cgroup, m, p, err);
 }
 
 /* ---- start --------------------------------------------------------------- */

@@ -218,13 +218,6 @@ int nook_container_update(const char *root, const char *id, const struct oci_res
 
 /* ---- events -------------------------------------------------------------- */
 
-static long long mono_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static int emit_stats(const char *id, const struct cgroup_manager *m, const struct cgroup_paths *p,
                       const struct nook_events_opts *o, nook_error_t *err)
 {
@@ -285,12 +278,12 @@ static int events_loop(struct loaded *l, const struct cgroup_manager *m,
     return 0;
   cleanup_oom_watch struct cgroup_oom_watch *w = oom_watch_open(m, p);
   int r = 0;
-  long long next = mono_ns() + o->interval_ns;
+  long long next = monotonic_ns() + o->interval_ns;
   for (;;) {
     int oom_fd = cgroup_oom_watch_fd(w);
     struct pollfd pfds[2] = {{.fd = pidfd, .events = POLLIN},
                              {.fd = oom_fd, .events = cgroup_oom_watch_events(w)}};
-    long long left = next - mono_ns();
+    long long left = next - monotonic_ns();
     if (left < 0)
       left = 0;
     struct timespec ts = {.tv_sec = left / 1000000000LL, .tv_nsec = left % 1000000000LL};
@@ -306,7 +299,7 @@ static int events_loop(struct loaded *l, const struct cgroup_manager *m,
       r = drain_oom(id, w, o, err);
       break;
     }
-    long long now = mono_ns();
+    long long now = monotonic_ns();
     if (now >= next) {
       nook_error_t e = NULL;
       if (emit_stats(id, m, p, o, &e) < 0) {

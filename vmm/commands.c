@@ -193,18 +193,6 @@ static int check_memory(int dirfd, const struct oci_resources *patch, nook_error
   return 0;
 }
 
-/* The VMM's cgroup on the host (the state's cgroup), or 0 when none. */
-static int vmm_cgroup(const struct nook_state *st, const struct cgroup_manager **m,
-                      struct cgroup_paths *p, nook_error_t *err)
-{
-  if (st->cgroup == NULL)
-    return 0;
-  if (cgroup_paths_parse(st->cgroup, p, err) < 0)
-    return -1;
-  *m = cgroup_manager_for(p->mode);
-  return 1;
-}
-
 /* cpu and pids also limit the VMM on the host, as create set them there
  * (vmm/confine.c); its memory stays guest RAM plus the VMM's overhead,
  * which update cannot change. */
@@ -215,7 +203,7 @@ static int apply_host(const struct nook_state *st, const struct oci_resources *p
     return 0;
   const struct cgroup_manager *m = NULL;
   struct cgroup_paths p = {0};
-  int r = vmm_cgroup(st, &m, &p, err);
+  int r = cgroup_from_persisted(st->cgroup, &m, &p, err);
   if (r > 0) {
     struct oci_resources host = {.has_cpu = patch->has_cpu,
                                  .cpu = patch->cpu,
@@ -254,13 +242,6 @@ int vmm_container_update(const char *root, const char *id, const struct oci_reso
 }
 
 /* ---- events ---- */
-
-static long long mono_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* data.memory.events.oom_kill of a guest stats line, or -1. */
 static long long oom_kills(const struct json_value *data)
@@ -302,7 +283,7 @@ static int stats_line(const struct vm_ctr *c, const char *id, char **line, long 
   const struct cgroup_manager *m = NULL;
   struct cgroup_paths p = {0};
   nook_error_t e = NULL;
-  int have = vmm_cgroup(&c->st, &m, &p, &e);
+  int have = cgroup_from_persisted(c->st.cgroup, &m, &p, &e);
   if (have > 0 && (m->stats == NULL || m->stats(&p, &vmm, &e) < 0))
     have = -1;
   if (have < 0) {
@@ -365,9 +346,9 @@ static int events_loop(const struct vm_ctr *c, const char *id, const struct nook
   nook_error_t e = NULL;
   if (stats_line(c, id, &first, &seen, &e) < 0)
     nook_error_free(&e);
-  long long next = mono_ns() + o->interval_ns;
+  long long next = monotonic_ns() + o->interval_ns;
   for (;;) {
-    long long left = next - mono_ns();
+    long long left = next - monotonic_ns();
     if (left < 0)
       left = 0;
     struct timespec ts = {.tv_sec = left / 1000000000LL, .tv_nsec = left % 1000000000LL};
@@ -377,7 +358,7 @@ static int events_loop(const struct vm_ctr *c, const char *id, const struct nook
       return nook_error(err, errno, "events: poll");
     if (n > 0)
       return 0;
-    if (mono_ns() < next)
+    if (monotonic_ns() < next)
       continue;
     cleanup_free char *line = NULL;
     long long oom = -1;
@@ -399,7 +380,7 @@ static int events_loop(const struct vm_ctr *c, const char *id, const struct nook
         return -1;
     }
     next += o->interval_ns;
-    long long now = mono_ns();
+    long long now = monotonic_ns();
     if (next <= now)
       next = now + o->interval_ns;
   }

@@ -195,13 +195,6 @@ static void reply(int fd, int r, int value, const char *said, nook_error_t *err)
  * vCPUs stop again. */
 #define KILL_WAIT_MS 10000
 
-static long long mono_ms(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Paused or not, for our answers and (the mark) for every other reader of
  * the state.  Stdin waits meanwhile: a guest that does not run takes none,
  * and a channel write the VMM does not drain would block us. */
@@ -275,9 +268,9 @@ static int resume_vm(struct monitor *m, nook_error_t *err)
 /* Until the guest reports the container's end, at most timeout_ms. */
 static void wait_stopped(struct monitor *m, int timeout_ms)
 {
-  long long deadline = mono_ms() + timeout_ms;
+  long long deadline = monotonic_ms() + timeout_ms;
   while (m->status != NOOK_STOPPED) {
-    long long left = deadline - mono_ms();
+    long long left = deadline - monotonic_ms();
     struct pollfd p = {.fd = m->s.chan, .events = POLLIN};
     int r = left > 0 ? poll(&p, 1, (int)left) : 0;
     if (r < 0 && errno == EINTR)

@@ -12,13 +12,6 @@
 /* QEMU's lines are short (an answer, an event); a longer one is not QMP. */
 #define QMP_LINE_MAX 16384
 
-static long long now_ms(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* One line, read a byte at a time: what follows it (an event QEMU sends
  * later) stays in the socket for the next reader, so no buffer outlives a
  * call. */
@@ -26,7 +19,7 @@ static int read_line(int fd, long long deadline, char *buf, size_t size, nook_er
 {
   size_t n = 0;
   for (;;) {
-    long long left = deadline - now_ms();
+    long long left = deadline - monotonic_ms();
     struct pollfd p = {.fd = fd, .events = POLLIN};
     int r = poll(&p, 1, left > 0 ? (int)left : 0);
     if (r < 0 && errno == EINTR)
@@ -90,7 +83,7 @@ int qmp_execute(int fd, const char *command, int timeout_ms, struct json_doc **d
                 const struct json_value **ret, nook_error_t *err)
 {
   *doc = NULL;
-  long long deadline = now_ms() + timeout_ms;
+  long long deadline = monotonic_ms() + timeout_ms;
   const struct json_value *root;
   if (send_command(fd, command, err) < 0 || wait_for(fd, deadline, "return", doc, &root, err) < 0)
     return nook_error_wrap(err, "qmp %s", command);
@@ -112,7 +105,7 @@ int qmp_handshake(int fd, int timeout_ms, nook_error_t *err)
 {
   struct json_doc *doc = NULL;
   const struct json_value *root, *ret;
-  if (wait_for(fd, now_ms() + timeout_ms, "QMP", &doc, &root, err) < 0)
+  if (wait_for(fd, monotonic_ms() + timeout_ms, "QMP", &doc, &root, err) < 0)
     return nook_error_wrap(err, "qmp greeting");
   json_doc_free(doc);
   if (qmp_execute(fd, "qmp_capabilities", timeout_ms, &doc, &ret, err) < 0)
