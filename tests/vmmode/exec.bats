@@ -89,6 +89,18 @@ recvtty() {
   fail "recvtty did not listen"
 }
 
+# wait_sleeps ID N: until N sleeps run in the container (an exec sent to
+# the background may not have started its process yet), at most 60 s.
+wait_sleeps() {
+  local id=$1 n=$2 end=$((SECONDS + 60)) c
+  while :; do
+    c=$(nook exec "$id" sh -c 'ps -o comm | grep -c sleep') || true
+    [ "$c" = "$n" ] && return 0
+    [ "$SECONDS" -lt "$end" ] || fail "$c sleeps run in $id, not $n"
+    sleep 0.2
+  done
+}
+
 @test "vm exec: process settings, stdio, exit status and errors as in namespace mode" {
   vm_config '.process.args = ["sleep", "1000"] | .process.noNewPrivileges = false
     | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
@@ -294,8 +306,7 @@ EOF
   nook exec test-vmx4 sleep 1000 </dev/null &
   local fg=$!
   nook exec -d --pid-file "$d/bg.pid" test-vmx4 sleep 1000 </dev/null >/dev/null
-  run nook exec test-vmx4 sh -c 'ps -o comm | grep -c sleep'
-  assert_output 3
+  wait_sleeps test-vmx4 3
   nook kill --all test-vmx4 TERM
   local rc=0
   wait "$fg" || rc=$?
@@ -307,8 +318,7 @@ EOF
   nook exec test-vmx4 sleep 1000 </dev/null &
   fg=$!
   nook exec -d --pid-file "$d/bg2.pid" test-vmx4 sleep 1000 </dev/null >/dev/null
-  run nook exec test-vmx4 sh -c 'ps -o comm | grep -c sleep'
-  assert_output 3
+  wait_sleeps test-vmx4 3
   nook delete --force test-vmx4
   rc=0
   wait "$fg" || rc=$?
