@@ -200,7 +200,10 @@ wait_sleeps() {
   assert_line got:hello-exec
   wait_gone "$(cat "$BATS_TEST_TMPDIR/pid")"
   # In the foreground without a console socket, the CLI's own terminal.
-  run script -qec "stty rows 22 cols 77; timeout -k 5 120 $NOOK --root $ROOT exec -t test-vmx2 sh -c 'tty; stty size; echo fg-tty; exit 4'" /dev/null
+  run script -qec "stty rows 22 cols 77; timeout -k 5 120 $NOOK --root $ROOT --debug --log $BATS_TEST_TMPDIR/fg.log exec -t test-vmx2 sh -c 'tty; stty size; echo fg-tty; exit 4'" /dev/null
+  # What the CLI saw, should it end otherwise (a failing test prints it).
+  echo "output: $output"
+  cat "$BATS_TEST_TMPDIR/fg.log"
   assert_equal "$status" 4
   output=$(tr -d '\r' <<<"$output")
   assert_output --partial fg-tty
