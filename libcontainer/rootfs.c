@@ -697,7 +697,8 @@ static int readonly_path(int rootfd, const char *path, nook_error_t *err)
  * mount namespace (so it goes away with the container), or in a directory
  * the user names (persistent).  The overlay is mounted over root.path in our
  * private namespace: the host and the image never see it. */
-static int mount_overlay_rootfs(struct rootfs_ctx *ctx, const char *where, nook_error_t *err)
+static int mount_overlay_rootfs(struct rootfs_ctx *ctx, const char *where, int *rootfd,
+                                nook_error_t *err)
 {
   const struct oci_config *c = ctx->config;
   if (ctx->no_mntns)
@@ -761,7 +762,13 @@ static int mount_overlay_rootfs(struct rootfs_ctx *ctx, const char *where, nook_
     return nook_error(err, errno, "open the rootfs `%s`", ctx->rootfs);
   if (new_fs("overlay", "overlay", &o, &ofd, err) < 0)
     return nook_error_wrap(err, "overlay rootfs");
-  return attach(ofd, target, ctx->rootfs, err);
+  if (attach(ofd, target, ctx->rootfs, err) < 0)
+    return -1;
+  /* The mount's own fd, not a new lookup of root.path: with root.path "/"
+   * (a job on the host's own tree) a lookup of "/" names the root the
+   * overlay covers, never the overlay. */
+  *rootfd = steal_fd(&ofd);
+  return 0;
 }
 
 int rootfs_prepare(struct rootfs_ctx *ctx, nook_error_t *err)
@@ -798,14 +805,15 @@ int rootfs_prepare(struct rootfs_ctx *ctx, nook_error_t *err)
   }
   const char *overlay = oci_annotation(c, "nook.rootfs.overlay");
   if (overlay) {
-    if (mount_overlay_rootfs(ctx, overlay, err) < 0)
+    if (mount_overlay_rootfs(ctx, overlay, &ctx->rootfd, err) < 0)
       return -1;
-  } else if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
-    return nook_error(err, errno, "bind the rootfs `%s` onto itself", ctx->rootfs);
+  } else {
+    if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+      return nook_error(err, errno, "bind the rootfs `%s` onto itself", ctx->rootfs);
+    ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (ctx->rootfd < 0)
+      return nook_error(err, errno, "open the rootfs `%s`", ctx->rootfs);
   }
-  ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (ctx->rootfd < 0)
-    return nook_error(err, errno, "open the rootfs `%s`", ctx->rootfs);
 
   for (size_t i = 0; i < c->n_mounts; i++)
     if (do_mount(ctx, &c->mounts[i], i, err) < 0)
