@@ -56,9 +56,11 @@ struct cgroup_stats {
   uint64_t *cpu_percpu; /* ns, n_percpu entries (v1 cpuacct.usage_percpu) */
   size_t n_percpu;
   uint64_t throttling_periods, throttled_periods, throttled_time; /* throttled_time ns */
+  bool has_cpu_times; /* cpu_usage_user and cpu_usage_kernel were read */
   /* memory */
   bool has_memory;
   uint64_t mem_usage, mem_max_usage, mem_limit, mem_failcnt, mem_cache;
+  bool has_mem_max_usage; /* the peak: v1 max_usage_in_bytes, v2 memory.peak */
   uint64_t swap_usage, swap_limit;
   struct oci_kv *mem_raw; /* memory.stat, key/value, n_mem_raw entries */
   size_t n_mem_raw;
@@ -67,12 +69,16 @@ struct cgroup_stats {
   uint64_t mem_peak;
   bool has_mem_events;
   uint64_t ev_low, ev_high, ev_max, ev_oom, ev_oom_kill;
+  /* ev_oom_kill was read: v2 memory.events, or v1 memory.oom_control's
+   * oom_kill (v1 has no count of OOM events, only of kills) */
+  bool has_oom_kill;
   /* pids */
   bool has_pids;
   uint64_t pids_current, pids_limit; /* limit 0 = max */
   bool has_pids_peak;
   uint64_t pids_peak;
   /* blkio */
+  bool has_io; /* the io_service_bytes file was there (v1 blkio, v2 io.stat) */
   struct cgroup_blkio_entry *io_service_bytes, *io_serviced;
   size_t n_io_service_bytes, n_io_serviced;
   /* hugetlb */

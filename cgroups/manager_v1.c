@@ -3,6 +3,7 @@
 #include "ctl.h"
 #include "internal.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +47,17 @@ static int v1_kill(const struct cgroup_paths *p, int sig, nook_error_t *err)
   const char *d = cg1_procs_dir(p);
   if (d == NULL)
     return nook_error(err, 0, "no cgroup to signal processes in");
-  return cg_signal_procs(d, sig, cg_v1_dir(p, "freezer"), err);
+  const char *freezer = cg_v1_dir(p, "freezer");
+  if (sig == SIGKILL && freezer) {
+    /* A sweep alone races with fork (a fork bomb outruns it up to its pids
+     * limit): frozen, nothing forks, so one sweep reaches every process, and
+     * the thaw in cg_signal_procs lets them act on the SIGKILL.  A freeze
+     * that fails (timed out, thawed again) still leaves the sweep loop. */
+    nook_error_t ignored = NULL;
+    if (cg1_freeze(freezer, true, &ignored) < 0)
+      nook_error_free(&ignored);
+  }
+  return cg_signal_procs(d, sig, freezer, err);
 }
 
 static int v1_freeze(const struct cgroup_paths *p, bool frozen, nook_error_t *err)
