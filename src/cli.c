@@ -1,10 +1,14 @@
 #include "cli.h"
 
+#include <ctype.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../base/utils.h"
+#include "../oci/config.h"
 
 /* strconv.ParseBool's spellings, which runc's boolean flags accept. */
 int cli_parse_bool(const char *s, bool *out)
@@ -203,4 +207,125 @@ void cli_print(const char *text)
   fputs(text, stdout);
   if (*text == '\0' || text[strlen(text) - 1] != '\n')
     fputc('\n', stdout);
+}
+
+/* Go's time.ParseDuration: "300ms", "1.5h", "2h45m", "-1s"; units ns, us
+ * (µs, μs), ms, s, m, h; "0" alone needs no unit. */
+int cli_parse_go_duration(const char *s, long long *out)
+{
+  static const struct {
+    const char *name;
+    long long ns;
+  } units[] = {
+      {"ns", 1},       {"us", 1000},        {"\xc2\xb5s", 1000},  {"\xce\xbcs", 1000},
+      {"ms", 1000000}, {"s", 1000000000LL}, {"m", 60000000000LL}, {"h", 3600000000000LL},
+  };
+  bool neg = false;
+  if (*s == '-' || *s == '+')
+    neg = *s++ == '-';
+  if (strcmp(s, "0") == 0) {
+    *out = 0;
+    return 0;
+  }
+  if (*s == '\0')
+    return -1;
+  long double total = 0;
+  while (*s) {
+    const char *start = s;
+    long double v = 0;
+    while (*s >= '0' && *s <= '9')
+      v = v * 10 + (*s++ - '0');
+    bool int_digits = s > start;
+    long double scale = 1;
+    bool frac_digits = false;
+    if (*s == '.') {
+      s++;
+      while (*s >= '0' && *s <= '9') {
+        scale /= 10;
+        v += (*s++ - '0') * scale;
+        frac_digits = true;
+      }
+    }
+    if (!int_digits && !frac_digits)
+      return -1;
+    size_t ulen = strcspn(s, "0123456789.");
+    size_t i = 0;
+    while (i < sizeof(units) / sizeof(units[0]) &&
+           (strlen(units[i].name) != ulen || strncmp(units[i].name, s, ulen) != 0))
+      i++;
+    if (ulen == 0 || i == sizeof(units) / sizeof(units[0]))
+      return -1;
+    s += ulen;
+    total += v * units[i].ns;
+    if (total > (long double)INT64_MAX)
+      return -1;
+  }
+  *out = (long long)(neg ? -total : total);
+  return 0;
+}
+
+/* docker/go-units' RAMInBytes, which runc uses: a decimal number, an
+ * optional space, an optional k/m/g/t/p (powers of 1024) and optional
+ * "i" and "b", in any case: "512m", "1.5g", "1GiB", "100". */
+int cli_ram_in_bytes(const char *opt, const char *s, int64_t *out, nook_error_t *err)
+{
+  const char *p = s;
+  size_t dots = 0;
+  if (*p < '0' || *p > '9')
+    goto invalid;
+  while (*p >= '0' && *p <= '9')
+    p++;
+  while (*p == '.' && p[1] >= '0' && p[1] <= '9') {
+    dots++;
+    p++;
+    while (*p >= '0' && *p <= '9')
+      p++;
+  }
+  size_t numlen = (size_t)(p - s);
+  if (*p == ' ')
+    p++;
+  double mult = 1;
+  const char *units = "kmgtp";
+  const char *u = *p ? strchr(units, *p | 0x20) : NULL;
+  if (u != NULL) {
+    for (const char *x = units; x <= u; x++)
+      mult *= 1024;
+    p++;
+  }
+  if (*p == 'i' || *p == 'I')
+    p++;
+  if (*p == 'b' || *p == 'B')
+    p++;
+  if (*p != '\0')
+    goto invalid;
+  if (dots > 1)
+    return nook_error(err, 0,
+                      "invalid value for %s: strconv.ParseFloat: parsing \"%.*s\": invalid syntax",
+                      opt, (int)numlen, s);
+  double v = strtod(s, NULL) * mult;
+  if (!(v < 9223372036854775808.0))
+    goto invalid;
+  *out = (int64_t)v;
+  return 0;
+invalid:
+  return nook_error(err, 0, "invalid value for %s: invalid size: '%s'", opt, s);
+}
+
+/* Signal names are case-insensitive, as with runc. */
+int cli_parse_signal(const char *arg, nook_error_t *err)
+{
+  /* Signal 0 (runc takes any number) delivers nothing: it asks whether the
+   * container is still there. */
+  if (strcmp(arg, "0") == 0)
+    return 0;
+  char name[32];
+  size_t n = strlen(arg);
+  if (n < sizeof(name)) {
+    for (size_t i = 0; i <= n; i++)
+      name[i] = (char)toupper((unsigned char)arg[i]);
+    int sig = oci_signal_from_name(name);
+    if (sig >= 0)
+      return sig;
+  }
+  return nook_error(err, 0, "unknown signal \"%s\"", arg);
 }

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../base/error.h"
 #include "../libcontainer/container.h"
@@ -29,7 +30,7 @@ typedef int cli_handler(const struct cli_global *g, int argc, char **argv, nook_
 extern int cli_fail_status;
 
 cli_handler cmd_create, cmd_start, cmd_run, cmd_state, cmd_kill, cmd_delete, cmd_list, cmd_spec,
-    cmd_features;
+    cmd_features, cmd_job;
 
 /* One command's options.  Every command takes --help/-h, so it is not
  * listed in longopts; boolean long options use optional_argument so that
@@ -75,6 +76,16 @@ int cli_parse_plain(const struct cli_spec *spec, int argc, char **argv, int min,
  * strings point into argv), CLI_HELP or CLI_FAIL. */
 int cli_parse_create(const struct cli_global *g, int argc, char **argv, const char *help, bool run,
                      struct nook_create_opts *o, nook_error_t *err);
+
+/* Go's time.ParseDuration, as runc's duration flags take it: 0 with *out,
+ * -1 when s is not a duration. */
+int cli_parse_go_duration(const char *s, long long *out);
+
+/* docker/go-units' RAMInBytes (runc's memory flags), errors naming opt. */
+int cli_ram_in_bytes(const char *opt, const char *s, int64_t *out, nook_error_t *err);
+
+/* A signal by name ("KILL", "SIGKILL", any case) or number; "0" is 0. */
+int cli_parse_signal(const char *arg, nook_error_t *err);
 
 /* Print text followed by a newline unless it already ends with one. */
 void cli_print(const char *text);

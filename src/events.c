@@ -35,61 +35,6 @@ static const struct cli_spec spec = {
     .longopts = longopts,
 };
 
-/* Go's time.ParseDuration: "300ms", "1.5h", "2h45m", "-1s"; units ns, us
- * (µs, μs), ms, s, m, h; "0" alone needs no unit. */
-static int parse_go_duration(const char *s, long long *out)
-{
-  static const struct {
-    const char *name;
-    long long ns;
-  } units[] = {
-      {"ns", 1},       {"us", 1000},        {"\xc2\xb5s", 1000},  {"\xce\xbcs", 1000},
-      {"ms", 1000000}, {"s", 1000000000LL}, {"m", 60000000000LL}, {"h", 3600000000000LL},
-  };
-  bool neg = false;
-  if (*s == '-' || *s == '+')
-    neg = *s++ == '-';
-  if (strcmp(s, "0") == 0) {
-    *out = 0;
-    return 0;
-  }
-  if (*s == '\0')
-    return -1;
-  long double total = 0;
-  while (*s) {
-    const char *start = s;
-    long double v = 0;
-    while (*s >= '0' && *s <= '9')
-      v = v * 10 + (*s++ - '0');
-    bool int_digits = s > start;
-    long double scale = 1;
-    bool frac_digits = false;
-    if (*s == '.') {
-      s++;
-      while (*s >= '0' && *s <= '9') {
-        scale /= 10;
-        v += (*s++ - '0') * scale;
-        frac_digits = true;
-      }
-    }
-    if (!int_digits && !frac_digits)
-      return -1;
-    size_t ulen = strcspn(s, "0123456789.");
-    size_t i = 0;
-    while (i < sizeof(units) / sizeof(units[0]) &&
-           (strlen(units[i].name) != ulen || strncmp(units[i].name, s, ulen) != 0))
-      i++;
-    if (ulen == 0 || i == sizeof(units) / sizeof(units[0]))
-      return -1;
-    s += ulen;
-    total += v * units[i].ns;
-    if (total > (long double)INT64_MAX)
-      return -1;
-  }
-  *out = (long long)(neg ? -total : total);
-  return 0;
-}
-
 static int print_event(const char *json, void *data, nook_error_t *err)
 {
   if (fputs(json, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) != 0)
@@ -104,7 +49,7 @@ int cmd_events(const struct cli_global *g, int argc, char **argv, nook_error_t *
   while ((c = cli_getopt(argc, argv, &spec, err)) >= 0) {
     switch (c) {
     case OPT_INTERVAL:
-      if (parse_go_duration(optarg, &o.interval_ns) < 0)
+      if (cli_parse_go_duration(optarg, &o.interval_ns) < 0)
         return nook_error(err, 0, "invalid value \"%s\" for flag -interval: parse error", optarg);
       break;
     case OPT_STATS:

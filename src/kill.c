@@ -1,4 +1,3 @@
-#include <ctype.h>
 #include <signal.h>
 #include <string.h>
 
@@ -37,25 +36,6 @@ static const struct cli_spec spec = {
     .longopts = longopts,
 };
 
-/* Signal names are case-insensitive, as with runc. */
-static int parse_signal(const char *arg, nook_error_t *err)
-{
-  /* Signal 0 (runc takes any number) delivers nothing: it asks whether the
-   * container is still there. */
-  if (strcmp(arg, "0") == 0)
-    return 0;
-  char name[32];
-  size_t n = strlen(arg);
-  if (n < sizeof(name)) {
-    for (size_t i = 0; i <= n; i++)
-      name[i] = (char)toupper((unsigned char)arg[i]);
-    int sig = oci_signal_from_name(name);
-    if (sig >= 0)
-      return sig;
-  }
-  return nook_error(err, 0, "unknown signal \"%s\"", arg);
-}
-
 int cmd_kill(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
 {
   bool all = false;
@@ -69,7 +49,7 @@ int cmd_kill(const struct cli_global *g, int argc, char **argv, nook_error_t *er
   if (cli_check_args(spec.name, argc - optind, 1, 2, err) < 0)
     return -1;
   int sig = SIGTERM;
-  if (optind + 1 < argc && (sig = parse_signal(argv[optind + 1], err)) < 0)
+  if (optind + 1 < argc && (sig = cli_parse_signal(argv[optind + 1], err)) < 0)
     return -1;
   if (vmm_container_is_vm(g->root, argv[optind]))
     return vmm_container_kill(g->root, argv[optind], sig, all, err) < 0 ? -1 : 0;

@@ -113,53 +113,6 @@ static const struct cli_spec spec = {
     .longopts = longopts,
 };
 
-/* docker/go-units' RAMInBytes, which runc uses: a decimal number, an
- * optional space, an optional k/m/g/t/p (powers of 1024) and optional
- * "i" and "b", in any case: "512m", "1.5g", "1GiB", "100". */
-static int ram_in_bytes(const char *opt, const char *s, int64_t *out, nook_error_t *err)
-{
-  const char *p = s;
-  size_t dots = 0;
-  if (*p < '0' || *p > '9')
-    goto invalid;
-  while (*p >= '0' && *p <= '9')
-    p++;
-  while (*p == '.' && p[1] >= '0' && p[1] <= '9') {
-    dots++;
-    p++;
-    while (*p >= '0' && *p <= '9')
-      p++;
-  }
-  size_t numlen = (size_t)(p - s);
-  if (*p == ' ')
-    p++;
-  double mult = 1;
-  const char *units = "kmgtp";
-  const char *u = *p ? strchr(units, *p | 0x20) : NULL;
-  if (u != NULL) {
-    for (const char *x = units; x <= u; x++)
-      mult *= 1024;
-    p++;
-  }
-  if (*p == 'i' || *p == 'I')
-    p++;
-  if (*p == 'b' || *p == 'B')
-    p++;
-  if (*p != '\0')
-    goto invalid;
-  if (dots > 1)
-    return nook_error(err, 0,
-                      "invalid value for %s: strconv.ParseFloat: parsing \"%.*s\": invalid syntax",
-                      opt, (int)numlen, s);
-  double v = strtod(s, NULL) * mult;
-  if (!(v < 9223372036854775808.0))
-    goto invalid;
-  *out = (int64_t)v;
-  return 0;
-invalid:
-  return nook_error(err, 0, "invalid value for %s: invalid size: '%s'", opt, s);
-}
-
 /* strconv.ParseUint/ParseInt with base 10, and their messages. */
 static int parse_num(const char *opt, const char *s, bool is_signed, void *out, nook_error_t *err)
 {
@@ -282,7 +235,7 @@ int cmd_update(const struct cli_global *g, int argc, char **argv, nook_error_t *
                          : c == OPT_MEMORY_RESERVATION ? "memory-reservation"
                                                        : "memory-swap";
       int64_t v = -1;
-      if (strcmp(optarg, "-1") != 0 && ram_in_bytes(name, optarg, &v, err) < 0)
+      if (strcmp(optarg, "-1") != 0 && cli_ram_in_bytes(name, optarg, &v, err) < 0)
         return -1;
       r.has_memory = true;
       if (c == OPT_MEMORY) {
