@@ -23,6 +23,15 @@ struct nook_create_opts {
   bool no_pivot;              /* --no-pivot */
   bool no_new_keyring;        /* --no-new-keyring */
   bool systemd_cgroup;        /* global --systemd-cgroup */
+  /* The config's text when it is not the bundle's config.json (nook job
+   * builds it in memory): parsed, validated and saved exactly as the file
+   * would be.  NULL: read bundle/config.json. */
+  const char *config_json;
+  size_t config_len;
+  /* The container's init dies (SIGKILL) with the runtime process even after
+   * start (nook job); otherwise, as with runc, a started container outlives
+   * the runtime. */
+  bool die_with_runtime;
   /* run only */
   bool detach; /* --detach */
   bool keep;   /* --keep */

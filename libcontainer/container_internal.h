@@ -50,6 +50,9 @@ struct created {
 int do_create(const struct nook_create_opts *o, bool run_mode, struct created *out,
               nook_error_t *err);
 void created_release(struct created *c);
+/* Start a container made by do_create(run_mode): SYNC_START over the sync
+ * socket; the socket closing on execve means it started. */
+int created_start(struct created *cr, nook_error_t *err);
 /* Until the container exists, SIGTERM, SIGINT and SIGHUP make do_create()
  * kill what it started and fail cleanly (create_interrupted_by() is then
  * the signal); done: later ones no longer kill anything. */

@@ -517,8 +517,12 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
   bundle = absolute_path(o->bundle ? o->bundle : ".");
   if (chdir(bundle) < 0)
     return nook_error(err, errno, "bundle `%s`", bundle);
-  if (read_file_at(AT_FDCWD, "config.json", &config_text, &config_len, err) < 0)
+  if (o->config_json != NULL) {
+    config_text = xstrndup(o->config_json, o->config_len);
+    config_len = o->config_len;
+  } else if (read_file_at(AT_FDCWD, "config.json", &config_text, &config_len, err) < 0) {
     return nook_error_wrap(err, "bundle `%s`", bundle);
+  }
   if (oci_config_parse(config_text, config_len, "config.json", &c, err) < 0)
     return -1;
   if (oci_config_validate(c, true, err) < 0) {
@@ -579,6 +583,7 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
                          .preserve_fds = o->preserve_fds + nlisten,
                          .no_pivot = o->no_pivot,
                          .no_new_keyring = o->no_new_keyring,
+                         .die_with_runtime = o->die_with_runtime,
                          .start_fd = start_fd,
                          .state_dirfd = cr.dirfd,
                          .state_rootfd = sn.rootfd};
@@ -655,6 +660,16 @@ out:
   seccomp_prog_clear(&prog);
   oci_config_free(c);
   return ret;
+}
+
+int created_start(struct created *cr, nook_error_t *err)
+{
+  struct sync_msg *msg = xmalloc(sizeof(*msg));
+  int r = sync_send(cr->sr.sock, SYNC_START, 0, NULL, -1, err);
+  if (r == 0)
+    r = sync_wait_exec(cr->sr.sock, msg, err);
+  free(msg);
+  return r;
 }
 
 int nook_container_create(const struct nook_create_opts *o, nook_error_t *err)

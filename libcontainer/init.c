@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -248,6 +249,21 @@ static int wait_for_start(struct spawn_ctx *ctx, int *report_fd, nook_error_t *e
   return ret;
 }
 
+/* nook job: the workload must not outlive the runtime that supervises it
+ * (its timeout and teardown would die with the runtime).  Set as late as
+ * possible, after the user switch (a change of credentials clears it), and
+ * checked against the runtime's end of the sync socket, which is closed if
+ * the runtime died before the death signal was armed.  The kernel still
+ * clears it when the workload's exec raises privileges (setuid, file
+ * capabilities): such a job outlives a killed runtime, and `delete --force`
+ * finds it in the state. */
+static bool die_with_runtime(int sock)
+{
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  struct pollfd pfd = {.fd = sock, .events = POLLRDHUP};
+  return poll(&pfd, 1, 0) == 0;
+}
+
 void container_init(struct spawn_ctx *ctx)
 {
   nook_error_t err = NULL;
@@ -404,6 +420,8 @@ void container_init(struct spawn_ctx *ctx)
   if (c->has_hooks && hooks_run("startContainer", c->hooks.start_container,
                                 c->hooks.n_start_container, started_json, &err) < 0)
     fail(ctx, &err);
+  if (ctx->die_with_runtime && !die_with_runtime(ctx->sock))
+    _exit(1);
 
   finalize_exec(&fin, ctx->sock, &err);
   fail(ctx, &err);

@@ -36,18 +36,6 @@
 
 /* ---- run ----------------------------------------------------------------- */
 
-/* Start a container made by do_create(run_mode): SYNC_START over the sync
- * socket; the socket closing on execve means it started. */
-static int start_created(struct created *cr, nook_error_t *err)
-{
-  struct sync_msg *msg = xmalloc(sizeof(*msg));
-  int r = sync_send(cr->sr.sock, SYNC_START, 0, NULL, -1, err);
-  if (r == 0)
-    r = sync_wait_exec(cr->sr.sock, msg, err);
-  free(msg);
-  return r;
-}
-
 /* Only the container this run made: while it ran, another shell may have
  * deleted it and created a new one under the same id. */
 static void delete_quietly(const char *root, const char *id, const struct container_made *made,
@@ -108,7 +96,7 @@ int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_
       sigprocmask(SIG_SETMASK, &old, NULL);
     return r;
   }
-  if (r == 0 && (r = start_created(&cr, err)) < 0) {
+  if (r == 0 && (r = created_start(&cr, err)) < 0) {
     created_release(&cr);
     delete_quietly(root, o->id, made, "delete after a failed start");
   }

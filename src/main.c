@@ -30,6 +30,7 @@ static const struct command commands[] = {
     {"events", cmd_events,
      "display container events such as OOM notifications, cpu, memory, and IO usage statistics"},
     {"exec", cmd_exec, "execute new process inside the container"},
+    {"job", cmd_job, "run one CI job: a time limit, a teardown nothing survives, a report"},
     {"kill", cmd_kill,
      "kill sends the specified signal (default: SIGTERM) to the container's init process"},
     {"list", cmd_list, "lists containers started by nook with the given root"},

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -113,13 +114,17 @@ static int refuse_unsupported(const struct nook_create_opts *o, const struct oci
   return 0;
 }
 
-static int read_config(const char *bundle, char **text, size_t *len, struct oci_config **c,
-                       nook_error_t *err)
+static int read_config(const struct nook_create_opts *o, const char *bundle, char **text,
+                       size_t *len, struct oci_config **c, nook_error_t *err)
 {
   cleanup_free char *path = NULL;
   xasprintf(&path, "%s/config.json", bundle);
-  if (read_file_at(AT_FDCWD, path, text, len, err) < 0)
+  if (o->config_json != NULL) {
+    *text = xstrndup(o->config_json, o->config_len);
+    *len = o->config_len;
+  } else if (read_file_at(AT_FDCWD, path, text, len, err) < 0) {
     return nook_error_wrap(err, "bundle `%s`", bundle);
+  }
   if (oci_config_parse(*text, *len, "config.json", c, err) < 0)
     return -1;
   if (oci_config_validate(*c, true, err) < 0)
@@ -154,9 +159,10 @@ static void kill_monitor(pid_t pid)
  * ready) before it serves: without it (a failure, or this CLI killed) it
  * powers off and exits, and QEMU is reaped by it, not left to whoever
  * reaps our orphans. */
-static int spawn_monitor(const struct vmm_monitor_opts *mo, struct state_new *sn, pid_t *pid,
-                         nook_error_t *err)
+static int spawn_monitor(const struct vmm_monitor_opts *mo, struct state_new *sn,
+                         bool die_with_runtime, pid_t *pid, nook_error_t *err)
 {
+  pid_t parent = getpid();
   int p[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
     return nook_error(err, errno, "socketpair");
@@ -171,6 +177,10 @@ static int spawn_monitor(const struct vmm_monitor_opts *mo, struct state_new *sn
     close(p[0]);
     close(sn->dirfd);
     close(sn->rootfd);
+    /* nook job: the container (the monitor, and with it QEMU) must not
+     * outlive the runtime supervising it. */
+    if (die_with_runtime && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
+      _exit(1);
     struct vmm_monitor_opts child = *mo;
     child.report_fd = p[1];
     vmm_monitor_main(&child);
@@ -234,7 +244,7 @@ int vmm_container_create(const struct nook_create_opts *o, bool invoked_as_vm, p
   struct vmm_confinement confine = {.netns_fd = -1};
   if (nook_validate_id(o->id, err) < 0)
     return -1;
-  if (read_config(bundle, &text, &len, &c, err) < 0 ||
+  if (read_config(o, bundle, &text, &len, &c, err) < 0 ||
       select_mode(c, invoked_as_vm, &mode, &settings, err) < 0 || refuse_unsupported(o, c, err) < 0)
     goto out;
   if (nook_check_root_path(c, bundle, err) < 0 ||
@@ -280,7 +290,7 @@ int vmm_container_create(const struct nook_create_opts *o, bool invoked_as_vm, p
       .confine = &confine,
       .console_socket = console,
   };
-  report = spawn_monitor(&mo, &sn, &pid, err);
+  report = spawn_monitor(&mo, &sn, o->die_with_runtime, &pid, err);
   if (report < 0)
     goto out;
   /* From here a killed CLI leaves a container `delete --force` can find:
@@ -522,7 +532,7 @@ static bool wants_terminal(const struct nook_create_opts *o)
   struct oci_config *c = NULL;
   size_t len;
   /* A bad config is create's to report. */
-  bool tty = read_config(bundle, &text, &len, &c, NULL) == 0 && c->process.terminal;
+  bool tty = read_config(o, bundle, &text, &len, &c, NULL) == 0 && c->process.terminal;
   oci_config_free(c);
   return tty;
 }

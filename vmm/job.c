@@ -1,0 +1,60 @@
+/* nook job --vm (job.h). */
+#include "job.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "../base/log.h"
+#include "../base/utils.h"
+#include "../libcontainer/foreground.h"
+#include "container.h"
+
+static void reap(pid_t pid)
+{
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+static int run_vm_job(const struct nook_job_opts *o, const char *id, struct nook_job_report *r,
+                      nook_error_t *err)
+{
+  cleanup_free char *json = NULL, *bundle = NULL;
+  size_t len = 0;
+  if (nook_job_config(o, id, &json, &len, &bundle, err) < 0)
+    return -1;
+  cleanup_free char *root = absolute_path(o->root);
+  struct nook_create_opts co = {.root = root,
+                                .id = id,
+                                .bundle = bundle,
+                                .config_json = json,
+                                .config_len = len,
+                                .die_with_runtime = true,
+                                .systemd_cgroup = o->systemd_cgroup};
+  pid_t monitor;
+  if (vmm_container_create(&co, false, &monitor, err) < 0)
+    return -1;
+  sigset_t all, old;
+  block_signals_for_forwarding(&all, &old);
+  int ret = -1;
+  if (vmm_container_start(root, id, err) < 0) {
+    vmm_container_delete(root, id, true, NULL);
+    reap(monitor);
+  } else {
+    ret = nook_job_supervise_container(o, root, id, monitor, r, err);
+    nook_error_t e = NULL;
+    if (vmm_container_delete(root, id, true, &e) < 0) {
+      cleanup_free char *t = nook_error_text(e);
+      nook_warn("job %s: delete: %s", id, t);
+      nook_error_free(&e);
+    }
+  }
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return ret;
+}
+
+int vmm_job_run(const struct nook_job_opts *o, struct nook_job_report *r, nook_error_t *err)
+{
+  return nook_job_run_with(o, run_vm_job, r, err);
+}
