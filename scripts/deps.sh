@@ -11,6 +11,8 @@ PKGS=(
   # tests
   bats bats-assert bats-support busybox-static python3 jq
   iproute2 util-linux bsdutils procps coreutils
+  # nook job --net pasta (userspace networking)
+  passt
   # the cgroup v2 test VM (tests/vm/run)
   qemu-system-x86 xz-utils cpio kmod
   # VM mode's vm.image tests (qcow2 images)

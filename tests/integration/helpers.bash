@@ -248,6 +248,13 @@ wait_for_state() {
   fail "container $id: status '$got' after ${timeout}s, wanted '$want'"
 }
 
+# image_state DIR: every entry of an image with type, size, mode, mtime and
+# inode, and the checksum of every regular file (overlay.bats, job.bats: the
+# image must come out of a container unchanged).
+image_state() {
+  (cd "$1" && find . -printf '%p %y %s %m %T@ %i\n' | sort && find . -type f -exec md5sum {} + | sort)
+}
+
 # wait_for_file FILE [TIMEOUT_SECONDS=$NOOK_WAIT_TIMEOUT]: until FILE exists and is non-empty.
 wait_for_file() {
   local f=$1 timeout=${2:-$NOOK_WAIT_TIMEOUT} end

@@ -21,12 +21,6 @@ c.setdefault('annotations', {})['nook.rootfs.overlay'] = '$value'"
   fi
 }
 
-# image_state DIR: every entry of the image with type, size, mode, mtime and
-# inode, and the checksum of every regular file.
-image_state() {
-  (cd "$1" && find . -printf '%p %y %s %m %T@ %i\n' | sort && find . -type f -exec md5sum {} + | sort)
-}
-
 # What the state root holds besides runtime-wide dot entries (caches, locks):
 # the containers' directories (and whatever they left).
 state_entries() {
