@@ -187,7 +187,7 @@ static void conclude(const struct supervisor *s, int wstatus, struct nook_job_re
 /* Supervise pid until it exits; the figures are read after the final kill
  * and before the caller removes the cgroup. */
 static void supervise(const struct nook_job_opts *o, pid_t pid, int pty_master,
-                      const struct cgroup_manager *cgm, const struct cgroup_paths *cg,
+                      const struct cgroup_manager *cgm, const struct cgroup_paths *cg, bool figures,
                       const sigset_t *set, struct nook_job_report *r)
 {
   long long start = now_ns();
@@ -206,13 +206,14 @@ static void supervise(const struct nook_job_opts *o, pid_t pid, int pty_master,
   wait_foreground_policy(pid, pty_master, set, &policy, &wstatus);
   r->started = true;
   r->wall_ns = now_ns() - start;
-  if (cg != NULL)
+  if (cg != NULL && figures)
     read_figures(cgm, cg, r);
   conclude(&s, wstatus, r);
 }
 
 int nook_job_supervise_container(const struct nook_job_opts *o, const char *root, const char *id,
-                                 pid_t pid, struct nook_job_report *r, nook_error_t *err)
+                                 pid_t pid, bool figures, struct nook_job_report *r,
+                                 nook_error_t *err)
 {
   struct loaded l;
   if (load_container(root, id, false, true, &l, err) < 0)
@@ -228,7 +229,7 @@ int nook_job_supervise_container(const struct nook_job_opts *o, const char *root
     report_limits(l.config, r);
   sigset_t all, old;
   block_signals_for_forwarding(&all, &old);
-  supervise(o, pid, -1, m, has_cg ? &p : NULL, &all, r);
+  supervise(o, pid, -1, m, has_cg ? &p : NULL, figures, &all, r);
   sigprocmask(SIG_SETMASK, &old, NULL);
   cgroup_paths_clear(&p);
   loaded_release(&l);
@@ -288,7 +289,7 @@ static int run_created(const struct nook_job_opts *o, const char *root, const ch
   /* As run: the state lock is for set-up, not for the job's life. */
   close(cr->dirfd);
   cr->dirfd = -1;
-  supervise(o, cr->sr.pid, cr->sr.pty_master, cr->cgm, cr->have_cg ? &cr->cg : NULL, set, r);
+  supervise(o, cr->sr.pid, cr->sr.pty_master, cr->cgm, cr->have_cg ? &cr->cg : NULL, true, set, r);
   ret = 0;
 out:
   net_pasta_stop(&pasta);

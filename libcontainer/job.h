@@ -141,11 +141,13 @@ char *nook_job_new_id(void);
 /* Supervise the container ROOT/ID whose process pid (a child of the
  * caller, which blocked the signals to forward before making it, as
  * block_signals_for_forwarding() does) stands for the job (VM mode: the
- * monitor), and fill *r's exit status, reason, figures and limits as
- * nook_job_run does.  The container's cgroup is the one in its state.
+ * monitor), and fill *r's exit status, reason, limits and (with figures)
+ * figures as nook_job_run does.  The container's cgroup is the one in its
+ * state.
  * Deleting the container and writing the report are the caller's. */
 int nook_job_supervise_container(const struct nook_job_opts *o, const char *root, const char *id,
-                                 pid_t pid, struct nook_job_report *r, nook_error_t *err);
+                                 pid_t pid, bool figures, struct nook_job_report *r,
+                                 nook_error_t *err);
 
 /* The report as JSON, to path ("-": stderr), written whole or not at all
  * (a temporary file renamed over path). */

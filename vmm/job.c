@@ -42,7 +42,11 @@ static int run_vm_job(const struct nook_job_opts *o, const char *id, struct nook
     vmm_container_delete(root, id, true, NULL);
     reap(monitor);
   } else {
-    ret = nook_job_supervise_container(o, root, id, monitor, r, err);
+    /* The VMM's cgroup is the monitor's to remove once QEMU is gone, which
+     * may come before the job's end is seen here: its figures (the VM as
+     * the host sees it) would be there for some jobs and not for others.
+     * The job's own live in the guest: none are reported. */
+    ret = nook_job_supervise_container(o, root, id, monitor, false, r, err);
     nook_error_t e = NULL;
     if (vmm_container_delete(root, id, true, &e) < 0) {
       cleanup_free char *t = nook_error_text(e);

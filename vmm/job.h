@@ -9,8 +9,8 @@
 
 /* nook_job_run() in VM mode.  The monitor stands for the job's init; the
  * grace's SIGKILL goes to the VMM's cgroup (the VM and everything in it).
- * The figures are null: the VMM's cgroup is the monitor's to remove when
- * QEMU is gone, before the job's end is known here. */
+ * The report's figures are null (job.c says why); the limits are the
+ * config's, applied in the guest. */
 int vmm_job_run(const struct nook_job_opts *o, struct nook_job_report *r, nook_error_t *err);
 
 #endif
