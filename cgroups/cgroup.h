@@ -56,11 +56,9 @@ struct cgroup_stats {
   uint64_t *cpu_percpu; /* ns, n_percpu entries (v1 cpuacct.usage_percpu) */
   size_t n_percpu;
   uint64_t throttling_periods, throttled_periods, throttled_time; /* throttled_time ns */
-  bool has_cpu_times; /* cpu_usage_user and cpu_usage_kernel were read */
   /* memory */
   bool has_memory;
   uint64_t mem_usage, mem_max_usage, mem_limit, mem_failcnt, mem_cache;
-  bool has_mem_max_usage; /* the peak: v1 max_usage_in_bytes, v2 memory.peak */
   uint64_t swap_usage, swap_limit;
   struct oci_kv *mem_raw; /* memory.stat, key/value, n_mem_raw entries */
   size_t n_mem_raw;
@@ -69,16 +67,12 @@ struct cgroup_stats {
   uint64_t mem_peak;
   bool has_mem_events;
   uint64_t ev_low, ev_high, ev_max, ev_oom, ev_oom_kill;
-  /* ev_oom_kill was read: v2 memory.events, or v1 memory.oom_control's
-   * oom_kill (v1 has no count of OOM events, only of kills) */
-  bool has_oom_kill;
   /* pids */
   bool has_pids;
   uint64_t pids_current, pids_limit; /* limit 0 = max */
   bool has_pids_peak;
   uint64_t pids_peak;
   /* blkio */
-  bool has_io; /* the io_service_bytes file was there (v1 blkio, v2 io.stat) */
   struct cgroup_blkio_entry *io_service_bytes, *io_serviced;
   size_t n_io_service_bytes, n_io_serviced;
   /* hugetlb */
@@ -91,6 +85,28 @@ struct cgroup_stats {
 };
 
 void cgroup_stats_clear(struct cgroup_stats *s);
+
+/* The few figures of a job's report (nook job), read from a handful of
+ * small files rather than the whole of cgroup_stats (which also parses
+ * memory.stat, the per-cpu usage, hugetlb and PSI: ~4x the cost).  Each
+ * has_ flag is false when the host does not give the figure.  The same on
+ * every layout: a figure comes from the v1 hierarchy of its controller
+ * when there is one, else from the unified one (usage.c). */
+struct cgroup_usage {
+  bool has_cpu;
+  uint64_t cpu_user_ns, cpu_system_ns; /* v1: USER_HZ ticks, so 10 ms steps */
+  bool has_memory_peak;
+  uint64_t memory_peak; /* v1 memory.max_usage_in_bytes, v2 memory.peak */
+  bool has_pids_peak;
+  uint64_t pids_peak;
+  bool has_io;
+  uint64_t io_read_bytes, io_write_bytes; /* every device */
+  bool has_oom;                           /* v2 only: v1 counts no OOM events */
+  uint64_t oom;
+  bool has_oom_kill; /* v2 memory.events, v1 memory.oom_control (Linux 4.13) */
+  uint64_t oom_kill;
+};
+int cgroup_usage(const struct cgroup_paths *p, struct cgroup_usage *out, nook_error_t *err);
 
 struct cgroup_manager {
   const char *name;

@@ -41,11 +41,10 @@ int cg1_stats_cpu(const char *cpu_dir, const char *cpuacct_dir, struct cgroup_st
     long hz = sysconf(_SC_CLK_TCK);
     if (hz <= 0)
       hz = 100;
-    if (r > 0 && cg_kv_u64(text, "user", &user) && cg_kv_u64(text, "system", &sys)) {
+    if (r > 0 && cg_kv_u64(text, "user", &user))
       s->cpu_usage_user = user * (1000000000ULL / (uint64_t)hz);
+    if (r > 0 && cg_kv_u64(text, "system", &sys))
       s->cpu_usage_kernel = sys * (1000000000ULL / (uint64_t)hz);
-      s->has_cpu_times = true;
-    }
   }
   if (cpu_dir) {
     cleanup_free char *text = NULL;
@@ -78,13 +77,9 @@ int cg1_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err)
       {"memory.memsw.usage_in_bytes", offsetof(struct cgroup_stats, swap_usage)},
       {"memory.memsw.limit_in_bytes", offsetof(struct cgroup_stats, swap_limit)},
   };
-  for (size_t i = 0; i < ARRAY_SIZE(nums); i++) {
-    if ((r = cg_stats_u64(dir, nums[i].file, UINT64_MAX, (uint64_t *)((char *)s + nums[i].off),
-                          err)) < 0)
+  for (size_t i = 0; i < ARRAY_SIZE(nums); i++)
+    if (cg_stats_u64(dir, nums[i].file, UINT64_MAX, (uint64_t *)((char *)s + nums[i].off), err) < 0)
       return -1;
-    if (i == 0)
-      s->has_mem_max_usage = r > 0;
-  }
   cleanup_free char *text = NULL;
   if ((r = cg_stats_read(dir, "memory.stat", &text, err)) < 0)
     return -1;
@@ -92,13 +87,6 @@ int cg1_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err)
     cg_kv_u64(text, "cache", &s->mem_cache);
     cg_stats_raw(s, text);
   }
-  free(text);
-  text = NULL;
-  /* oom_kill: Linux 4.13 and later. */
-  if ((r = cg_stats_read(dir, "memory.oom_control", &text, err)) < 0)
-    return -1;
-  if (r > 0 && cg_kv_u64(text, "oom_kill", &s->ev_oom_kill))
-    s->has_oom_kill = true;
   return 0;
 }
 
@@ -143,7 +131,6 @@ int cg1_stats_blkio(const char *dir, struct cgroup_stats *s, nook_error_t *err)
     if (r < 0)
       return -1;
     if (r > 0) {
-      s->has_io = true;
       parse_blkio(text, &s->io_service_bytes, &s->n_io_service_bytes);
       break;
     }

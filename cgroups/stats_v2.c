@@ -21,12 +21,10 @@ int cg2_stats_cpu(const char *dir, struct cgroup_stats *s, nook_error_t *err)
   s->has_cpu = true;
   if (cg_kv_u64(text, "usage_usec", &v))
     s->cpu_usage_total = v * 1000;
-  uint64_t u;
-  if (cg_kv_u64(text, "user_usec", &u) && cg_kv_u64(text, "system_usec", &v)) {
-    s->cpu_usage_user = u * 1000;
+  if (cg_kv_u64(text, "user_usec", &v))
+    s->cpu_usage_user = v * 1000;
+  if (cg_kv_u64(text, "system_usec", &v))
     s->cpu_usage_kernel = v * 1000;
-    s->has_cpu_times = true;
-  }
   /* Only with the cpu controller enabled. */
   cg_kv_u64(text, "nr_periods", &s->throttling_periods);
   cg_kv_u64(text, "nr_throttled", &s->throttled_periods);
@@ -52,7 +50,6 @@ int cg2_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err)
     return -1;
   if (r > 0) {
     s->has_mem_peak = true;
-    s->has_mem_max_usage = true;
     s->mem_max_usage = s->mem_peak;
   }
   cleanup_free char *text = NULL;
@@ -68,7 +65,6 @@ int cg2_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err)
     return -1;
   if (r > 0) {
     s->has_mem_events = true;
-    s->has_oom_kill = true;
     cg_kv_u64(text, "low", &s->ev_low);
     cg_kv_u64(text, "high", &s->ev_high);
     cg_kv_u64(text, "max", &s->ev_max);
@@ -109,7 +105,6 @@ int cg2_stats_io(const char *dir, struct cgroup_stats *s, nook_error_t *err)
   int r = cg_stats_read(dir, "io.stat", &text, err);
   if (r <= 0)
     return r;
-  s->has_io = true;
   for (char *l = text; *l;) {
     char *end = strchrnul(l, '\n');
     bool last = *end == '\0';

@@ -120,33 +120,24 @@ static struct nook_job_figure figure(bool has, uint64_t value)
 }
 
 /* The job's usage, read from its cgroup before it is removed. */
-static void read_figures(const struct cgroup_manager *m, const struct cgroup_paths *p,
-                         struct nook_job_report *r)
+static void read_figures(const struct cgroup_paths *p, struct nook_job_report *r)
 {
-  struct cgroup_stats s;
+  struct cgroup_usage u;
   nook_error_t e = NULL;
-  if (m->stats(p, &s, &e) < 0) {
+  if (cgroup_usage(p, &u, &e) < 0) {
     cleanup_free char *t = nook_error_text(e);
     nook_warn("job %s: its figures: %s", r->id, t);
     nook_error_free(&e);
     return;
   }
-  r->cpu_user_ns = figure(s.has_cpu_times, s.cpu_usage_user);
-  r->cpu_system_ns = figure(s.has_cpu_times, s.cpu_usage_kernel);
-  r->memory_peak = figure(s.has_mem_max_usage, s.mem_max_usage);
-  r->pids_peak = figure(s.has_pids_peak, s.pids_peak);
-  uint64_t rd = 0, wr = 0;
-  for (size_t i = 0; i < s.n_io_service_bytes; i++) {
-    if (strcmp(s.io_service_bytes[i].op, "Read") == 0)
-      rd += s.io_service_bytes[i].value;
-    else if (strcmp(s.io_service_bytes[i].op, "Write") == 0)
-      wr += s.io_service_bytes[i].value;
-  }
-  r->io_read_bytes = figure(s.has_io, rd);
-  r->io_write_bytes = figure(s.has_io, wr);
-  r->oom = figure(s.has_mem_events, s.ev_oom);
-  r->oom_kill = figure(s.has_oom_kill, s.ev_oom_kill);
-  cgroup_stats_clear(&s);
+  r->cpu_user_ns = figure(u.has_cpu, u.cpu_user_ns);
+  r->cpu_system_ns = figure(u.has_cpu, u.cpu_system_ns);
+  r->memory_peak = figure(u.has_memory_peak, u.memory_peak);
+  r->pids_peak = figure(u.has_pids_peak, u.pids_peak);
+  r->io_read_bytes = figure(u.has_io, u.io_read_bytes);
+  r->io_write_bytes = figure(u.has_io, u.io_write_bytes);
+  r->oom = figure(u.has_oom, u.oom);
+  r->oom_kill = figure(u.has_oom_kill, u.oom_kill);
 }
 
 static void report_limits(const struct oci_config *c, struct nook_job_report *r)
@@ -206,8 +197,10 @@ static void supervise(const struct nook_job_opts *o, pid_t pid, int pty_master,
   wait_foreground_policy(pid, pty_master, set, &policy, &wstatus);
   r->started = true;
   r->wall_ns = now_ns() - start;
-  if (cg != NULL && figures)
-    read_figures(cgm, cg, r);
+  /* Only for a report: without one nobody reads them (the exit status
+   * says 137 for an OOM kill either way). */
+  if (cg != NULL && figures && o->report != NULL)
+    read_figures(cg, r);
   conclude(&s, wstatus, r);
 }
 
