@@ -6,8 +6,8 @@ import shlex
 import statistics
 import subprocess
 
-from common import (BATCH_RUNS, CONC, KiB, MEM_TRIES, MiB, OUT, PNG, QUICK, REPO, RUNS, SEQ,
-                    resolve, sh)
+from common import (BATCH_RUNS, CONC, PHASES, KiB, MEM_TRIES, MiB, OUT, PNG, QUICK, REPO, RUNS,
+                    SEQ, resolve, sh)
 from vm import report_vm
 
 
@@ -40,6 +40,9 @@ def fmt_bytes(b):
 
 # ---------------------------------------------------------------------------
 # the report
+
+
+RUN_JOB = "run (job's config)"
 
 
 class Report:
@@ -114,7 +117,7 @@ class Report:
         commit = sh(["git", "-C", REPO, "describe", "--always", "--dirty"])
         env = []
         for k in ("BENCH_RUNS", "BENCH_BATCH_RUNS", "BENCH_QUICK", "BENCH_RUNTIMES", "BENCH_VM",
-                  "BENCH_VM_RUNS", "BENCH_VM_MEM_RUNS"):
+                  "BENCH_VM_RUNS", "BENCH_VM_MEM_RUNS", "BENCH_PHASES"):
             if os.environ.get(k):
                 env.append(f"{k}={shlex.quote(os.environ[k])}")
         self.w("# Benchmarks: nook vs runc vs crun")
@@ -325,6 +328,8 @@ class Report:
                 "n/a" if v is None else f"{v:+.2f} ms wall, {c:+.2f} ms cpu",
                 None if v is None else v <= 1.0)
         add("exec cpu ≤ 0.7x crun", *cmp("exec", "cpu", "crun", 0.7))
+        if "job" in b.results:
+            self.job_targets(add)
         self.w("## Targets (nook)")
         self.w()
         self.w("| target | measured | status |")
@@ -366,6 +371,66 @@ class Report:
                 c, e = st[n].get(k, (0, 0))
                 cells.append("" if not c else f"{c}" + (f" ({e})" if e else ""))
             self.w(f"| {k} | " + " | ".join(cells) + f" | {why.get(k, '') if st.get('nook', {}).get(k) else ''} |")
+        self.w()
+
+    def job_figures(self):
+        """(job ÷ nook run of the job's config, wall and cpu), and the paired
+        median of what --report adds, wall and cpu; None where unmeasured."""
+        b = self.b
+        out = {}
+        for key in ("wall", "cpu"):
+            j, r = self.med("job", "nook", key), self.med("run (job's config)", "nook", key)
+            out[("ratio", key)] = j / r if j is not None and r else None
+            plain = b.results.get("job", {}).get("nook", [])
+            rep = b.results.get("job + report", {}).get("nook", [])
+            d = [w[key] - p[key] for p, w in zip(plain, rep) if p["status"] == 0 and w["status"] == 0]
+            out[("report", key)] = statistics.median(d) if d else None
+        return out
+
+    def job_targets(self, add):
+        f = self.job_figures()
+        for key in ("wall", "cpu"):
+            v = f[("ratio", key)]
+            add(f"nook job ≤ 1.1x nook run of the job's config ({key})",
+                "n/a" if v is None else f"{v:.2f}x ({self.ms(self.med('job', 'nook', key))} vs "
+                f"{self.ms(self.med(RUN_JOB, 'nook', key))} ms)",
+                None if v is None else v <= 1.1)
+        w, c = f[("report", "wall")], f[("report", "cpu")]
+        add("--report adds ≤ 0.2 ms (wall; cpu shown)",
+            "n/a" if w is None else f"{w:+.2f} ms wall, {c:+.2f} ms cpu", None if w is None else w <= 0.2)
+
+    def job_table(self):
+        b = self.b
+        if "job" not in b.results:
+            return
+        self.w("## nook job")
+        self.w()
+        self.w("`nook job --rootfs ROOTFS -- /bin/true` (its config: `nook spec`'s defaults, "
+               "seccomp profile included, around the shared busybox rootfs, with the private tmpfs "
+               "layer `--rootfs` gives), the same with `--report FILE` (on the state tmpfs), and "
+               "`run` of a bundle whose config.json is that config. crun ignores the "
+               "`nook.rootfs.overlay` annotation: it binds the rootfs instead of mounting the "
+               "overlay, so its row does a little less work. The four alternate in each of the "
+               f"{RUNS} iterations; what `--report` adds is the median of the per-iteration "
+               "differences.")
+        self.w()
+        self.w("| metric | runtime | wall: median (min–max) | cpu: median (min–max) | n |")
+        self.w("|---|---|---|---|---|")
+        for metric in ("job", "job + report", "run (job's config)"):
+            for n in b.names:
+                if n not in b.results.get(metric, {}):
+                    continue
+                wst, cst = self.stats(metric, n, "wall"), self.stats(metric, n, "cpu")
+                self.w(f"| {metric} | {n} | {self.cell(wst)} | {self.cell(cst)} | "
+                       f"{wst['n'] if wst else 0} |")
+        self.w()
+        T = []
+        self.job_targets(lambda name, value, ok: T.append(
+            (name, value, "n/a" if ok is None else ("met" if ok else "**missed**"))))
+        self.w("| target | measured | status |")
+        self.w("|---|---|---|")
+        for name, value, st in T:
+            self.w(f"| {name} | {value} | {st} |")
         self.w()
 
     def errors(self):
@@ -434,6 +499,17 @@ unset multiplot
                                 " ".join(r.stderr.decode(errors="replace").split())[-200:])
 
     def write(self):
+        if PHASES:
+            # Some phases only: their sections, no chart, no targets of the rest.
+            self.job_table()
+            self.errors()
+            body = self.lines
+            self.lines = []
+            self.header()
+            os.makedirs(os.path.dirname(OUT), exist_ok=True)
+            with open(OUT, "w") as f:
+                f.write("\n".join(self.lines + body).rstrip() + "\n")
+            return
         self.chart()
         # header() is written last into place: it needs the chart's existence.
         self.method()
@@ -444,6 +520,7 @@ unset multiplot
         self.targets()
         self.timing_table()
         self.lines.extend(sc)
+        self.job_table()
         self.rss_table()
         self.memory_table()
         report_vm(self)
