@@ -52,8 +52,16 @@ static int v1_kill(const struct cgroup_paths *p, int sig, nook_error_t *err)
     /* A sweep alone races with fork (a fork bomb outruns it up to its pids
      * limit): frozen, nothing forks, so one sweep reaches every process, and
      * the thaw in cg_signal_procs lets them act on the SIGKILL.  A freeze
-     * that fails (timed out, thawed again) still leaves the sweep loop. */
+     * that fails (timed out, thawed again) still leaves the sweep loop.  An
+     * empty cgroup (a job whose init took everything along) needs none. */
     nook_error_t ignored = NULL;
+    pid_t *pids = NULL;
+    size_t n = 1;
+    if (cg_read_pids(d, &pids, &n, &ignored) < 0)
+      nook_error_free(&ignored);
+    free(pids);
+    if (n == 0)
+      return 0;
     if (cg1_freeze(freezer, true, &ignored) < 0)
       nook_error_free(&ignored);
   }
