@@ -238,6 +238,28 @@ static void cancelled_before_start(int sig, struct nook_job_report *r)
   r->exit_status = 128 + sig;
 }
 
+/* A cancel that came during the set-up, after the create (signals are
+ * blocked from there on): the job is then not started at all.  Consumed,
+ * so the supervision does not see it again. */
+static int pending_cancel(void)
+{
+  static const int cancels[] = {SIGINT, SIGTERM, SIGHUP};
+  sigset_t pending;
+  if (sigpending(&pending) < 0)
+    return 0;
+  for (size_t i = 0; i < ARRAY_SIZE(cancels); i++) {
+    if (!sigismember(&pending, cancels[i]))
+      continue;
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, cancels[i]);
+    struct timespec zero = {0};
+    sigtimedwait(&one, NULL, &zero);
+    return cancels[i];
+  }
+  return 0;
+}
+
 static void delete_job(const char *root, const char *id, const struct container_made *made)
 {
   nook_error_t e = NULL;
@@ -258,12 +280,9 @@ static int run_created(const struct nook_job_opts *o, const char *root, const ch
   struct net_pasta pasta = {.pid = 0, .pidfd = -1};
   int ret = -1;
   report_limits(cr->config, r);
-  if (create_interrupted_by() != 0) {
-    kill(cr->sr.pid, SIGKILL);
-    cancelled_before_start(create_interrupted_by(), r);
-    ret = 0;
-    goto out;
-  }
+  int cancel = create_interrupted_by();
+  if (cancel != 0)
+    goto cancelled;
   if (o->net == NOOK_JOB_NET_PASTA) {
     cleanup_free char *fifo = NULL;
     xasprintf(&fifo, "%s/%s/pasta.ready", root, id);
@@ -274,6 +293,8 @@ static int run_created(const struct nook_job_opts *o, const char *root, const ch
       goto out;
     }
   }
+  if ((cancel = pending_cancel()) != 0)
+    goto cancelled;
   if (created_start(cr, err) < 0)
     goto out;
   unlinkat(cr->dirfd, "start.sock", 0);
@@ -283,6 +304,11 @@ static int run_created(const struct nook_job_opts *o, const char *root, const ch
   close(cr->dirfd);
   cr->dirfd = -1;
   supervise(o, cr->sr.pid, cr->sr.pty_master, cr->cgm, cr->have_cg ? &cr->cg : NULL, true, set, r);
+  ret = 0;
+  goto out;
+cancelled:
+  kill(cr->sr.pid, SIGKILL);
+  cancelled_before_start(cancel, r);
   ret = 0;
 out:
   net_pasta_stop(&pasta);

@@ -92,6 +92,20 @@ exit 5'
   assert_job_gone
 }
 
+@test "job cancelled during its set-up: never started, 128+N, reason signaled" {
+  # A prestart hook (on the host, during the create) holds the set-up.
+  update_config "c['hooks'] = {'prestart': [{'path': '/bin/sh', 'args': ['sh', '-c', 'echo hook > $OUT/hook; sleep 2']}]}"
+  job_bg --bundle "$BUNDLE" --bind "$OUT:/out" --report "$OUT/r.json" -- sh -c 'echo ran > /out/ran'
+  wait_for_file "$OUT/hook"
+  kill -TERM "$JOB_PID"
+  job_wait
+  assert_equal "$JOB_STATUS" 143
+  [ ! -e "$OUT/ran" ] || fail "the job ran"
+  assert_equal "$(report_field "$OUT/r.json" '[.reason, .exit_status, .cancelled_by, .wall_seconds] | @tsv')" \
+    "$(printf 'signaled\t143\tSIGTERM\t')"
+  assert_job_gone
+}
+
 @test "job: nook job killed by SIGKILL takes its job along; delete --force cleans what is left" {
   job_bg --rootfs "$JOB_ROOTFS" --bind "$OUT:/out" -- sh -c "$ESCAPERS"
   wait_for_file "$OUT/ready"
