@@ -196,7 +196,7 @@ static void supervise(const struct nook_job_opts *o, pid_t pid, int pty_master,
   int wstatus = 0;
   wait_foreground_policy(pid, pty_master, set, &policy, &wstatus);
   r->started = true;
-  r->wall_ns = now_ns() - start;
+  r->wall_ns = now_ns() - r->began_ns;
   /* Only for a report: without one nobody reads them (the exit status
    * says 137 for an OOM kill either way). */
   if (cg != NULL && figures && o->report != NULL)
@@ -364,6 +364,7 @@ int nook_job_run_with(const struct nook_job_opts *o, nook_job_runner *run,
                       struct nook_job_report *r, nook_error_t *err)
 {
   memset(r, 0, sizeof(*r));
+  r->began_ns = now_ns();
   /* Made absolute now: create changes the working directory. */
   cleanup_free char *report = NULL;
   if (o->report)

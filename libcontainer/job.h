@@ -95,11 +95,14 @@ struct nook_job_report {
   char *id;        /* NULL before one was chosen */
   int exit_status; /* what nook job exits with */
   enum nook_job_reason reason;
-  int signal;        /* the signal that ended the job's init, or 0 */
-  int cancelled_by;  /* the runner's signal that cancelled the job, or 0 */
-  char *error;       /* setup-error: the message */
-  bool started;      /* the workload ran (wall time is known) */
-  long long wall_ns; /* from start to the init's end */
+  int signal;       /* the signal that ended the job's init, or 0 */
+  int cancelled_by; /* the runner's signal that cancelled the job, or 0 */
+  char *error;      /* setup-error: the message */
+  bool started;     /* the workload ran (wall time is known) */
+  /* From nook job's start (CLOCK_MONOTONIC began_ns), the set-up included:
+   * the cgroup's cpu counts the init's set-up work too, so a wall time
+   * from the workload's start could be less than the cpu time. */
+  long long began_ns, wall_ns;
   struct nook_job_figure cpu_user_ns, cpu_system_ns, memory_peak, pids_peak, io_read_bytes,
       io_write_bytes, oom, oom_kill;
   /* The limits that applied: those of the config the job ran with. */
