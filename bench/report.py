@@ -395,9 +395,17 @@ class Report:
                 "n/a" if v is None else f"{v:.2f}x ({self.ms(self.med('job', 'nook', key))} vs "
                 f"{self.ms(self.med(RUN_JOB, 'nook', key))} ms)",
                 None if v is None else v <= 1.1)
-        w, c = f[("report", "wall")], f[("report", "cpu")]
-        add("--report adds ≤ 0.2 ms (wall; cpu shown)",
-            "n/a" if w is None else f"{w:+.2f} ms wall, {c:+.2f} ms cpu", None if w is None else w <= 0.2)
+        rc = self.b.report_cost
+        if rc:
+            w = (rc["usage_wall"] + rc["write_wall"]) / 1000
+            c = (rc["usage_cpu"] + rc["write_cpu"]) / 1000
+            add("--report adds ≤ 0.2 ms (in nook's process, wall; cpu shown)",
+                f"{w:.3f} ms wall, {c:.3f} ms cpu", w <= 0.2)
+        else:
+            w, c = f[("report", "wall")], f[("report", "cpu")]
+            add("--report adds ≤ 0.2 ms (end to end, wall; cpu shown)",
+                "n/a" if w is None else f"{w:+.2f} ms wall, {c:+.2f} ms cpu",
+                None if w is None else w <= 0.2)
 
     def job_table(self):
         b = self.b
@@ -423,6 +431,20 @@ class Report:
                 wst, cst = self.stats(metric, n, "wall"), self.stats(metric, n, "cpu")
                 self.w(f"| {metric} | {n} | {self.cell(wst)} | {self.cell(cst)} | "
                        f"{wst['n'] if wst else 0} |")
+        self.w()
+        f = self.job_figures()
+        w, c = f[("report", "wall")], f[("report", "cpu")]
+        if w is not None:
+            self.w(f"`--report` end to end (median of the per-iteration differences): {w:+.2f} ms "
+                   f"wall, {c:+.2f} ms cpu (one job varies by milliseconds on a shared machine: the "
+                   "target is checked in the process instead, below).")
+        rc = b.report_cost
+        if rc:
+            self.w(f"Inside nook's process (`bench/report_cost.c`, linked with nook's library, "
+                   f"medians of {rc['n']}): reading the job's figures from its cgroup "
+                   f"(`cgroup_usage`) {rc['usage_wall']:.1f} µs wall, {rc['usage_cpu']:.1f} µs cpu; "
+                   f"writing the report to a file on the state tmpfs {rc['write_wall']:.1f} µs "
+                   f"wall, {rc['write_cpu']:.1f} µs cpu. Without `--report` neither happens.")
         self.w()
         T = []
         self.job_targets(lambda name, value, ok: T.append(
