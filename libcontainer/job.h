@@ -61,8 +61,12 @@ struct nook_job_opts {
   size_t n_binds;
   const struct nook_job_tmpfs *tmpfs;
   size_t n_tmpfs;
-  char **env; /* NAME=VALUE, --env-file's then --env's, later wins */
+  char **env; /* --env NAME=VALUE, over the files' */
   size_t n_env;
+  /* --env-file: NAME=VALUE lines (docker's format), read in order, before
+   * --env */
+  char **env_files;
+  size_t n_env_files;
   const char *workdir;
   bool has_user;
   uint32_t uid, gid;

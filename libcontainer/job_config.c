@@ -68,6 +68,66 @@ static int read_template(const struct nook_job_opts *o, char **json, size_t *len
   return 0;
 }
 
+/* docker's --env-file: one NAME=VALUE a line, taken as it is (no quotes,
+ * no expansion); blank lines and lines starting with # are skipped; a
+ * NAME alone takes its value from nook's own environment (left out when
+ * unset there).  The entries are appended to *env. */
+static int read_env_file(const char *path, char ***env, size_t *n, nook_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  if (read_file_at(AT_FDCWD, path, &text, &len, err) < 0)
+    return nook_error_wrap(err, "--env-file");
+  if (strlen(text) != len)
+    return nook_error(err, 0, "--env-file `%s`: a NUL byte in the file", path);
+  unsigned line = 0;
+  for (char *l = text, *next; l && *l; l = next) {
+    line++;
+    next = strchr(l, '\n');
+    if (next)
+      *next++ = '\0';
+    size_t k = strlen(l);
+    if (k > 0 && l[k - 1] == '\r')
+      l[--k] = '\0';
+    while (*l == ' ' || *l == '\t')
+      l++;
+    if (*l == '\0' || *l == '#')
+      continue;
+    if (l[0] == '=')
+      return nook_error(err, 0, "--env-file `%s`: line %u: \"%s\" has no name", path, line, l);
+    char *entry;
+    if (strchr(l, '=') == NULL) {
+      const char *v = getenv(l);
+      if (v == NULL)
+        continue;
+      xasprintf(&entry, "%s=%s", l, v);
+    } else {
+      entry = xstrdup(l);
+    }
+    *env = xrealloc(*env, (*n + 2) * sizeof(char *));
+    (*env)[(*n)++] = entry;
+    (*env)[*n] = NULL;
+  }
+  return 0;
+}
+
+/* The job's environment edits: every --env-file's entries, then --env's
+ * (the config edit lets the last one given for a name win).  NULL-terminated
+ * and owned. */
+static int job_env(const struct nook_job_opts *o, char ***out, size_t *n, nook_error_t *err)
+{
+  *out = xcalloc(1, sizeof(char *));
+  *n = 0;
+  for (size_t i = 0; i < o->n_env_files; i++)
+    if (read_env_file(o->env_files[i], out, n, err) < 0)
+      return -1;
+  *out = xrealloc(*out, (*n + o->n_env + 1) * sizeof(char *));
+  for (size_t i = 0; i < o->n_env; i++)
+    (*out)[(*n)++] = xstrdup(o->env[i]);
+  (*out)[*n] = NULL;
+  return 0;
+}
+
 /* --bind SRC:DST[:ro] and --tmpfs DST[:SIZE] as mounts[] entries. */
 static struct oci_edit_mount *job_mounts(const struct nook_job_opts *o, char ***strings)
 {
@@ -148,8 +208,13 @@ int nook_job_config(const struct nook_job_opts *o, const char *id, char **json, 
   e.n_annotations = nk;
   e.args = o->args;
   e.n_args = o->n_args;
-  e.env = o->env;
-  e.n_env = o->n_env;
+  cleanup_strv char **env = NULL;
+  if (job_env(o, &env, &e.n_env, err) < 0) {
+    free(*bundle);
+    *bundle = NULL;
+    return -1;
+  }
+  e.env = env;
   e.cwd = o->workdir;
   e.has_user = o->has_user;
   e.uid = o->uid;

@@ -112,11 +112,9 @@ struct parsed {
   struct nook_job_opts o;
   struct nook_job_bind *binds;
   struct nook_job_tmpfs *tmpfs;
-  char **env_file;  /* from --env-file, malloc'ed */
   char **env_flags; /* --env, pointing into argv */
-  size_t n_env_file, n_env_flags;
-  char **env;   /* both, env_file's first */
-  char **owned; /* strings split from argv */
+  char **env_files; /* --env-file, pointing into argv */
+  char **owned;     /* strings split from argv */
   size_t n_owned;
 };
 
@@ -130,11 +128,8 @@ static void parsed_clear(struct parsed *p)
 {
   free(p->binds);
   free(p->tmpfs);
-  for (size_t i = 0; i < p->n_env_file; i++)
-    free(p->env_file[i]);
-  free(p->env_file);
   free(p->env_flags);
-  free(p->env);
+  free(p->env_files);
   for (size_t i = 0; i < p->n_owned; i++)
     free(p->owned[i]);
   free(p->owned);
@@ -230,48 +225,6 @@ static int check_env(const char *opt, const char *entry, nook_error_t *err)
   return 0;
 }
 
-/* docker's --env-file: one NAME=VALUE a line, taken as it is (no quotes,
- * no expansion); blank lines and lines starting with # are skipped; a
- * NAME alone takes its value from nook's own environment (left out when
- * unset there). */
-static int read_env_file(struct parsed *p, const char *path, nook_error_t *err)
-{
-  cleanup_free char *text = NULL;
-  size_t len = 0;
-  if (read_file_at(AT_FDCWD, path, &text, &len, err) < 0)
-    return nook_error_wrap(err, "--env-file");
-  if (strlen(text) != len)
-    return nook_error(err, 0, "--env-file `%s`: a NUL byte in the file", path);
-  unsigned line = 0;
-  for (char *l = text, *next; l && *l; l = next) {
-    line++;
-    next = strchr(l, '\n');
-    if (next)
-      *next++ = '\0';
-    size_t n = strlen(l);
-    if (n > 0 && l[n - 1] == '\r')
-      l[--n] = '\0';
-    while (*l == ' ' || *l == '\t')
-      l++;
-    if (*l == '\0' || *l == '#')
-      continue;
-    char *entry;
-    if (strchr(l, '=') == NULL) {
-      const char *v = getenv(l);
-      if (v == NULL)
-        continue;
-      xasprintf(&entry, "%s=%s", l, v);
-    } else {
-      if (l[0] == '=')
-        return nook_error(err, 0, "--env-file `%s`: line %u: \"%s\" has no name", path, line, l);
-      entry = xstrdup(l);
-    }
-    p->env_file = xrealloc(p->env_file, (p->n_env_file + 1) * sizeof(char *));
-    p->env_file[p->n_env_file++] = entry;
-  }
-  return 0;
-}
-
 static int parse_option(struct parsed *p, int c, const char *arg, nook_error_t *err)
 {
   struct nook_job_opts *o = &p->o;
@@ -331,10 +284,11 @@ static int parse_option(struct parsed *p, int c, const char *arg, nook_error_t *
   case 'e':
     if (check_env("--env", arg, err) < 0)
       return -1;
-    p->env_flags[p->n_env_flags++] = (char *)arg;
+    p->env_flags[p->o.n_env++] = (char *)arg;
     break;
   case OPT_ENV_FILE:
-    return read_env_file(p, arg, err);
+    p->env_files[p->o.n_env_files++] = (char *)arg;
+    break;
   case 'w':
     if (arg[0] != '/')
       return nook_error(err, 0, "--workdir: \"%s\" is not an absolute path", arg);
@@ -405,6 +359,7 @@ static int parse(const struct cli_global *g, int argc, char **argv, struct parse
   p->binds = xcalloc((size_t)argc, sizeof(*p->binds));
   p->tmpfs = xcalloc((size_t)argc, sizeof(*p->tmpfs));
   p->env_flags = xcalloc((size_t)argc, sizeof(char *));
+  p->env_files = xcalloc((size_t)argc, sizeof(char *));
   p->owned = xcalloc((size_t)argc, sizeof(char *));
   struct nook_job_opts *o = &p->o;
   *o = (struct nook_job_opts){.root = g->root,
@@ -412,7 +367,9 @@ static int parse(const struct cli_global *g, int argc, char **argv, struct parse
                               .stop_signal = SIGTERM,
                               .systemd_cgroup = g->systemd_cgroup,
                               .binds = p->binds,
-                              .tmpfs = p->tmpfs};
+                              .tmpfs = p->tmpfs,
+                              .env = p->env_flags,
+                              .env_files = p->env_files};
   int c;
   while ((c = cli_getopt(argc, argv, &spec, err)) >= 0) {
     if (parse_option(p, c, optarg, err) < 0)
@@ -422,11 +379,6 @@ static int parse(const struct cli_global *g, int argc, char **argv, struct parse
     return c;
   o->args = argv + optind;
   o->n_args = (size_t)(argc - optind);
-  p->env = xcalloc(p->n_env_file + p->n_env_flags + 1, sizeof(char *));
-  memcpy(p->env, p->env_file, p->n_env_file * sizeof(char *));
-  memcpy(p->env + p->n_env_file, p->env_flags, p->n_env_flags * sizeof(char *));
-  o->env = p->env;
-  o->n_env = p->n_env_file + p->n_env_flags;
   if (g->vm_mode)
     o->vm = true;
   return check_opts(o, err) < 0 ? CLI_FAIL : 0;
