@@ -64,6 +64,22 @@ exit 5'
   assert_job_gone
 }
 
+@test "job on cgroup v1 alone: a fork bomb is torn down by the v1 kill (freezer, SIGKILL sweep, thaw)" {
+  # A hybrid host without its unified hierarchy is a v1 host: unmounted in a
+  # private mount namespace only (as bench/run does for crun).  (The sweep
+  # alone also wins against this bomb here: the test holds the v1 path,
+  # not the freeze's edge over the sweep.)
+  mountpoint -q /sys/fs/cgroup/unified ||
+    skip "no cgroup v2 hierarchy beside v1 here (pure v2 or pure v1): cgroup.kill or the v1 path is the only one"
+  run unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' sh \
+    "$NOOK" --root "$NOOK_ROOT" job --name "$ID" --env "NOOK_JOB_TOKEN=$JOB_TOKEN" \
+    --rootfs "$JOB_ROOTFS" --pids 48 --timeout 2 --kill-after 0.5 --report "$OUT/r.json" -- \
+    sh -c 'exec 2>/dev/null; bomb() { while :; do bomb & done; }; (bomb &); exec sleep 1000'
+  assert_failure 124
+  assert_equal "$(report_field "$OUT/r.json" .reason)" timeout
+  assert_job_gone
+}
+
 @test "job cancelled by SIGINT: forwarded to the job, which ends on its own within the grace" {
   job_bg --rootfs "$JOB_ROOTFS" --bind "$OUT:/out" --kill-after 60 --report "$OUT/r.json" -- \
     sh -c 'trap "echo got-INT >/out/int; exit 3" INT; echo ready > /out/ready; while :; do sleep 0.1; done'
