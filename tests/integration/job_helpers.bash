@@ -41,6 +41,17 @@ job_wait() {
   wait "$JOB_PID" || JOB_STATUS=$?
 }
 
+# A job that leaves behind what a CI build leaves: a double-forked daemon,
+# a setsid grandchild, a process that ignores TERM; it reports each one's
+# start in /out, then waits.
+ESCAPERS='
+sh -c "sh -c \"trap \\\"\\\" TERM HUP INT; touch /out/daemon; exec sleep 1000\" &" &
+setsid sh -c "touch /out/setsid; exec sleep 1000" &
+sh -c "trap \"\" TERM; touch /out/ignores-term; while :; do sleep 1; done" &
+while [ ! -e /out/daemon ] || [ ! -e /out/setsid ] || [ ! -e /out/ignores-term ]; do sleep 0.05; done
+echo ready > /out/ready
+wait'
+
 # Host pids whose environment holds this test's token (one grep over the
 # whole process table: a fork per process would take seconds).
 job_token_pids() {
