@@ -48,24 +48,32 @@ static int v1_kill(const struct cgroup_paths *p, int sig, nook_error_t *err)
   if (d == NULL)
     return nook_error(err, 0, "no cgroup to signal processes in");
   const char *freezer = cg_v1_dir(p, "freezer");
-  if (sig == SIGKILL && freezer) {
-    /* A sweep alone races with fork (a fork bomb outruns it up to its pids
-     * limit): frozen, nothing forks, so one sweep reaches every process, and
-     * the thaw in cg_signal_procs lets them act on the SIGKILL.  A freeze
-     * that fails (timed out, thawed again) still leaves the sweep loop.  An
-     * empty cgroup (a job whose init took everything along) needs none. */
-    nook_error_t ignored = NULL;
-    pid_t *pids = NULL;
-    size_t n = 1;
-    if (cg_read_pids(d, &pids, &n, &ignored) < 0)
-      nook_error_free(&ignored);
-    free(pids);
-    if (n == 0)
-      return 0;
-    if (cg1_freeze(freezer, true, &ignored) < 0)
-      nook_error_free(&ignored);
-  }
-  return cg_signal_procs(d, sig, freezer, err);
+  if (sig != SIGKILL || freezer == NULL)
+    return cg_signal_procs(d, sig, freezer, err);
+  /* A sweep alone races with fork (a fork bomb outruns it up to its pids
+   * limit): frozen, nothing forks, so one sweep reaches every process, and
+   * the thaw in cg_signal_procs lets them act on the SIGKILL.  A freeze
+   * that fails (timed out, thawed again) still leaves the sweep loop.  An
+   * empty cgroup (a job whose init took everything along) needs none. */
+  nook_error_t ignored = NULL;
+  pid_t *pids = NULL;
+  size_t n = 1;
+  if (cg_read_pids(d, &pids, &n, &ignored) < 0)
+    nook_error_free(&ignored);
+  free(pids);
+  if (n == 0)
+    return 0;
+  bool froze = cg1_freeze(freezer, true, &ignored) == 0;
+  if (!froze)
+    nook_error_free(&ignored);
+  int r = cg_signal_procs(d, sig, freezer, err);
+  /* cg_signal_procs thaws only a cgroup it found processes in: one whose
+   * last processes exited before the freeze took hold would stay FROZEN,
+   * and a cgroup nook did not make outlives the container (the next
+   * process put in it would never run). */
+  if (froze && cg_write(freezer, "freezer.state", "THAWED", &ignored) < 0)
+    nook_error_free(&ignored);
+  return r;
 }
 
 static int v1_freeze(const struct cgroup_paths *p, bool frozen, nook_error_t *err)

@@ -16,8 +16,13 @@ setup() {
   job_setup
 }
 
+# A cgroup a test made by hand (thawed and removed after the runtime's
+# cleanup).
+HAND_MADE_CGROUP=
 teardown() {
+  if [ -n "$HAND_MADE_CGROUP" ]; then echo THAWED >"$HAND_MADE_CGROUP/freezer.state" || true; fi
   nook_teardown
+  if [ -n "$HAND_MADE_CGROUP" ]; then rmdir "$HAND_MADE_CGROUP" || true; fi
 }
 
 # job_v1 [OPTIONS...] [-- CMD...]: job on this hybrid host as on a v1 host:
@@ -47,6 +52,23 @@ job_v1() {
     sh -c 'exec 2>/dev/null; bomb() { while :; do bomb & done; }; (bomb &); exec sleep 1000'
   assert_failure 124
   assert_equal "$(report_field "$OUT/r.json" .reason)" timeout
+  assert_job_gone
+}
+
+@test "job on cgroup v1 alone: the kill of a cgroup its init emptied leaves the freezer thawed" {
+  # nook job kills the job's cgroup after every job; the v1 kill freezes
+  # first.  A cgroup nook did not make outlives the job: left FROZEN, the
+  # next process put in it would never run.
+  local freezer
+  freezer=$(awk '$3 == "cgroup" && $4 ~ /(^|,)freezer(,|$)/ { print $2; exit }' /proc/mounts)
+  [ -n "$freezer" ] || skip "no v1 freezer hierarchy here"
+  HAND_MADE_CGROUP=$freezer/nook-test-$ID-v1
+  mkdir "$HAND_MADE_CGROUP"
+  update_config "c['linux']['cgroupsPath'] = '/nook-test-$ID-v1'"
+  run job_v1 --bundle "$BUNDLE" -- true
+  assert_success
+  assert_equal "$(cat "$HAND_MADE_CGROUP/freezer.state")" THAWED
+  assert_equal "$(cat "$HAND_MADE_CGROUP/cgroup.procs")" ""
   assert_job_gone
 }
 
