@@ -23,6 +23,9 @@ struct nook_create_opts {
   bool no_pivot;              /* --no-pivot */
   bool no_new_keyring;        /* --no-new-keyring */
   bool systemd_cgroup;        /* global --systemd-cgroup */
+  /* global --rootless (or detected): a cgroup the user cannot write is
+   * skipped with a warning per resource instead of failing create */
+  bool rootless;
   /* run only */
   bool detach; /* --detach */
   bool keep;   /* --keep */

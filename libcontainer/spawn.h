@@ -20,6 +20,7 @@ struct spawn_ctx {
   const char *state_json_creating; /* for createContainer/startContainer hooks */
   int preserve_fds;
   bool no_pivot, no_new_keyring;
+  bool rootless; /* the runtime is rootless: even without a new user namespace, no mknod */
 
   /* Namespaces: those created with clone3 flags in one step (fast path), or
    * joined/unshared by the child when any must be joined by path. */
