@@ -105,6 +105,8 @@ static int check_interrupted(nook_error_t *err)
 }
 
 static int drop_cgroup(struct creating *cr, const char *why, nook_error_t *err);
+static struct oci_resources container_resources(const struct creating *cr,
+                                                struct oci_device_cgroup **rules);
 
 static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
 {
@@ -114,8 +116,16 @@ static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
     kill(pid, SIGKILL);
   if (!cr->have_cg)
     return 0;
-  if (cr->cgm->enter(&cr->cg, pid, err) == 0)
-    return 0;
+  if (cr->cgm->enter(&cr->cg, pid, err) == 0) {
+    if (!cr->o->rootless)
+      return 0;
+    /* Rootless, the resources wait until the container is in its cgroup
+     * (it runs nothing before SYNC_GO): a cgroup it cannot join gets no
+     * limits, so each resource is reported once, whichever way it fails. */
+    cleanup_free struct oci_device_cgroup *rules = NULL;
+    struct oci_resources res = container_resources(cr, &rules);
+    return rootless_apply_resources(cr->cgm, &cr->cg, &res, NULL, err);
+  }
   /* A directory the user owns outside its own cgroup's subtree: cgroup v2
    * lets a process be moved only by who may write the cgroup.procs of both
    * ends' common ancestor. */
@@ -382,10 +392,10 @@ static int setup_cgroup(struct creating *cr, nook_error_t *err)
               "already",
               n_others);
 
+  if (cr->o->rootless)
+    return 0; /* applied once the container joined it: cb_before_go */
   cleanup_free struct oci_device_cgroup *rules = NULL;
   struct oci_resources res = container_resources(cr, &rules);
-  if (cr->o->rootless)
-    return rootless_apply_resources(cr->cgm, &cr->cg, &res, NULL, err);
   return cr->cgm->apply(&cr->cg, &res, err);
 }
 
