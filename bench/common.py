@@ -30,6 +30,7 @@ VM_RUNS = env_int("BENCH_VM_RUNS", 2 if QUICK else 10)
 VM_MEM_RUNS = env_int("BENCH_VM_MEM_RUNS", 1 if QUICK else 3)
 # VM-mode exec: one boot, then many execs into it.
 VM_EXEC_RUNS = env_int("BENCH_VM_EXEC_RUNS", 5 if QUICK else 30)
+ROOTLESS = os.environ.get("BENCH_ROOTLESS", "1") != "0"
 OUT = os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(REPO, "docs", "benchmarks.md")))
 PNG = os.path.splitext(OUT)[0] + ".png"
 
