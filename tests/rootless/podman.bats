@@ -78,8 +78,10 @@ teardown() {
 pm_pids() {
   local p
   for p in $(pgrep -u "$RL_UID" 2>/dev/null); do
-    if tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$PM_HOME" ||
-      tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qF "$PM_HOME"; then
+    # (a process may be gone by the time it is read: the shell's own
+    # redirection error is silenced too)
+    if { tr '\0' '\n' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qF "$PM_HOME" ||
+      { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qF "$PM_HOME"; then
       echo "$p"
     fi
   done
