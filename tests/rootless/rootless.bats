@@ -380,6 +380,25 @@ c.setdefault("annotations", {})["nook.rootfs.overlay"] = "tmpfs"'
   assert_output --partial 'CAP_SYS_ADMIN'
 }
 
+@test "rootless: an idmapped mount where the kernel allows it: a filesystem of the runtime's own user namespace" {
+  # as under rootless podman: nook as root of the user's namespace (its uid
+  # and subordinate range), idmapping a tmpfs mounted in that namespace,
+  # which the kernel allows (CAP_SYS_ADMIN over the filesystem's namespace)
+  local t=$BATS_TEST_TMPDIR/t
+  mkdir "$t" && chown "$RL_UID:$RL_GID" "$t"
+  setup_bundle sh -c 'stat -c %u /mnt/f'
+  update_config "m = [{'containerID': 0, 'hostID': 0, 'size': 1}, {'containerID': 1, 'hostID': 1, 'size': $((RL_COUNT - 1))}]
+c['linux']['uidMappings'] = m
+c['linux']['gidMappings'] = m
+c['mounts'].append({'destination': '/mnt', 'type': 'bind', 'source': '$t', 'options': ['bind', 'idmap'],
+  'uidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1}], 'gidMappings': [{'containerID': 0, 'hostID': 1000, 'size': 1}]})"
+  # without the idmap the file's owner reads 0, through it 1000
+  run as_user unshare --user --mount --map-root-user --map-auto sh -c \
+    "mount -t tmpfs none '$t' && touch '$t/f' && exec '$NOOK' --root '$NOOK_ROOT' run '$ID'"
+  assert_success
+  assert_output 1000
+}
+
 @test "rootless: delete --force as the user leaves no process, state or mount behind" {
   setup_bundle sh -c 'sleep 100 & sleep 200'
   update_config 'c["root"]["readonly"] = False
