@@ -96,7 +96,9 @@ int rootless_container_pids(const struct nook_state *st, pid_t **out, size_t *n,
     if (*end != '\0' || pid <= 0 || pid == st->pid)
       continue;
     snprintf(path, sizeof(path), "/proc/%ld/ns/pid", pid);
-    if (!same_ns(path, &ns))
+    /* Zombies too are left out: an exited task leaves cgroup.procs, and an
+     * exec'd process reparented to an init that never reaps lingers so. */
+    if (!same_ns(path, &ns) || proc_start_time((pid_t)pid) == 0)
       continue;
     if (*n == cap) {
       cap *= 2;
