@@ -23,7 +23,12 @@ setup_file() {
   command -v podman >/dev/null || skip "podman is not installed (scripts/deps.sh)"
   rootless_user_setup
   [ -x "${NOOK:-}" ] || NOOK=$REPO_ROOT/nook
-  PM_HOME=$(mktemp -d "$RL_HOME/nook-podman.XXXXXX")
+  # A short name: podman refuses a rootless runroot ($XDG_RUNTIME_DIR/containers)
+  # over 50 characters, and then conmon's exit command (`podman container
+  # cleanup`) fails, so every exit would wait out podman's 20 s conmon timeout.
+  PM_HOME=$(mktemp -d "$RL_HOME/pm.XXXXXX")
+  local runroot=$PM_HOME/run/containers
+  [ "${#runroot}" -le 50 ] || fail "podman's runroot $runroot is over 50 characters (a shorter RL_USER home)"
   mkdir -p "$PM_HOME"/{bin,run,tmp,volumes,vol}
   chmod 0700 "$PM_HOME/run"
   # a copy: a rebuild of ./nook during the run must not race with podman
