@@ -13,4 +13,9 @@
  * naming it and its status (128+signal when killed). */
 int run_capture(char *const argv[], char *const envp[], bool quiet, char **out, nook_error_t *err);
 
+/* The same with our environment and its stderr read into *out too; when it
+ * fails, what it printed ends the error message (a setuid helper such as
+ * newuidmap explains its refusals there). */
+int run_capture_merged(char *const argv[], char **out, nook_error_t *err);
+
 #endif

@@ -32,6 +32,7 @@ VM_MEM_RUNS = env_int("BENCH_VM_MEM_RUNS", 1 if QUICK else 3)
 VM_EXEC_RUNS = env_int("BENCH_VM_EXEC_RUNS", 5 if QUICK else 30)
 # Only these phases of bench/run (none given: all of them).
 PHASES = [p for p in os.environ.get("BENCH_PHASES", "").replace(",", " ").split() if p]
+ROOTLESS = os.environ.get("BENCH_ROOTLESS", "1") != "0"
 OUT = os.path.abspath(os.environ.get("BENCH_OUT", os.path.join(REPO, "docs", "benchmarks.md")))
 PNG = os.path.splitext(OUT)[0] + ".png"
 

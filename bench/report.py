@@ -8,6 +8,7 @@ import subprocess
 
 from common import (BATCH_RUNS, CONC, PHASES, KiB, MEM_TRIES, MiB, OUT, PNG, QUICK, REPO, RUNS,
                     SEQ, resolve, sh)
+from rootless import report_rootless
 from vm import report_vm
 
 
@@ -328,6 +329,7 @@ class Report:
                 "n/a" if v is None else f"{v:+.2f} ms wall, {c:+.2f} ms cpu",
                 None if v is None else v <= 1.0)
         add("exec cpu ≤ 0.7x crun", *cmp("exec", "cpu", "crun", 0.7))
+        add("rootless run cpu ≤ 0.6x crun's rootless run", *cmp("rootless run", "cpu", "crun", 0.6))
         if "job" in b.results:
             self.job_targets(add)
         self.w("## Targets (nook)")
@@ -545,6 +547,7 @@ unset multiplot
         self.job_table()
         self.rss_table()
         self.memory_table()
+        report_rootless(self)
         report_vm(self)
         self.syscalls()
         self.errors()

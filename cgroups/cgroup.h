@@ -216,4 +216,22 @@ void cgroup_oom_watch_free(struct cgroup_oom_watch *w);
 void cleanup_oom_watchp(struct cgroup_oom_watch **w);
 #define cleanup_oom_watch __attribute__((cleanup(cleanup_oom_watchp)))
 
+/* ---- one group of linux.resources at a time (resource_groups.c) ----
+ * For a runtime that may write only part of a cgroup (rootless, in a
+ * delegated subtree): each group is applied, or reported as not applied,
+ * on its own. */
+struct cgroup_resource_group {
+  char field[160];        /* "linux.resources.memory", "linux.resources.unified[\"memory.high\"]" */
+  char controller[32];    /* the v2 controller its files belong to, "" for none */
+  struct oci_resources r; /* only this group's fields, pointing into the original */
+};
+/* The groups that are set in r, in the order apply() writes them (*out
+ * allocated, *n entries; devices first when r->devices is non-NULL). */
+void cgroup_resources_split(const struct oci_resources *r, struct cgroup_resource_group **out,
+                            size_t *n);
+/* Whether the cgroup was given `controller` (pure v2: its cgroup.controllers
+ * lists it; "" and v1 hierarchies: true). */
+int cgroup_has_controller(const struct cgroup_paths *p, const char *controller, bool *out,
+                          nook_error_t *err);
+
 #endif

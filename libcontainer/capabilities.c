@@ -88,6 +88,15 @@ static void cap_freep(cap_t *c)
     cap_free(*c);
 }
 
+bool process_has_cap(int cap)
+{
+  cap_flag_value_t v = CAP_CLEAR;
+  __attribute__((cleanup(cap_freep))) cap_t caps = cap_get_proc();
+  if (caps == NULL || cap_get_flag(caps, (cap_value_t)cap, CAP_EFFECTIVE, &v) < 0)
+    return false;
+  return v == CAP_SET;
+}
+
 void process_capabilities_prepare(void)
 {
   (void)last_cap();

@@ -28,6 +28,7 @@
 #include "../oci/config.h"
 #include "../oci/state.h"
 #include "hooks.h"
+#include "rootless.h"
 #include "seccomp.h"
 #include "spawn.h"
 #include "state.h"
@@ -242,6 +243,20 @@ static int signal_container(const struct nook_state *st, int sig, nook_error_t *
   return 0;
 }
 
+/* kill --all of a container without a cgroup (rootless): the init through
+ * its pidfd, then the rest of its pid namespace. */
+static int kill_pidns(const struct nook_state *st, int sig, nook_error_t *err)
+{
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  if (rootless_container_pids(st, &pids, &n, err) < 0 || signal_container(st, sig, err) < 0)
+    return -1;
+  for (size_t i = 1; i < n; i++)
+    if (kill(pids[i], sig) < 0 && errno != ESRCH)
+      return nook_error(err, errno, "kill %d with signal %d", (int)pids[i], sig);
+  return 0;
+}
+
 int nook_container_kill(const char *root, const char *id, int sig, bool all, nook_error_t *err)
 {
   struct loaded l;
@@ -263,7 +278,7 @@ int nook_container_kill(const char *root, const char *id, int sig, bool all, noo
     if (r > 0)
       r = m->kill(&p, sig, err);
     else if (r == 0 && l.status != NOOK_STOPPED)
-      r = signal_container(&l.st, sig, err);
+      r = kill_pidns(&l.st, sig, err);
     cgroup_paths_clear(&p);
   } else {
     r = signal_container(&l.st, sig, err);

@@ -32,6 +32,9 @@ struct nook_create_opts {
    * start (nook job); otherwise, as with runc, a started container outlives
    * the runtime. */
   bool die_with_runtime;
+  /* global --rootless (or detected): a cgroup the user cannot write is
+   * skipped with a warning per resource instead of failing create */
+  bool rootless;
   /* run only */
   bool detach; /* --detach */
   bool keep;   /* --keep */

@@ -30,6 +30,7 @@
 #include "../oci/state.h"
 #include "hooks.h"
 #include "process.h"
+#include "rootless.h"
 #include "seccomp.h"
 #include "spawn.h"
 #include "state.h"
@@ -44,6 +45,7 @@ struct creating {
   const struct cgroup_manager *cgm;
   struct cgroup_paths cg;
   bool have_cg;
+  char *no_cg_why; /* rootless, no cgroup to be had: why */
   int dirfd;
   struct nook_state st;
 };
@@ -102,6 +104,10 @@ static int check_interrupted(nook_error_t *err)
   return nook_error(err, EINTR, "create interrupted by %s", strsignal(create_interrupted));
 }
 
+static int drop_cgroup(struct creating *cr, const char *why, nook_error_t *err);
+static struct oci_resources container_resources(const struct creating *cr,
+                                                struct oci_device_cgroup **rules);
+
 static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
 {
   struct creating *cr = data;
@@ -110,7 +116,26 @@ static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
     kill(pid, SIGKILL);
   if (!cr->have_cg)
     return 0;
-  return cr->cgm->enter(&cr->cg, pid, err);
+  if (cr->cgm->enter(&cr->cg, pid, err) == 0) {
+    if (!cr->o->rootless)
+      return 0;
+    /* Rootless, the resources wait until the container is in its cgroup
+     * (it runs nothing before SYNC_GO): a cgroup it cannot join gets no
+     * limits, so each resource is reported once, whichever way it fails. */
+    cleanup_free struct oci_device_cgroup *rules = NULL;
+    struct oci_resources res = container_resources(cr, &rules);
+    return rootless_apply_resources(cr->cgm, &cr->cg, &res, NULL, err);
+  }
+  /* A directory the user owns outside its own cgroup's subtree: cgroup v2
+   * lets a process be moved only by who may write the cgroup.procs of both
+   * ends' common ancestor. */
+  if (!cr->o->rootless || !rootless_cgroup_denied(*err))
+    return -1;
+  cleanup_free char *text = nook_error_text(*err);
+  nook_error_free(err);
+  cleanup_free char *why = NULL;
+  xasprintf(&why, "running rootless, and the container could not join its cgroup (%s)", text);
+  return drop_cgroup(cr, why, err);
 }
 
 static int cb_on_pid(void *data, pid_t pid, nook_error_t *err)
@@ -263,22 +288,87 @@ static int plan_cgroup(struct creating *cr, nook_error_t *err)
                       "nook build; use the cgroupfs driver (drop --systemd-cgroup)");
   }
   enum cgroup_mode mode;
-  if (cgroup_detect_mode(&mode, err) < 0)
-    return -1;
-  cr->cgm = cgroup_manager_for(mode);
   struct cgroup_paths plan = {0};
-  if (cgroup_plan(cr->config->linux_.cgroups_path, cr->o->id, &plan, err) < 0)
-    return nook_error_wrap(err, "linux.cgroupsPath");
+  if (cgroup_detect_mode(&mode, err) < 0 ||
+      cgroup_plan(cr->config->linux_.cgroups_path, cr->o->id, &plan, err) < 0) {
+    /* Rootless where no cgroup hierarchy is to be had (none mounted, the
+     * caller's cgroup not visible): the container goes without, unless the
+     * config named one. */
+    if (!cr->o->rootless || cr->config->linux_.cgroups_path != NULL)
+      return nook_error_wrap(err, "linux.cgroupsPath");
+    cleanup_free char *text = nook_error_text(*err);
+    nook_error_free(err);
+    xasprintf(&cr->no_cg_why, "running rootless without a cgroup (%s)", text);
+    return 0;
+  }
+  cr->cgm = cgroup_manager_for(mode);
   cr->st.cgroup = cgroup_paths_serialize(&plan);
   cgroup_paths_clear(&plan);
   return 0;
 }
 
+/* What the container gets of linux.resources: device rules always (runc's
+ * defaults after the config's own), everything else when set.  Rootless,
+ * the defaults are left out: a user namespace cannot make device nodes, and
+ * the ones it binds from the host keep the user's own access to them. */
+static struct oci_resources container_resources(const struct creating *cr,
+                                                struct oci_device_cgroup **rules)
+{
+  const struct oci_config *c = cr->config;
+  struct oci_resources res = {0};
+  if (c->linux_.has_resources)
+    res = c->linux_.resources;
+  *rules = NULL;
+  if (cr->o->rootless && res.n_devices == 0) {
+    res.devices = NULL;
+    return res;
+  }
+  *rules = device_rules(c, &res.n_devices);
+  res.devices = *rules;
+  return res;
+}
+
+/* Rootless and without (or no longer with) a cgroup: what was made is
+ * removed, the state says there is none, and each resource the config set
+ * gets its warning. */
+static int drop_cgroup(struct creating *cr, const char *why, nook_error_t *err)
+{
+  if (cr->have_cg) {
+    nook_error_t e2 = NULL;
+    if (cr->cgm->destroy(&cr->cg, &e2) < 0) {
+      cleanup_free char *t = nook_error_text(e2);
+      nook_warn("remove the cgroup the container could not use: %s", t);
+      nook_error_free(&e2);
+    }
+    cr->have_cg = false;
+    cgroup_paths_clear(&cr->cg);
+  }
+  nook_debug("%s", why);
+  if (cr->st.cgroup) {
+    free(cr->st.cgroup);
+    cr->st.cgroup = NULL;
+    if (state_write(cr->dirfd, &cr->st, err) < 0)
+      return -1;
+  }
+  cleanup_free struct oci_device_cgroup *rules = NULL;
+  struct oci_resources res = container_resources(cr, &rules);
+  return rootless_apply_resources(cr->cgm, NULL, &res, why, err);
+}
+
 static int setup_cgroup(struct creating *cr, nook_error_t *err)
 {
   const struct oci_config *c = cr->config;
-  if (cr->cgm->create(c->linux_.cgroups_path, cr->o->id, &cr->cg, err) < 0)
-    return nook_error_wrap(err, "linux.cgroupsPath");
+  if (cr->cgm == NULL)
+    return drop_cgroup(cr, cr->no_cg_why, err);
+  if (cr->cgm->create(c->linux_.cgroups_path, cr->o->id, &cr->cg, err) < 0) {
+    if (!cr->o->rootless || !rootless_cgroup_denied(*err))
+      return nook_error_wrap(err, "linux.cgroupsPath");
+    cleanup_free char *text = nook_error_text(*err);
+    nook_error_free(err);
+    cleanup_free char *why = NULL;
+    xasprintf(&why, "running rootless without a cgroup (%s)", text);
+    return drop_cgroup(cr, why, err);
+  }
   cr->have_cg = true;
   cleanup_free char *made = cgroup_paths_serialize(&cr->cg);
   if (strcmp(made, cr->st.cgroup) != 0) {
@@ -302,15 +392,11 @@ static int setup_cgroup(struct creating *cr, nook_error_t *err)
               "already",
               n_others);
 
-  /* Devices are always restricted, whether or not the config has resources. */
-  struct oci_resources res = {0};
-  if (c->linux_.has_resources)
-    res = c->linux_.resources;
-  cleanup_free struct oci_device_cgroup *rules = device_rules(c, &res.n_devices);
-  res.devices = rules;
-  if (cr->cgm->apply(&cr->cg, &res, err) < 0)
-    return -1;
-  return 0;
+  if (cr->o->rootless)
+    return 0; /* applied once the container joined it: cb_before_go */
+  cleanup_free struct oci_device_cgroup *rules = NULL;
+  struct oci_resources res = container_resources(cr, &rules);
+  return cr->cgm->apply(&cr->cg, &res, err);
 }
 
 /* The socket `start` connects to.  Its path goes through the state dir fd so
@@ -584,6 +670,7 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
                          .no_pivot = o->no_pivot,
                          .no_new_keyring = o->no_new_keyring,
                          .die_with_runtime = o->die_with_runtime,
+                         .rootless = o->rootless,
                          .start_fd = start_fd,
                          .state_dirfd = cr.dirfd,
                          .state_rootfd = sn.rootfd};
@@ -656,6 +743,7 @@ out:
    * here; a competing create may own the id by now. */
   state_dir_abandon(&sn, o->id);
   cgroup_paths_clear(&cr.cg);
+  free(cr.no_cg_why);
   state_clear(&cr.st);
   seccomp_prog_clear(&prog);
   oci_config_free(c);

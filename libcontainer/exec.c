@@ -36,6 +36,7 @@
 #include "finalize.h"
 #include "foreground.h"
 #include "process.h"
+#include "rootless.h"
 #include "seccomp.h"
 #include "sync.h"
 #include "terminal.h"
@@ -557,7 +558,14 @@ static int start_process(const struct nook_exec_opts *o, struct exec_run *r, noo
       set_affinity(c, "process.execCPUAffinity.initial", aff->initial, err) < 0)
     goto out;
   if (r->have_cg && r->cgm->enter(&r->cg, c, err) < 0) {
-    nook_error_wrap(err, "join the container's cgroup");
+    /* Denied: a user's exec from outside the delegated subtree that holds
+     * the container (cgroup v2 moves a process only for who may write the
+     * cgroup.procs of both ends' common ancestor). */
+    if (rootless_cgroup_denied(*err))
+      nook_error_wrap(err, "join the container's cgroup (rootless: exec from a cgroup inside the "
+                           "subtree delegated to the user)");
+    else
+      nook_error_wrap(err, "join the container's cgroup");
     goto out;
   }
   if (p->has_exec_cpu_affinity &&

@@ -2,14 +2,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../base/capture.h"
 #include "../base/syscalls.h"
 #include "../base/utils.h"
+#include "process.h"
 
 bool mount_wants_idmap(const struct oci_mount *m)
 {
@@ -53,10 +57,68 @@ int bind_prepare_mount(const struct oci_mount *m, size_t idx, int *out, nook_err
   return 0;
 }
 
+/* The uidmap package's setuid helpers, where a distribution puts them. */
+static char *find_helper(const char *name)
+{
+  const char *path = getenv("PATH");
+  cleanup_free char *dirs = NULL;
+  xasprintf(&dirs, "%s:/usr/bin:/bin:/usr/sbin:/sbin", path && *path ? path : "");
+  char *save = NULL;
+  for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+    char *p = NULL;
+    xasprintf(&p, "%s/%s", d, name);
+    if (*d == '/' && access(p, X_OK) == 0)
+      return p;
+    free(p);
+  }
+  return NULL;
+}
+
+/* Ranges need the setuid newuidmap/newgidmap, which check them against
+ * /etc/subuid and /etc/subgid (a rootless user has no CAP_SETUID of its
+ * own). */
+static int write_id_map_helper(pid_t pid, bool gid, const struct oci_id_mapping *m, size_t n,
+                               nook_error_t *err)
+{
+  const char *name = gid ? "newgidmap" : "newuidmap";
+  cleanup_free char *helper = find_helper(name);
+  if (helper == NULL)
+    return nook_error(err, 0,
+                      "mapping more than the user's own %s needs %s (the uidmap package) and a "
+                      "range in %s: %s not found",
+                      gid ? "gid" : "uid", name, gid ? "/etc/subgid" : "/etc/subuid", name);
+  char **argv = xcalloc(3 * n + 3, sizeof(char *));
+  size_t k = 0;
+  argv[k++] = xstrdup(helper);
+  xasprintf(&argv[k++], "%d", (int)pid);
+  for (size_t i = 0; i < n; i++) {
+    xasprintf(&argv[k++], "%u", m[i].container_id);
+    xasprintf(&argv[k++], "%u", m[i].host_id);
+    xasprintf(&argv[k++], "%u", m[i].size);
+  }
+  cleanup_free char *out = NULL;
+  int r = run_capture_merged(argv, &out, err);
+  strv_free(argv);
+  return r < 0 ? -1 : 0;
+}
+
 int write_id_map(pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n,
                  nook_error_t *err)
 {
   char path[64];
+  bool gid = strcmp(file, "gid_map") == 0;
+  /* Without CAP_SETUID (CAP_SETGID) over our own user namespace, the
+   * kernel takes one line mapping our own effective id, and for gid_map
+   * only once setgroups is denied (else a user could drop a group it is
+   * denied by). */
+  if (!process_has_cap(gid ? CAP_SETGID : CAP_SETUID)) {
+    unsigned own = gid ? (unsigned)getegid() : (unsigned)geteuid();
+    if (n != 1 || m[0].size != 1 || m[0].host_id != own)
+      return write_id_map_helper(pid, gid, m, n, err);
+    snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
+    if (gid && write_file_at(AT_FDCWD, path, 0, 0, "deny", 4, err) < 0)
+      return -1;
+  }
   size_t cap = 40 * (n ? n : 1), len = 0;
   cleanup_free char *buf = xmalloc(cap);
   for (size_t i = 0; i < n; i++)
@@ -135,11 +197,24 @@ int idmap_prepare_mount(const struct oci_mount *m, size_t idx, pid_t pid, bool h
   }
   cleanup_close int tree = sys_open_tree(
       AT_FDCWD, m->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rbind ? AT_RECURSIVE : 0));
+  if (tree < 0 && errno == EPERM)
+    return nook_error(err, errno,
+                      "mounts[%zu]: open_tree `%s`: an idmapped mount is made by the runtime, "
+                      "which needs CAP_SYS_ADMIN over its mount namespace (a rootless runtime "
+                      "has none)",
+                      idx, m->source);
   if (tree < 0)
     return nook_error(err, errno, "mounts[%zu]: open_tree `%s`", idx, m->source);
   struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
-  if (sys_mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a) < 0)
+  if (sys_mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a) < 0) {
+    if (errno == EPERM)
+      return nook_error(err, errno,
+                        "mounts[%zu]: idmap `%s`: the kernel lets only a process with "
+                        "CAP_SYS_ADMIN over the user namespace that mounted a filesystem idmap "
+                        "it (rootless: a filesystem mounted in the runtime's own user namespace)",
+                        idx, m->source);
     return nook_error(err, errno, "mounts[%zu]: idmap `%s`", idx, m->source);
+  }
   *out = steal_fd(&tree);
   return 0;
 }

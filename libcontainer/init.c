@@ -342,7 +342,7 @@ void container_init(struct spawn_ctx *ctx)
 
   struct rootfs_ctx rctx = {.config = c,
                             .rootfs = ctx->rootfs,
-                            .userns = ctx->in_userns,
+                            .userns = ctx->in_userns || ctx->rootless,
                             .cgroupns = ctx->new_cgroupns || ctx->in_cgroupns,
                             .no_pivot = ctx->no_pivot,
                             .no_mntns = ctx->no_mntns,

@@ -16,6 +16,7 @@
 #include "../cgroups/stats_json.h"
 #include "container.h"
 #include "container_internal.h"
+#include "rootless.h"
 
 /* The container's cgroup, or an error naming what `what` needs it for. */
 static int need_cgroup(const struct loaded *l, const char *what, const struct cgroup_manager **m,
@@ -25,7 +26,7 @@ static int need_cgroup(const struct loaded *l, const char *what, const struct cg
   if (r < 0)
     return -1;
   if (r == 0)
-    return nook_error(err, 0, "cannot %s container \"%s\": it has no cgroup", what, l->st.id);
+    return nook_error(err, 0, "cannot %s container \"%s\": " NOOK_NO_CGROUP_HINT, what, l->st.id);
   return 0;
 }
 
@@ -105,10 +106,8 @@ int nook_container_pids(const char *root, const char *id, pid_t **out, size_t *n
   struct cgroup_paths p = {0};
   int r = loaded_cgroup(&l.st, &m, &p, err);
   if (r == 0 && l.status != NOOK_STOPPED) {
-    /* No cgroup (nothing to track children with): the init process only. */
-    *out = xmalloc(sizeof(**out));
-    (*out)[0] = l.st.pid;
-    *n = 1;
+    /* No cgroup to track them with (rootless): its pid namespace. */
+    r = rootless_container_pids(&l.st, out, n, err);
   } else if (r > 0) {
     if (m->pids == NULL) {
       r = no_method(m, "list the container's processes", err);

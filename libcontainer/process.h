@@ -21,6 +21,11 @@ int process_apply_user(const struct oci_process *p, bool setgroups_allowed, nook
  * kernel does not know is warned about and skipped (config.md). */
 int process_apply_capabilities(const struct oci_process *p, nook_error_t *err);
 
+/* Whether the calling process has capability `cap` (CAP_*) in its
+ * effective set, i.e. over its own user namespace: the runtime's test of
+ * what it may do itself (write any id map, clone mounts) when rootless. */
+bool process_has_cap(int cap);
+
 /* Read the kernel's last capability from the runtime's /proc while it is
  * still the host's (exec calls it before joining the container). */
 void process_capabilities_prepare(void);

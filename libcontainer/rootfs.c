@@ -295,6 +295,39 @@ static bool is_bind(const struct oci_mount *m, const struct mount_opts *o)
 static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
                         const struct mount_opts *o, int destfd, nook_error_t *err);
 
+/* What a user namespace may not mount afresh is bound from the host, as
+ * crun does: sysfs when the network namespace is not owned by the
+ * container's user namespace (the kernel ties sysfs to it), mqueue when the
+ * IPC namespace is not, cgroup2 when the cgroup namespace is not.  Called
+ * after new_fs(type) failed with *err set; 0 with the host's tree in *mfd,
+ * or -1 with *err as it was. */
+static int bind_from_host(const struct rootfs_ctx *ctx, const char *type, int *mfd,
+                          nook_error_t *err)
+{
+  static const struct {
+    const char *type, *host;
+  } binds[] = {{"sysfs", "/sys"}, {"mqueue", "/dev/mqueue"}, {"cgroup2", "/sys/fs/cgroup"}};
+  if (!ctx->userns || (*err)->status != EPERM)
+    return -1;
+  for (size_t i = 0; i < ARRAY_SIZE(binds); i++) {
+    if (strcmp(type, binds[i].type) != 0)
+      continue;
+    int fd =
+        sys_open_tree(AT_FDCWD, binds[i].host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (fd < 0) {
+      int e = errno;
+      cleanup_free char *first = nook_error_text(*err);
+      nook_error_free(err);
+      return nook_error(err, e, "%s, and a bind of the host's `%s` in its place failed", first,
+                        binds[i].host);
+    }
+    nook_error_free(err);
+    *mfd = fd;
+    return 0;
+  }
+  return -1;
+}
+
 static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t idx,
                     nook_error_t *err)
 {
@@ -372,7 +405,8 @@ static int do_mount(struct rootfs_ctx *ctx, const struct oci_mount *m, size_t id
       o.data[n] = steal_pointer(&ctxopt);
       o.data[n + 1] = NULL;
     }
-    if (new_fs(m->type, m->source, &o, &mfd, err) < 0)
+    if (new_fs(m->type, m->source, &o, &mfd, err) < 0 &&
+        bind_from_host(ctx, m->type, &mfd, err) < 0)
       goto out;
     if (o.tmpcopyup && tmpcopyup(destfd, mfd, &o, err) < 0)
       goto out;
@@ -412,7 +446,8 @@ static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
   struct mount_opts plain = {.attr_set = o->attr_set, .attr_clr = o->attr_clr};
 
   if (!plan.tmpfs) {
-    if (new_fs("cgroup2", "cgroup2", &plain, &mfd, err) < 0)
+    if (new_fs("cgroup2", "cgroup2", &plain, &mfd, err) < 0 &&
+        bind_from_host(ctx, "cgroup2", &mfd, err) < 0)
       return -1;
     if (apply_attrs(mfd, o, err) < 0)
       return -1;

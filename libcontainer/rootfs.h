@@ -13,7 +13,7 @@
 struct rootfs_ctx {
   const struct oci_config *config;
   const char *rootfs; /* absolute host path of root.path */
-  bool userns;        /* inside a new user namespace: no mknod */
+  bool userns;        /* in a user namespace (the container's, or a rootless runtime's): no mknod */
   bool cgroupns;      /* inside a new cgroup namespace */
   bool no_pivot;
   /* No mount namespace of its own (config-linux.md: it inherits the

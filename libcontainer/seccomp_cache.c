@@ -118,6 +118,14 @@ static bool trusted(const struct stat *st, bool dir)
 static int open_dir(const char *root, bool create)
 {
   cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0 && errno == ENOENT && create) {
+    /* The first create under a fresh root (a rootless $XDG_RUNTIME_DIR/nook)
+     * makes it as state_dir_create would, so its profile is kept too. */
+    nook_error_t ignored = NULL;
+    if (mkdir_p(root, 0711, &ignored) < 0)
+      nook_error_free(&ignored);
+    rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  }
   if (rootfd < 0)
     return -1;
   if (create && mkdirat(rootfd, CACHE_DIR, 0700) < 0 && errno != EEXIST)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "../base/syscalls.h"
 #include "../base/utils.h"
 #include "idmap.h"
+#include "process.h"
 #include "sync.h"
 
 void spawn_plan_namespaces(struct spawn_ctx *ctx)
@@ -75,7 +77,10 @@ void spawn_plan_namespaces(struct spawn_ctx *ctx)
       .pty = c->process.terminal,
       .seccomp_fd = ctx->seccomp && ctx->seccomp->notify,
       .mount_fds = true,
-      .mount_userns = ctx->in_userns,
+      /* A rootless runtime cannot clone mounts (no CAP_SYS_ADMIN over its
+       * mount namespace) and reaches no source its container process
+       * cannot: that process, owner of its own mount namespace, binds. */
+      .mount_userns = ctx->in_userns && process_has_cap(CAP_SYS_ADMIN),
   };
 }
 

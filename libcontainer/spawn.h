@@ -21,6 +21,7 @@ struct spawn_ctx {
   int preserve_fds;
   bool no_pivot, no_new_keyring;
   bool die_with_runtime; /* nook_create_opts.die_with_runtime */
+  bool rootless;         /* the runtime is rootless: even without a new user namespace, no mknod */
 
   /* Namespaces: those created with clone3 flags in one step (fast path), or
    * joined/unshared by the child when any must be joined by path. */

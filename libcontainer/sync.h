@@ -42,7 +42,7 @@ struct sync_plan {
   bool pty;           /* SYNC_PTY: process.terminal */
   bool seccomp_fd;    /* SYNC_SECCOMP_FD: the profile uses SCMP_ACT_NOTIFY */
   bool mount_fds;     /* SYNC_MOUNT_FD for each mount sync_plan_mount_fd() names */
-  bool mount_userns;  /* the container is in a user namespace (which mounts come as fds) */
+  bool mount_userns;  /* binds come as fds: a user namespace, and a runtime able to clone mounts */
 };
 
 struct oci_mount;

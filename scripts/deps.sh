@@ -24,6 +24,8 @@ PKGS=(
   # its CRI file (tests/engines/cri.bats): pod networks, the CRI client's
   # runtime (npm packages below) and its callers' transport
   containernetworking-plugins nodejs curl
+  # the rootless pass (tests/rootless): newuidmap/newgidmap for ranged user namespaces
+  uidmap
   # make bench: the syscall table and the chart
   strace gnuplot-nox
 )

@@ -157,6 +157,7 @@ int cli_parse_create(const struct cli_global *g, int argc, char **argv, const ch
       .root = g->root,
       .bundle = ".",
       .systemd_cgroup = g->systemd_cgroup,
+      .rootless = g->rootless,
   };
   long long fds;
   int c;

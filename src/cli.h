@@ -12,9 +12,12 @@
 
 /* The global options every command may need. */
 struct cli_global {
+  /* --root; by default /run/nook, or $XDG_RUNTIME_DIR/nook when rootless
+   * (NULL there when XDG_RUNTIME_DIR is not set: main() refuses every
+   * command that keeps state) */
   const char *root;
   bool systemd_cgroup;
-  const char *rootless; /* "true", "false" or "auto" */
+  bool rootless; /* --rootless true|false, or detected (auto) */
   /* Invoked as nook-vm: create and run put every container in VM mode
    * (vmm_mode_select()).  Later commands go by the container's state. */
   bool vm_mode;

@@ -7,6 +7,7 @@
 
 #include "../base/log.h"
 #include "../base/utils.h"
+#include "../libcontainer/rootless.h"
 #include "../vmm/guest.h"
 #include "../vmm/mode.h"
 #include "cli.h"
@@ -50,6 +51,12 @@ static const struct command commands[] = {
 static const struct command internal_commands[] = {
     {"vm-exec", cmd_vm_exec, "boot a microVM and run commands in it (tests)"},
 };
+
+/* The commands that keep no state: they run without a state root. */
+static bool command_is_stateless(const struct command *c)
+{
+  return c->run == cmd_spec || c->run == cmd_features || c->run == cmd_help;
+}
 
 /* "h" is the one alias, as in runc. */
 static const struct command *find_command(const char *name)
@@ -119,13 +126,14 @@ static void print_help(void)
         "   --log-format value  set the log format ('text' (default), or 'json') (default: "
         "\"text\")\n"
         "   --root value        root directory for storage of container state (this should be "
-        "located in tmpfs) (default: \"/run/nook\")\n"
+        "located in tmpfs) (default: \"/run/nook\", or \"$XDG_RUNTIME_DIR/nook\" when "
+        "rootless)\n"
         "   --criu value        accepted for compatibility and ignored: nook does not "
         "checkpoint\n"
         "   --systemd-cgroup    enable systemd cgroup support, expects cgroupsPath to be of form "
         "\"slice:prefix:name\" for e.g. \"system.slice:nook:434234\"\n"
-        "   --rootless value    ignore cgroup permission errors ('true', 'false', or 'auto') "
-        "(default: \"auto\")\n"
+        "   --rootless value    run as an unprivileged user: cgroups the user cannot write are "
+        "skipped with a warning ('true', 'false', or 'auto') (default: \"auto\")\n"
         "   --help, -h          show help\n"
         "   --version, -v       print the version\n",
         stdout);
@@ -147,6 +155,8 @@ static int cmd_help(const struct cli_global *g, int argc, char **argv, nook_erro
 
 struct globals {
   struct cli_global cli;
+  bool root_given;
+  const char *rootless; /* "true", "false" or "auto" */
   const char *log;
   enum nook_log_format log_format;
   bool debug, help, version;
@@ -189,6 +199,7 @@ static int parse_globals(int argc, char **argv, struct globals *g, nook_error_t 
     switch (c) {
     case OPT_ROOT:
       g->cli.root = optarg;
+      g->root_given = true;
       break;
     case OPT_LOG:
       g->log = optarg;
@@ -211,7 +222,7 @@ static int parse_globals(int argc, char **argv, struct globals *g, nook_error_t 
       if (strcmp(optarg, "auto") != 0 && cli_parse_bool(optarg, &ignored) < 0)
         return nook_error(err, 0, "invalid --rootless value \"%s\": want true, false or auto",
                           optarg);
-      g->cli.rootless = optarg;
+      g->rootless = optarg;
       break;
     case OPT_CRIU:
       break;
@@ -224,6 +235,25 @@ static int parse_globals(int argc, char **argv, struct globals *g, nook_error_t 
     }
   }
   return c == CLI_DONE ? 0 : -1;
+}
+
+/* Rootless or not, and so the default state root: root's is /run/nook; a
+ * rootless runtime's is $XDG_RUNTIME_DIR/nook (runc and crun do the same),
+ * and without XDG_RUNTIME_DIR there is none (NULL). */
+static void resolve_rootless(struct globals *g, char **root_buf)
+{
+  if (strcmp(g->rootless, "auto") == 0)
+    g->cli.rootless = nook_rootless_detect();
+  else
+    cli_parse_bool(g->rootless, &g->cli.rootless);
+  if (g->root_given || !g->cli.rootless)
+    return;
+  const char *xdg = getenv("XDG_RUNTIME_DIR");
+  g->cli.root = NULL;
+  if (xdg && *xdg) {
+    xasprintf(root_buf, "%s/nook", xdg);
+    g->cli.root = *root_buf;
+  }
 }
 
 int cli_fail_status = 1;
@@ -245,7 +275,8 @@ static int fail(const struct globals *g, bool log_ready, nook_error_t *err)
 
 int main(int argc, char **argv)
 {
-  struct globals g = {.cli = {.root = "/run/nook", .rootless = "auto"}};
+  struct globals g = {.cli = {.root = "/run/nook"}, .rootless = "auto"};
+  cleanup_free char *root_buf = NULL;
   nook_error_t err = NULL;
 
   /* In a VM-mode guest, nook is the init (the initramfs's /init). */
@@ -275,7 +306,15 @@ int main(int argc, char **argv)
     nook_error(&err, 0, "unknown command \"%s\"", name);
     return fail(&g, true, &err);
   }
-  nook_debug("command %s, root %s%s", name, g.cli.root, g.cli.vm_mode ? ", VM mode (nook-vm)" : "");
+  resolve_rootless(&g, &root_buf);
+  if (g.cli.root == NULL && !command_is_stateless(cmd)) {
+    nook_error(&err, 0,
+               "running rootless and XDG_RUNTIME_DIR is not set: give the state directory with "
+               "--root DIR (a directory the user owns, ideally on a tmpfs)");
+    return fail(&g, true, &err);
+  }
+  nook_debug("command %s, root %s%s%s", name, g.cli.root ? g.cli.root : "(none)",
+             g.cli.rootless ? ", rootless" : "", g.cli.vm_mode ? ", VM mode (nook-vm)" : "");
   int cmd_argc = argc - optind;
   char **cmd_argv = argv + optind;
   optind = 0; /* each command parses its own argv from the start */

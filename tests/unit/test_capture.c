@@ -42,3 +42,19 @@ TEST(a_failing_or_missing_program_is_an_error_naming_it)
   nook_error_free(&err);
   CHECK(out == NULL);
 }
+
+TEST(merged_reads_stderr_too_and_a_failure_says_what_it_printed)
+{
+  char *const argv[] = {"/bin/sh", "-c", "echo out; echo err >&2", NULL};
+  char *const fails[] = {"/bin/sh", "-c", "echo 'helper: range not allowed' >&2; exit 1", NULL};
+  char *out = NULL;
+  nook_error_t err = NULL;
+  CHECK_INT_EQ(run_capture_merged(argv, &out, &err), 0);
+  CHECK_STR_EQ(out ? out : "(null)", "out\nerr\n");
+  free(out);
+  out = NULL;
+  CHECK(run_capture_merged(fails, &out, &err) < 0);
+  CHECK_STR_EQ(err ? err->msg : "", "`/bin/sh` failed (status 1): helper: range not allowed");
+  nook_error_free(&err);
+  CHECK(out == NULL);
+}
