@@ -4,6 +4,7 @@
 #ifndef NOOK_VMM_GUEST_H
 #define NOOK_VMM_GUEST_H
 
+#include <errno.h>
 #include <stdbool.h>
 
 /* Where the guest mounts the share tagged TAG: /mnt/TAG. */
@@ -13,6 +14,10 @@
  * one: the whole disk, or its first partition when it is partitioned, as
  * ext4.  A share's tag never starts with a dot, so none lands here. */
 #define VMM_GUEST_DISK_DIR VMM_GUEST_SHARES_DIR "/.disk"
+
+/* The status of the guest init's error when the guest kernel has no
+ * working timer (guest_init.c): the host boots again (session.c). */
+#define VMM_GUEST_NO_TIMER ETIME
 
 /* Whether this process is the guest's init: PID 1 started as /init (the
  * initramfs's /init is a link to nook). */

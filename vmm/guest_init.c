@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -38,6 +39,34 @@ __attribute__((noreturn)) static void power_off(void)
   /* reboot() only returns on failure; PID 1 exiting panics the kernel,
    * which (panic=-1, QEMU's -no-reboot) ends the VM too. */
   _exit(1);
+}
+
+/* A timer must fire.  microvm has no PIT or HPET, so the kernel's one timer
+ * is the local APIC's, calibrated against the TSC at boot; under TCG on a
+ * busy host that calibration can fail, and the kernel then runs without a
+ * timer: the clock reads fine, but every sleep and timeout in the guest
+ * hangs.  Seen here: `sleep 0.1` never returned, /proc/interrupts had no
+ * local timer interrupt.  A timer armed for 1 ms is waited for by reading
+ * the clock, up to a second; the host boots again on this error
+ * (VMM_GUEST_NO_TIMER, session.c). */
+static int check_timer(nook_error_t *err)
+{
+  cleanup_close int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+  if (tfd < 0)
+    return nook_error(err, errno, "timerfd_create");
+  struct itimerspec its = {.it_value = {.tv_nsec = 1000000}};
+  if (timerfd_settime(tfd, 0, &its, NULL) < 0)
+    return nook_error(err, errno, "timerfd_settime");
+  long long start = monotonic_ns();
+  uint64_t n;
+  while (read(tfd, &n, sizeof(n)) != (ssize_t)sizeof(n)) {
+    if (monotonic_ns() - start > 1000000000LL)
+      return nook_error(err, VMM_GUEST_NO_TIMER,
+                        "the guest kernel has no working timer (a 1 ms timer did not fire in 1 s; "
+                        "its local APIC timer calibration failed, as it can under TCG on a busy "
+                        "host)");
+  }
+  return 0;
 }
 
 static int mount_basics(nook_error_t *err)
@@ -547,6 +576,8 @@ void vmm_guest_init(void)
   nook_error_t err = NULL;
   int chan = -1;
   if (mount_basics(&err) < 0 || load_modules(&err) < 0 || (chan = open_channel(&err)) < 0)
+    goto fail;
+  if (check_timer(&err) < 0)
     goto fail;
   if (mount_shares(&err) < 0 || mount_disk(&err) < 0 || mount_cgroup2(&err) < 0)
     goto fail;

@@ -15,6 +15,7 @@
 #include "../base/log.h"
 #include "../base/utils.h"
 #include "channel.h"
+#include "guest.h"
 #include "initramfs.h"
 #include "kernel.h"
 #include "mode.h"
@@ -121,7 +122,10 @@ static int listen_channel(struct vmm_session *s, const char *path, nook_error_t 
   return steal_fd(&fd);
 }
 
-int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, nook_error_t *err)
+/* One launch up to the guest's ready.  *again: the guest init said its
+ * kernel has no timer (VMM_GUEST_NO_TIMER), which another boot avoids. */
+static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bool *again,
+                     nook_error_t *err)
 {
   *s = (struct vmm_session){.chan = -1, .ctl = -1, .vm = {.pidfd = -1}};
   s->backend = vmm_backend_find(o->backend ? o->backend : "qemu");
@@ -237,16 +241,23 @@ int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, no
   if (r <= 0)
     goto fail;
   msg = xmalloc(sizeof(*msg));
+  msg->type = 0;
   r = chan_recv(s->chan, CHAN_BIT(CHAN_READY), msg, err);
+  bool guest_said = r < 0 && msg->type == CHAN_ERROR;
   if (r == 0)
     s->kernel_release = xstrndup(msg->data, msg->len);
   free(msg);
   if (r < 0) {
-    /* The channel closing is usually the VMM ending: its words say why. */
-    if (s->backend->wait(&s->vm, 2000, &status, NULL) == 0)
-      vmm_gone(s, status, "before the guest was ready", err);
-    else
+    /* The guest init's own error says why; otherwise the channel closing
+     * is usually the VMM ending: its words say why. */
+    if (guest_said) {
+      *again = (*err)->status == VMM_GUEST_NO_TIMER;
       nook_error_wrap(err, "guest init");
+    } else if (s->backend->wait(&s->vm, 2000, &status, NULL) == 0) {
+      vmm_gone(s, status, "before the guest was ready", err);
+    } else {
+      nook_error_wrap(err, "guest init");
+    }
     goto fail;
   }
   s->ready_ms = now_ms() - start;
@@ -255,6 +266,23 @@ int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, no
 fail:
   vmm_session_destroy(s);
   return -1;
+}
+
+/* A guest kernel without a timer is the boot's bad luck, not the config's:
+ * booted again, a few times. */
+#define BOOT_ATTEMPTS 3
+
+int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, nook_error_t *err)
+{
+  for (int attempt = 1;; attempt++) {
+    bool again = false;
+    if (boot_once(o, s, &again, err) == 0)
+      return 0;
+    if (!again || attempt == BOOT_ATTEMPTS)
+      return -1;
+    nook_debug("vm: boot %d of %d: %s: booting again", attempt, BOOT_ATTEMPTS, (*err)->msg);
+    nook_error_free(err);
+  }
 }
 
 static int write_all(int fd, const char *data, size_t len, const char *what, nook_error_t *err)

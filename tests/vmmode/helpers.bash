@@ -47,9 +47,12 @@ delete_all() {
   done
 }
 
-# vm_config JQ: apply JQ to the bundle's config, with the annotation.
+# vm_config [JQ_OPTION...] JQ: apply JQ to the bundle's config, with the
+# annotation; options before it (--arg NAME VALUE) go to jq.
 vm_config() {
-  jq ".annotations[\"nook.vm\"] = \"qemu\" | $1" "$B/config.json" >"$B/c" && mv "$B/c" "$B/config.json"
+  local f=${*: -1}
+  jq "${@:1:$#-1}" ".annotations[\"nook.vm\"] = \"qemu\" | $f" "$B/config.json" >"$B/c" &&
+    mv "$B/c" "$B/config.json"
 }
 
 # nook ARGS...: the binary under test with the test's state directory.
