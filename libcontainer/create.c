@@ -102,6 +102,8 @@ static int check_interrupted(nook_error_t *err)
   return nook_error(err, EINTR, "create interrupted by %s", strsignal(create_interrupted));
 }
 
+static int start_cgroup(struct creating *cr, pid_t pid, nook_error_t *err);
+
 static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
 {
   struct creating *cr = data;
@@ -110,6 +112,8 @@ static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
     kill(pid, SIGKILL);
   if (!cr->have_cg)
     return 0;
+  if (cr->cgm->start)
+    return start_cgroup(cr, pid, err);
   return cr->cgm->enter(&cr->cg, pid, err);
 }
 
@@ -252,26 +256,52 @@ static int cb_created_json(void *data, char **state_json)
  * the first state.json before anything is made. */
 static int plan_cgroup(struct creating *cr, nook_error_t *err)
 {
-  if (cr->o->systemd_cgroup) {
-    /* sd_booted(3)'s test. */
-    if (access("/run/systemd/system", F_OK) != 0)
-      return nook_error(err, 0,
-                        "--systemd-cgroup: the systemd cgroup driver is not available: systemd "
-                        "is not the init system here (no /run/systemd/system)");
-    return nook_error(err, 0,
-                      "--systemd-cgroup: the systemd cgroup driver is not available in this "
-                      "nook build; use the cgroupfs driver (drop --systemd-cgroup)");
-  }
-  enum cgroup_mode mode;
-  if (cgroup_detect_mode(&mode, err) < 0)
-    return -1;
-  cr->cgm = cgroup_manager_for(mode);
   struct cgroup_paths plan = {0};
-  if (cgroup_plan(cr->config->linux_.cgroups_path, cr->o->id, &plan, err) < 0)
+  enum cgroup_driver driver = cr->o->systemd_cgroup ? CGROUP_DRIVER_SYSTEMD : CGROUP_DRIVER_FS;
+  if (cgroup_plan(driver, cr->config->linux_.cgroups_path, cr->o->id, &plan, err) < 0)
     return nook_error_wrap(err, "linux.cgroupsPath");
+  cr->cgm = cgroup_manager_of(&plan);
   cr->st.cgroup = cgroup_paths_serialize(&plan);
   cgroup_paths_clear(&plan);
   return 0;
+}
+
+/* The resources the container's cgroup gets at create: the config's, and
+ * always device rules.  *rules is the allocated list r points into. */
+static void create_resources(const struct oci_config *c, struct oci_resources *r,
+                             struct oci_device_cgroup **rules)
+{
+  memset(r, 0, sizeof(*r));
+  if (c->linux_.has_resources)
+    *r = c->linux_.resources;
+  *rules = device_rules(c, &r->n_devices);
+  r->devices = *rules;
+}
+
+/* Keep state.json's cgroup record what the manager reports. */
+static int record_cgroup(struct creating *cr, nook_error_t *err)
+{
+  cleanup_free char *made = cgroup_paths_serialize(&cr->cg);
+  if (strcmp(made, cr->st.cgroup) == 0)
+    return 0;
+  free(cr->st.cgroup);
+  cr->st.cgroup = steal_pointer(&made);
+  return state_write(cr->dirfd, &cr->st, err);
+}
+
+/* A manager with start (systemd): the cgroup is made now, around the
+ * container process, which waits for SYNC_GO meanwhile. */
+static int start_cgroup(struct creating *cr, pid_t pid, nook_error_t *err)
+{
+  const struct oci_config *c = cr->config;
+  struct oci_resources res;
+  cleanup_free struct oci_device_cgroup *rules = NULL;
+  create_resources(c, &res, &rules);
+  if (cr->cgm->start(&cr->cg, pid, &res, c->annotations, c->n_annotations, err) < 0)
+    return nook_error_wrap(err, "linux.cgroupsPath");
+  if (cgroup_refuse_frozen(&cr->cg, err) < 0)
+    return nook_error_wrap(err, "linux.cgroupsPath");
+  return record_cgroup(cr, err);
 }
 
 static int setup_cgroup(struct creating *cr, nook_error_t *err)
@@ -280,14 +310,11 @@ static int setup_cgroup(struct creating *cr, nook_error_t *err)
   if (cr->cgm->create(c->linux_.cgroups_path, cr->o->id, &cr->cg, err) < 0)
     return nook_error_wrap(err, "linux.cgroupsPath");
   cr->have_cg = true;
-  cleanup_free char *made = cgroup_paths_serialize(&cr->cg);
-  if (strcmp(made, cr->st.cgroup) != 0) {
-    /* A concurrent create or delete changed which parents are ours. */
-    free(cr->st.cgroup);
-    cr->st.cgroup = steal_pointer(&made);
-    if (state_write(cr->dirfd, &cr->st, err) < 0)
-      return -1;
-  }
+  /* A concurrent create or delete may have changed which parents are ours. */
+  if (record_cgroup(cr, err) < 0)
+    return -1;
+  if (cr->cgm->start)
+    return 0;
   if (cgroup_refuse_frozen(&cr->cg, err) < 0)
     return nook_error_wrap(err, "linux.cgroupsPath");
   /* Sharing a cgroup is allowed (runc warns too), but its limits, stats,
@@ -303,11 +330,9 @@ static int setup_cgroup(struct creating *cr, nook_error_t *err)
               n_others);
 
   /* Devices are always restricted, whether or not the config has resources. */
-  struct oci_resources res = {0};
-  if (c->linux_.has_resources)
-    res = c->linux_.resources;
-  cleanup_free struct oci_device_cgroup *rules = device_rules(c, &res.n_devices);
-  res.devices = rules;
+  struct oci_resources res;
+  cleanup_free struct oci_device_cgroup *rules = NULL;
+  create_resources(c, &res, &rules);
   if (cr->cgm->apply(&cr->cg, &res, err) < 0)
     return -1;
   return 0;
