@@ -136,6 +136,14 @@ static int make_fs_side(struct cgroup_paths *p, pid_t pid, nook_error_t *err)
   return cg2_create(p->unified, strlen(h->unified.mountpoint), &p->unified_created, true, err);
 }
 
+/* Make p name nothing (destroy then leaves everything alone). */
+static void forget(struct cgroup_paths *p)
+{
+  enum cgroup_mode mode = p->mode;
+  cgroup_paths_clear(p);
+  p->mode = mode;
+}
+
 static void base_props(struct sdp_list *l, const struct cgroup_paths *p, pid_t pid, bool v2)
 {
   cleanup_free char *desc = NULL;
@@ -170,8 +178,16 @@ static int sd_start(struct cgroup_paths *p, pid_t pid, const struct oci_resource
     cleanup_free char *text = sdp_format(&props);
     nook_debug("systemd: StartTransientUnit %s (systemd %d):\n%s", p->unit, h.version, text);
   }
-  if (sdbus_start_unit(p->unit, &props, err) < 0 || follow_scope(p, pid, err) < 0 ||
-      make_fs_side(p, pid, err) < 0 || fs_of(p)->apply(p, &adj, err) < 0)
+  bool exists;
+  if (sdbus_start_unit(p->unit, &props, &exists, err) < 0) {
+    /* Another container's unit: its cgroup is not this container's to
+     * kill or remove when create undoes what it made. */
+    if (exists)
+      forget(p);
+    goto out;
+  }
+  if (follow_scope(p, pid, err) < 0 || make_fs_side(p, pid, err) < 0 ||
+      fs_of(p)->apply(p, &adj, err) < 0)
     goto out;
   ret = 0;
 out:
@@ -234,6 +250,8 @@ static int sd_oom_notify_fd(const struct cgroup_paths *p, nook_error_t *err)
 
 static int sd_destroy(const struct cgroup_paths *p, nook_error_t *err)
 {
+  if (p->unit == NULL)
+    return 0; /* forgotten: the unit was another container's */
   /* Killed first: a scope stopped with processes in it gets SIGTERM and
    * TimeoutStopSec (90 s) before systemd kills them.  Emptied, it stops by
    * itself; StopUnit then finds it gone or stops what is left, and the

@@ -348,8 +348,10 @@ static int start_once(const char *unit, const struct sdp_list *props, char **job
   return r;
 }
 
-int sdbus_start_unit(const char *unit, const struct sdp_list *props, nook_error_t *err)
+int sdbus_start_unit(const char *unit, const struct sdp_list *props, bool *exists,
+                     nook_error_t *err)
 {
+  *exists = false;
   if (sdbus_connect(err) < 0)
     return -1;
   long long timeout = sdbus_timeout_ms();
@@ -366,6 +368,7 @@ int sdbus_start_unit(const char *unit, const struct sdp_list *props, nook_error_
     r = start_once(unit, props, &job, &e);
     if (r < 0 && lib.sd_bus_error_has_name(&e, "org.freedesktop.systemd1.UnitExists")) {
       lib.sd_bus_error_free(&e);
+      *exists = true;
       return nook_error(err, 0,
                         "systemd unit `%s` exists already: another container (or unit) has this "
                         "cgroupsPath",

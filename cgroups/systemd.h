@@ -114,8 +114,10 @@ int sdbus_connect(nook_error_t *err);
 int sdbus_version(void);
 /* StartTransientUnit(unit, "fail", props) and wait for the job: its result
  * must be "done".  A unit of that name left over (failed) is reset and the
- * start tried once more, as runc does. */
-int sdbus_start_unit(const char *unit, const struct sdp_list *props, nook_error_t *err);
+ * start tried once more, as runc does; *exists says the unit is someone
+ * else's (a live one of that name). */
+int sdbus_start_unit(const char *unit, const struct sdp_list *props, bool *exists,
+                     nook_error_t *err);
 /* SetUnitProperties(unit, runtime, props). */
 int sdbus_set_properties(const char *unit, const struct sdp_list *props, nook_error_t *err);
 /* StopUnit(unit, "replace") and wait for the job, then ResetFailedUnit: no
