@@ -178,3 +178,19 @@ teardown() {
   assert_success
   [ ! -d "$dir" ]
 }
+
+@test "cgroupsPath: --systemd-cgroup without systemd as init is refused clearly, nothing made" {
+  skip_for_peer "runc's message differs"
+  [ ! -d /run/systemd/system ] || skip "systemd is the init system here (tests/systemd covers the driver)"
+  setup_bundle true
+  update_config "c['linux']['cgroupsPath'] = 'system.slice:nook-test:$ID'"
+  run nook --systemd-cgroup run --bundle "$BUNDLE" "$ID"
+  assert_failure 1
+  assert_output --partial "systemd is not the init system here"
+  run nook list -q
+  assert_output ""
+  # Without the flag, the systemd form is refused and the flag named.
+  run nook run --bundle "$BUNDLE" "$ID"
+  assert_failure 1
+  assert_output --partial "pass --systemd-cgroup"
+}

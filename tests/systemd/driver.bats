@@ -6,6 +6,10 @@
 
 load helpers
 
+setup_file() {
+  sd_setup_file
+}
+
 setup() {
   sd_setup
   skip_unless_v2
@@ -16,21 +20,22 @@ setup() {
   run_detached "$ID"
   local pid
   pid=$(state_field "$ID" pid)
-  assert_equal "$(unit_prop "$UNIT" ActiveState)" active
-  assert_equal "$(unit_prop "$UNIT" Slice)" system.slice
-  assert_equal "$(unit_prop "$UNIT" ControlGroup)" "/system.slice/$UNIT"
-  assert_equal "$(unit_prop "$UNIT" Delegate)" yes
-  assert_equal "$(unit_prop "$UNIT" DefaultDependencies)" no
-  assert_equal "$(unit_prop "$UNIT" Transient)" yes
-  assert_equal "$(unit_prop "$UNIT" MemoryAccounting)" yes
-  assert_equal "$(unit_prop "$UNIT" TasksAccounting)" yes
+  unit_show "$UNIT"
+  assert_equal "${PROP[ActiveState]}" active
+  assert_equal "${PROP[Slice]}" system.slice
+  assert_equal "${PROP[ControlGroup]}" "/system.slice/$UNIT"
+  assert_equal "${PROP[Delegate]}" yes
+  assert_equal "${PROP[DefaultDependencies]}" no
+  assert_equal "${PROP[Transient]}" yes
+  assert_equal "${PROP[MemoryAccounting]}" yes
+  assert_equal "${PROP[TasksAccounting]}" yes
   assert_equal "$(grep '^0::' "/proc/$pid/cgroup")" "0::/system.slice/$UNIT"
   run cat "$(scope_dir)/cgroup.procs"
   assert_output "$pid"
 }
 
 @test "systemd driver: no cgroupsPath gives nook-<id>.scope in system.slice" {
-  setup_bundle sleep 1000
+  sd_bundle_at "" sleep 1000
   UNIT=nook-$ID.scope
   run_detached "$ID"
   assert_equal "$(unit_prop "$UNIT" ActiveState)" active
@@ -44,8 +49,7 @@ setup() {
   # (Dashes nest slices: the pod's name has none.)
   local pod=pod${ID//-/_} slice
   slice=kubepods-besteffort-$pod.slice
-  setup_bundle sleep 1000
-  update_config ".linux.cgroupsPath = \"$slice:cri-containerd:$ID\""
+  sd_bundle_at "$slice:cri-containerd:$ID" sleep 1000
   UNIT=cri-containerd-$ID.scope
   SD_EXTRA_UNITS+=("$slice" kubepods-besteffort.slice kubepods.slice)
   run_detached "$ID"
@@ -58,7 +62,7 @@ setup() {
 }
 
 @test "systemd driver: a malformed cgroupsPath is refused, naming it, and nothing is made" {
-  setup_bundle sleep 1000
+  sd_bundle sleep 1000
   local p
   for p in "a:b" "system.slice:x:y:z" "notaslice:p:$ID" "a--b.slice:p:$ID" \
     "system.slice:p:$ID.slice" "system.slice:p:a/b"; do
@@ -87,17 +91,18 @@ setup() {
   run_detached "$ID"
   local d
   d=$(scope_dir)
-  assert_equal "$(unit_prop "$UNIT" MemoryMax)" 67108864
-  assert_equal "$(unit_prop "$UNIT" MemoryLow)" 33554432
-  assert_equal "$(unit_prop "$UNIT" MemoryHigh)" 50331648
-  assert_equal "$(unit_prop "$UNIT" MemorySwapMax)" 33554432
-  assert_equal "$(unit_prop "$UNIT" TasksMax)" 77
-  assert_equal "$(unit_prop "$UNIT" CPUWeight)" 39
+  unit_show "$UNIT"
+  assert_equal "${PROP[MemoryMax]}" 67108864
+  assert_equal "${PROP[MemoryLow]}" 33554432
+  assert_equal "${PROP[MemoryHigh]}" 50331648
+  assert_equal "${PROP[MemorySwapMax]}" 33554432
+  assert_equal "${PROP[TasksMax]}" 77
+  assert_equal "${PROP[CPUWeight]}" 39
   # systemd keeps whole percent: 12.345 % is 13 %, and cpu.max says the same.
-  assert_equal "$(unit_prop "$UNIT" CPUQuotaPerSecUSec)" 130ms
-  assert_equal "$(unit_prop "$UNIT" CPUQuotaPeriodUSec)" 100ms
-  assert_equal "$(unit_prop "$UNIT" AllowedCPUs)" 0
-  assert_equal "$(unit_prop "$UNIT" AllowedMemoryNodes)" 0
+  assert_equal "${PROP[CPUQuotaPerSecUSec]}" 130ms
+  assert_equal "${PROP[CPUQuotaPeriodUSec]}" 100ms
+  assert_equal "${PROP[AllowedCPUs]}" 0
+  assert_equal "${PROP[AllowedMemoryNodes]}" 0
   assert_equal "$(cat "$d/memory.max")" 67108864
   assert_equal "$(cat "$d/memory.low")" 33554432
   assert_equal "$(cat "$d/memory.high")" 50331648
@@ -172,10 +177,11 @@ setup() {
   assert_success
   local d
   d=$(scope_dir)
-  assert_equal "$(unit_prop "$UNIT" MemoryMax)" 134217728
-  assert_equal "$(unit_prop "$UNIT" TasksMax)" 55
-  assert_equal "$(unit_prop "$UNIT" CPUQuotaPerSecUSec)" 200ms
-  assert_equal "$(unit_prop "$UNIT" CPUWeight)" 20
+  unit_show "$UNIT"
+  assert_equal "${PROP[MemoryMax]}" 134217728
+  assert_equal "${PROP[TasksMax]}" 55
+  assert_equal "${PROP[CPUQuotaPerSecUSec]}" 200ms
+  assert_equal "${PROP[CPUWeight]}" 20
   assert_equal "$(cat "$d/memory.max")" 134217728
   assert_equal "$(cat "$d/pids.max")" 55
   assert_equal "$(cat "$d/cpu.max")" "20000 100000"
@@ -290,8 +296,7 @@ setup() {
   printf '[Unit]\nDefaultDependencies=no\nWants=%s\nAfter=%s\n' "$slow" "$slow" \
     >"/run/systemd/system/$slice"
   systemctl daemon-reload
-  setup_bundle sleep 987654
-  update_config ".linux.cgroupsPath = \"$slice:nook-test:$ID\""
+  sd_bundle_at "$slice:nook-test:$ID" sleep 987654
   local start=$SECONDS
   NOOK_SYSTEMD_TIMEOUT=2 run nook run -d --bundle "$BUNDLE" "$ID"
   assert_failure

@@ -7,6 +7,10 @@
 
 load helpers
 
+setup_file() {
+  sd_setup_file
+}
+
 setup() {
   sd_setup
   skip_unless_v1
