@@ -47,14 +47,17 @@ int cg_systemd_plan(const char *cgroups_path, const char *id, struct cgroup_path
                     nook_error_t *err)
 {
   memset(out, 0, sizeof(*out));
-  /* sd_booted(3)'s test. */
-  if (access("/run/systemd/system", F_OK) != 0)
-    return nook_error(err, 0,
-                      "--systemd-cgroup: systemd is not the init system here (no "
-                      "/run/systemd/system): use the cgroupfs driver (drop --systemd-cgroup)");
+  /* The path's own errors first: they do not depend on the host. */
   struct sd_unit_name u;
   if (sd_unit_parse(cgroups_path, id, &u, err) < 0)
     return -1;
+  /* sd_booted(3)'s test. */
+  if (access("/run/systemd/system", F_OK) != 0) {
+    sd_unit_name_clear(&u);
+    return nook_error(err, 0,
+                      "--systemd-cgroup: systemd is not the init system here (no "
+                      "/run/systemd/system): use the cgroupfs driver (drop --systemd-cgroup)");
+  }
   cleanup_free char *path = NULL;
   xasprintf(&path, "%s/%s", u.slice_path, u.unit);
   /* systemd makes every directory (the slices' too): none is nook's. */
