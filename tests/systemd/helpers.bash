@@ -41,13 +41,18 @@ teardown() {
   sd_teardown
 }
 
-# The suite's busybox bundle, made once per file (scripts/mkbundle.sh costs
-# ~10 s under TCG): every test gets a config.json of its own whose root.path
-# is this rootfs, which the containers mount read-only.
+# The suite's busybox bundle, made once per file, or once for the whole
+# systemd pass on the host before the boot (NOOK_SD_BASE: scripts/mkbundle.sh
+# costs ~10-30 s under TCG): every test gets a config.json of its own whose
+# root.path is this rootfs, which the containers mount read-only.
 sd_setup_file() {
   [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] || return 0
-  SD_BASE=$BATS_FILE_TMPDIR/base
-  "$REPO_ROOT/scripts/mkbundle.sh" "$SD_BASE" true >/dev/null || return 1
+  if [ -n "${NOOK_SD_BASE:-}" ] && [ -f "$NOOK_SD_BASE/config.json" ]; then
+    SD_BASE=$NOOK_SD_BASE
+  else
+    SD_BASE=$BATS_FILE_TMPDIR/base
+    "$REPO_ROOT/scripts/mkbundle.sh" "$SD_BASE" true >/dev/null || return 1
+  fi
   export SD_BASE
 }
 
@@ -87,13 +92,14 @@ unit_prop() {
 }
 
 # unit_show UNIT: every property of UNIT into the array PROP, in one
-# systemctl call (each costs ~0.7 s under TCG).
+# systemctl call (each costs ~0.7 s under TCG).  A property systemctl
+# prints once per entry (DeviceAllow) gets them one a line.
 declare -gA PROP
 unit_show() {
   local k v
   PROP=()
   while IFS='=' read -r k v; do
-    PROP[$k]=$v
+    PROP[$k]+=${PROP[$k]+$'\n'}$v
   done < <(systemctl show "$1")
 }
 

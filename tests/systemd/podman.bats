@@ -43,8 +43,8 @@ graphroot = "$d/graph"
 runroot = "$d/run"
 EOF
   export CONTAINERS_CONF=$d/containers.conf CONTAINERS_STORAGE_CONF=$d/storage.conf
-  NOOK=$d/bin/nook "$BATS_TEST_DIRNAME/../../scripts/mkbundle.sh" "$d/bundle" true >/dev/null
-  tar -C "$d/bundle/rootfs" -cf "$d/rootfs.tar" .
+  sd_setup_file || return 1
+  tar -C "$SD_BASE/rootfs" -cf "$d/rootfs.tar" .
   pm import -q "$d/rootfs.tar" localhost/nook-busybox:latest >/dev/null
 }
 
@@ -61,27 +61,21 @@ setup() {
   [ -n "${PM_TMP:-}" ] || fail "setup_file did not set podman up"
 }
 
-@test "podman (cgroup_manager systemd): the container runs in machine.slice/libpod-<id>.scope" {
-  run pm run --rm --cgroupns=host localhost/nook-busybox:latest cat /proc/self/cgroup
-  assert_success
-  assert_output --regexp '^0::/machine\.slice/libpod-[0-9a-f]{64}\.scope$'
-  UNIT=${output#0::/machine.slice/}
-  assert_unit_gone "$UNIT"
-}
-
-@test "podman (cgroup_manager systemd): a detached container's unit, its limits, and nothing left after rm" {
+@test "podman (cgroup_manager systemd): the container's unit in machine.slice, its limits, exec, pause, and nothing left after rm" {
   local cid
-  cid=$(pm run -d --memory 64m --pids-limit 40 localhost/nook-busybox:latest sleep 1000)
+  cid=$(pm run -d --cgroupns=host --memory 64m --pids-limit 40 localhost/nook-busybox:latest sleep 1000)
   UNIT=libpod-$cid.scope
   SD_EXTRA_UNITS+=("libpod-conmon-$cid.scope")
-  assert_equal "$(unit_prop "$UNIT" ActiveState)" active
-  assert_equal "$(unit_prop "$UNIT" Slice)" machine.slice
-  assert_equal "$(unit_prop "$UNIT" Delegate)" yes
-  assert_equal "$(unit_prop "$UNIT" MemoryMax)" 67108864
-  assert_equal "$(unit_prop "$UNIT" TasksMax)" 40
-  assert_equal "$(cat "$(scope_dir)/memory.max")" 67108864
-  run pm exec "$cid" sh -c 'echo hi'
-  assert_output hi
+  unit_show "$UNIT"
+  assert_equal "${PROP[ActiveState]}" active
+  assert_equal "${PROP[Slice]}" machine.slice
+  assert_equal "${PROP[Delegate]}" yes
+  assert_equal "${PROP[MemoryMax]}" 67108864
+  assert_equal "${PROP[TasksMax]}" 40
+  assert_equal "$(cat "/sys/fs/cgroup/machine.slice/$UNIT/memory.max")" 67108864
+  run pm exec "$cid" cat /proc/self/cgroup
+  assert_success
+  assert_output "0::/machine.slice/$UNIT"
   run pm pause "$cid"
   assert_success
   run pm unpause "$cid"
