@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -323,4 +324,36 @@ long long monotonic_ns(void)
 long long monotonic_ms(void)
 {
   return monotonic_ns() / 1000000;
+}
+
+int cpu_list_parse(const char *field, const char *s, cpu_set_t *set, nook_error_t *err)
+{
+  CPU_ZERO(set);
+  const char *p = s;
+  while (*p) {
+    char *end;
+    errno = 0;
+    unsigned long a = strtoul(p, &end, 10), b;
+    if (end == p || errno || *p == '-' || *p == '+')
+      goto bad;
+    b = a;
+    if (*end == '-') {
+      p = end + 1;
+      b = strtoul(p, &end, 10);
+      if (end == p || errno || b < a || *p == '-' || *p == '+')
+        goto bad;
+    }
+    if (b >= CPU_SETSIZE)
+      return nook_error(err, 0, "%s: CPU %lu is out of range", field, b);
+    for (unsigned long n = a; n <= b; n++)
+      CPU_SET(n, set);
+    if (*end == ',' && end[1] != '\0')
+      end++;
+    else if (*end != '\0')
+      goto bad;
+    p = end;
+  }
+  return 0;
+bad:
+  return nook_error(err, 0, "%s: invalid CPU list \"%s\"", field, s);
 }

@@ -3,6 +3,7 @@
 #ifndef NOOK_UTILS_H
 #define NOOK_UTILS_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -77,6 +78,9 @@ bool has_suffix(const char *s, const char *suffix);
 /* Parse a decimal integer with full validation (no trailing junk, range). */
 int parse_int64(const char *s, long long *out);
 int parse_uint64(const char *s, unsigned long long *out);
+/* A CPU (or memory node) list as cpuset.cpus takes it ("0-3,8"); errors
+ * name `field`. */
+int cpu_list_parse(const char *field, const char *s, cpu_set_t *set, nook_error_t *err);
 
 /* Set FD_CLOEXEC on every fd >= from. */
 int cloexec_fds_from(int from, nook_error_t *err);

@@ -380,9 +380,9 @@ int cg_parse_cgroups_path(const char *cgroups_path, const char *id, char **inner
     const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
     if (c2 && strchr(c2 + 1, ':') == NULL)
       return nook_error(err, 0,
-                        "cgroupsPath `%s` has the systemd `slice:prefix:name` form, but the "
-                        "systemd cgroup driver is not available; use a path such as "
-                        "`/nook/<id>`",
+                        "cgroupsPath `%s` has the systemd `slice:prefix:name` form, which the "
+                        "cgroupfs driver does not take: pass --systemd-cgroup for the systemd "
+                        "driver, or use a path such as `/nook/<id>`",
                         s);
   }
   *absolute = s[0] == '/';
@@ -484,6 +484,8 @@ void cgroup_paths_clear(struct cgroup_paths *p)
   strv_free(p->v1_dirs);
   strv_free(p->v1_controllers);
   free(p->v1_created);
+  free(p->unit);
+  free(p->slice);
   memset(p, 0, sizeof(*p));
 }
 
@@ -532,9 +534,11 @@ static unsigned count_missing(const char *dir, size_t stop)
   return n;
 }
 
-int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup_paths *out,
-                nook_error_t *err)
+int cgroup_plan(enum cgroup_driver driver, const char *cgroups_path, const char *id,
+                struct cgroup_paths *out, nook_error_t *err)
 {
+  if (driver == CGROUP_DRIVER_SYSTEMD)
+    return cg_systemd_plan(cgroups_path, id, out, err);
   const struct cg_host *h;
   if (cg_host_get(&h, err) < 0 || cg_resolve(h, cgroups_path, id, out, err) < 0)
     return -1;

@@ -27,7 +27,16 @@ struct cgroup_paths {
    * parents nook made, never pre-existing ones. */
   unsigned *v1_created;
   unsigned unified_created;
+  /* The systemd driver: the scope systemd made for the container and its
+   * slice (both NULL for the cgroupfs driver).  The dirs above are the
+   * scope's cgroup, systemd's to create and remove (created counts 0) but
+   * for the v1 hierarchies systemd does not manage. */
+  char *unit, *slice;
 };
+
+/* Who makes the container's cgroup: nook itself in the cgroup filesystem,
+ * or systemd (--systemd-cgroup), as a transient scope. */
+enum cgroup_driver { CGROUP_DRIVER_FS, CGROUP_DRIVER_SYSTEMD };
 
 /* Usage figures for `events --stats` (runc's stats JSON) plus what cgroup v2
  * adds.  A has_* flag is false when the host does not provide the figure. */
@@ -114,6 +123,13 @@ struct cgroup_manager {
    * cgroup, or NULL for a default derived from id). */
   int (*create)(const char *cgroups_path, const char *id, struct cgroup_paths *out,
                 nook_error_t *err);
+  /* For a manager whose cgroup cannot exist without a process (systemd
+   * makes a scope only around one): create only plans, and start makes the
+   * cgroup with pid in it, the unit's properties from r and the config's
+   * annotations, then applies r as apply would.  p follows where the cgroup
+   * really is.  NULL for the cgroupfs managers: create, apply, then enter. */
+  int (*start)(struct cgroup_paths *p, pid_t pid, const struct oci_resources *r,
+               const struct oci_kv *annotations, size_t n_annotations, nook_error_t *err);
   int (*enter)(const struct cgroup_paths *p, pid_t pid, nook_error_t *err);
   /* Write the resources that are set.  Device rules are replaced as a whole
    * when r->devices is non-NULL (create always passes the full set) and left
@@ -136,14 +152,20 @@ struct cgroup_manager {
 };
 
 int cgroup_detect_mode(enum cgroup_mode *out, nook_error_t *err);
+/* The cgroupfs manager for a mode. */
 const struct cgroup_manager *cgroup_manager_for(enum cgroup_mode mode);
+/* The manager that made p (a planned or persisted one): systemd's when p
+ * names a unit, else the cgroupfs manager of p's mode. */
+const struct cgroup_manager *cgroup_manager_of(const struct cgroup_paths *p);
 
 /* The directories create() would make for cgroupsPath and id, with the
  * created counts it would report now, without making anything: create
  * records them before it makes them, so that a create killed in between
- * leaves nothing `delete` cannot find. */
-int cgroup_plan(const char *cgroups_path, const char *id, struct cgroup_paths *out,
-                nook_error_t *err);
+ * leaves nothing `delete` cannot find.  With the systemd driver: the
+ * scope's unit name and slice (cgroupsPath "slice:prefix:name"), and where
+ * systemd will make it; fails when systemd is not the init system. */
+int cgroup_plan(enum cgroup_driver driver, const char *cgroups_path, const char *id,
+                struct cgroup_paths *out, nook_error_t *err);
 
 /* Serialise paths to/from a single string kept in the state file. */
 char *cgroup_paths_serialize(const struct cgroup_paths *p);

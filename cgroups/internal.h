@@ -145,9 +145,14 @@ int cg1_destroy_all(const struct cgroup_paths *p, nook_error_t *err);
 /* ---- the manager table (manager*.c) ----
  * One struct cgroup_manager per way of driving the hierarchies, each thin
  * glue over the operations above and the resource router (ctl.h);
- * cgroup_manager_for (manager.c) picks one.  A systemd driver would be one
- * more manager here. */
-extern const struct cgroup_manager cg_v1_manager, cg_v2_manager, cg_hybrid_manager;
+ * cgroup_manager_for (manager.c) picks a cgroupfs one by mode,
+ * cgroup_manager_of the one that made a cgroup (systemd's, manager_systemd.c,
+ * composes the cgroupfs one of the host's mode). */
+extern const struct cgroup_manager cg_v1_manager, cg_v2_manager, cg_hybrid_manager,
+    cg_systemd_manager;
+/* cgroup_plan for the systemd driver (manager_systemd.c). */
+int cg_systemd_plan(const char *cgroups_path, const char *id, struct cgroup_paths *out,
+                    nook_error_t *err);
 
 /* ---- stats (stats.c, stats_v1.c, stats_v2.c) and OOM notification ---- */
 /* Read a whole file: length, or -errno (ENOENT: missing) without err. */

@@ -1,12 +1,17 @@
 /* The manager table: which struct cgroup_manager drives a container's
- * cgroups.  Each manager (manager_v1.c, manager_v2.c, manager_hybrid.c) is
- * glue that composes the hierarchy operations of v1.c and v2.c with the
- * resource router (resources.c) and the stats readers. */
+ * cgroups.  Each cgroupfs manager (manager_v1.c, manager_v2.c,
+ * manager_hybrid.c) is glue that composes the hierarchy operations of v1.c
+ * and v2.c with the resource router (resources.c) and the stats readers;
+ * the systemd manager (manager_systemd.c) has systemd make the cgroup and
+ * composes the cgroupfs manager of the host's mode for the files. */
 #include "internal.h"
 
-/* One manager per cgroup mode.  A systemd driver (cgroupsPath
- * "slice:prefix:name", units created over D-Bus) will be one more entry of
- * this table, in its own manager_systemd.c. */
+const struct cgroup_manager *cgroup_manager_of(const struct cgroup_paths *p)
+{
+  return p->unit ? &cg_systemd_manager : cgroup_manager_for(p->mode);
+}
+
+/* One cgroupfs manager per cgroup mode. */
 const struct cgroup_manager *cgroup_manager_for(enum cgroup_mode mode)
 {
   switch (mode) {

@@ -17,8 +17,10 @@
 
 /* ---- persisted form ----
  * One line: "1;mode=hybrid;u=<created>:<path>;h=<controllers>:<created>:<path>;..."
- * Paths go last in a record and have '%', ';' and control bytes %-escaped,
- * so any path survives; controller names never contain ':' or ';'. */
+ * and, for the systemd driver, ";sd=<slice>:<unit>".  Paths go last in a
+ * record and have '%', ';' and control bytes %-escaped, so any path
+ * survives; controller names never contain ':' or ';', nor do the slice
+ * and unit names of the systemd driver (sd_unit.c). */
 
 static const char *mode_name(enum cgroup_mode m)
 {
@@ -52,6 +54,12 @@ char *cgroup_paths_serialize(const struct cgroup_paths *p)
     fprintf(f, ";h=%s:%u:", p->v1_controllers ? p->v1_controllers[i] : "",
             p->v1_created ? p->v1_created[i] : 0);
     put_escaped(f, p->v1_dirs[i]);
+  }
+  if (p->unit) {
+    fputs(";sd=", f);
+    put_escaped(f, p->slice ? p->slice : "");
+    fputc(':', f);
+    put_escaped(f, p->unit);
   }
   if (fclose(f) != 0)
     abort();
@@ -150,6 +158,11 @@ int cgroup_paths_parse(const char *s, struct cgroup_paths *out, nook_error_t *er
       }
       out->v1_controllers[nv1] = xstrndup(p + 2, (size_t)(c1 - p - 2));
       out->v1_dirs[nv1++] = dir;
+    } else if (end - p > 3 && strncmp(p, "sd=", 3) == 0 && out->unit == NULL) {
+      const char *c = memchr(p + 3, ':', (size_t)(end - p - 3));
+      if (c == NULL || (out->slice = unescape(p + 3, (size_t)(c - p - 3))) == NULL ||
+          (out->unit = unescape(c + 1, (size_t)(end - c - 1))) == NULL || !out->unit[0])
+        goto bad;
     } else {
       goto bad;
     }
@@ -170,6 +183,6 @@ int cgroup_from_persisted(const char *s, const struct cgroup_manager **m, struct
     return 0;
   if (cgroup_paths_parse(s, p, err) < 0)
     return -1;
-  *m = cgroup_manager_for(p->mode);
+  *m = cgroup_manager_of(p);
   return 1;
 }

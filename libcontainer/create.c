@@ -107,6 +107,7 @@ static int check_interrupted(nook_error_t *err)
 static int drop_cgroup(struct creating *cr, const char *why, nook_error_t *err);
 static struct oci_resources container_resources(const struct creating *cr,
                                                 struct oci_device_cgroup **rules);
+static int start_cgroup(struct creating *cr, pid_t pid, nook_error_t *err);
 
 static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
 {
@@ -116,6 +117,8 @@ static int cb_before_go(void *data, pid_t pid, nook_error_t *err)
     kill(pid, SIGKILL);
   if (!cr->have_cg)
     return 0;
+  if (cr->cgm->start)
+    return start_cgroup(cr, pid, err);
   if (cr->cgm->enter(&cr->cg, pid, err) == 0) {
     if (!cr->o->rootless)
       return 0;
@@ -277,31 +280,20 @@ static int cb_created_json(void *data, char **state_json)
  * the first state.json before anything is made. */
 static int plan_cgroup(struct creating *cr, nook_error_t *err)
 {
-  if (cr->o->systemd_cgroup) {
-    /* sd_booted(3)'s test. */
-    if (access("/run/systemd/system", F_OK) != 0)
-      return nook_error(err, 0,
-                        "--systemd-cgroup: the systemd cgroup driver is not available: systemd "
-                        "is not the init system here (no /run/systemd/system)");
-    return nook_error(err, 0,
-                      "--systemd-cgroup: the systemd cgroup driver is not available in this "
-                      "nook build; use the cgroupfs driver (drop --systemd-cgroup)");
-  }
-  enum cgroup_mode mode;
   struct cgroup_paths plan = {0};
-  if (cgroup_detect_mode(&mode, err) < 0 ||
-      cgroup_plan(cr->config->linux_.cgroups_path, cr->o->id, &plan, err) < 0) {
+  enum cgroup_driver driver = cr->o->systemd_cgroup ? CGROUP_DRIVER_SYSTEMD : CGROUP_DRIVER_FS;
+  if (cgroup_plan(driver, cr->config->linux_.cgroups_path, cr->o->id, &plan, err) < 0) {
     /* Rootless where no cgroup hierarchy is to be had (none mounted, the
      * caller's cgroup not visible): the container goes without, unless the
-     * config named one. */
-    if (!cr->o->rootless || cr->config->linux_.cgroups_path != NULL)
+     * config named one or the systemd driver was asked for. */
+    if (!cr->o->rootless || cr->config->linux_.cgroups_path != NULL || cr->o->systemd_cgroup)
       return nook_error_wrap(err, "linux.cgroupsPath");
     cleanup_free char *text = nook_error_text(*err);
     nook_error_free(err);
     xasprintf(&cr->no_cg_why, "running rootless without a cgroup (%s)", text);
     return 0;
   }
-  cr->cgm = cgroup_manager_for(mode);
+  cr->cgm = cgroup_manager_of(&plan);
   cr->st.cgroup = cgroup_paths_serialize(&plan);
   cgroup_paths_clear(&plan);
   return 0;
@@ -355,6 +347,31 @@ static int drop_cgroup(struct creating *cr, const char *why, nook_error_t *err)
   return rootless_apply_resources(cr->cgm, NULL, &res, why, err);
 }
 
+/* Keep state.json's cgroup record what the manager reports. */
+static int record_cgroup(struct creating *cr, nook_error_t *err)
+{
+  cleanup_free char *made = cgroup_paths_serialize(&cr->cg);
+  if (strcmp(made, cr->st.cgroup) == 0)
+    return 0;
+  free(cr->st.cgroup);
+  cr->st.cgroup = steal_pointer(&made);
+  return state_write(cr->dirfd, &cr->st, err);
+}
+
+/* A manager with start (systemd): the cgroup is made now, around the
+ * container process, which waits for SYNC_GO meanwhile. */
+static int start_cgroup(struct creating *cr, pid_t pid, nook_error_t *err)
+{
+  const struct oci_config *c = cr->config;
+  cleanup_free struct oci_device_cgroup *rules = NULL;
+  struct oci_resources res = container_resources(cr, &rules);
+  if (cr->cgm->start(&cr->cg, pid, &res, c->annotations, c->n_annotations, err) < 0)
+    return nook_error_wrap(err, "linux.cgroupsPath");
+  if (cgroup_refuse_frozen(&cr->cg, err) < 0)
+    return nook_error_wrap(err, "linux.cgroupsPath");
+  return record_cgroup(cr, err);
+}
+
 static int setup_cgroup(struct creating *cr, nook_error_t *err)
 {
   const struct oci_config *c = cr->config;
@@ -370,14 +387,11 @@ static int setup_cgroup(struct creating *cr, nook_error_t *err)
     return drop_cgroup(cr, why, err);
   }
   cr->have_cg = true;
-  cleanup_free char *made = cgroup_paths_serialize(&cr->cg);
-  if (strcmp(made, cr->st.cgroup) != 0) {
-    /* A concurrent create or delete changed which parents are ours. */
-    free(cr->st.cgroup);
-    cr->st.cgroup = steal_pointer(&made);
-    if (state_write(cr->dirfd, &cr->st, err) < 0)
-      return -1;
-  }
+  /* A concurrent create or delete may have changed which parents are ours. */
+  if (record_cgroup(cr, err) < 0)
+    return -1;
+  if (cr->cgm->start)
+    return 0;
   if (cgroup_refuse_frozen(&cr->cg, err) < 0)
     return nook_error_wrap(err, "linux.cgroupsPath");
   /* Sharing a cgroup is allowed (runc warns too), but its limits, stats,

@@ -265,44 +265,12 @@ static int build_process(const struct nook_exec_opts *o, struct oci_config *c,
 
 /* ---- execCPUAffinity ------------------------------------------------------ */
 
-static int parse_cpus(const char *field, const char *s, cpu_set_t *set, nook_error_t *err)
-{
-  CPU_ZERO(set);
-  const char *p = s;
-  while (*p) {
-    char *end;
-    errno = 0;
-    unsigned long a = strtoul(p, &end, 10), b;
-    if (end == p || errno || *p == '-' || *p == '+')
-      goto bad;
-    b = a;
-    if (*end == '-') {
-      p = end + 1;
-      b = strtoul(p, &end, 10);
-      if (end == p || errno || b < a || *p == '-' || *p == '+')
-        goto bad;
-    }
-    if (b >= CPU_SETSIZE)
-      return nook_error(err, 0, "%s: CPU %lu is out of range", field, b);
-    for (unsigned long n = a; n <= b; n++)
-      CPU_SET(n, set);
-    if (*end == ',' && end[1] != '\0')
-      end++;
-    else if (*end != '\0')
-      goto bad;
-    p = end;
-  }
-  return 0;
-bad:
-  return nook_error(err, 0, "%s: invalid CPU list \"%s\"", field, s);
-}
-
 static int set_affinity(pid_t pid, const char *field, const char *cpus, nook_error_t *err)
 {
   if (cpus == NULL || *cpus == '\0')
     return 0;
   cpu_set_t set;
-  if (parse_cpus(field, cpus, &set, err) < 0)
+  if (cpu_list_parse(field, cpus, &set, err) < 0)
     return -1;
   if (sched_setaffinity(pid, sizeof(set), &set) < 0)
     return nook_error(err, errno, "%s: sched_setaffinity \"%s\"", field, cpus);

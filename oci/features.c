@@ -119,7 +119,7 @@ static void gen_linux(yajl_gen g)
   yajl_gen_map_open(g);
   jgen_key_bool(g, "v1", true);
   jgen_key_bool(g, "v2", true);
-  jgen_key_bool(g, "systemd", false);
+  jgen_key_bool(g, "systemd", true);
   jgen_key_bool(g, "systemdUser", false);
   jgen_key_bool(g, "rdma", true);
   yajl_gen_map_close(g);

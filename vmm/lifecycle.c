@@ -106,6 +106,14 @@ static int refuse_unsupported(const struct nook_create_opts *o, const struct oci
                       "process.terminal is true: a detached container needs --console-socket");
   if (!c->process.terminal && o->console_socket != NULL)
     return nook_error(err, 0, "--console-socket given but process.terminal is false");
+  /* QEMU's cgroup is made by nook with the cgroupfs driver (confine.c): a
+   * systemd scope is made around a running pid, which the VMM is not yet
+   * when its cgroup must exist. Refused rather than quietly not honoured. */
+  if (o->systemd_cgroup)
+    return nook_error(err, 0,
+                      "VM mode does not support --systemd-cgroup (the systemd cgroup driver) "
+                      "yet: the VMM's cgroup is made with the cgroupfs driver; drop "
+                      "--systemd-cgroup and give linux.cgroupsPath as a cgroupfs path");
   /* Extra fds cannot cross into the guest as fds at all. */
   if (o->preserve_fds > 0)
     return nook_error(err, 0,

@@ -50,7 +50,10 @@ export DOCKER_CLI
 #   RT_NAME     basename of the runtime (nook, runc)
 #   RT          the private copy of the runtime the engine is given
 #   IMG_DIR     image archives: busybox-oci.tar, busybox-docker.tar,
-#               noshell-oci.tar, noshell-docker.tar
+#               noshell-oci.tar, noshell-docker.tar, and with
+#               ENGINE_PAUSE_IMAGE=1 pause-oci.tar (tests/engines/build-images),
+#               built here, or $ENGINE_IMAGES when that names a directory
+#               the script made beforehand
 engine_init() {
   local engine=$1 tool
   [ "$(id -u)" -eq 0 ] || fail "the engine suite needs root"
@@ -66,9 +69,13 @@ engine_init() {
   touch "$ENGINE_TMP"/before/{cgroups,state,run-containerd,run-dirs}
   RT=$ENGINE_TMP/bin/$RT_NAME
   cp "$ENGINE_RUNTIME" "$RT"
-  IMG_DIR=$ENGINE_TMP/img
+  if [ -n "${ENGINE_IMAGES:-}" ]; then
+    IMG_DIR=$ENGINE_IMAGES
+  else
+    IMG_DIR=$ENGINE_TMP/img
+    build_images "$IMG_DIR" ${ENGINE_PAUSE_IMAGE:+--pause}
+  fi
   export ENGINE_TMP ENGINE_NAME RT_NAME RT IMG_DIR
-  build_images "$IMG_DIR"
   # What /run/containerd held before: the runc shim keeps its sockets there
   # (hard-coded), whichever containerd started it.
   snapshot_run_containerd >"$ENGINE_TMP/before/run-containerd"
@@ -78,54 +85,27 @@ engine_init() {
   done >"$ENGINE_TMP/before/run-dirs"
 }
 
-# build_images DIR: the busybox image (busybox-static, one symlink per applet,
-# /etc/passwd with root, tester (1000) and nobody) and an image without a
-# shell (only /bin/busybox; its default command /bin/sh does not exist), as
-# OCI and docker archives.  No registry.
+# build_images DIR [--pause]: the images of tests/engines/build-images in DIR.
 build_images() {
   local dir=$1
   mkdir -p "$dir"
-  (
-    set -e
-    cd "$dir"
-    NOOK=$RT "$REPO_ROOT/scripts/mkbundle.sh" bundle true >/dev/null
-    umoci init --layout layout
-    umoci new --image layout:busybox
-    umoci unpack --image layout:busybox unpacked
-    cp -a bundle/rootfs/. unpacked/rootfs/
-    # A directory that the container's /proc mount hides: a working dir the
-    # engines accept (it is in the image) and the runtime cannot enter.
-    mkdir unpacked/rootfs/proc/nook-wd
-    umoci repack --image layout:busybox unpacked
-    rm -rf unpacked
-    umoci config --image layout:busybox --config.cmd /bin/sh \
-      --config.env PATH=/usr/sbin:/usr/bin:/sbin:/bin
-    umoci new --image layout:noshell
-    umoci unpack --image layout:noshell unpacked
-    mkdir -p unpacked/rootfs/bin unpacked/rootfs/etc
-    cp -a bundle/rootfs/bin/busybox unpacked/rootfs/bin/
-    cp -a bundle/rootfs/etc/passwd bundle/rootfs/etc/group unpacked/rootfs/etc/
-    umoci repack --image layout:noshell unpacked
-    rm -rf unpacked bundle
-    umoci config --image layout:noshell --config.cmd /bin/sh \
-      --config.env PATH=/usr/sbin:/usr/bin:/sbin:/bin
-    local q=(--quiet)
-    skopeo copy "${q[@]}" oci:layout:busybox "oci-archive:busybox-oci.tar:$IMAGE"
-    skopeo copy "${q[@]}" oci:layout:busybox "docker-archive:busybox-docker.tar:$IMAGE"
-    skopeo copy "${q[@]}" oci:layout:noshell "oci-archive:noshell-oci.tar:$NOSHELL_IMAGE"
-    skopeo copy "${q[@]}" oci:layout:noshell "docker-archive:noshell-docker.tar:$NOSHELL_IMAGE"
-  ) >"$dir/build.log" 2>&1 || fail "building the images failed: $(cat "$dir/build.log")"
+  NOOK=$RT IMAGE=$IMAGE NOSHELL_IMAGE=$NOSHELL_IMAGE PAUSE_IMAGE=${PAUSE_IMAGE:-} "$ENGINES_DIR/build-images" "$@" >"$dir/build.log" 2>&1 ||
+    fail "building the images failed: $(cat "$dir/build.log")"
 }
 
 # ---------------------------------------------------------------------------
 # Small tools.
 
 # wait_until TIMEOUT_SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+# The bound is wall time: a CMD that itself takes seconds (a Go client's
+# start under TCG) must not stretch it to hundreds.
 wait_until() {
-  local timeout=$1 i
+  local timeout=$1 end
   shift
-  for ((i = 0; i < timeout * 10; i++)); do
+  end=$((SECONDS + timeout))
+  while :; do
     "$@" >/dev/null 2>&1 && return 0
+    [ "$SECONDS" -lt "$end" ] || break
     sleep 0.1
   done
   fail "timed out after ${timeout}s waiting for: $*"

@@ -178,3 +178,34 @@ teardown() {
   assert_success
   [ ! -d "$dir" ]
 }
+
+@test "cgroupsPath: --systemd-cgroup without systemd as init, or with a malformed path, is refused clearly, nothing made" {
+  skip_for_peer "runc's message differs"
+  [ ! -d /run/systemd/system ] || skip "systemd is the init system here (tests/systemd covers the driver)"
+  setup_bundle true
+  update_config "c['linux']['cgroupsPath'] = 'system.slice:nook-test:$ID'"
+  run nook --systemd-cgroup run --bundle "$BUNDLE" "$ID"
+  assert_failure 1
+  assert_output --partial "systemd is not the init system here"
+  run nook list -q
+  assert_output ""
+  # Without the flag, the systemd form is refused and the flag named.
+  run nook run --bundle "$BUNDLE" "$ID"
+  assert_failure 1
+  assert_output --partial "pass --systemd-cgroup"
+  # A malformed systemd path is refused for what it is, before systemd is
+  # asked for (runc's forms: slice:prefix:name, a slice ending in .slice,
+  # no "--" in it, no unit named like a slice, no "/").
+  local p
+  for p in "a:b" "system.slice:x:y:z" "notaslice:p:$ID" "a--b.slice:p:$ID" \
+    "system.slice:p:$ID.slice" "system.slice:p:a/b"; do
+    update_config "c['linux']['cgroupsPath'] = '$p'"
+    run nook --systemd-cgroup run -d --bundle "$BUNDLE" "$ID"
+    assert_failure 1
+    assert_output --partial "cgroupsPath"
+    assert_output --partial "$p"
+    refute_output --partial "not the init system"
+  done
+  run nook list -q
+  assert_output ""
+}

@@ -115,7 +115,7 @@ TEST(cgroup_parse_cgroups_path)
   CHECK(rejected("/", "root of the cgroup hierarchy"));
   CHECK(rejected(".", "caller's own cgroup"));
   CHECK(rejected("a\nb", "control characters"));
-  CHECK(rejected("system.slice:nook:ctr", "systemd cgroup driver is not available"));
+  CHECK(rejected("system.slice:nook:ctr", "pass --systemd-cgroup"));
   char *inner = NULL;
   bool abs;
   nook_error_t e = NULL;

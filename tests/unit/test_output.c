@@ -240,7 +240,8 @@ TEST(features_json)
     CHECK(array_has(caps, oci_cap_name(i)));
   const struct json_value *cg = json_get(l, "cgroup");
   CHECK(json_get(cg, "v2") && json_get(cg, "v2")->type == JSON_TRUE);
-  CHECK(json_get(cg, "systemd") && json_get(cg, "systemd")->type == JSON_FALSE);
+  CHECK(json_get(cg, "systemd") && json_get(cg, "systemd")->type == JSON_TRUE);
+  CHECK(json_get(cg, "systemdUser") && json_get(cg, "systemdUser")->type == JSON_FALSE);
   const struct json_value *sc = json_get(l, "seccomp");
   CHECK(json_get(sc, "enabled")->type == JSON_TRUE);
   CHECK(json_get(sc, "actions")->len == 9 && array_has(json_get(sc, "actions"), "SCMP_ACT_NOTIFY"));

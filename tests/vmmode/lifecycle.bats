@@ -180,13 +180,20 @@ EOF
   assert_nothing_left
 }
 
-@test "vm lifecycle: refused without a boot: a console socket nobody listens on, --preserve-fds" {
+@test "vm lifecycle: refused without a boot: a console socket nobody listens on, --preserve-fds, --systemd-cgroup" {
   vm_config '.process.terminal = true'
   run -1 nook create -b "$B" --console-socket /nonexistent test-vml8
   assert_output --partial 'connect to console socket `/nonexistent`'
   vm_config '.process.terminal = false'
   run -1 nook create -b "$B" --preserve-fds 1 test-vml8
   assert_output --partial 'VM mode does not support --preserve-fds'
+  # The systemd driver is refused by name, not with the cgroupfs driver's
+  # words about the slice form (which asked for --systemd-cgroup).
+  vm_config '.linux.cgroupsPath = "system.slice:nook-test:test-vml8"'
+  run -1 nook --systemd-cgroup create -b "$B" test-vml8
+  assert_output --partial 'VM mode does not support --systemd-cgroup'
+  run -1 nook --systemd-cgroup run -b "$B" test-vml8
+  assert_output --partial 'VM mode does not support --systemd-cgroup'
   assert_nothing_left
 }
 
