@@ -157,6 +157,11 @@ struct cgroup_mount {
    * directory of the process's own cgroup, bound there instead of a fresh
    * mount.  NULL: mount fresh. */
   char *bind;
+  /* cgroup2 without a cgroup namespace: the hierarchy's mountpoint, bound
+   * when the kernel refuses a fresh mount (in a user namespace, which does
+   * not own the cgroup namespace), as runc does; the view is the same
+   * whole hierarchy.  NULL: none. */
+  char *fallback_bind;
 };
 
 struct cgroup_mount_plan {

@@ -18,6 +18,7 @@ void cgroup_mount_plan_clear(struct cgroup_mount_plan *p)
     free(p->mounts[i].dir);
     strv_free(p->mounts[i].options);
     free(p->mounts[i].bind);
+    free(p->mounts[i].fallback_bind);
   }
   free(p->mounts);
   memset(p, 0, sizeof(*p));
@@ -100,6 +101,8 @@ int cgroup_mount_plan_build(enum cgroup_mode mode, bool cgroupns, bool cgroup2,
   if (mode == CGROUP_MODE_UNIFIED || cgroup2) {
     struct cgroup_mount *m = plan_add(out);
     m->v2 = true;
+    if (!cgroupns && mode == CGROUP_MODE_UNIFIED)
+      m->fallback_bind = xstrdup(CG_FS_ROOT);
     return 0;
   }
   struct cg_host h;

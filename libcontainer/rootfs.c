@@ -412,8 +412,15 @@ static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
   struct mount_opts plain = {.attr_set = o->attr_set, .attr_clr = o->attr_clr};
 
   if (!plan.tmpfs) {
-    if (new_fs("cgroup2", "cgroup2", &plain, &mfd, err) < 0)
-      return -1;
+    const char *fallback = plan.n > 0 ? plan.mounts[0].fallback_bind : NULL;
+    if (new_fs("cgroup2", "cgroup2", &plain, &mfd, err) < 0) {
+      if (fallback == NULL || (*err)->status != EPERM)
+        return -1;
+      nook_error_free(err);
+      mfd = sys_open_tree(AT_FDCWD, fallback, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+      if (mfd < 0)
+        return nook_error(err, errno, "open_tree `%s`", fallback);
+    }
     if (apply_attrs(mfd, o, err) < 0)
       return -1;
     return attach(mfd, destfd, m->destination, err);

@@ -118,13 +118,18 @@ TEST(cgroup_mount_plan_cgroupns_fresh)
 TEST(cgroup_mount_plan_cgroup2)
 {
   /* Pure v2, or a config asking for cgroup2: one fresh cgroup2 mount at
-   * /sys/fs/cgroup itself, with or without a cgroup namespace. */
+   * /sys/fs/cgroup itself, with or without a cgroup namespace.  Pure v2
+   * without one: the host's hierarchy is bound should the kernel refuse
+   * the mount (a user namespace). */
   struct cgroup_mount_plan p;
   nook_error_t e = NULL;
   for (int ns = 0; ns < 2; ns++) {
     CHECK(ok(cgroup_mount_plan_build(CGROUP_MODE_UNIFIED, ns, false, "0::/x\n", NULL, &p, &e), &e));
     CHECK(!p.tmpfs && p.n == 1 && p.mounts[0].v2 && p.mounts[0].dir == NULL &&
           p.mounts[0].bind == NULL);
+    CHECK(ns ? p.mounts[0].fallback_bind == NULL
+             : p.mounts[0].fallback_bind &&
+                   strcmp(p.mounts[0].fallback_bind, "/sys/fs/cgroup") == 0);
     cgroup_mount_plan_clear(&p);
     CHECK(ok(cgroup_mount_plan_build(CGROUP_MODE_HYBRID, ns, true, self_hybrid, mi_hybrid, &p, &e),
              &e));
