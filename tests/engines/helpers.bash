@@ -315,18 +315,21 @@ engine_snapshot() {
 # Processes that belong to this run: their command line, executable, root or
 # cwd is under ENGINE_TMP (daemons, shims, conmon, the runtime copy, and the
 # container processes, whose root is a rootfs mounted under ENGINE_TMP).
+# One find and one grep over /proc: a few processes per pid cost tens of
+# seconds per scan on a loaded machine.  (They match themselves, but are gone
+# by the time their cmdline is read.)
 leaked_processes() {
-  local p pid link cmd
-  for p in /proc/[0-9]*; do
-    pid=${p#/proc/}
+  local pid parts
+  for pid in $( {
+    find /proc -mindepth 2 -maxdepth 2 \( -name exe -o -name root -o -name cwd \) \
+      -lname "$ENGINE_TMP*" -printf '%h\n' 2>/dev/null
+    grep -lsF -- "$ENGINE_TMP" /proc/[0-9]*/cmdline
+  } | sed -n 's|^/proc/\([0-9][0-9]*\).*|\1|p' | sort -un); do
     [ "$pid" = $$ ] && continue
     [ "$pid" = "$BASHPID" ] && continue
-    cmd=$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
-    [ -n "$cmd" ] || continue
-    for link in exe root cwd; do
-      [[ $(readlink "$p/$link" 2>/dev/null) == "$ENGINE_TMP"* ]] && { echo "$pid $cmd"; continue 2; }
-    done
-    if [[ $cmd == *"$ENGINE_TMP"* ]]; then echo "$pid $cmd"; fi
+    mapfile -d '' -t parts 2>/dev/null <"/proc/$pid/cmdline" || continue
+    [ ${#parts[@]} -gt 0 ] || continue
+    echo "$pid ${parts[*]}"
   done
   return 0
 }
