@@ -518,22 +518,6 @@ static void serve(struct monitor *m)
   }
 }
 
-/* With a terminal the container's stdio is the host pty: the fds `create`
- * was given are not its, and we, who live as long as the container, must
- * not keep them open.  An engine may read them to EOF: containerd's runc
- * shim reads the output of a create with a console socket until every
- * writer has closed it, and would wait for the container's end. */
-static int stdio_to_null(nook_error_t *err)
-{
-  cleanup_close int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null < 0)
-    return nook_error(err, errno, "open /dev/null");
-  for (int fd = 0; fd < 3; fd++)
-    if (dup2(null, fd) < 0)
-      return nook_error(err, errno, "dup2 /dev/null");
-  return 0;
-}
-
 /* Everything up to the container created in the guest. */
 static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **said,
                     nook_error_t *err)
@@ -574,7 +558,11 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
     struct winsize ws = {.ws_row = (unsigned short)pr->console_height,
                          .ws_col = (unsigned short)pr->console_width};
     /* Before the boot: a console socket nobody listens on costs none, and
-     * the size the engine sets meanwhile is sent once we serve. */
+     * the size the engine sets meanwhile is sent once we serve.  The
+     * container's stdio is the pty: the fds `create` was given are not
+     * its, and we, who live as long as the container, let them go
+     * (containerd's runc shim reads a console-socket create's output to
+     * EOF, and would wait for the container's end). */
     if (vmm_relay_open_tty(&m->io, pr->has_console_size ? &ws : NULL, &master, err) < 0 ||
         terminal_send_to_socket(o->console_socket, master, err) < 0 || stdio_to_null(err) < 0)
       return -1;
