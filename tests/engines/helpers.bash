@@ -425,8 +425,13 @@ engine_final_cleanup() {
 TRAP_SCRIPT='trap "echo got-TERM; exit 42" TERM; trap "echo got-USR1" USR1; echo ready; while :; do sleep 0.1; done'
 # Ignores TERM: only SIGKILL stops it.
 DEAF_SCRIPT='trap "" TERM; echo ready; while :; do sleep 0.1; done'
+# Defines put FILE, which replaces FILE with its stdin as the host sees it
+# at once: whole (a reader never finds it truncated, even when the container
+# is paused in between) and flushed (in VM mode the rootfs is the guest's 9p
+# mount, whose page cache writes back later, and not at all while paused).
+PUT_FN='put() { dd of="$1.new" conv=fsync 2>/dev/null; mv "$1.new" "$1"; }'
 # Counts in /tmp/count, ten times a second (pause tests read it from the host).
-COUNT_SCRIPT='i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done'
+COUNT_SCRIPT="$PUT_FN"'; i=0; while :; do i=$((i+1)); echo $i | put /tmp/count; sleep 0.1; done'
 # Defines cg_limits, which prints the cgroup limits the container sees, one a
 # line: memory limit, cpu quota, cpu period, pids limit, cpuset cpus.  From
 # cgroup v1 files (this host, namespace mode) or v2 files (a VM-mode guest
@@ -446,4 +451,4 @@ CG_LIMITS_FN='cg_limits() {
 # Writes the memory limit and cpu quota it sees, ten times a second, to
 # /tmp/limits (update tests read it from the host: what the container sees,
 # without exec).
-LIMITS_SCRIPT="$CG_LIMITS_FN"'; while :; do cg_limits | head -n 2 >/tmp/limits.new; mv /tmp/limits.new /tmp/limits; sleep 0.1; done'
+LIMITS_SCRIPT="$CG_LIMITS_FN; $PUT_FN"'; while :; do cg_limits | head -n 2 | put /tmp/limits; sleep 0.1; done'
