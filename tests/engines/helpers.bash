@@ -205,22 +205,11 @@ vm_memory_limit_mib() {
   echo $((ram + overhead))
 }
 
-# assert_vm_processes PID PIDS...: in VM mode, the processes an engine lists
-# for a container whose pid is PID (docker top, ctr task ps) are the
-# container's processes on the host: PID (its monitor) and what it started
-# (QEMU), never another host process (a guest's pid is not a host pid).
-assert_vm_processes() {
-  local cpid=$1 p q seen=0
-  shift
-  for p in "$@"; do
-    [ "$p" = "$cpid" ] && seen=1
-    q=$p
-    while [ "$q" != "$cpid" ]; do
-      q=$(awk '/^PPid:/ {print $2}' "/proc/$q/status" 2>/dev/null)
-      [ -n "$q" ] && [ "$q" -gt 1 ] || fail "pid $p, listed for the container, is not a process of its VM"
-    done
-  done
-  [ "$seen" = 1 ] || fail "the container's pid $cpid is not listed: $*"
+# rt_pids [RUNTIME OPTIONS...] ID: the pids the runtime's `ps --format json`
+# gives for the container, one a line, sorted.  Engines take them as host
+# pids; in VM mode they are the guest's (README "VM mode": ps).
+rt_pids() {
+  "$RT" "${@:1:$#-1}" ps --format json "${!#}" | jq -r '.[]' | sort -n
 }
 
 # pty_run [ptyrun.py options] -- CMD...: CMD with a terminal (ptyrun.py).
@@ -423,6 +412,9 @@ engine_final_cleanup() {
 # A shell loop that reports "ready", traps TERM (prints got-TERM, exits 42)
 # and USR1 (prints got-USR1) and otherwise sleeps.
 TRAP_SCRIPT='trap "echo got-TERM; exit 42" TERM; trap "echo got-USR1" USR1; echo ready; while :; do sleep 0.1; done'
+# Two processes that stay (sh and a sleep): a process list taken twice is
+# the same.
+STILL_SCRIPT='sleep 1000 & echo ready; wait'
 # Ignores TERM: only SIGKILL stops it.
 DEAF_SCRIPT='trap "" TERM; echo ready; while :; do sleep 0.1; done'
 # Defines put FILE, which replaces FILE with its stdin as the host sees it
