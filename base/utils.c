@@ -283,6 +283,17 @@ int cloexec_fds_from(int from, nook_error_t *err)
   return for_each_fd_from(from, set_cloexec, err);
 }
 
+int stdio_to_null(nook_error_t *err)
+{
+  cleanup_close int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0)
+    return nook_error(err, errno, "open /dev/null");
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(null, fd) < 0)
+      return nook_error(err, errno, "dup2 /dev/null");
+  return 0;
+}
+
 void rfc3339_format(const struct timespec *t, char *out, size_t size)
 {
   struct timespec ts = *t;

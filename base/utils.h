@@ -85,6 +85,11 @@ int cpu_list_parse(const char *field, const char *s, cpu_set_t *set, nook_error_
 /* Set FD_CLOEXEC on every fd >= from. */
 int cloexec_fds_from(int from, nook_error_t *err);
 
+/* fds 0, 1 and 2 on /dev/null: for a process that outlives the command
+ * whose stdio it inherited and must not hold it open (an engine may read
+ * that output to EOF). */
+int stdio_to_null(nook_error_t *err);
+
 /* The current time in RFC 3339, UTC, with nanoseconds
  * (2026-11-22T02:52:09.123456789Z); size >= 40. */
 void rfc3339_now(char *out, size_t size);

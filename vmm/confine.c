@@ -240,6 +240,13 @@ fail:
   return -1;
 }
 
+int vmm_confine_join(const struct vmm_confinement *c, nook_error_t *err)
+{
+  if (c->has_cgroup && c->cgm->enter(&c->cgroup, getpid(), err) < 0)
+    return nook_error_wrap(err, "join the VMM's cgroup");
+  return 0;
+}
+
 int vmm_confine_release(struct vmm_confinement *c, nook_error_t *err)
 {
   int r = 0;
@@ -502,8 +509,8 @@ static char *dir_of(const char *path)
 int vmm_confine_enter(const struct vmm_confinement *c, const struct vmm_spec *spec,
                       nook_error_t *err)
 {
-  if (c->has_cgroup && c->cgm->enter(&c->cgroup, getpid(), err) < 0)
-    return nook_error_wrap(err, "join the VMM's cgroup");
+  if (vmm_confine_join(c, err) < 0)
+    return -1;
   if (c->netns_fd >= 0 ? setns(c->netns_fd, CLONE_NEWNET) : unshare(CLONE_NEWNET))
     return nook_error(err, errno, "enter the VMM's network namespace");
   if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) < 0)

@@ -91,6 +91,15 @@ unsigned long vmm_confine_clone_flags(const struct vmm_confinement *c);
  * exactly this. */
 uint64_t vmm_confine_caps(const struct vmm_spec *spec);
 
+/* The calling process joins the VMM's cgroup: the container's monitor, so
+ * that the container's pid is in the container's cgroup, as a runc
+ * container's init is (engines find the cgroup through /proc/PID/cgroup:
+ * containerd's runc shim for metrics and OOM events, podman for stats).
+ * The cgroup's device rules apply to the caller from then on.  A process
+ * in the cgroup must not release it (that kills what is in it): it leaves
+ * the removal to delete, as namespace mode does. */
+int vmm_confine_join(const struct vmm_confinement *c, nook_error_t *err);
+
 /* Remove the cgroup (killing what is left in it) and free c. */
 int vmm_confine_release(struct vmm_confinement *c, nook_error_t *err);
 /* Free c but leave the cgroup: a process that handed the confinement on

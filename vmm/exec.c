@@ -301,7 +301,11 @@ __attribute__((noreturn)) static void proxy_main(int report, int dirfd, struct e
   int conn = -1;
   if (sigfd < 0)
     nook_error(&err, errno, "signalfd");
-  else if (!(q->tty && open_tty(&io, console, NULL, &err) < 0))
+  /* With a terminal the process's stdio is the pty: the fds the CLI was
+   * given are not its, and we, who live as long as it, let them go
+   * (containerd's runc shim reads a console-socket exec's output to EOF:
+   * docker exec -it and ctr task exec -t waited for the process's end). */
+  else if (!(q->tty && (open_tty(&io, console, NULL, &err) < 0 || stdio_to_null(&err) < 0)))
     conn = request(dirfd, q, &io, &io.proc, &err);
   if (conn < 0) {
     chan_send_error(report, err);

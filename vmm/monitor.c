@@ -43,6 +43,7 @@ struct monitor {
   struct vmm_relay io;
   struct vmm_execs execs; /* the exec'd processes and their clients */
   bool cut;               /* switched off by delete: no guest shutdown */
+  bool joined;            /* in the VMM's cgroup (or tried): delete removes it */
   /* Paused: the container's cgroup frozen in the guest and the vCPUs
    * stopped (created or running is still `status`). */
   bool paused;
@@ -557,9 +558,13 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
     struct winsize ws = {.ws_row = (unsigned short)pr->console_height,
                          .ws_col = (unsigned short)pr->console_width};
     /* Before the boot: a console socket nobody listens on costs none, and
-     * the size the engine sets meanwhile is sent once we serve. */
+     * the size the engine sets meanwhile is sent once we serve.  The
+     * container's stdio is the pty: the fds `create` was given are not
+     * its, and we, who live as long as the container, let them go
+     * (containerd's runc shim reads a console-socket create's output to
+     * EOF, and would wait for the container's end). */
     if (vmm_relay_open_tty(&m->io, pr->has_console_size ? &ws : NULL, &master, err) < 0 ||
-        terminal_send_to_socket(o->console_socket, master, err) < 0)
+        terminal_send_to_socket(o->console_socket, master, err) < 0 || stdio_to_null(err) < 0)
       return -1;
   }
   if (vmm_session_boot(&bo, &m->s, err) < 0)
@@ -568,6 +573,12 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
     return -1;
   nook_debug("vm: container created");
   m->status = NOOK_CREATED;
+  /* The container's pid (ours) in the container's cgroup, as an engine
+   * expects (confine.h).  After the terminal and the boot: the cgroup's
+   * device rules are QEMU's. */
+  m->joined = true;
+  if (o->confine != NULL && vmm_confine_join(o->confine, err) < 0)
+    return -1;
   m->lfd = listen_at(m->dirfd, VMM_MONITOR_SOCK, err);
   if (m->lfd < 0)
     return -1;
@@ -576,12 +587,13 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
   return 0;
 }
 
-/* QEMU gone, then its cgroup (delete removes the cgroup when we could
- * not: killed, or switched off by delete). */
+/* QEMU gone, then its cgroup unless we are in it: removing it would kill
+ * us, so delete removes it (as it does when we were killed, and as it does
+ * a namespace container's), or create's CLI when create failed. */
 static void end_vm(struct monitor *m, const struct vmm_monitor_opts *o)
 {
   vmm_session_destroy(&m->s);
-  if (o->confine != NULL)
+  if (o->confine != NULL && !m->joined)
     vmm_confine_release(o->confine, NULL);
 }
 

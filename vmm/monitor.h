@@ -45,7 +45,8 @@ struct vmm_monitor_opts {
   const char *cache_dir;           /* initramfs cache */
   const struct vmm_spec *settings; /* the config's vm settings (vmm_mode_spec()) */
   /* Where QEMU runs (prepared by the CLI, which recorded its cgroup in the
-   * state); the monitor releases it once QEMU is gone.  NULL: unconfined. */
+   * state); the monitor joins its cgroup once the container is created,
+   * and releases it on a failure before that.  NULL: unconfined. */
   struct vmm_confinement *confine;
   /* With process.terminal: where the host pty's master goes (absolute). */
   const char *console_socket;

@@ -108,7 +108,11 @@ int vmm_share_prepare(const struct vmm_share_opts *o, char **path, nook_error_t 
   xasprintf(&share, "%s/" VMM_SHARE_DIR, o->state_dir);
   xasprintf(&rootfs, "%s/rootfs", share);
   xasprintf(&mounts, "%s/mounts", share);
-  if (mkdir(share, 0700) < 0 || mkdir(rootfs, 0755) < 0 || mkdir(mounts, 0755) < 0)
+  /* Searchable by all: in the guest it is /mnt/ctr, which a container's
+   * root in a user namespace (a mapped uid, not 0) must pass through to its
+   * rootfs and binds.  On the host the state directory (0700) keeps others
+   * out. */
+  if (mkdir(share, 0711) < 0 || mkdir(rootfs, 0755) < 0 || mkdir(mounts, 0755) < 0)
     return nook_error(err, errno, "make the VM's share in `%s`", share);
   const char *overlay = oci_annotation(o->config, "nook.rootfs.overlay");
   /* overlayfs takes no 9p upper, and a host directory made in the guest

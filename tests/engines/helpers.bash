@@ -7,7 +7,12 @@
 #                       ENGINE_RUNTIME=/usr/sbin/runc validates the suite).  It is
 #                       copied to a private directory for the run, so a rebuild
 #                       of ./nook during the run does not race with the engines.
-#   ENGINE_CMD_TIMEOUT  seconds one engine command may take (default 60).
+#   ENGINE_CMD_TIMEOUT  seconds one engine command may take (default 60; 120
+#                       in VM mode).
+#   ENGINE_VM=1         VM mode: the engines get nook-vm (engine_install_vm);
+#                       tests/engines/vm.list names the tests run so.
+#   ENGINE_TRACE=FILE   every runtime invocation an engine makes is appended
+#                       to FILE with its start and end times and exit status.
 #
 # Each .bats file starts its engine in setup_file (engine_init, then
 # <engine>_start), runs its tests, and ends with a test that stops the engine
@@ -31,8 +36,14 @@ if [[ $ENGINE_RUNTIME != /* ]]; then
     ENGINE_RUNTIME=$(command -v "$ENGINE_RUNTIME" || echo "$ENGINE_RUNTIME")
   fi
 fi
-ENGINE_CMD_TIMEOUT=${ENGINE_CMD_TIMEOUT:-60}
-export PYTHON ENGINE_RUNTIME ENGINE_CMD_TIMEOUT
+ENGINE_VM=${ENGINE_VM:-0}
+# A VM-mode create boots a VM: seconds under TCG, more on a loaded machine.
+if [ "$ENGINE_VM" = 1 ]; then
+  ENGINE_CMD_TIMEOUT=${ENGINE_CMD_TIMEOUT:-120}
+else
+  ENGINE_CMD_TIMEOUT=${ENGINE_CMD_TIMEOUT:-60}
+fi
+export PYTHON ENGINE_RUNTIME ENGINE_CMD_TIMEOUT ENGINE_VM
 
 IMAGE=localhost/nook-busybox:latest
 NOSHELL_IMAGE=localhost/nook-noshell:latest
@@ -64,25 +75,64 @@ engine_init() {
   ENGINE_TMP=$(mktemp -d "/tmp/nook-$engine.XXXXXX")
   chmod 0755 "$ENGINE_TMP"
   ENGINE_NAME=$engine
-  RT_NAME=$(basename "$ENGINE_RUNTIME")
   mkdir -p "$ENGINE_TMP/bin" "$ENGINE_TMP/before"
   touch "$ENGINE_TMP"/before/{cgroups,state,run-containerd,run-dirs}
-  RT=$ENGINE_TMP/bin/$RT_NAME
-  cp "$ENGINE_RUNTIME" "$RT"
+  if [ "$ENGINE_VM" = 1 ]; then
+    engine_install_vm
+  else
+    RT_NAME=$(basename "$ENGINE_RUNTIME")
+    RT=$ENGINE_TMP/bin/$RT_NAME
+    RT_DEFAULT_ROOT=/run/$RT_NAME
+    cp "$ENGINE_RUNTIME" "$RT"
+  fi
+  [ -z "${ENGINE_TRACE:-}" ] || engine_trace_wrap
   if [ -n "${ENGINE_IMAGES:-}" ]; then
     IMG_DIR=$ENGINE_IMAGES
   else
     IMG_DIR=$ENGINE_TMP/img
     build_images "$IMG_DIR" ${ENGINE_PAUSE_IMAGE:+--pause}
   fi
-  export ENGINE_TMP ENGINE_NAME RT_NAME RT IMG_DIR
+  export ENGINE_TMP ENGINE_NAME RT_NAME RT RT_DEFAULT_ROOT IMG_DIR
   # What /run/containerd held before: the runc shim keeps its sockets there
   # (hard-coded), whichever containerd started it.
   snapshot_run_containerd >"$ENGINE_TMP/before/run-containerd"
   local d
-  for d in $ENGINE_RUN_DIRS /run/$RT_NAME; do
+  for d in $ENGINE_RUN_DIRS $RT_DEFAULT_ROOT; do
     if [ -e "$d" ]; then echo "$d"; fi
   done >"$ENGINE_TMP/before/run-dirs"
+}
+
+# engine_install_vm: nook laid out as `make install` does (sbin/nook, the
+# sbin/nook-vm symlink, libexec/nook/vm-kernel, which nook-vm runs to find
+# its guest kernel) under the temp dir; the engines get the nook-vm path, as
+# a user configures them for VM mode.
+engine_install_vm() {
+  command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is missing (scripts/deps.sh)"
+  mkdir -p "$ENGINE_TMP/sbin" "$ENGINE_TMP/libexec/nook"
+  cp "$ENGINE_RUNTIME" "$ENGINE_TMP/sbin/nook"
+  ln -s nook "$ENGINE_TMP/sbin/nook-vm"
+  cp "$REPO_ROOT/scripts/vm-kernel" "$ENGINE_TMP/libexec/nook/vm-kernel"
+  RT_NAME=nook-vm
+  RT=$ENGINE_TMP/sbin/nook-vm
+  # nook-vm is nook: the same default state root.
+  RT_DEFAULT_ROOT=/run/nook
+  # The kernel bundle may have to be downloaded first (minutes, once): not
+  # inside the first container's create.
+  "$ENGINE_TMP/libexec/nook/vm-kernel" >/dev/null || fail "libexec/nook/vm-kernel failed"
+}
+
+# engine_trace_wrap: $RT becomes a script that runs the runtime under its
+# name (argv[0]) and appends "START END rc=STATUS ARGS" to $ENGINE_TRACE.
+engine_trace_wrap() {
+  local real=$ENGINE_TMP/sbin/nook
+  if [ "$ENGINE_VM" != 1 ]; then
+    real=$RT.real
+    mv "$RT" "$real"
+  fi
+  rm -f "$RT"
+  printf '#!/bin/bash\nt0=$(date +%%s.%%N)\n(exec -a %q %q "$@")\nrc=$?\necho "$t0 $(date +%%s.%%N) rc=$rc $*" >>%q\nexit $rc\n' \
+    "$RT" "$real" "$ENGINE_TRACE" >"$RT"
+  chmod 0755 "$RT"
 }
 
 # build_images DIR [--pause]: the images of tests/engines/build-images in DIR.
@@ -99,9 +149,11 @@ build_images() {
 # wait_until TIMEOUT_SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
 # The bound is wall time: a CMD that itself takes seconds (a Go client's
 # start under TCG) must not stretch it to hundreds.
+# In VM mode the container runs emulated (TCG): three times the time.
 wait_until() {
   local timeout=$1 end
   shift
+  [ "$ENGINE_VM" != 1 ] || timeout=$((timeout * 3))
   end=$((SECONDS + timeout))
   while :; do
     "$@" >/dev/null 2>&1 && return 0
@@ -109,6 +161,35 @@ wait_until() {
     sleep 0.1
   done
   fail "timed out after ${timeout}s waiting for: $*"
+}
+
+# assert_rt_state [RUNTIME OPTIONS...] ID: the runtime's own state of the
+# container says running; in VM mode also that the container is a VM
+# (nook-vm's state names the backend in the annotation nook.vm).
+assert_rt_state() {
+  run "$RT" "${@:1:$#-1}" state "${!#}"
+  assert_success
+  assert_output --partial '"status": "running"'
+  if [ "$ENGINE_VM" = 1 ]; then
+    assert_output --partial '"nook.vm": "qemu"'
+  fi
+}
+
+# vm_memory_limit_mib: in VM mode, the memory limit of the container's cgroup
+# on the host, which is QEMU's: the guest's RAM (the default: the engines
+# give no vm object) plus the VMM's overhead (vmm/mode.h, vmm/confine.h).
+vm_memory_limit_mib() {
+  local ram overhead
+  ram=$(sed -n 's/^#define VMM_DEFAULT_MEM_MIB \([0-9]*\)$/\1/p' "$REPO_ROOT/vmm/mode.h")
+  overhead=$(sed -n 's/^#define VMM_MEMORY_OVERHEAD_MIB \([0-9]*\)$/\1/p' "$REPO_ROOT/vmm/confine.h")
+  echo $((ram + overhead))
+}
+
+# rt_pids [RUNTIME OPTIONS...] ID: the pids the runtime's `ps --format json`
+# gives for the container, one a line, sorted.  Engines take them as host
+# pids; in VM mode they are the guest's (README "VM mode": ps).
+rt_pids() {
+  "$RT" "${@:1:$#-1}" ps --format json "${!#}" | jq -r '.[]' | sort -n
 }
 
 # pty_run [ptyrun.py options] -- CMD...: CMD with a terminal (ptyrun.py).
@@ -203,18 +284,21 @@ engine_snapshot() {
 # Processes that belong to this run: their command line, executable, root or
 # cwd is under ENGINE_TMP (daemons, shims, conmon, the runtime copy, and the
 # container processes, whose root is a rootfs mounted under ENGINE_TMP).
+# One find and one grep over /proc: a few processes per pid cost tens of
+# seconds per scan on a loaded machine.  (They match themselves, but are gone
+# by the time their cmdline is read.)
 leaked_processes() {
-  local p pid link cmd
-  for p in /proc/[0-9]*; do
-    pid=${p#/proc/}
+  local pid parts
+  for pid in $( {
+    find /proc -mindepth 2 -maxdepth 2 \( -name exe -o -name root -o -name cwd \) \
+      -lname "$ENGINE_TMP*" -printf '%h\n' 2>/dev/null
+    grep -lsF -- "$ENGINE_TMP" /proc/[0-9]*/cmdline
+  } | sed -n 's|^/proc/\([0-9][0-9]*\).*|\1|p' | sort -un); do
     [ "$pid" = $$ ] && continue
     [ "$pid" = "$BASHPID" ] && continue
-    cmd=$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
-    [ -n "$cmd" ] || continue
-    for link in exe root cwd; do
-      [[ $(readlink "$p/$link" 2>/dev/null) == "$ENGINE_TMP"* ]] && { echo "$pid $cmd"; continue 2; }
-    done
-    if [[ $cmd == *"$ENGINE_TMP"* ]]; then echo "$pid $cmd"; fi
+    mapfile -d '' -t parts 2>/dev/null <"/proc/$pid/cmdline" || continue
+    [ ${#parts[@]} -gt 0 ] || continue
+    echo "$pid ${parts[*]}"
   done
   return 0
 }
@@ -294,7 +378,7 @@ engine_final_cleanup() {
   done
   # The runtime's default root (podman passes no --root): created by this
   # run and holding no container, it goes (nook keeps a seccomp cache there).
-  d=/run/$RT_NAME
+  d=$RT_DEFAULT_ROOT
   if [ -d "$d" ] && ! grep -qx "$d" "$ENGINE_TMP/before/run-dirs" &&
     [ -z "$(find "$d" -mindepth 1 -maxdepth 1 ! -name '.*')" ]; then
     rm -rf "$d"
@@ -308,10 +392,35 @@ engine_final_cleanup() {
 # A shell loop that reports "ready", traps TERM (prints got-TERM, exits 42)
 # and USR1 (prints got-USR1) and otherwise sleeps.
 TRAP_SCRIPT='trap "echo got-TERM; exit 42" TERM; trap "echo got-USR1" USR1; echo ready; while :; do sleep 0.1; done'
+# Two processes that stay (sh and a sleep): a process list taken twice is
+# the same.
+STILL_SCRIPT='sleep 1000 & echo ready; wait'
 # Ignores TERM: only SIGKILL stops it.
 DEAF_SCRIPT='trap "" TERM; echo ready; while :; do sleep 0.1; done'
+# Defines put FILE, which replaces FILE with its stdin as the host sees it
+# at once: whole (a reader never finds it truncated, even when the container
+# is paused in between) and flushed (in VM mode the rootfs is the guest's 9p
+# mount, whose page cache writes back later, and not at all while paused).
+PUT_FN='put() { dd of="$1.new" conv=fsync 2>/dev/null; mv "$1.new" "$1"; }'
 # Counts in /tmp/count, ten times a second (pause tests read it from the host).
-COUNT_SCRIPT='i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done'
-# Writes the cgroup limits it sees, ten times a second, to /tmp/limits (update
-# tests read it from the host: what the container sees, without exec).
-LIMITS_SCRIPT='while :; do cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us >/tmp/limits.new 2>&1; mv /tmp/limits.new /tmp/limits; sleep 0.1; done'
+COUNT_SCRIPT="$PUT_FN"'; i=0; while :; do i=$((i+1)); echo $i | put /tmp/count; sleep 0.1; done'
+# Defines cg_limits, which prints the cgroup limits the container sees, one a
+# line: memory limit, cpu quota, cpu period, pids limit, cpuset cpus.  From
+# cgroup v1 files (this host, namespace mode) or v2 files (a VM-mode guest
+# has cgroup v2 only), so one expected output fits both.  In v2 the
+# container's own cgroup is found from /proc/self/cgroup: without a cgroup
+# namespace (docker and ctr on a v1 host ask for none) /sys/fs/cgroup shows
+# the whole hierarchy.
+CG_LIMITS_FN='cg_limits() {
+  c=/sys/fs/cgroup
+  if [ -f $c/cgroup.controllers ]; then
+    c=$c$(sed -n "s/^0:://p" /proc/self/cgroup)
+    cat $c/memory.max; read q p <$c/cpu.max; echo "$q"; echo "$p"; cat $c/pids.max $c/cpuset.cpus
+  else
+    cat $c/memory/memory.limit_in_bytes $c/cpu/cpu.cfs_quota_us $c/cpu/cpu.cfs_period_us $c/pids/pids.max $c/cpuset/cpuset.cpus
+  fi 2>&1
+}'
+# Writes the memory limit and cpu quota it sees, ten times a second, to
+# /tmp/limits (update tests read it from the host: what the container sees,
+# without exec).
+LIMITS_SCRIPT="$CG_LIMITS_FN; $PUT_FN"'; while :; do cg_limits | head -n 2 | put /tmp/limits; sleep 0.1; done'

@@ -47,7 +47,7 @@ events_logfile_path = "$d/events.log"
 tmp_dir = "$d/tmp"
 volume_path = "$d/volumes"
 runtime = "$RT_NAME"
-runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "nook"]
+runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "nook", "nook-vm"]
 
 [engine.runtimes]
 $RT_NAME = ["$RT"]
@@ -63,9 +63,15 @@ EOF
   pm load -q -i "$IMG_DIR/noshell-oci.tar" >/dev/null || fail "podman load failed"
 }
 
-podman_stop() {
+# Removes every container (after a failed test, and when stopping).
+podman_rm_all() {
   [ -n "${CONTAINERS_CONF:-}" ] && [ -f "$CONTAINERS_CONF" ] || return 0
   pm rm --all --force --time 0 >/dev/null 2>&1 || true
+}
+
+podman_stop() {
+  [ -n "${CONTAINERS_CONF:-}" ] && [ -f "$CONTAINERS_CONF" ] || return 0
+  podman_rm_all
   # Unmounts podman's storage (it keeps graph/overlay bind-mounted).
   pm system reset --force >/dev/null 2>&1 || true
   rm -f "$CONTAINERS_CONF"
@@ -76,7 +82,7 @@ setup_file() {
   # podman (cgroupfs) puts container cgroups at /libpod_parent/libpod-<id>;
   # the runtime keeps its state in its default root (podman passes no --root).
   ENGINE_CGROUP_PARENTS=libpod_parent
-  ENGINE_STATE_DIRS="/run/$RT_NAME:1"
+  ENGINE_STATE_DIRS="$RT_DEFAULT_ROOT:1"
   ENGINE_STATE_NAME_RE='[0-9a-f]{64}'
   ENGINE_CGROUP_PARENTS_OWNED=""
   [ -d /sys/fs/cgroup/memory/libpod_parent ] || ENGINE_CGROUP_PARENTS_OWNED=libpod_parent
@@ -88,6 +94,11 @@ setup_file() {
 # Every podman (and so conmon) runs in the suite's temp dir (see pm).
 setup() {
   cd "$ENGINE_TMP" || fail "cd $ENGINE_TMP"
+}
+
+# A failed test's containers go at once: in VM mode each is a running VM.
+teardown() {
+  [ -n "${BATS_TEST_COMPLETED:-}" ] || podman_rm_all
 }
 
 teardown_file() {
@@ -107,9 +118,7 @@ teardown_file() {
   run pm inspect -f '{{.OCIRuntime}}' rtcheck
   assert_output "$RT_NAME"
   # The runtime's own state of the container, in its default root.
-  run "$RT" state "$id"
-  assert_success
-  assert_output --partial '"status": "running"'
+  assert_rt_state "$id"
   pm rm -f -t 0 rtcheck >/dev/null
 }
 
@@ -158,7 +167,14 @@ teardown_file() {
   pids=$(jq -r '.[0].pids' <<<"$output")
   [[ $mem == *"64MB"* || $mem == *"67.11MB"* ]] || fail "mem_usage $mem does not show the 64m limit"
   [ "$pids" -ge 2 ] || fail "pids $pids"
-  run pm top s1 pid args
+  if [ "$ENGINE_VM" = 1 ]; then
+    # podman's own ps (psgo) reads /proc in the mount namespace of the
+    # container's pid: in VM mode the monitor's, which shows the host's
+    # processes.  ps(1) options make podman run ps in the container (exec).
+    run pm top s1 -o pid,args
+  else
+    run pm top s1 pid args
+  fi
   assert_success
   assert_output --partial "sleep 0.1"
   pm rm -f -t 0 s1 >/dev/null
@@ -177,7 +193,12 @@ teardown_file() {
   assert_success
   wait_until 10 sh -c "[ \"\$(cat $m/tmp/limits)\" = \"\$(printf '134217728\n150000')\" ]"
   # podman 4.3's inspect keeps showing the limits the container was created
-  # with; the cgroup has the new ones.
+  # with; the cgroup has the new ones.  (In VM mode the host's cgroup is
+  # QEMU's: the container's limits are the guest's, seen above.)
+  if [ "$ENGINE_VM" = 1 ]; then
+    pm rm -f -t 0 u1 >/dev/null
+    return
+  fi
   local cg
   cg=/sys/fs/cgroup/memory/libpod_parent/libpod-$(pm inspect -f '{{.Id}}' u1)
   run cat "$cg/memory.limit_in_bytes"

@@ -174,7 +174,7 @@ wait_sleeps() {
   assert_output --partial "cannot exec in a stopped container"
 }
 
-@test "vm exec: -t: a console socket gets a host pty (size, resize, input); in the foreground the CLI's terminal" {
+@test "vm exec: -t: a console socket gets a host pty (size, resize, input); in the foreground the CLI's terminal; -d lets the CLI's stdio go" {
   command -v script >/dev/null || skip "script is missing"
   vm_config '.process.args = ["sleep", "1000"]'
   start_vm test-vmx2
@@ -208,6 +208,15 @@ wait_sleeps() {
   output=$(tr -d '\r' <<<"$output")
   assert_output --partial fg-tty
   assert_output --partial '22 77'
+  # With a terminal, the -d CLI's stdout and stderr are not the process's:
+  # nothing keeps them open once it exits (containerd's runc shim reads
+  # them to EOF before it goes on), while the process still runs.
+  kill "$RECVTTY_PID" 2>/dev/null || true
+  recvtty
+  run timeout 120 bash -c '"$@" 2>&1 | cat >"$0"' "$BATS_TEST_TMPDIR/exec.out" "$NOOK" --root "$ROOT" \
+    exec -t -d --console-socket "$SOCK" --pid-file "$BATS_TEST_TMPDIR/pid2" test-vmx2 sleep 1000
+  assert_success
+  kill -0 "$(cat "$BATS_TEST_TMPDIR/pid2")"
 }
 
 @test "vm exec -d: the pid file's process lives as long as the exec'd one and ends as it ended; signals reach it" {

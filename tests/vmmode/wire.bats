@@ -40,6 +40,7 @@ setup_file() {
   q=$(pgrep -P "$pid" qemu-system) || return 0
   cat "/proc/$q/status" >"$d/seen/status"
   cat "/proc/$q/cgroup" >"$d/seen/cgroup"
+  cat "/proc/$pid/cgroup" >"$d/seen/monitor-cgroup"
   cat "$(cg_dir memory)/memory.max" "$(cg_dir memory)/memory.limit_in_bytes" 2>/dev/null |
     head -n1 >"$d/seen/memory"
   cat "$(cg_dir pids)/pids.max" >"$d/seen/pids"
@@ -105,6 +106,19 @@ seen() {
   assert_line --regexp '^NoNewPrivs:\s+1$'
   assert_line --regexp '^Seccomp:\s+2$'
   assert_vmm_cgroup "$s" "$MEM_MIB" 300
+}
+
+# Engines find a container's cgroup through its pid's /proc/PID/cgroup
+# (containerd's runc shim for metrics and OOM events, podman for stats).
+@test "vm wire: the container's pid (the monitor) is in the container's cgroup" {
+  need_qemu
+  seen
+  local line n=0
+  while read -r line; do
+    [[ $line == *":$(cg_name)" ]] || fail "the monitor is not in $(cg_name): $line"
+    n=$((n + 1))
+  done <"$BATS_FILE_TMPDIR/seen/monitor-cgroup"
+  [ "$n" -gt 0 ] || fail "no /proc/PID/cgroup of the monitor"
 }
 
 @test "vm wire: delete --force after kill -9 of the monitor leaves no QEMU, state or cgroup" {
