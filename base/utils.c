@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -367,4 +368,14 @@ int cpu_list_parse(const char *field, const char *s, cpu_set_t *set, nook_error_
   return 0;
 bad:
   return nook_error(err, 0, "%s: invalid CPU list \"%s\"", field, s);
+}
+
+void signals_reset(void)
+{
+  for (int sig = 1; sig < _NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -98,6 +98,11 @@ void rfc3339_format(const struct timespec *t, char *out, size_t size);
 
 /* CLOCK_MONOTONIC in nanoseconds and milliseconds: deadlines and intervals. */
 long long monotonic_ns(void);
+
+/* Every signal's disposition back to the default and none blocked: the
+ * clean slate a process about to exec a workload or a helper starts from,
+ * whatever its parent blocked or caught to forward signals. */
+void signals_reset(void);
 long long monotonic_ms(void);
 
 #endif

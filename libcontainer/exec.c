@@ -285,16 +285,6 @@ __attribute__((noreturn)) static void fail(int sock, nook_error_t *err)
   _exit(1);
 }
 
-static void reset_signals(void)
-{
-  sigset_t none;
-  sigemptyset(&none);
-  for (int sig = 1; sig < _NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal(sig, SIG_DFL);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 static bool setgroups_allowed(const struct exec_plan *plan)
 {
   if (!plan->join_userns)
@@ -367,7 +357,7 @@ __attribute__((noreturn)) static void stage1(struct exec_plan *plan, int parent_
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   close(parent_sock);
   close(dirfd);
-  reset_signals();
+  signals_reset();
   struct sync_msg *msg = xmalloc(sizeof(*msg));
   if (sync_recv(sock, SYNC_GO, msg, NULL, &err) < 0)
     _exit(1);

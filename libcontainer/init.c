@@ -277,12 +277,7 @@ void container_init(struct spawn_ctx *ctx)
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   /* `run` blocks signals to forward them; the workload must start with a
    * clean slate, as if exec'd from a fresh process. */
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  for (int sig = 1; sig < _NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal(sig, SIG_DFL);
+  signals_reset();
 
   if (ctx->slow_path) {
     if (unshare_and_fork(ctx, &err) < 0)

@@ -26,13 +26,6 @@
 #include "container_internal.h"
 #include "foreground.h"
 
-static long long now_ns(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 struct supervisor {
   const struct nook_job_opts *o;
   pid_t pid; /* the job's init (VM mode: the monitor) */
@@ -81,7 +74,7 @@ static long long sup_deadline(void *data)
 static void sup_expired(void *data)
 {
   struct supervisor *s = data;
-  long long now = now_ns();
+  long long now = monotonic_ns();
   if (!s->timed_out && s->timeout_at >= 0 && now >= s->timeout_at) {
     s->timed_out = true;
     nook_debug("job: timeout: signal %d to the init, SIGKILL in %lld ms", s->o->stop_signal,
@@ -102,7 +95,7 @@ static int sup_signal(void *data, int sig)
   if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
     if (s->cancelled_by == 0)
       s->cancelled_by = sig;
-    grace_from(s, now_ns());
+    grace_from(s, monotonic_ns());
   }
   return sig;
 }
@@ -181,7 +174,7 @@ static void supervise(const struct nook_job_opts *o, pid_t pid, int pty_master,
                       const struct cgroup_manager *cgm, const struct cgroup_paths *cg, bool figures,
                       const sigset_t *set, struct nook_job_report *r)
 {
-  long long start = now_ns();
+  long long start = monotonic_ns();
   struct supervisor s = {.o = o,
                          .pid = pid,
                          .cgm = cgm,
@@ -196,7 +189,7 @@ static void supervise(const struct nook_job_opts *o, pid_t pid, int pty_master,
   int wstatus = 0;
   wait_foreground_policy(pid, pty_master, set, &policy, &wstatus);
   r->started = true;
-  r->wall_ns = now_ns() - r->began_ns;
+  r->wall_ns = monotonic_ns() - r->began_ns;
   /* Only for a report: without one nobody reads them (the exit status
    * says 137 for an OOM kill either way). */
   if (cg != NULL && figures && o->report != NULL)
@@ -320,24 +313,17 @@ out:
 static int run_job(const struct nook_job_opts *o, const char *id, struct nook_job_report *r,
                    nook_error_t *err)
 {
-  cleanup_free char *json = NULL, *bundle = NULL;
-  size_t len = 0;
-  if (nook_job_config(o, id, &json, &len, &bundle, err) < 0)
+  cleanup_job_create struct nook_job_create c = {0};
+  if (nook_job_create_opts(o, id, &c, err) < 0)
     return -1;
-  cleanup_free char *root = absolute_path(o->root);
-  struct nook_create_opts co = {.root = root,
-                                .id = id,
-                                .bundle = bundle,
-                                .config_json = json,
-                                .config_len = len,
-                                .die_with_runtime = true,
-                                .systemd_cgroup = o->systemd_cgroup};
+  const struct nook_create_opts *co = &c.co;
+  const char *root = c.root;
   /* Orphans of the job (daemons it double-forks, in a pid namespace
    * shared with the host) come to us and are reaped. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   struct created cr;
   create_signals_catch();
-  int rc = do_create(&co, true, &cr, err);
+  int rc = do_create(co, true, &cr, err);
   create_signals_done();
   sigset_t all, old;
   block_signals_for_forwarding(&all, &old);
@@ -364,7 +350,7 @@ int nook_job_run_with(const struct nook_job_opts *o, nook_job_runner *run,
                       struct nook_job_report *r, nook_error_t *err)
 {
   memset(r, 0, sizeof(*r));
-  r->began_ns = now_ns();
+  r->began_ns = monotonic_ns();
   /* Made absolute now: create changes the working directory. */
   cleanup_free char *report = NULL;
   if (o->report)

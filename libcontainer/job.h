@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "../base/error.h"
+#include "container.h"
 
 /* Exit statuses of nook job besides the job's own (nook-job(8)). */
 #define NOOK_JOB_STATUS_TIMEOUT 124
@@ -77,6 +78,7 @@ struct nook_job_opts {
   const char *report;  /* --report FILE, "-" for stderr; NULL: none */
   bool vm;             /* --vm: the nook.vm annotation (VM mode) */
   bool systemd_cgroup; /* global --systemd-cgroup */
+  bool rootless;       /* global --rootless (or detected) */
 };
 
 enum nook_job_reason {
@@ -141,6 +143,18 @@ int nook_job_run_with(const struct nook_job_opts *o, nook_job_runner *run,
  * (the cwd with --rootfs).  Used by nook_job_run and VM mode's job. */
 int nook_job_config(const struct nook_job_opts *o, const char *id, char **json, size_t *len,
                     char **bundle, nook_error_t *err);
+
+/* The create options of the job's container and the strings they point
+ * into: the config text (nook_job_config), the bundle, the absolute state
+ * root.  Used by nook_job_run and VM mode's job. */
+struct nook_job_create {
+  struct nook_create_opts co;
+  char *json, *bundle, *root;
+};
+int nook_job_create_opts(const struct nook_job_opts *o, const char *id, struct nook_job_create *c,
+                         nook_error_t *err);
+void nook_job_create_clear(struct nook_job_create *c);
+#define cleanup_job_create __attribute__((cleanup(nook_job_create_clear)))
 
 /* A fresh id for a job without --name: "job-" and 16 hex digits. */
 char *nook_job_new_id(void);

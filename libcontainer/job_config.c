@@ -258,3 +258,29 @@ int nook_job_config(const struct nook_job_opts *o, const char *id, char **json, 
   *len = strlen(*json);
   return 0;
 }
+
+int nook_job_create_opts(const struct nook_job_opts *o, const char *id, struct nook_job_create *c,
+                         nook_error_t *err)
+{
+  size_t len = 0;
+  if (nook_job_config(o, id, &c->json, &len, &c->bundle, err) < 0)
+    return -1;
+  c->root = absolute_path(o->root);
+  c->co = (struct nook_create_opts){.root = c->root,
+                                    .id = id,
+                                    .bundle = c->bundle,
+                                    .config_json = c->json,
+                                    .config_len = len,
+                                    .die_with_runtime = true,
+                                    .systemd_cgroup = o->systemd_cgroup,
+                                    .rootless = o->rootless};
+  return 0;
+}
+
+void nook_job_create_clear(struct nook_job_create *c)
+{
+  free(c->json);
+  free(c->bundle);
+  free(c->root);
+  *c = (struct nook_job_create){0};
+}

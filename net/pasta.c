@@ -25,12 +25,7 @@
 __attribute__((noreturn)) static void exec_pasta(char **argv, char *netns, size_t netns_size,
                                                  int nsfd, pid_t parent, int null, int errfd)
 {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  for (int sig = 1; sig < _NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal(sig, SIG_DFL);
+  signals_reset();
   int e = 0;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
       cloexec_fds_from(3, NULL) < 0)

@@ -98,13 +98,7 @@ static void gen_mounts(yajl_gen g, const struct json_value *old, const struct oc
     jgen_value(g, &old->u.items[i]);
   for (size_t i = 0; i < e->n_mounts; i++) {
     const struct oci_edit_mount *m = &e->mounts[i];
-    yajl_gen_map_open(g);
-    jgen_key_str(g, "destination", m->destination);
-    jgen_key_str(g, "type", m->type);
-    jgen_key_str(g, "source", m->source);
-    if (m->options != NULL)
-      jgen_key_strv(g, "options", m->options, 0);
-    yajl_gen_map_close(g);
+    jgen_mount(g, m->destination, m->type, m->source, m->options);
   }
   yajl_gen_array_close(g);
 }

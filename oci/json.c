@@ -440,6 +440,18 @@ void jgen_key_strv(yajl_gen g, const char *key, const char *const *v, size_t n)
   yajl_gen_array_close(g);
 }
 
+void jgen_mount(yajl_gen g, const char *destination, const char *type, const char *source,
+                const char *const *options)
+{
+  yajl_gen_map_open(g);
+  jgen_key_str(g, "destination", destination);
+  jgen_key_str(g, "type", type);
+  jgen_key_str(g, "source", source);
+  if (options != NULL)
+    jgen_key_strv(g, "options", options, 0);
+  yajl_gen_map_close(g);
+}
+
 void jgen_value(yajl_gen g, const struct json_value *v)
 {
   switch (v->type) {

@@ -78,6 +78,10 @@ void jgen_key_uint(yajl_gen g, const char *key, uint64_t value);
 void jgen_key_bool(yajl_gen g, const char *key, bool value);
 /* An array of strings; NULL-terminated `v` or `n` entries when n > 0. */
 void jgen_key_strv(yajl_gen g, const char *key, const char *const *v, size_t n);
+/* One element of config.json's mounts: options NULL-terminated, or NULL for
+ * none (the key is left out). */
+void jgen_mount(yajl_gen g, const char *destination, const char *type, const char *source,
+                const char *const *options);
 /* A parsed value as it was (numbers keep their text, objects their order
  * and duplicate keys). */
 void jgen_value(yajl_gen g, const struct json_value *v);

@@ -45,17 +45,6 @@ static const char *const masked_paths[] = {"/proc/acpi",
 static const char *const readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
 
-static void gen_mount(yajl_gen g, const struct mount_def *m)
-{
-  yajl_gen_map_open(g);
-  jgen_key_str(g, "destination", m->destination);
-  jgen_key_str(g, "type", m->type);
-  jgen_key_str(g, "source", m->source);
-  if (m->options != NULL)
-    jgen_key_strv(g, "options", m->options, 0);
-  yajl_gen_map_close(g);
-}
-
 static void gen_mapping(yajl_gen g, const char *key, unsigned host_id)
 {
   jgen_str(g, key);
@@ -131,7 +120,7 @@ char *oci_default_spec(bool rootless, bool cgroupns, unsigned host_uid, unsigned
   jgen_str(g, "mounts");
   yajl_gen_array_open(g);
   for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++)
-    gen_mount(g, &mounts[i]);
+    jgen_mount(g, mounts[i].destination, mounts[i].type, mounts[i].source, mounts[i].options);
   yajl_gen_array_close(g);
 
   jgen_str(g, "linux");

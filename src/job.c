@@ -366,6 +366,7 @@ static int parse(const struct cli_global *g, int argc, char **argv, struct parse
                               .kill_after_ns = NOOK_JOB_DEFAULT_KILL_AFTER_NS,
                               .stop_signal = SIGTERM,
                               .systemd_cgroup = g->systemd_cgroup,
+                              .rootless = g->rootless,
                               .binds = p->binds,
                               .tmpfs = p->tmpfs,
                               .env = p->env_flags,

@@ -20,20 +20,12 @@ static void reap(pid_t pid)
 static int run_vm_job(const struct nook_job_opts *o, const char *id, struct nook_job_report *r,
                       nook_error_t *err)
 {
-  cleanup_free char *json = NULL, *bundle = NULL;
-  size_t len = 0;
-  if (nook_job_config(o, id, &json, &len, &bundle, err) < 0)
+  cleanup_job_create struct nook_job_create c = {0};
+  if (nook_job_create_opts(o, id, &c, err) < 0)
     return -1;
-  cleanup_free char *root = absolute_path(o->root);
-  struct nook_create_opts co = {.root = root,
-                                .id = id,
-                                .bundle = bundle,
-                                .config_json = json,
-                                .config_len = len,
-                                .die_with_runtime = true,
-                                .systemd_cgroup = o->systemd_cgroup};
+  const char *root = c.root;
   pid_t monitor;
-  if (vmm_container_create(&co, false, &monitor, err) < 0)
+  if (vmm_container_create(&c.co, false, &monitor, err) < 0)
     return -1;
   sigset_t all, old;
   block_signals_for_forwarding(&all, &old);

@@ -438,3 +438,20 @@ c.setdefault("annotations", {})["nook.rootfs.overlay"] = "tmpfs"'
   wait_pid_gone "$pid"
   [ ! -e "$NOOK_ROOT/$ID" ]
 }
+
+@test "rootless: nook job runs as the user: its exit status, limits skipped with a warning, nothing left" {
+  setup_bundle true
+  run nook job --bundle "$BUNDLE" --name "$ID" --memory 64M --timeout 60s --report - -- \
+    sh -c 'echo ran-as-$(id -u); exit 3'
+  assert_equal "$status" 3
+  assert_line ran-as-0
+  assert_equal "$(grep -cF 'level=warning msg="linux.resources.memory: not applied: running rootless' <<<"$output")" 1
+  # The report says how it ended; figures the job had no cgroup for are null.
+  local report
+  report=$(grep '^{' <<<"$output" | tail -n 1)
+  assert_equal "$(jq -r .reason <<<"$report")" exited
+  assert_equal "$(jq -r .exit_status <<<"$report")" 3
+  assert_equal "$(jq -r .memory_peak_bytes <<<"$report")" null
+  run find "$NOOK_ROOT" -mindepth 1 -maxdepth 1 ! -name '.*'
+  assert_output ''
+}
