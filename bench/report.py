@@ -526,7 +526,13 @@ unset multiplot
     def write(self):
         if PHASES:
             # Some phases only: their sections, no chart, no targets of the rest.
+            if any(p not in ("job", "rootless", "vm") for p in PHASES):
+                self.timing_table()
             self.job_table()
+            if "rootless" in PHASES:
+                report_rootless(self)
+            if "vm" in PHASES:
+                report_vm(self)
             self.errors()
             body = self.lines
             self.lines = []
