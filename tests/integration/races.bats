@@ -383,6 +383,13 @@ seccomp_rules() {
   done
   [ -n "$child" ] || fail "nsenter made no process"
   kill -STOP "$holder"
+  # kill(2) only queues the stop: a holder still in wait4() when its child
+  # dies reaps it, and nothing is tested (seen under load in CI).
+  for _ in $(seq 100); do
+    [ "$(awk '{print $3}' "/proc/$holder/stat")" = T ] && break
+    sleep 0.05
+  done
+  [ "$(awk '{print $3}' "/proc/$holder/stat")" = T ] || fail "nsenter did not stop"
   kill -KILL "$pid"
   # (the init SIGKILLs the namespace's processes only after closing its files)
   for _ in $(seq 100); do
