@@ -61,7 +61,7 @@ static int read_template(const struct nook_job_opts *o, char **json, size_t *len
   nook_error_t e = NULL;
   bool cgroupns = cgroup_detect_mode(&mode, &e) == 0 && mode == CGROUP_MODE_UNIFIED;
   nook_error_free(&e);
-  *json = oci_default_spec(false, cgroupns, geteuid(), getegid());
+  *json = oci_default_spec(false, cgroupns, geteuid(), getegid(), false);
   *len = strlen(*json);
   /* There is no bundle: the job's state records where it was started. */
   *bundle = absolute_path(".");

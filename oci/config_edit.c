@@ -291,7 +291,7 @@ int oci_config_edit(const char *json, size_t len, const char *origin,
                       .edits = xcalloc(EDIT_FIXED_MAX + e->n_annotations, sizeof(struct edit))};
   plan(&ed);
   const char *cur[EDIT_MAX_DEPTH + 1] = {0};
-  yajl_gen g = jgen_new("\t");
+  yajl_gen g = jgen_new(NULL);
   gen_at(g, &ed, root, cur, 0);
   *out = jgen_finish(g);
   free(ed.edits);

@@ -54,9 +54,9 @@ struct oci_config_edit {
   size_t n_annotations;
 };
 
-/* The config text json with e applied, tab-indented and malloc'ed in
- * *out.  Fails only when json is not a JSON object (errors name origin);
- * whether the result is a valid config is the validator's to say. */
+/* The config text json with e applied, compact (only nook reads it: the
+ * container's state keeps it) and malloc'ed in *out.  Fails only when json is not a JSON object
+ * (errors name origin); whether the result is a valid config is the validator's to say. */
 int oci_config_edit(const char *json, size_t len, const char *origin,
                     const struct oci_config_edit *e, char **out, nook_error_t *err);
 

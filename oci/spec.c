@@ -64,7 +64,8 @@ static void gen_namespace(yajl_gen g, const char *type)
   yajl_gen_map_close(g);
 }
 
-char *oci_default_spec(bool rootless, bool cgroupns, unsigned host_uid, unsigned host_gid)
+char *oci_default_spec(bool rootless, bool cgroupns, unsigned host_uid, unsigned host_gid,
+                       bool pretty)
 {
   const struct mount_def mounts[] = {
       {"/proc", "proc", "proc", NULL},
@@ -77,7 +78,7 @@ char *oci_default_spec(bool rootless, bool cgroupns, unsigned host_uid, unsigned
       {"/sys/fs/cgroup", "cgroup", "cgroup", cgroup_opts},
   };
 
-  yajl_gen g = jgen_new("\t");
+  yajl_gen g = jgen_new(pretty ? "\t" : NULL);
   yajl_gen_map_open(g);
   jgen_key_str(g, "ociVersion", "1.3.0");
 

@@ -73,7 +73,7 @@ int cmd_spec(const struct cli_global *g, int argc, char **argv, nook_error_t *er
   nook_error_t e = NULL;
   bool cgroupns = cgroup_detect_mode(&mode, &e) == 0 && mode == CGROUP_MODE_UNIFIED;
   nook_error_free(&e);
-  cleanup_free char *json = oci_default_spec(rootless, cgroupns, geteuid(), getegid());
+  cleanup_free char *json = oci_default_spec(rootless, cgroupns, geteuid(), getegid(), true);
   if (write_file_at(AT_FDCWD, path, O_CREAT | O_EXCL, 0666, json, strlen(json), err) < 0) {
     if ((*err)->status == EEXIST)
       return nook_error(err, 0, "File config.json exists. Remove it first");

@@ -174,7 +174,7 @@ TEST(edit_refuses_non_object)
 
 TEST(edit_of_the_default_spec_parses)
 {
-  cleanup_free char *spec = oci_default_spec(false, false, 0, 0);
+  cleanup_free char *spec = oci_default_spec(false, false, 0, 0, true);
   char *args[] = {"make", "test"};
   struct oci_config_edit e = NO_EDIT;
   e.root_path = "/";

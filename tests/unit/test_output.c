@@ -102,7 +102,7 @@ TEST(state_created_for_hooks)
 
 static struct oci_config *parse_spec(bool rootless, bool cgroupns)
 {
-  cleanup_free char *json = oci_default_spec(rootless, cgroupns, 1000, 1001);
+  cleanup_free char *json = oci_default_spec(rootless, cgroupns, 1000, 1001, true);
   struct oci_config *c = NULL;
   nook_error_t err = NULL;
   if (oci_config_parse(json, strlen(json), "config.json", &c, &err) < 0) {
@@ -205,7 +205,7 @@ TEST(default_spec_rootless_round_trip)
 TEST(default_spec_layout)
 {
   /* runc writes the spec with tabs and Go's field order; keep both. */
-  cleanup_free char *json = oci_default_spec(false, false, 0, 0);
+  cleanup_free char *json = oci_default_spec(false, false, 0, 0, true);
   CHECK(strncmp(json, "{\n\t\"ociVersion\": \"1.3.0\",\n\t\"process\": {\n\t\t\"terminal\": true,",
                 strlen("{\n\t\"ociVersion\": \"1.3.0\",\n\t\"process\": {\n\t\t\"terminal\": "
                        "true,")) == 0);

@@ -443,7 +443,7 @@ TEST(notify_connect_error_names_the_field)
 
 static struct oci_config *default_spec(void)
 {
-  cleanup_free char *json = oci_default_spec(false, false, 0, 0);
+  cleanup_free char *json = oci_default_spec(false, false, 0, 0, true);
   struct oci_config *c = NULL;
   nook_error_t err = NULL;
   if (oci_config_parse(json, strlen(json), "config.json", &c, &err) < 0) {
@@ -551,7 +551,7 @@ TEST(default_profile_compiles_and_confines)
 
 TEST(default_profile_rootless)
 {
-  cleanup_free char *json = oci_default_spec(true, false, 1000, 1000);
+  cleanup_free char *json = oci_default_spec(true, false, 1000, 1000, true);
   CHECK_STR_CONTAINS(json, "\"seccomp\": {");
   CHECK_STR_CONTAINS(json, "\"defaultErrnoRet\": 1");
 }
