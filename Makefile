@@ -52,6 +52,13 @@ $(BUILD)/libnook.a: $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# The commit is compiled into main.o and features.o only: a stamp that
+# changes with it rebuilds those two (otherwise `nook --version` kept the
+# commit of the last full build).
+COMMIT_STAMP := $(BUILD)/commit
+$(shell mkdir -p $(BUILD) && { [ "$$(cat $(COMMIT_STAMP) 2>/dev/null)" = "$(COMMIT)" ] || echo "$(COMMIT)" >$(COMMIT_STAMP); })
+$(BUILD)/src/main.o $(BUILD)/oci/features.o: $(COMMIT_STAMP)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
