@@ -214,8 +214,10 @@ struct cgroup_mount_plan {
 /* The mounts for a container's /sys/fs/cgroup, for the calling process
  * (the container's init, in its cgroup and, with cgroupns, in its cgroup
  * namespace).  cgroup2: the config asked for type cgroup2, which is one
- * cgroup2 mount whatever the host. */
-int cgroup_mount_plan(bool cgroupns, bool cgroup2, struct cgroup_mount_plan *out,
+ * cgroup2 mount whatever the host.  host_mounts: the caller's mount table is
+ * the runtime's (a new mount namespace copied from it, or none of its own),
+ * so the mountinfo the runtime read before the clone still describes it. */
+int cgroup_mount_plan(bool cgroupns, bool cgroup2, bool host_mounts, struct cgroup_mount_plan *out,
                       nook_error_t *err);
 void cgroup_mount_plan_clear(struct cgroup_mount_plan *p);
 void cleanup_mount_planp(struct cgroup_mount_plan *p);

@@ -44,6 +44,9 @@ int cg_host_build(enum cgroup_mode mode, const char *self_cgroup, const char *mo
 void cg_host_clear(struct cg_host *h);
 /* This process's host description, read once and cached. */
 int cg_host_get(const struct cg_host **out, nook_error_t *err);
+/* The /proc/self/mountinfo text cg_host_get read (NULL: none read yet, or
+ * pure v2, which needs none). */
+const char *cg_host_mountinfo(void);
 /* cgroup_mount_plan from the text of /proc/self/cgroup and
  * /proc/self/mountinfo (pure, for tests). */
 int cgroup_mount_plan_build(enum cgroup_mode mode, bool cgroupns, bool cgroup2,

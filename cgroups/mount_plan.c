@@ -128,7 +128,8 @@ int cgroup_mount_plan_build(enum cgroup_mode mode, bool cgroupns, bool cgroup2,
   return 0;
 }
 
-int cgroup_mount_plan(bool cgroupns, bool cgroup2, struct cgroup_mount_plan *out, nook_error_t *err)
+int cgroup_mount_plan(bool cgroupns, bool cgroup2, bool host_mounts, struct cgroup_mount_plan *out,
+                      nook_error_t *err)
 {
   memset(out, 0, sizeof(*out));
   enum cgroup_mode mode;
@@ -144,12 +145,13 @@ int cgroup_mount_plan(bool cgroupns, bool cgroup2, struct cgroup_mount_plan *out
   }
   if (mode == CGROUP_MODE_UNIFIED || cgroup2)
     return cgroup_mount_plan_build(mode, cgroupns, cgroup2, NULL, NULL, out, err);
-  /* Read now, not from cg_host_get's cache: that may have been filled
-   * before this process joined the container's cgroup (or entered its
-   * cgroup namespace), and the own cgroup must be the one seen here. */
+  /* The own cgroup is read now, not from cg_host_get's cache: that was
+   * filled before this process joined the container's cgroup (or entered
+   * its cgroup namespace), and the own cgroup must be the one seen here. */
   cleanup_free char *self = NULL, *mi = NULL;
+  const char *mounts = host_mounts ? cg_host_mountinfo() : NULL;
   if (read_file_at(AT_FDCWD, "/proc/self/cgroup", &self, NULL, err) < 0 ||
-      read_file_at(AT_FDCWD, "/proc/self/mountinfo", &mi, NULL, err) < 0)
+      (mounts == NULL && read_file_at(AT_FDCWD, "/proc/self/mountinfo", &mi, NULL, err) < 0))
     return -1;
-  return cgroup_mount_plan_build(mode, cgroupns, cgroup2, self, mi, out, err);
+  return cgroup_mount_plan_build(mode, cgroupns, cgroup2, self, mounts ? mounts : mi, out, err);
 }

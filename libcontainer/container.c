@@ -318,8 +318,11 @@ int container_delete_made(const char *root, const char *id, bool force,
     state_sweep_stale(root);
     return 0;
   }
-  if (load_container(root, id, true, true, &l, err) < 0)
+  const struct oci_config *config = made ? made->config : NULL;
+  if (load_container(root, id, true, config == NULL, &l, err) < 0)
     return -1;
+  if (config == NULL)
+    config = l.config;
   int ret = -1;
   if (made && (l.st.pid != made->pid || l.st.pid_start != made->pid_start)) {
     ret = 0;
@@ -345,9 +348,9 @@ int container_delete_made(const char *root, const char *id, bool force,
     goto out;
   }
   cgroup_paths_clear(&p);
-  if (l.config && l.config->has_hooks && l.st.pid > 0 && l.config->hooks.n_poststop > 0) {
-    cleanup_free char *json = state_json_for(l.config, &l.st, "stopped", false);
-    hooks_run_warn("poststop", l.config->hooks.poststop, l.config->hooks.n_poststop, json);
+  if (config && config->has_hooks && l.st.pid > 0 && config->hooks.n_poststop > 0) {
+    cleanup_free char *json = state_json_for(config, &l.st, "stopped", false);
+    hooks_run_warn("poststop", config->hooks.poststop, config->hooks.n_poststop, json);
   }
   ret = state_dir_remove(root, id, l.dirfd, err);
   state_sweep_stale(root);

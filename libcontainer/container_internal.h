@@ -66,6 +66,9 @@ int create_interrupted_by(void);
 struct container_made {
   pid_t pid;
   unsigned long long pid_start;
+  /* The config it was made from, still in memory (NULL: read the state's
+   * config.json): its poststop hooks without parsing the config again. */
+  const struct oci_config *config;
 };
 
 /* delete (--force when force) of ROOT/ID, but only while ROOT/ID is still

@@ -341,6 +341,7 @@ void container_init(struct spawn_ctx *ctx)
                             .cgroupns = ctx->new_cgroupns || ctx->in_cgroupns,
                             .no_pivot = ctx->no_pivot,
                             .no_mntns = ctx->no_mntns,
+                            .host_mounts = ctx->new_mntns || ctx->no_mntns,
                             .rootfd = -1,
                             .mount_fds = mount_fds,
                             .dev_ro_mfd = -1};

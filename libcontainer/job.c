@@ -305,8 +305,13 @@ cancelled:
   ret = 0;
 out:
   net_pasta_stop(&pasta);
+  /* Released first (the state lock with it); the config stays for the
+   * delete's poststop hooks, parsed once. */
+  struct oci_config *config = steal_pointer(&cr->config);
+  made.config = config;
   created_release(cr);
   delete_job(root, id, &made);
+  oci_config_free(config);
   return ret;
 }
 

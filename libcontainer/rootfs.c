@@ -440,7 +440,8 @@ static int mount_cgroup(struct rootfs_ctx *ctx, const struct oci_mount *m,
   /* Planned here, in the init: its own cgroup (and cgroup namespace) is
    * what the container is shown. */
   cleanup_mount_plan struct cgroup_mount_plan plan = {0};
-  if (cgroup_mount_plan(ctx->cgroupns, strcmp(m->type, "cgroup2") == 0, &plan, err) < 0)
+  if (cgroup_mount_plan(ctx->cgroupns, strcmp(m->type, "cgroup2") == 0, ctx->host_mounts, &plan,
+                        err) < 0)
     return nook_error_wrap(err, "cgroup mount");
   cleanup_close int mfd = -1;
   struct mount_opts plain = {.attr_set = o->attr_set, .attr_clr = o->attr_clr};

@@ -20,6 +20,9 @@ struct rootfs_ctx {
    * runtime's): everything is mounted in the caller's namespace, its root's
    * propagation is left alone, and chroot replaces pivot_root. */
   bool no_mntns;
+  /* The mount table is the runtime's (a copy made by the clone, or the
+   * runtime's own): what it read of it before the clone still holds. */
+  bool host_mounts;
   int rootfd;     /* O_PATH fd of the rootfs mount, set by rootfs_prepare() */
   int *mount_fds; /* per mounts[] entry: a tree the runtime prepared (idmap), or -1 */
   int dev_ro_mfd; /* a read-only /dev mount, made read-only last (set to -1) */

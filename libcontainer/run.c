@@ -38,19 +38,25 @@
 
 /* Only the container this run made: while it ran, another shell may have
  * deleted it and created a new one under the same id. */
-static void delete_quietly(const char *root, const char *id, const struct container_made *made,
-                           const char *why)
+/* cr is released first (its state lock with it), its config kept for the
+ * delete's poststop hooks: parsed once, by the create. */
+static void release_and_delete(struct created *cr, const char *root, const char *id,
+                               struct container_made made, bool keep, const char *why)
 {
+  struct oci_config *config = steal_pointer(&cr->config);
+  created_release(cr);
+  made.config = config;
   nook_error_t e = NULL;
-  if (container_delete_made(root, id, true, made, &e) < 0) {
+  if (!keep && container_delete_made(root, id, true, &made, &e) < 0) {
     cleanup_free char *t = nook_error_text(e);
     nook_warn("%s: %s", why, t);
     nook_error_free(&e);
   }
+  oci_config_free(config);
 }
 
 static void wait_created(const struct nook_create_opts *o, const char *root, struct created *cr,
-                         const struct container_made *made, const sigset_t *set, int *exit_status)
+                         struct container_made made, const sigset_t *set, int *exit_status)
 {
   /* The state lock is for set-up: held while the container runs, it would
    * make pause, update, kill --all or delete from another shell wait for
@@ -58,9 +64,7 @@ static void wait_created(const struct nook_create_opts *o, const char *root, str
   close(cr->dirfd);
   cr->dirfd = -1;
   wait_foreground(cr->sr.pid, cr->sr.pty_master, set, exit_status);
-  created_release(cr);
-  if (!o->keep)
-    delete_quietly(root, o->id, made, "delete after run");
+  release_and_delete(cr, root, o->id, made, o->keep, "delete after run");
 }
 
 int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_error_t *err)
@@ -77,12 +81,9 @@ int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_
   create_signals_catch();
   int r = do_create(o, true, &cr, err);
   create_signals_done();
-  struct container_made made_id = {0};
-  const struct container_made *made = NULL;
-  if (r == 0) {
-    made_id = (struct container_made){.pid = cr.st.pid, .pid_start = cr.st.pid_start};
-    made = &made_id;
-  }
+  struct container_made made = {0};
+  if (r == 0)
+    made = (struct container_made){.pid = cr.st.pid, .pid_start = cr.st.pid_start};
   if (!o->detach) {
     /* From here every signal waits for wait_forwarding() to pass it on. */
     block_signals_for_forwarding(&all, &old);
@@ -90,16 +91,13 @@ int nook_container_run(const struct nook_create_opts *o, int *exit_status, nook_
   if (r == 0 && create_interrupted_by() != 0) {
     r = nook_error(err, EINTR, "run interrupted by %s", strsignal(create_interrupted_by()));
     kill(cr.sr.pid, SIGKILL);
-    created_release(&cr);
-    delete_quietly(root, o->id, made, "delete after an interrupted run");
+    release_and_delete(&cr, root, o->id, made, false, "delete after an interrupted run");
     if (!o->detach)
       sigprocmask(SIG_SETMASK, &old, NULL);
     return r;
   }
-  if (r == 0 && (r = created_start(&cr, err)) < 0) {
-    created_release(&cr);
-    delete_quietly(root, o->id, made, "delete after a failed start");
-  }
+  if (r == 0 && (r = created_start(&cr, err)) < 0)
+    release_and_delete(&cr, root, o->id, made, false, "delete after a failed start");
   if (r == 0) {
     unlinkat(cr.dirfd, "start.sock", 0);
     struct loaded l = {.dirfd = -1, .st = cr.st, .config = cr.config};

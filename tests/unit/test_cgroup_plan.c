@@ -141,11 +141,27 @@ TEST(cgroup_mount_plan_live)
   /* This process, without a cgroup namespace: every bind is a directory. */
   struct cgroup_mount_plan p;
   nook_error_t e = NULL;
-  CHECK(ok(cgroup_mount_plan(false, false, &p, &e), &e));
+  CHECK(ok(cgroup_mount_plan(false, false, false, &p, &e), &e));
   CHECK(p.tmpfs == !host_is_v2());
   CHECK(p.n >= 1);
   for (size_t i = 0; i < p.n; i++)
     CHECK(p.mounts[i].bind == NULL || is_dir(p.mounts[i].bind));
+  /* host_mounts: the same plan from the mount table the runtime read
+   * (cg_host_get) as from a fresh read. */
+  const struct cg_host *h;
+  CHECK(ok(cg_host_get(&h, &e), &e));
+  CHECK(host_is_v2() || cg_host_mountinfo() != NULL);
+  struct cgroup_mount_plan q;
+  CHECK(ok(cgroup_mount_plan(false, false, true, &q, &e), &e));
+  CHECK(q.tmpfs == p.tmpfs && q.n == p.n);
+  for (size_t i = 0; i < p.n && i < q.n; i++) {
+    CHECK(q.mounts[i].v2 == p.mounts[i].v2);
+    CHECK((q.mounts[i].dir == NULL) == (p.mounts[i].dir == NULL));
+    CHECK(p.mounts[i].dir == NULL || strcmp(q.mounts[i].dir, p.mounts[i].dir) == 0);
+    CHECK((q.mounts[i].bind == NULL) == (p.mounts[i].bind == NULL));
+    CHECK(p.mounts[i].bind == NULL || strcmp(q.mounts[i].bind, p.mounts[i].bind) == 0);
+  }
+  cgroup_mount_plan_clear(&q);
   cgroup_mount_plan_clear(&p);
 }
 
