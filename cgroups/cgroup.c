@@ -488,6 +488,16 @@ int cg_hier_dir(const struct cg_hier *h, const char *inner, bool absolute, bool 
   return 0;
 }
 
+bool cgroup_paths_fresh(const struct cgroup_paths *p)
+{
+  if (p->unified && p->unified_created == 0)
+    return false;
+  for (size_t i = 0; p->v1_dirs && p->v1_dirs[i]; i++)
+    if (p->v1_created == NULL || p->v1_created[i] == 0)
+      return false;
+  return p->unified || (p->v1_dirs && p->v1_dirs[0]);
+}
+
 void cgroup_paths_clear(struct cgroup_paths *p)
 {
   if (p == NULL)

@@ -171,6 +171,9 @@ int cgroup_plan(enum cgroup_driver driver, const char *cgroups_path, const char 
 char *cgroup_paths_serialize(const struct cgroup_paths *p);
 int cgroup_paths_parse(const char *s, struct cgroup_paths *out, nook_error_t *err);
 void cgroup_paths_clear(struct cgroup_paths *p);
+/* Every leaf was made by the create that filled p (the created counts):
+ * no process can be in it yet. */
+bool cgroup_paths_fresh(const struct cgroup_paths *p);
 /* The persisted form `s` (a state's "cgroup", or NULL) parsed and its
  * manager found: 1, or 0 when there is none. */
 int cgroup_from_persisted(const char *s, const struct cgroup_manager **m, struct cgroup_paths *p,

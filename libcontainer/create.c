@@ -372,6 +372,19 @@ static int start_cgroup(struct creating *cr, pid_t pid, nook_error_t *err)
   return record_cgroup(cr, err);
 }
 
+static void warn_if_shared(struct creating *cr)
+{
+  cleanup_free pid_t *others = NULL;
+  size_t n_others = 0;
+  nook_error_t ignored = NULL;
+  if (cr->cgm->pids(&cr->cg, &others, &n_others, &ignored) < 0)
+    nook_error_free(&ignored);
+  else if (n_others > 0)
+    nook_warn("linux.cgroupsPath: the container's cgroup is not empty: %zu process(es) in it "
+              "already",
+              n_others);
+}
+
 static int setup_cgroup(struct creating *cr, nook_error_t *err)
 {
   const struct oci_config *c = cr->config;
@@ -395,16 +408,11 @@ static int setup_cgroup(struct creating *cr, nook_error_t *err)
   if (cgroup_refuse_frozen(&cr->cg, err) < 0)
     return nook_error_wrap(err, "linux.cgroupsPath");
   /* Sharing a cgroup is allowed (runc warns too), but its limits, stats,
-   * pause and kill --all then cover processes that are not the container's. */
-  cleanup_free pid_t *others = NULL;
-  size_t n_others = 0;
-  nook_error_t ignored = NULL;
-  if (cr->cgm->pids(&cr->cg, &others, &n_others, &ignored) < 0)
-    nook_error_free(&ignored);
-  else if (n_others > 0)
-    nook_warn("linux.cgroupsPath: the container's cgroup is not empty: %zu process(es) in it "
-              "already",
-              n_others);
+   * pause and kill --all then cover processes that are not the container's.
+   * (A cgroup this create made has none: not read.  It may still be frozen,
+   * by a frozen parent: that check stays.) */
+  if (!cgroup_paths_fresh(&cr->cg))
+    warn_if_shared(cr);
 
   if (cr->o->rootless)
     return 0; /* applied once the container joined it: cb_before_go */

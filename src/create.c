@@ -1,3 +1,4 @@
+#include "../base/utils.h"
 #include "../vmm/container.h"
 #include "cli.h"
 
@@ -35,9 +36,11 @@ int cmd_create(const struct cli_global *g, int argc, char **argv, nook_error_t *
   if (r != 0)
     return cli_stop(r);
   /* Never a namespace container for a bundle that asked for a VM. */
-  int vm = vmm_bundle_wants_vm(o.bundle, g->vm_mode, err);
+  cleanup_free char *config = NULL;
+  int vm = vmm_bundle_wants_vm(o.bundle, g->vm_mode, &config, &o.config_len, err);
   if (vm < 0)
     return -1;
+  o.config_json = config;
   pid_t monitor;
   if (vm)
     return vmm_container_create(&o, g->vm_mode, &monitor, err) < 0 ? -1 : 0;

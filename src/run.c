@@ -1,3 +1,4 @@
+#include "../base/utils.h"
 #include "../vmm/container.h"
 #include "cli.h"
 
@@ -39,9 +40,11 @@ int cmd_run(const struct cli_global *g, int argc, char **argv, nook_error_t *err
   if (r != 0)
     return cli_stop(r);
   int status = 0;
-  int vm = vmm_bundle_wants_vm(o.bundle, g->vm_mode, err);
+  cleanup_free char *config = NULL;
+  int vm = vmm_bundle_wants_vm(o.bundle, g->vm_mode, &config, &o.config_len, err);
   if (vm < 0)
     return -1;
+  o.config_json = config;
   if (vm ? vmm_container_run(&o, g->vm_mode, &status, err) < 0
          : nook_container_run(&o, &status, err) < 0)
     return -1;

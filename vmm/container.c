@@ -11,19 +11,21 @@
 #include "mode.h"
 #include "vmm.h"
 
-int vmm_bundle_wants_vm(const char *bundle, bool invoked_as_vm, nook_error_t *err)
+int vmm_bundle_wants_vm(const char *bundle, bool invoked_as_vm, char **text, size_t *len,
+                        nook_error_t *err)
 {
-  cleanup_free char *path = NULL, *text = NULL;
-  size_t len;
+  cleanup_free char *path = NULL;
+  *text = NULL;
+  *len = 0;
   xasprintf(&path, "%s/config.json", bundle);
   /* An unreadable config is the normal path's error to report. */
-  if (read_file_at(AT_FDCWD, path, &text, &len, NULL) < 0)
+  if (read_file_at(AT_FDCWD, path, text, len, NULL) < 0)
     return 0;
-  if (!invoked_as_vm && strstr(text, "\"" VMM_ANNOTATION "\"") == NULL &&
-      strstr(text, "\"vm\"") == NULL)
+  if (!invoked_as_vm && strstr(*text, "\"" VMM_ANNOTATION "\"") == NULL &&
+      strstr(*text, "\"vm\"") == NULL)
     return 0;
   struct oci_config *c = NULL;
-  if (oci_config_parse(text, len, "config.json", &c, NULL) < 0)
+  if (oci_config_parse(*text, *len, "config.json", &c, NULL) < 0)
     return 0;
   struct vmm_mode m;
   int r = vmm_mode_select(c, invoked_as_vm, &m, err);

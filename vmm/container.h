@@ -22,9 +22,11 @@
  * invoked_as_vm: nook runs as nook-vm), 0 when not, -1 with *err for an
  * unknown backend.  An unreadable or invalid config is namespace mode's
  * error to report (0).  Unless invoked as nook-vm, a config that mentions
- * neither the annotation nor a "vm" key is not parsed: namespace mode pays
- * one read of the file, not a second parse. */
-int vmm_bundle_wants_vm(const char *bundle, bool invoked_as_vm, nook_error_t *err);
+ * neither the annotation nor a "vm" key is not parsed.  *text (may be NULL:
+ * unreadable) is the file as read, the caller's, so that namespace mode
+ * does not read it again (nook_create_opts.config_json). */
+int vmm_bundle_wants_vm(const char *bundle, bool invoked_as_vm, char **text, size_t *len,
+                        nook_error_t *err);
 
 /* 1 when ROOT/ID exists and is a VM-mode container; 0 otherwise (a missing
  * container is the namespace path's error to report). */

@@ -382,3 +382,28 @@ TEST(cgroup_stats_parsers)
     CHECK(strcmp(*sz, "2MB") == 0 || strcmp(*sz, "1GB") == 0 || has_suffix(*sz, "KB") ||
           has_suffix(*sz, "MB") || has_suffix(*sz, "GB"));
 }
+
+/* ---- which cgroups a create made ---- */
+
+TEST(cgroup_paths_fresh)
+{
+  char *dirs[] = {"/cg/memory/c", "/cg/pids/c", NULL};
+  unsigned made[] = {1, 2};
+  struct cgroup_paths p = {.mode = CGROUP_MODE_HYBRID,
+                           .unified = "/cg/unified/c",
+                           .v1_dirs = dirs,
+                           .v1_created = made,
+                           .unified_created = 1};
+  CHECK(cgroup_paths_fresh(&p));
+  made[1] = 0; /* pids' leaf existed: someone may be in it */
+  CHECK(!cgroup_paths_fresh(&p));
+  made[1] = 1;
+  p.unified_created = 0;
+  CHECK(!cgroup_paths_fresh(&p));
+  p.unified = NULL; /* no v2 hierarchy */
+  CHECK(cgroup_paths_fresh(&p));
+  p.v1_created = NULL; /* systemd's scope: systemd made it, not nook */
+  CHECK(!cgroup_paths_fresh(&p));
+  struct cgroup_paths none = {0};
+  CHECK(!cgroup_paths_fresh(&none));
+}
