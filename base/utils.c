@@ -97,9 +97,12 @@ int write_file_at(int dirfd, const char *path, int flags, mode_t mode, const voi
   return 0;
 }
 
-int read_fd_all(int fd, char **out, size_t *len, nook_error_t *err)
+/* cap: the size expected (a regular file's), or 0; the buffer grows past
+ * it when the file did. */
+static int read_fd_sized(int fd, size_t cap, char **out, size_t *len, nook_error_t *err)
 {
-  size_t cap = 4096, n = 0;
+  size_t n = 0;
+  cap = cap > 0 ? cap + 1 : 4096; /* +1: the read that sees the end */
   char *buf = xmalloc(cap + 1);
   for (;;) {
     if (n == cap) {
@@ -130,6 +133,11 @@ int read_fd_all(int fd, char **out, size_t *len, nook_error_t *err)
   return 0;
 }
 
+int read_fd_all(int fd, char **out, size_t *len, nook_error_t *err)
+{
+  return read_fd_sized(fd, 0, out, len, err);
+}
+
 int read_input_fd(int fd, const char *name, char **out, size_t *len, nook_error_t *err)
 {
   struct stat st;
@@ -141,7 +149,10 @@ int read_input_fd(int fd, const char *name, char **out, size_t *len, nook_error_
   if (S_ISREG(st.st_mode) && st.st_size > NOOK_INPUT_MAX)
     return nook_error(err, EFBIG, "`%s`: %lld bytes, more than the %u-byte limit", name,
                       (long long)st.st_size, NOOK_INPUT_MAX);
-  if (read_fd_all(fd, out, len, err) < 0)
+  /* A regular file's size (procfs and sysfs say 0): one buffer, no
+   * regrowing copies of a config with a large seccomp profile. */
+  size_t expect = S_ISREG(st.st_mode) ? (size_t)st.st_size : 0;
+  if (read_fd_sized(fd, expect, out, len, err) < 0)
     return nook_error_wrap(err, "`%s`", name);
   return 0;
 }
