@@ -260,6 +260,27 @@ class Report:
                     row.append("n/a" if v is None else f"{v:+.2f}")
             self.w("| " + " | ".join(row) + " |")
         self.w()
+        sc = getattr(b, "sc_cost", None)
+        if sc:
+            parse = sc["parse_seccomp"] - sc["parse_plain"]
+            rest = sc["attach"] + sc["lookup"] + parse
+            self.w(f"Where nook's warm Δ goes (`bench/seccomp_cost`: nook's library in one "
+                   f"process, medians of {sc['n']}, µs): parsing the profile {parse:.0f} (the config "
+                   f"with it, {sc['parse_seccomp']:.0f}, against without, {sc['parse_plain']:.0f}); "
+                   f"the cache lookup {sc['lookup']:.0f} (SHA-256 key of the profile, the directory "
+                   f"chain checked from /, the entry read and its checksum; ~100 before the "
+                   f"host-wide cache, whose key hashed more and whose SHA-256 over the instructions "
+                   f"cost ~45); the kernel's `seccomp(2)` of the {sc['insns']}-instruction program "
+                   f"**{sc['attach']:.0f}**, measured in a forked child. Together {rest:.0f} µs. "
+                   f"The attach is the floor: the kernel copies and checks the classic BPF, "
+                   f"converts it to eBPF and JIT-compiles it (`perf record` of the attach alone: "
+                   f"`do_jit` 54% of the samples, `bpf_convert_filter` 7%), then fills the "
+                   f"per-syscall action cache; it grows with the program's length (libseccomp's "
+                   f"binary tree for the three x86 ABIs) and every runtime pays it for this profile "
+                   f"(libseccomp's list layout, 20% fewer instructions, took 3x as long to attach: "
+                   f"the action cache walks the list per syscall). libseccomp's compile, what a "
+                   f"cache miss costs: {sc['compile'] / 1000:.1f} ms.")
+            self.w()
 
     def rss_table(self):
         b = self.b
@@ -535,6 +556,8 @@ unset multiplot
             # Some phases only: their sections, no chart, no targets of the rest.
             if any(p not in ("job", "rootless", "vm") for p in PHASES):
                 self.timing_table()
+            if "seccomp" in PHASES:
+                self.seccomp_table()
             self.job_table()
             if "rootless" in PHASES:
                 report_rootless(self)

@@ -377,7 +377,7 @@ engine_final_cleanup() {
     fi
   done
   # The runtime's default root (podman passes no --root): created by this
-  # run and holding no container, it goes (nook keeps a seccomp cache there).
+  # run and holding no container, it goes.
   d=$RT_DEFAULT_ROOT
   if [ -d "$d" ] && ! grep -qx "$d" "$ENGINE_TMP/before/run-dirs" &&
     [ -z "$(find "$d" -mindepth 1 -maxdepth 1 ! -name '.*')" ]; then
