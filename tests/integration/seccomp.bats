@@ -343,11 +343,11 @@ s["syscalls"] = [r for r in s["syscalls"] if r["names"]]'
   refute_output --partial "$ID"
 }
 
-# cache_env: a private compiled-filter cache for this test (the host's is
-# /var/cache/nook/seccomp); CACHE is its directory.
+# cache_env: CACHE is the test's own compiled-filter cache (nook_setup; the
+# host's is /var/cache/nook/seccomp).
 cache_env() {
-  CACHE=$BATS_TEST_TMPDIR/seccomp-cache
-  export NOOK_SECCOMP_CACHE=$CACHE
+  CACHE=$NOOK_SECCOMP_CACHE
+  [ "$CACHE" = "$BATS_TEST_TMPDIR/seccomp-cache" ] || fail "NOOK_SECCOMP_CACHE=$CACHE"
 }
 
 # The one entry of $CACHE (fails unless there is exactly one).
