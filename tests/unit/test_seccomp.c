@@ -718,6 +718,30 @@ TEST(cache)
   CHECK(system(cmd) == 0);
 }
 
+TEST(cache_dir)
+{
+  /* root's is the host's; a rootless user's is under their own cache home */
+  unsetenv("NOOK_SECCOMP_CACHE");
+  setenv("XDG_CACHE_HOME", "/x/cache", 1);
+  setenv("HOME", "/home/u", 1);
+  cleanup_free char *root = seccomp_cache_dir(false);
+  cleanup_free char *user = seccomp_cache_dir(true);
+  CHECK_STR_EQ(root, "/var/cache/nook/seccomp");
+  CHECK_STR_EQ(user, "/x/cache/nook/seccomp");
+  setenv("XDG_CACHE_HOME", "relative", 1); /* not absolute: ignored, as the spec says */
+  cleanup_free char *home = seccomp_cache_dir(true);
+  CHECK_STR_EQ(home, "/home/u/.cache/nook/seccomp");
+  unsetenv("XDG_CACHE_HOME");
+  unsetenv("HOME");
+  CHECK(seccomp_cache_dir(true) == NULL);
+  setenv("NOOK_SECCOMP_CACHE", "/t/c", 1);
+  cleanup_free char *env = seccomp_cache_dir(false);
+  CHECK_STR_EQ(env, "/t/c");
+  setenv("NOOK_SECCOMP_CACHE", "off", 1);
+  CHECK(seccomp_cache_dir(false) == NULL && seccomp_cache_dir(true) == NULL);
+  unsetenv("NOOK_SECCOMP_CACHE");
+}
+
 TEST(cache_is_bounded)
 {
   char root[] = "/tmp/nook-seccomp-cache-XXXXXX";
