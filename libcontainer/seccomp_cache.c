@@ -182,14 +182,22 @@ static int open_dir(const char *dir, bool create)
     return -1;
   uid_t top = st.st_uid;
   char *save = NULL, *next = strtok_r(copy, "/", &save);
+  if (next == NULL) {
+    nook_debug("seccomp cache: `%s` is the root directory: not used", dir);
+    return -1;
+  }
   while (next != NULL) {
     char *name = next;
     next = strtok_r(NULL, "/", &save);
-    if (strcmp(name, ".") == 0)
-      continue;
+    /* Only a plain path: the last component is the one checked as the
+     * cache directory. */
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+      nook_debug("seccomp cache: `%s` has a `.` or `..` component: not used", dir);
+      return -1;
+    }
     bool last = next == NULL;
     int flags = (last ? O_RDONLY : O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-    int sub = strcmp(name, "..") == 0 ? -1 : openat(fd, name, flags);
+    int sub = openat(fd, name, flags);
     if (sub < 0 && errno == ENOENT && create) {
       if (mkdirat(fd, name, last ? 0700 : 0755) < 0 && errno != EEXIST) {
         nook_debug("seccomp cache: make `%s` in `%s`: %s", name, dir, strerror(errno));

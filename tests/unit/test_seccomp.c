@@ -696,6 +696,14 @@ TEST(cache)
   CHECK(chmod(sub, 01777) == 0); /* sticky: others cannot move `cache` */
   CHECK(compile(c, below, &p) == NULL && p.len == small.len);
   seccomp_prog_clear(&p);
+  /* Only a plain absolute path names a cache. */
+  static const char *const odd[] = {"/", "relative", "/tmp/./x", "/tmp/x/.."};
+  for (size_t i = 0; i < ARRAY_SIZE(odd); i++) {
+    CHECK(compile(c, odd[i], &p) == NULL && same_prog(&p, &fresh));
+    seccomp_prog_clear(&p);
+  }
+  cleanup_free char *in_root = cache_file("/");
+  CHECK(in_root == NULL);
   /* A symlink in the path is not followed. */
   cleanup_free char *via = NULL;
   xasprintf(&via, "%s/via", root);
