@@ -9,10 +9,12 @@
 #include "../base/sha256.h"
 #include "seccomp.h"
 
-/* The version of what nook puts around libseccomp's program (the ENOSYS
- * stub of seccomp.c): part of the cache key, so that programs cached by a
- * nook that patched differently, or not at all, are not reused.  Bump on
- * any change to the stub. */
+/* The version of how nook turns a profile into a program: the rules it
+ * hands libseccomp (add_rules), the filter attributes (build) and the
+ * ENOSYS stub around libseccomp's program.  Part of the cache key, and the
+ * cache is host-wide and shared by every nook build (the key has no nook
+ * version or commit): bump on any change to these, or builds that compile
+ * differently would load each other's programs. */
 #define SECCOMP_PATCH_VERSION 1
 
 /* The name of one SECCOMP_FILTER_FLAG_* bit, NULL if unknown. */
