@@ -6,6 +6,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/sbin
 LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
 DESTDIR ?=
 
 CC ?= cc
@@ -138,6 +139,21 @@ install: nook
 	ln -sfn nook $(DESTDIR)$(BINDIR)/nook-vm
 	install -D -m 0755 scripts/vm-kernel $(DESTDIR)$(LIBEXECDIR)/nook/vm-kernel
 	for m in $(MANPAGES); do install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done
+	for p in $(SECCOMP_PROFILES); do install -D -m 0644 $$p $(DESTDIR)$(DATADIR)/nook/seccomp/$$(basename $$p); done
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	  $(MAKE) --no-print-directory seccomp-precompile NOOK_BIN=$(BINDIR)/nook; \
+	else echo "seccomp profiles not precompiled (DESTDIR set, or not root): run \`make seccomp-precompile' as root on the target"; fi
+
+# The engines' default seccomp profiles (profiles/, captured from the
+# engines of this distribution: docs/design.md "Seccomp") and `nook spec`'s,
+# compiled into root's host-wide cache, so that not even the first
+# container with one of them pays libseccomp's 15-20 ms.  Packages run this
+# after installing (a new libseccomp or nook filter format needs it again).
+SECCOMP_PROFILES := $(wildcard profiles/*.json)
+NOOK_BIN ?= ./nook
+seccomp-precompile:
+	@d=$$(mktemp -d) && (cd $$d && $(abspath $(NOOK_BIN)) spec) && \
+	  $(NOOK_BIN) seccomp-precompile $(SECCOMP_PROFILES) $$d/config.json; s=$$?; rm -rf $$d; exit $$s
 
 # Every C file nook builds or ships, the freestanding exec shim and the
 # bench helpers included: the gate checks what format applies.

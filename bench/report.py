@@ -57,7 +57,8 @@ class Report:
         ("create+start+delete", "sum of the three, cpu including the container init", "run"),
         ("exec", "`exec` of /bin/true into a running container", "exec"),
         ("run + seccomp (warm)", "`run` with the docker-sized seccomp profile", "run"),
-        ("run + seccomp (cold)", "same, nook's BPF cache removed before each run", "run"),
+        ("run + seccomp (cold)", "same, the first container under a new --root", "run"),
+        ("run + seccomp (compile)", "same, nook's compiled-filter cache emptied first", "run"),
         (f"{SEQ} sequential runs", f"{SEQ} `run`s one after the other (total)",
          f"{SEQ} sequential runs"),
         (f"{CONC} concurrent c+s+d", f"{CONC} containers created, started and deleted at once "
@@ -188,10 +189,13 @@ class Report:
   forks and execs /bin/true.
 - **exec**: each runtime execs `/bin/true` into its own running `sleep 1000` container.
 - **seccomp**: the profile is `nook spec`'s linux.seccomp (docker-sized: {nsc} syscall names,
-  default SCMP_ACT_ERRNO), the same for all three. Each iteration runs without it, with it
-  (warm), and with it after removing `ROOT/.seccomp~cache` (cold: nook compiles the profile;
-  runc and crun compile it on every run anyway). The deltas are medians of per-iteration
-  differences.
+  default SCMP_ACT_ERRNO), the same for all three. nook's compiled-filter cache is the bench's
+  own (`NOOK_SECCOMP_CACHE`, on the disk like root's `/var/cache/nook/seccomp`), filled at the
+  start by `nook seccomp-precompile` as `make install` fills the host's. Each iteration runs
+  without the profile, with it (warm), with it under a new empty `--root` (cold: the first
+  container with it in a new engine namespace) and with it after emptying the cache (compile:
+  libseccomp's work; runc and crun compile on every run anyway). The deltas are medians of
+  per-iteration differences.
 - **memory limit**: `linux.resources.memory.limit` (memory.limit_in_bytes on v1) bisected in
   4 KiB steps between 64 MiB and 64 KiB; a limit passes when {MEM_TRIES} run(s) of /bin/true in a
   row exit 0. The floor writes the same limit before its child joins the cgroup.
@@ -239,13 +243,14 @@ class Report:
             return
         self.w("## Cost of the docker-sized seccomp profile (ms, median of per-run differences)")
         self.w()
-        self.w("| runtime | run without | Δ wall warm | Δ cpu warm | Δ wall cold | Δ cpu cold |")
-        self.w("|---|---|---|---|---|---|")
+        self.w("| runtime | run without | Δ wall warm | Δ cpu warm | Δ wall cold | Δ cpu cold "
+               "| Δ wall compile | Δ cpu compile |")
+        self.w("|---|---|---|---|---|---|---|---|")
         self.sc_delta = {}
         for n in b.names:
             plain = b.results.get("sc:plain", {}).get(n, [])
             row = [n, self.ms(self.med("sc:plain", n, "wall"))]
-            for kind in ("warm", "cold"):
+            for kind in ("warm", "cold", "compile"):
                 with_ = b.results.get(f"run + seccomp ({kind})", {}).get(n, [])
                 for key in ("wall", "cpu"):
                     d = [w[key] - p[key] for p, w in zip(plain, with_)
@@ -255,6 +260,27 @@ class Report:
                     row.append("n/a" if v is None else f"{v:+.2f}")
             self.w("| " + " | ".join(row) + " |")
         self.w()
+        sc = getattr(b, "sc_cost", None)
+        if sc:
+            parse = sc["parse_seccomp"] - sc["parse_plain"]
+            rest = sc["attach"] + sc["lookup"] + parse
+            self.w(f"Where nook's warm Δ goes (`bench/seccomp_cost`: nook's library in one "
+                   f"process, medians of {sc['n']}, µs): parsing the profile {parse:.0f} (the config "
+                   f"with it, {sc['parse_seccomp']:.0f}, against without, {sc['parse_plain']:.0f}); "
+                   f"the cache lookup {sc['lookup']:.0f} (SHA-256 key of the profile, the directory "
+                   f"chain checked from /, the entry read and its checksum; ~100 before the "
+                   f"host-wide cache, whose key hashed more and whose SHA-256 over the instructions "
+                   f"cost ~45); the kernel's `seccomp(2)` of the {sc['insns']}-instruction program "
+                   f"**{sc['attach']:.0f}**, measured in a forked child. Together {rest:.0f} µs. "
+                   f"The attach is the floor: the kernel copies and checks the classic BPF, "
+                   f"converts it to eBPF and JIT-compiles it (`perf record` of the attach alone: "
+                   f"`do_jit` 54% of the samples, `bpf_convert_filter` 7%), then fills the "
+                   f"per-syscall action cache; it grows with the program's length (libseccomp's "
+                   f"binary tree for the three x86 ABIs) and every runtime pays it for this profile "
+                   f"(libseccomp's list layout, 20% fewer instructions, took 3x as long to attach: "
+                   f"the action cache walks the list per syscall). libseccomp's compile, what a "
+                   f"cache miss costs: {sc['compile'] / 1000:.1f} ms.")
+            self.w()
 
     def rss_table(self):
         b = self.b
@@ -323,12 +349,14 @@ class Report:
             m["512K"] if m else None)
         add("runs under a 256 KiB memory limit (if possible)",
             ("yes" if m["256K"] else "no") if m else "n/a", m["256K"] if m else None)
-        for kind in ("warm", "cold"):
+        # Issue #19's targets, on cpu (wall, shown too, carries the machine's
+        # scheduling noise of a 2-core box).
+        for kind, limit in (("warm", 0.3), ("cold", 3.0)):
             v = getattr(self, "sc_delta", {}).get(("nook", kind, "wall"))
             c = getattr(self, "sc_delta", {}).get(("nook", kind, "cpu"))
-            add(f"seccomp profile adds ≤ 1 ms ({kind}, wall; cpu shown)",
-                "n/a" if v is None else f"{v:+.2f} ms wall, {c:+.2f} ms cpu",
-                None if v is None else v <= 1.0)
+            add(f"seccomp profile adds ≤ {limit:g} ms ({kind}, cpu; wall shown)",
+                "n/a" if c is None else f"{c:+.2f} ms cpu, {v:+.2f} ms wall",
+                None if c is None else c <= limit)
         add("exec cpu ≤ 0.7x crun", *cmp("exec", "cpu", "crun", 0.7))
         add("rootless run cpu ≤ 0.6x crun's rootless run", *cmp("rootless run", "cpu", "crun", 0.6))
         if "job" in b.results:
@@ -528,6 +556,8 @@ unset multiplot
             # Some phases only: their sections, no chart, no targets of the rest.
             if any(p not in ("job", "rootless", "vm") for p in PHASES):
                 self.timing_table()
+            if "seccomp" in PHASES:
+                self.seccomp_table()
             self.job_table()
             if "rootless" in PHASES:
                 report_rootless(self)

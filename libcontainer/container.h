@@ -35,6 +35,8 @@ struct nook_create_opts {
   /* global --rootless (or detected): a cgroup the user cannot write is
    * skipped with a warning per resource instead of failing create */
   bool rootless;
+  /* The compiled-filter cache directory (seccomp_cache_dir()); NULL: none */
+  const char *seccomp_cache;
   /* run only */
   bool detach; /* --detach */
   bool keep;   /* --keep */
@@ -78,6 +80,8 @@ struct nook_exec_opts {
   char **cgroups;                       /* --cgroup [CONTROLLERS:]PATH, a sub-cgroup */
   size_t n_cgroups;
   bool ignore_paused; /* --ignore-paused */
+  /* The compiled-filter cache directory (seccomp_cache_dir()); NULL: none */
+  const char *seccomp_cache;
   /* With a terminal, its size from the start instead of the config's
    * (0: none).  No option sets it: VM mode's guest gets the host pty's. */
   uint32_t console_height, console_width;

@@ -655,7 +655,8 @@ int do_create(const struct nook_create_opts *o, bool run_mode, struct created *o
 
   /* Before anything is made: a profile that takes long to compile can be
    * interrupted with nothing to undo. */
-  if (c->linux_.has_seccomp && seccomp_compile(&c->linux_.seccomp, root, &prog, err) < 0)
+  if (c->linux_.has_seccomp &&
+      seccomp_compile(&c->linux_.seccomp, o->seccomp_cache, &prog, err) < 0)
     goto out;
   create_made_something = 1;
   if (state_dir_create(root, o->id, &sn, err) < 0)

@@ -613,7 +613,7 @@ int nook_container_exec(const struct nook_exec_opts *o, int *exit_status, nook_e
       goto out;
   }
   if (c->linux_.has_seccomp) {
-    if (seccomp_compile(&c->linux_.seccomp, root, &r.prog, err) < 0)
+    if (seccomp_compile(&c->linux_.seccomp, o->seccomp_cache, &r.prog, err) < 0)
       goto out;
     r.plan.seccomp = &r.prog;
   }

@@ -43,11 +43,12 @@ struct nook_job_tmpfs {
 /* Every option of nook job, typed (src/job.c parses the command line).
  * Strings are not copied: they must outlive the call. */
 struct nook_job_opts {
-  const char *root;   /* state root (--root) */
-  const char *id;     /* --name; NULL: generated */
-  const char *bundle; /* --bundle: its config.json, as run would use it */
-  const char *rootfs; /* --rootfs: nook spec's defaults around this directory */
-  char **args;        /* the command after --; n_args 0: the config's */
+  const char *root;          /* state root (--root) */
+  const char *seccomp_cache; /* seccomp_cache_dir(); NULL: none */
+  const char *id;            /* --name; NULL: generated */
+  const char *bundle;        /* --bundle: its config.json, as run would use it */
+  const char *rootfs;        /* --rootfs: nook spec's defaults around this directory */
+  char **args;               /* the command after --; n_args 0: the config's */
   size_t n_args;
   bool tty; /* -t */
   bool has_memory, has_memory_swap, has_pids, has_io_weight;

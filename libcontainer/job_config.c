@@ -273,7 +273,8 @@ int nook_job_create_opts(const struct nook_job_opts *o, const char *id, struct n
                                     .config_len = len,
                                     .die_with_runtime = true,
                                     .systemd_cgroup = o->systemd_cgroup,
-                                    .rootless = o->rootless};
+                                    .rootless = o->rootless,
+                                    .seccomp_cache = o->seccomp_cache};
   return 0;
 }
 

@@ -13,8 +13,8 @@
  * libraries probe new calls (clone3, faccessat2, ...) and fall back to the
  * old ones only on ENOSYS.
  *
- * Compiling a docker-sized profile costs libseccomp a few milliseconds, so
- * the result is cached under the state root (seccomp_cache.c). */
+ * Compiling a docker-sized profile costs libseccomp 15-20 ms, so the result
+ * is cached host-wide (seccomp_cache.c). */
 #include "seccomp.h"
 
 #include <errno.h>
@@ -688,9 +688,32 @@ int seccomp_compile(const struct oci_seccomp *s, const char *cache_dir, struct s
     seccomp_prog_clear(out);
     return -1;
   }
-  if (cache_dir != NULL)
-    seccomp_cache_store(cache_dir, key, out);
+  /* Best effort: the program is good whether or not it could be kept. */
+  nook_error_t ignored = NULL;
+  if (cache_dir != NULL && seccomp_cache_store(cache_dir, key, out, false, &ignored) < 0) {
+    cleanup_free char *why = nook_error_text(ignored);
+    nook_debug("%s", why);
+    nook_error_free(&ignored);
+  }
   return 0;
+}
+
+int seccomp_precompile(const struct oci_seccomp *s, const char *cache_dir, char key_hex[65],
+                       size_t *instructions, nook_error_t *err)
+{
+  struct seccomp_prog p = {0};
+  int api = (int)seccomp_api_get();
+  uint8_t key[SHA256_DIGEST_LEN];
+  if (check_profile(s, api, &p, err) < 0 || build(s, &p, err) < 0) {
+    seccomp_prog_clear(&p);
+    return -1;
+  }
+  seccomp_cache_key(s, api, key);
+  sha256_hex(key, key_hex);
+  *instructions = p.len;
+  int r = seccomp_cache_store(cache_dir, key, &p, true, err);
+  seccomp_prog_clear(&p);
+  return r;
 }
 
 void seccomp_prog_clear(struct seccomp_prog *p)

@@ -17,11 +17,28 @@ struct seccomp_prog {
   bool notify;    /* the profile uses SCMP_ACT_NOTIFY */
 };
 
-/* Runtime side, before clone: compile, or fetch from the cache under
- * cache_dir (the state root; NULL: no cache).  Errors name the field:
+/* root's compiled-filter cache, shared by every state root of the host
+ * (seccomp_cache.c).  Persistent: what `nook seccomp-precompile` puts there
+ * at install time outlives reboots. */
+#define SECCOMP_CACHE_HOST_DIR "/var/cache/nook/seccomp"
+
+/* The cache directory of this runtime, allocated, or NULL for none:
+ * $NOOK_SECCOMP_CACHE when set ("off": none, else an absolute directory);
+ * otherwise SECCOMP_CACHE_HOST_DIR, or when rootless the user's own
+ * $XDG_CACHE_HOME/nook/seccomp ($HOME/.cache/nook/seccomp). */
+char *seccomp_cache_dir(bool rootless);
+
+/* Runtime side, before clone: compile, or fetch from the cache directory
+ * cache_dir (NULL: no cache).  Errors name the field:
  * "linux.seccomp.syscalls[3].errnoRet: ...". */
 int seccomp_compile(const struct oci_seccomp *s, const char *cache_dir, struct seccomp_prog *out,
                     nook_error_t *err);
+
+/* Compile s into cache_dir whether or not it is there already, as an entry
+ * eviction keeps (nook seccomp-precompile).  key_hex gets the entry's name;
+ * *instructions its length. */
+int seccomp_precompile(const struct oci_seccomp *s, const char *cache_dir, char key_hex[65],
+                       size_t *instructions, nook_error_t *err);
 void seccomp_prog_clear(struct seccomp_prog *p);
 
 /* Container side: install the program with seccomp(2).  Requires

@@ -158,6 +158,7 @@ int cli_parse_create(const struct cli_global *g, int argc, char **argv, const ch
       .bundle = ".",
       .systemd_cgroup = g->systemd_cgroup,
       .rootless = g->rootless,
+      .seccomp_cache = g->seccomp_cache,
   };
   long long fds;
   int c;

@@ -18,6 +18,8 @@ struct cli_global {
   const char *root;
   bool systemd_cgroup;
   bool rootless; /* --rootless true|false, or detected (auto) */
+  /* seccomp_cache_dir(rootless): where compiled filters are kept, or NULL */
+  const char *seccomp_cache;
   /* Invoked as nook-vm: create and run put every container in VM mode
    * (vmm_mode_select()).  Later commands go by the container's state. */
   bool vm_mode;

@@ -96,7 +96,7 @@ static void push(char ***v, size_t *n, int argc, char *s)
 
 int cmd_exec(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
 {
-  struct nook_exec_opts o = {.root = g->root};
+  struct nook_exec_opts o = {.root = g->root, .seccomp_cache = g->seccomp_cache};
   long long fds;
   int c;
   while ((c = cli_getopt(argc, argv, &spec, err)) >= 0) {

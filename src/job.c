@@ -367,6 +367,7 @@ static int parse(const struct cli_global *g, int argc, char **argv, struct parse
                               .stop_signal = SIGTERM,
                               .systemd_cgroup = g->systemd_cgroup,
                               .rootless = g->rootless,
+                              .seccomp_cache = g->seccomp_cache,
                               .binds = p->binds,
                               .tmpfs = p->tmpfs,
                               .env = p->env_flags,

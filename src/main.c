@@ -8,6 +8,7 @@
 #include "../base/log.h"
 #include "../base/utils.h"
 #include "../libcontainer/rootless.h"
+#include "../libcontainer/seccomp.h"
 #include "../vmm/guest.h"
 #include "../vmm/mode.h"
 #include "cli.h"
@@ -16,7 +17,8 @@
 #define NOOK_FEATURES "+SECCOMP +CAP +YAJL +MNL"
 
 static cli_handler cmd_help;
-cli_handler cmd_pause, cmd_resume, cmd_update, cmd_events, cmd_ps, cmd_exec, cmd_vm_exec;
+cli_handler cmd_pause, cmd_resume, cmd_update, cmd_events, cmd_ps, cmd_exec, cmd_vm_exec,
+    cmd_seccomp_precompile;
 
 struct command {
   const char *name;
@@ -38,6 +40,8 @@ static const struct command commands[] = {
     {"pause", cmd_pause, "pause suspends all processes inside the container"},
     {"ps", cmd_ps, "ps displays the processes running inside a container"},
     {"resume", cmd_resume, "resumes all processes that have been previously paused"},
+    {"seccomp-precompile", cmd_seccomp_precompile,
+     "compile seccomp profiles into the compiled-filter cache"},
     {"run", cmd_run, "create and run a container"},
     {"spec", cmd_spec, "create a new specification file"},
     {"start", cmd_start, "executes the user defined process in a created container"},
@@ -55,7 +59,8 @@ static const struct command internal_commands[] = {
 /* The commands that keep no state: they run without a state root. */
 static bool command_is_stateless(const struct command *c)
 {
-  return c->run == cmd_spec || c->run == cmd_features || c->run == cmd_help;
+  return c->run == cmd_spec || c->run == cmd_features || c->run == cmd_help ||
+         c->run == cmd_seccomp_precompile;
 }
 
 /* "h" is the one alias, as in runc. */
@@ -276,7 +281,7 @@ static int fail(const struct globals *g, bool log_ready, nook_error_t *err)
 int main(int argc, char **argv)
 {
   struct globals g = {.cli = {.root = "/run/nook"}, .rootless = "auto"};
-  cleanup_free char *root_buf = NULL;
+  cleanup_free char *root_buf = NULL, *seccomp_cache = NULL;
   nook_error_t err = NULL;
 
   /* In a VM-mode guest, nook is the init (the initramfs's /init). */
@@ -307,6 +312,8 @@ int main(int argc, char **argv)
     return fail(&g, true, &err);
   }
   resolve_rootless(&g, &root_buf);
+  seccomp_cache = seccomp_cache_dir(g.cli.rootless);
+  g.cli.seccomp_cache = seccomp_cache;
   if (g.cli.root == NULL && !command_is_stateless(cmd)) {
     nook_error(&err, 0,
                "running rootless and XDG_RUNTIME_DIR is not set: give the state directory with "

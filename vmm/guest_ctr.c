@@ -17,6 +17,7 @@
 #include "../base/log.h"
 #include "../base/utils.h"
 #include "../libcontainer/container.h"
+#include "../libcontainer/seccomp.h"
 #include "../libcontainer/terminal.h"
 #include "channel.h"
 #include "guest.h"
@@ -380,6 +381,7 @@ int guest_ctr_exec(struct guest_ctr *c, const char *data, size_t len, pid_t *pid
   }
   /* The request has the process's options; where things are is ours. */
   e.opts.root = GUEST_STATE_ROOT;
+  e.opts.seccomp_cache = SECCOMP_CACHE_HOST_DIR; /* the guest nook is root there */
   e.opts.id = c->id;
   e.opts.detach = true;
   xasprintf(&pid_file, GUEST_EXEC_FILE, e.proc, "pid");

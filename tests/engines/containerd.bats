@@ -450,10 +450,12 @@ rootfs_of() {
 }
 
 @test "ctr run: no-new-privileges (default) and the default seccomp profile" {
+  seccomp_cache_arm
   run ctr_run --rm --seccomp "$IMAGE" sec1 grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status
   assert_success
   assert_line -e 'NoNewPrivs:[[:space:]]+1'
   assert_line -e 'Seccomp:[[:space:]]+2'
+  assert_seccomp_precompiled
   run ctr_run --rm --allow-new-privs "$IMAGE" sec2 grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status
   assert_line -e 'NoNewPrivs:[[:space:]]+0'
   assert_line -e 'Seccomp:[[:space:]]+0'

@@ -184,7 +184,9 @@ teardown_file() {
 @test "docker run -v: bind mounts, read-write and read-only" { cli_test_bind_mounts; }
 
 @test "docker run: no-new-privileges and the default seccomp profile" {
+  seccomp_cache_arm
   cli_test_nnp_seccomp
+  assert_seccomp_precompiled
   # The profile refuses unshare() to a container without CAP_SYS_ADMIN; a new
   # user namespace needs no capability, so only the filter stops it.
   run cli_run --rm "$IMAGE" sh -c 'unshare -U true 2>/dev/null && echo unshare-allowed || echo unshare-denied'

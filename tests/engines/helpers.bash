@@ -86,6 +86,16 @@ engine_init() {
     cp "$ENGINE_RUNTIME" "$RT"
   fi
   [ -z "${ENGINE_TRACE:-}" ] || engine_trace_wrap
+  # nook's compiled seccomp filters go to a cache of the run's own, filled
+  # as `make install` fills the host's (the engines' default profiles
+  # precompiled).  dockerd and containerd pass their environment on to the
+  # runtime; podman's conmon does not (its nook uses the host's cache).
+  unset NOOK_SECCOMP_CACHE
+  if [ "$ENGINE_VM" != 1 ] && "$ENGINE_RUNTIME" seccomp-precompile --help >/dev/null 2>&1; then
+    export NOOK_SECCOMP_CACHE=$ENGINE_TMP/seccomp-cache
+    "$ENGINE_RUNTIME" seccomp-precompile "$REPO_ROOT"/profiles/*.json >/dev/null ||
+      fail "nook seccomp-precompile of profiles/ failed"
+  fi
   if [ -n "${ENGINE_IMAGES:-}" ]; then
     IMG_DIR=$ENGINE_IMAGES
   else
@@ -133,6 +143,28 @@ engine_trace_wrap() {
   printf '#!/bin/bash\nt0=$(date +%%s.%%N)\n(exec -a %q %q "$@")\nrc=$?\necho "$t0 $(date +%%s.%%N) rc=$rc $*" >>%q\nexit $rc\n' \
     "$RT" "$real" "$ENGINE_TRACE" >"$RT"
   chmod 0755 "$RT"
+}
+
+# seccomp_cache_arm: from now on, see which precompiled seccomp entries the
+# runtime reads (relatime moves an atime that is not after the mtime) and
+# whether it compiles anything.  Without nook's cache (another runtime, VM
+# mode), assert_seccomp_precompiled checks nothing.
+seccomp_cache_arm() {
+  [ -d "${NOOK_SECCOMP_CACHE:-}" ] || return 0
+  find "$NOOK_SECCOMP_CACHE" -type f ! -perm 0400 -delete
+  find "$NOOK_SECCOMP_CACHE" -type f -exec touch -a -d @0 {} +
+}
+
+# assert_seccomp_precompiled: since seccomp_cache_arm, the engine's default
+# profile came from the entries `make install` precompiles (profiles/), and
+# nothing was compiled.  A failure means the engine sends another profile
+# than the one captured there: capture it again (docs/design.md, "Seccomp").
+assert_seccomp_precompiled() {
+  [ -d "${NOOK_SECCOMP_CACHE:-}" ] || return 0
+  run find "$NOOK_SECCOMP_CACHE" -type f ! -perm 0400
+  [ -z "$output" ] || fail "nook compiled a profile that is not among profiles/: $output"
+  run find "$NOOK_SECCOMP_CACHE" -type f -perm 0400 -newerat @1
+  [ -n "$output" ] || fail "no precompiled seccomp entry was read"
 }
 
 # build_images DIR [--pause]: the images of tests/engines/build-images in DIR.
@@ -377,7 +409,7 @@ engine_final_cleanup() {
     fi
   done
   # The runtime's default root (podman passes no --root): created by this
-  # run and holding no container, it goes (nook keeps a seccomp cache there).
+  # run and holding no container, it goes.
   d=$RT_DEFAULT_ROOT
   if [ -d "$d" ] && ! grep -qx "$d" "$ENGINE_TMP/before/run-dirs" &&
     [ -z "$(find "$d" -mindepth 1 -maxdepth 1 ! -name '.*')" ]; then

@@ -88,6 +88,10 @@ nook_setup() {
   fi
   NOOK_ROOT=$BATS_TEST_TMPDIR/state
   mkdir -p "$NOOK_ROOT"
+  # The test's own compiled seccomp filter cache, not the host's: what a
+  # test sees (a compile and its debug lines) does not depend on the tests
+  # before it, or on another checkout's nook.
+  export NOOK_SECCOMP_CACHE=$BATS_TEST_TMPDIR/seccomp-cache
   # A short token unique to this bats run, so that ids (and the cgroups the
   # runtime derives from them) never clash with another run or test.
   local run_token

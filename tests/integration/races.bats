@@ -52,8 +52,7 @@ assert_nothing_left() {
   [ -z "$left" ] || fail "processes left in cgroup $cgname: $left"
   left=$(cg_leftovers "$cgname")
   [ -z "$left" ] || fail "cgroup dirs left: $left"
-  # (the seccomp cache is shared by all containers, not state)
-  left=$(ls -A "$NOOK_ROOT" | grep -vx '.seccomp~cache' || true)
+  left=$(ls -A "$NOOK_ROOT")
   [ -z "$left" ] || fail "state left in $NOOK_ROOT: $left"
 }
 

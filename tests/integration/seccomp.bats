@@ -343,49 +343,131 @@ s["syscalls"] = [r for r in s["syscalls"] if r["names"]]'
   refute_output --partial "$ID"
 }
 
-@test "seccomp: the compiled filter is cached under the state root, out of list's way" {
+# cache_env: CACHE is the test's own compiled-filter cache (nook_setup; the
+# host's is /var/cache/nook/seccomp).
+cache_env() {
+  CACHE=$NOOK_SECCOMP_CACHE
+  [ "$CACHE" = "$BATS_TEST_TMPDIR/seccomp-cache" ] || fail "NOOK_SECCOMP_CACHE=$CACHE"
+}
+
+# The one entry of $CACHE (fails unless there is exactly one).
+cache_entry() {
+  local f
+  f=$(find "$CACHE" -type f)
+  [ -n "$f" ] && [ "$(wc -l <<<"$f")" -eq 1 ] || fail "want one entry in $CACHE, have: $f"
+  echo "$f"
+}
+
+@test "seccomp: the compiled-filter cache is host-wide: a second --root hits the entry the first made" {
+  cache_env
   setup_bundle true
-  run nook run "$ID"
+  run nook --debug run "$ID"
   assert_success
-  run find "$NOOK_ROOT/.seccomp~cache" -type f
-  assert_equal "${#lines[@]}" 1
-  file=${lines[0]}
-  run stat -c '%a %u %s' "$file"
-  assert_output --regexp "^600 $(id -u) [0-9]+$"
-  run stat -c '%a' "$NOOK_ROOT/.seccomp~cache"
-  assert_output 700
-  # A second run hits; a changed profile adds an entry.
-  run nook run "$ID"
+  assert_output --partial "seccomp cache: stored \`$CACHE/"
+  file=$(cache_entry)
+  [[ $(basename "$file") =~ ^[0-9a-f]{64}$ ]] || fail "entry name: $file"
+  run stat -c '%a %u' "$file" "$CACHE"
+  assert_output "600 $(id -u)
+700 $(id -u)"
+  # Nothing of it in the state root: only containers live there.
+  run ls -A "$NOOK_ROOT"
+  assert_output ""
+  # Another state root (another engine namespace) finds the same entry.
+  run "$NOOK" --root "$BATS_TEST_TMPDIR/other-root" --debug run "$ID"
   assert_success
+  assert_output --partial "seccomp cache: hit \`$file\`"
+  refute_output --partial "seccomp cache: stored"
+  # A changed profile is another entry.
   update_config 'c["linux"]["seccomp"]["defaultErrnoRet"] = 38'
   run nook run "$ID"
   assert_success
-  run find "$NOOK_ROOT/.seccomp~cache" -type f
+  run find "$CACHE" -type f
   assert_equal "${#lines[@]}" 2
-  run nook list -q
-  assert_output ""
 }
 
-@test "seccomp: a cache file the runtime's user does not own, or others may write, is ignored" {
+@test "seccomp: a tampered cache entry is ignored with a warning, and made again" {
   [ "$(id -u)" -eq 0 ] || skip "needs root to chown"
+  cache_env
   setup_bundle sh -c 'mkdir /tmp/a 2>&1; echo done'
   one_rule "['mkdir', 'mkdirat']" SCMP_ACT_ERRNO "'errnoRet': 28"
   run nook run "$ID"
   assert_line --partial "No space left on device"
-  file=$(find "$NOOK_ROOT/.seccomp~cache" -type f)
+  file=$(cache_entry)
   inode=$(stat -c %i "$file")
-  # Not trusted: compiled again and replaced by a fresh file of our own.
-  chown 1000:1000 "$file"
+  # Another owner, writable by the group, corrupt instructions: each is a
+  # warning, the filter compiled again (still enforced) and the entry replaced.
+  for tamper in "chown 1000:1000" "chmod 0660" "corrupt"; do
+    case $tamper in
+    corrupt) printf '\377' | dd of="$file" bs=1 seek=100 conv=notrunc status=none ;;
+    *) $tamper "$file" ;;
+    esac
+    run nook run "$ID"
+    assert_line --partial "No space left on device"
+    assert_output --regexp "level=warning.*seccomp cache: .*$(basename "$file").*not used, compiled again"
+    run stat -c '%u %a' "$file"
+    assert_output "0 600"
+    [ "$(stat -c %i "$file")" != "$inode" ] || fail "$tamper: the entry was not replaced"
+    inode=$(stat -c %i "$file")
+  done
+  # An untrusted directory is not used at all.
+  chmod 0770 "$CACHE"
   run nook run "$ID"
   assert_line --partial "No space left on device"
-  run stat -c '%u %a' "$file"
-  assert_output "0 600"
-  [ "$(stat -c %i "$file")" != "$inode" ]
-  inode=$(stat -c %i "$file")
-  chmod 0666 "$file"
-  run nook run "$ID"
-  assert_line --partial "No space left on device"
+  assert_output --partial "may be changed by users other than root"
+  [ "$(stat -c %i "$file")" = "$inode" ] || fail "an entry in an untrusted directory was rewritten"
+}
+
+@test "seccomp: root's cache is /var/cache/nook/seccomp, private, and out of the container's sight" {
+  [ "$(id -u)" -eq 0 ] || skip "root's cache (rootless: tests/rootless)"
+  unset NOOK_SECCOMP_CACHE
+  setup_bundle sh -c 'ls /proc/self/fd/ | wc -l; readlink /proc/self/fd/* 2>/dev/null; ls /var/cache/nook 2>&1; echo end'
+  run nook --debug run "$ID"
+  assert_success
+  assert_output --regexp "seccomp cache: (hit|stored) \`/var/cache/nook/seccomp/[0-9a-f]{64}\`"
+  # 0, 1, 2 and the fd ls itself reads: no fd of the runtime's.
+  assert_line 4
+  assert_line --partial "/var/cache/nook: No such file or directory"
+  run stat -c '%a %u' /var/cache/nook/seccomp
+  assert_output "700 0"
+  run find /var/cache/nook/seccomp -type f ! -user 0
+  assert_output ""
+}
+
+@test "seccomp: NOOK_SECCOMP_CACHE=off compiles every time and keeps nothing" {
+  setup_bundle true
+  NOOK_SECCOMP_CACHE=off run nook --debug run "$ID"
+  assert_success
+  refute_output --partial "seccomp cache"
+  NOOK_SECCOMP_CACHE=relative/dir run nook run "$ID"
+  assert_success
+  assert_output --partial "NOOK_SECCOMP_CACHE=relative/dir: not an absolute path or \\\"off\\\": no seccomp cache"
+  [ ! -e relative ]
+}
+
+@test "seccomp-precompile: the profile's entry is made ahead of the first container, pinned" {
+  cache_env
+  setup_bundle true
+  run "$NOOK" seccomp-precompile "$BUNDLE/config.json"
+  assert_success
+  file=$(cache_entry)
+  assert_output "$BUNDLE/config.json: $file ($(( ($(stat -c %s "$file") - 56) / 8 )) instructions)"
   run stat -c '%a' "$file"
-  assert_output 600
-  [ "$(stat -c %i "$file")" != "$inode" ]
+  assert_output 400
+  run nook --debug run "$ID"
+  assert_success
+  assert_output --partial "seccomp cache: hit \`$file\`"
+  # The engines' default profiles (what `make install` precompiles) compile.
+  run "$NOOK" seccomp-precompile "$REPO_ROOT"/profiles/*.json
+  assert_success
+  assert_equal "${#lines[@]}" "$(ls "$REPO_ROOT"/profiles/*.json | wc -l)"
+  # Bad input names the file.
+  echo '{"ociVersion": "1.0.2"}' >"$BATS_TEST_TMPDIR/none.json"
+  run "$NOOK" seccomp-precompile "$BATS_TEST_TMPDIR/none.json"
+  assert_failure
+  assert_output "nook: error: $BATS_TEST_TMPDIR/none.json: no linux.seccomp"
+  run "$NOOK" seccomp-precompile "$BATS_TEST_TMPDIR/missing.json"
+  assert_failure
+  assert_output --partial "missing.json"
+  run "$NOOK" seccomp-precompile
+  assert_failure
 }

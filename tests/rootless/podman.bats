@@ -103,6 +103,16 @@ pm_pids() {
   assert_line --index 2 --regexp "^ +1 +$RL_SUBUID +$RL_COUNT\$"
   # podman gives no --root: nook's state went to $XDG_RUNTIME_DIR/nook
   [ -d "$PM_HOME/run/nook" ]
+  # and the compiled seccomp filter to the user's cache (~/.cache: podman
+  # passes HOME on), trusted in podman's user namespace, where the host's
+  # root, owner of / and of /home, shows as the overflow uid
+  run find "$PM_HOME/.cache/nook/seccomp" -type f -user "$RL_UID"
+  assert_success
+  [ "${#lines[@]}" -ge 1 ] || fail "no entry in the user's seccomp cache"
+  run pm run --rm "$IMAGE" true
+  assert_success
+  run find "$PM_HOME/.cache/nook/seccomp" -type f
+  [ "${#lines[@]}" -eq 1 ] || fail "the second run did not hit the entry: ${lines[*]}"
 }
 
 @test "rootless podman: run prints the output and gives the exit status" {

@@ -50,10 +50,10 @@ mode_line() {
     fail "create: $(cat "$BATS_TEST_TMPDIR/create.out")"
   [ -d "$RL_XDG/nook/$ID" ]
   assert_equal "$(stat -c %u "$RL_XDG/nook" "$RL_XDG/nook/$ID" | sort -u)" "$RL_UID"
-  # the seccomp cache sits there too (the rootless spec has a profile), kept
-  # from the first create on
-  run find "$RL_XDG/nook/.seccomp~cache" -type f -user "$RL_UID"
-  assert_equal "${#lines[@]}" 1
+  # the compiled seccomp filter (the rootless spec has a profile) is not
+  # state: it goes to the user's own cache, not root's
+  run find "$RL_XDG/nook" -name '.*' -mindepth 1
+  assert_output ""
   run nook_default_root list -q
   assert_output "$ID"
   run nook_default_root state "$ID"
@@ -63,6 +63,31 @@ mode_line() {
   [ ! -e "$RL_XDG/nook/$ID" ]
   # root's state root was never used
   [ ! -e "/run/nook/$ID" ]
+}
+
+@test "rootless: compiled seccomp filters go to the user's own cache, never root's" {
+  setup_bundle true
+  # The user's cache: $XDG_CACHE_HOME/nook/seccomp, else ~/.cache/nook/seccomp.
+  RL_ENV="XDG_CACHE_HOME=$BATS_TEST_TMPDIR/xdg-cache" run nook --debug run "$ID"
+  assert_success
+  assert_output --regexp "seccomp cache: (stored|hit) \`$BATS_TEST_TMPDIR/xdg-cache/nook/seccomp/[0-9a-f]{64}\`"
+  run find "$BATS_TEST_TMPDIR/xdg-cache" -mindepth 3 -type f ! -user "$RL_UID"
+  assert_output ""
+  run find "$BATS_TEST_TMPDIR/xdg-cache/nook/seccomp" -type f -user "$RL_UID" -perm 0600
+  assert_equal "${#lines[@]}" 1
+  RL_ENV="XDG_CACHE_HOME=$BATS_TEST_TMPDIR/xdg-cache" run nook --debug run "$ID"
+  assert_output --partial "seccomp cache: hit \`$BATS_TEST_TMPDIR/xdg-cache/nook/seccomp/"
+  run nook --debug run "$ID"
+  assert_success
+  assert_output --regexp "seccomp cache: (stored|hit) \`$RL_HOME/.cache/nook/seccomp/"
+  # Root's cache, made by root, is not the user's to use or write.
+  [ -d /var/cache/nook/seccomp ] || "$NOOK" seccomp-precompile "$BUNDLE/config.json"
+  RL_ENV="NOOK_SECCOMP_CACHE=/var/cache/nook/seccomp" run nook --debug run "$ID"
+  assert_success
+  assert_output --partial "seccomp cache: \`seccomp\` of \`/var/cache/nook/seccomp\`: Permission denied"
+  refute_output --partial "seccomp cache: hit"
+  run find /var/cache/nook -user "$RL_UID"
+  assert_output ""
 }
 
 @test "rootless: without XDG_RUNTIME_DIR and --root, a clear error; spec needs no state root" {

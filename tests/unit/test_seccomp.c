@@ -21,6 +21,7 @@
 
 #include "../../base/sha256.h"
 #include "../../libcontainer/seccomp.h"
+#include "../../libcontainer/seccomp_internal.h"
 #include "../../oci/json.h"
 #include "../../oci/spec.h"
 #include "seccomp_test.h"
@@ -558,10 +559,8 @@ TEST(default_profile_rootless)
 
 /* ---- cache --------------------------------------------------------------- */
 
-static char *cache_file(const char *root)
+static char *cache_file(const char *dir)
 {
-  cleanup_free char *dir = NULL;
-  xasprintf(&dir, "%s/.seccomp~cache", root);
   DIR *d = opendir(dir);
   char *found = NULL;
   struct dirent *de;
@@ -582,7 +581,7 @@ static bool same_prog(const struct seccomp_prog *a, const struct seccomp_prog *b
 }
 
 /* Replace the cached program of `file` with `len` instructions of `with`,
- * header and digest kept consistent: a file only the trust checks reject. */
+ * header and checksum kept consistent: a file only the trust checks reject. */
 static void forge(const char *file, const struct seccomp_prog *with)
 {
   size_t len;
@@ -592,15 +591,13 @@ static void forge(const char *file, const struct seccomp_prog *with)
     nook_error_free(&err);
     return;
   }
-  const size_t hdr = 80; /* magic 8, format 4, len 4, key 32, digest 32 */
+  const size_t hdr = 56; /* magic 8, format 4, len 4, key 32, checksum 8 */
   cleanup_free char *out = xmalloc(hdr + with->len * 8);
   memcpy(out, data, hdr);
   uint32_t n = (uint32_t)with->len;
   memcpy(out + 12, &n, 4);
-  struct sha256 c;
-  sha256_init(&c);
-  sha256_update(&c, with->bpf, with->len * 8);
-  sha256_final(&c, (uint8_t *)out + 48);
+  uint64_t sum = seccomp_cache_checksum(with->bpf, with->len);
+  memcpy(out + 48, &sum, 8);
   memcpy(out + hdr, with->bpf, with->len * 8);
   unlink(file);
   CHECK(write_file_at(AT_FDCWD, file, O_CREAT | O_EXCL, 0600, out, hdr + with->len * 8, &err) == 0);
@@ -630,9 +627,7 @@ TEST(cache)
   if (!CHECK(file != NULL && stat(file, &st) == 0))
     return;
   CHECK((st.st_mode & 07777) == 0600 && st.st_uid == geteuid());
-  cleanup_free char *dir = NULL;
-  xasprintf(&dir, "%s/.seccomp~cache", root);
-  CHECK(stat(dir, &st) == 0 && (st.st_mode & 07777) == 0700);
+  const char *dir = root;
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   CHECK(compile(c, root, &p) == NULL);
@@ -677,10 +672,45 @@ TEST(cache)
   }
   CHECK(compile(c, root, &p) == NULL && same_prog(&p, &fresh));
   seccomp_prog_clear(&p);
-  /* A directory others may write is not used at all. */
+  /* A directory others may write is not used at all, nor one below a
+   * directory others may write (a sticky one excepted: /tmp holds root). */
   forge(file, &small);
   CHECK(chmod(dir, 0777) == 0);
   CHECK(compile(c, root, &p) == NULL && same_prog(&p, &fresh));
+  seccomp_prog_clear(&p);
+  CHECK(chmod(dir, 0700) == 0);
+  cleanup_free char *below = NULL;
+  xasprintf(&below, "%s/sub/cache", root);
+  CHECK(compile(c, below, &p) == NULL && same_prog(&p, &fresh)); /* made, stored */
+  seccomp_prog_clear(&p);
+  cleanup_free char *below_file = cache_file(below);
+  if (CHECK(below_file != NULL))
+    forge(below_file, &small);
+  CHECK(compile(c, below, &p) == NULL && p.len == small.len); /* trusted: used */
+  seccomp_prog_clear(&p);
+  cleanup_free char *sub = NULL;
+  xasprintf(&sub, "%s/sub", root);
+  CHECK(chmod(sub, 0777) == 0);
+  CHECK(compile(c, below, &p) == NULL && same_prog(&p, &fresh));
+  seccomp_prog_clear(&p);
+  CHECK(chmod(sub, 01777) == 0); /* sticky: others cannot move `cache` */
+  CHECK(compile(c, below, &p) == NULL && p.len == small.len);
+  seccomp_prog_clear(&p);
+  /* Only a plain absolute path names a cache. */
+  static const char *const odd[] = {"/", "relative", "/tmp/./x", "/tmp/x/.."};
+  for (size_t i = 0; i < ARRAY_SIZE(odd); i++) {
+    CHECK(compile(c, odd[i], &p) == NULL && same_prog(&p, &fresh));
+    seccomp_prog_clear(&p);
+  }
+  cleanup_free char *in_root = cache_file("/");
+  CHECK(in_root == NULL);
+  /* A symlink in the path is not followed. */
+  cleanup_free char *via = NULL;
+  xasprintf(&via, "%s/via", root);
+  CHECK(symlink(sub, via) == 0);
+  cleanup_free char *via_cache = NULL;
+  xasprintf(&via_cache, "%s/cache", via);
+  CHECK(compile(c, via_cache, &p) == NULL && same_prog(&p, &fresh));
   seccomp_prog_clear(&p);
   /* Errors are still reported with a cache. */
   c->linux_.seccomp.flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
@@ -696,32 +726,63 @@ TEST(cache)
   CHECK(system(cmd) == 0);
 }
 
+TEST(cache_dir)
+{
+  /* root's is the host's; a rootless user's is under their own cache home */
+  unsetenv("NOOK_SECCOMP_CACHE");
+  setenv("XDG_CACHE_HOME", "/x/cache", 1);
+  setenv("HOME", "/home/u", 1);
+  cleanup_free char *root = seccomp_cache_dir(false);
+  cleanup_free char *user = seccomp_cache_dir(true);
+  CHECK_STR_EQ(root, "/var/cache/nook/seccomp");
+  CHECK_STR_EQ(user, "/x/cache/nook/seccomp");
+  setenv("XDG_CACHE_HOME", "relative", 1); /* not absolute: ignored, as the spec says */
+  cleanup_free char *home = seccomp_cache_dir(true);
+  CHECK_STR_EQ(home, "/home/u/.cache/nook/seccomp");
+  unsetenv("XDG_CACHE_HOME");
+  unsetenv("HOME");
+  CHECK(seccomp_cache_dir(true) == NULL);
+  setenv("NOOK_SECCOMP_CACHE", "/t/c", 1);
+  cleanup_free char *env = seccomp_cache_dir(false);
+  CHECK_STR_EQ(env, "/t/c");
+  setenv("NOOK_SECCOMP_CACHE", "off", 1);
+  CHECK(seccomp_cache_dir(false) == NULL && seccomp_cache_dir(true) == NULL);
+  unsetenv("NOOK_SECCOMP_CACHE");
+}
+
 TEST(cache_is_bounded)
 {
   char root[] = "/tmp/nook-seccomp-cache-XXXXXX";
   if (!CHECK(mkdtemp(root) != NULL))
     return;
-  for (int i = 0; i < 70; i++) {
-    cleanup_free char *json = NULL;
-    xasprintf(&json,
-              SECCOMP("'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': [{'names': ['getcwd'], "
-                      "'action': 'SCMP_ACT_ERRNO', 'errnoRet': %d}]"),
-              i + 1);
-    struct oci_config *c = config_of(json);
-    struct seccomp_prog p = {0};
-    CHECK(c != NULL && compile(c, root, &p) == NULL);
-    seccomp_prog_clear(&p);
-    oci_config_free(c);
+  /* 300 stale entries and 3 precompiled (read-only) ones: the next store
+   * drops stale ones, never the precompiled. */
+  for (int i = 0; i < 303; i++) {
+    cleanup_free char *f = NULL;
+    xasprintf(&f, "%s/%s-%d", root, i < 300 ? "stale" : "pinned", i);
+    nook_error_t err = NULL;
+    CHECK(write_file_at(AT_FDCWD, f, O_CREAT | O_EXCL, i < 300 ? 0600 : 0400, "x", 1, &err) == 0);
+    nook_error_free(&err);
   }
-  cleanup_free char *dir = NULL;
-  xasprintf(&dir, "%s/.seccomp~cache", root);
-  DIR *d = opendir(dir);
-  int n = 0;
-  while (d != NULL && readdir(d) != NULL)
-    n++;
+  struct oci_config *c = config_of(SECCOMP("'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': "
+                                           "[{'names': ['getcwd'], 'action': 'SCMP_ACT_ERRNO'}]"));
+  struct seccomp_prog p = {0};
+  CHECK(c != NULL && compile(c, root, &p) == NULL);
+  seccomp_prog_clear(&p);
+  oci_config_free(c);
+  DIR *d = opendir(root);
+  int n = 0, pinned = 0, entries = 0;
+  struct dirent *de;
+  while (d != NULL && (de = readdir(d)) != NULL) {
+    n += de->d_name[0] != '.';
+    pinned += strncmp(de->d_name, "pinned-", 7) == 0;
+    entries += strlen(de->d_name) == 64;
+  }
   if (d != NULL)
     closedir(d);
-  CHECK(n - 2 > 0 && n - 2 <= 64);
+  CHECK_INT_EQ(pinned, 3);
+  CHECK_INT_EQ(entries, 1);
+  CHECK(n <= 256 - 100);
   cleanup_free char *cmd = NULL;
   xasprintf(&cmd, "rm -rf '%s'", root);
   CHECK(system(cmd) == 0);
