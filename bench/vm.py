@@ -707,8 +707,9 @@ def guest_boot_table(r, res):
     r.w("The guest init's marks (ms since the guest kernel started, sent with its ready and "
         "logged by `nook --debug` as `vm: guest boot marks`); each row is the time since the "
         "previous mark. The kernel's own boot, up to /init, is compared with the bare boot's "
-        "(bench/poweroff.c says when it ran): the difference is mostly the larger initramfs "
-        "the kernel unpacks.")
+        "(bench/poweroff.c, static, says when it ran): nook's mark is taken in its main(), "
+        "after the dynamic loader, which under TCG costs more than the larger initramfs "
+        "(docs/design.md, \"What is left\").")
     r.w()
     r.w("| step | median | what |")
     r.w("|---|---|---|")
@@ -716,7 +717,7 @@ def guest_boot_table(r, res):
     for name, _ in runs[0]:
         m = median(dict(g).get(name) for g in runs)
         if name == "init":
-            what = "kernel boot to /init (the initramfs unpacked)"
+            what = "kernel boot, the initramfs unpacked, nook started as /init"
             if floor_init is not None:
                 what += f"; the bare boot's: {r.ms(floor_init)}"
             r.w(f"| kernel → /init | {r.ms(m)} | {what} |")
