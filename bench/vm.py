@@ -79,9 +79,27 @@ def rfc3339(ts):
     return t + (float("0." + frac) if frac else 0.0)
 
 
+GUEST_MARKS = "vm: guest boot marks"
+
+
+def guest_marks(msg):
+    """[(name, ms since the guest kernel started)] of the guest init's boot
+    marks (vmm/guest_init.c): init, each module loaded, channel, timer,
+    shares, disk, ready."""
+    out = []
+    for item in msg.partition("): ")[2].split():
+        name, _, v = item.partition("=")
+        try:
+            out.append((name, float(v)))
+        except ValueError:
+            pass
+    return out
+
+
 def read_log(path):
     """(marks: name -> time, argv of the VMM or None, error lines) of one
-    nook --log-format json --debug log."""
+    nook --log-format json --debug log; marks["guest"] holds the guest's own
+    boot marks (guest_marks())."""
     marks, argv, errors = {}, None, []
     try:
         with open(path, errors="replace") as f:
@@ -96,6 +114,8 @@ def read_log(path):
         msg = rec.get("msg", "")
         if rec.get("level") == "error":
             errors.append(msg)
+        if msg.startswith(GUEST_MARKS) and "guest" not in marks:
+            marks["guest"] = guest_marks(msg)
         for prefix, name in MARKS:
             if msg.startswith(prefix) and name not in marks:
                 marks[name] = rfc3339(rec["time"])
@@ -124,21 +144,33 @@ def floor_argv(argv, initrd, console, share):
     return out
 
 
+def floor_init_ms(console):
+    """When the bare boot's /init ran (bench/poweroff.c's line on its
+    console), ms since the guest kernel started, or None."""
+    try:
+        with open(console, errors="replace") as f:
+            m = re.findall(r"poweroff: /init at ([0-9.]+) ms", f.read())
+    except OSError:
+        return None
+    return float(m[-1]) if m else None
+
+
 def opt_after(argv, opt):
     return next((argv[i + 1] for i in range(len(argv) - 1) if argv[i] == opt), None)
 
 
 def cpio_newc(path, files):
-    """Write a newc cpio archive of (name, mode, data) entries."""
-    def entry(ino, name, mode, data):
+    """Write a newc cpio archive of (name, mode, data[, (major, minor)])
+    entries; the pair is a device node's."""
+    def entry(ino, name, mode, data, rdev=(0, 0)):
         name_b = name.encode() + b"\0"
         hdr = "070701" + "".join(f"{v:08x}" for v in (
-            ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name_b), 0))
+            ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(name_b), 0))
         out = hdr.encode() + name_b
         out += b"\0" * (-len(out) % 4) + data
         return out + b"\0" * (-len(out) % 4)
 
-    blob = b"".join(entry(i + 1, n, m, d) for i, (n, m, d) in enumerate(files))
+    blob = b"".join(entry(i + 1, *f) for i, f in enumerate(files))
     blob += entry(0, "TRAILER!!!", 0, b"")
     with open(path, "wb") as f:
         f.write(blob)
@@ -250,7 +282,8 @@ class TreeSampler(threading.Thread):
 class VmBench:
     def __init__(self, b):
         self.b = b
-        b.vm = self.res = {"skipped": None, "breakdown": [], "accel": None, "argv": None,
+        b.vm = self.res = {"skipped": None, "breakdown": [], "guest": [], "floor_init": [],
+                           "accel": None, "argv": None,
                            "floor_argv": None, "kernel_release": None}
 
     def skip(self, why):
@@ -291,7 +324,10 @@ class VmBench:
                              " ".join(r.stderr.split())[-200:])
         self.initrd = os.path.join(b.tmp, "poweroff.cpio")
         with open(poweroff, "rb") as f:
-            cpio_newc(self.initrd, [("init", 0o100755, f.read())])
+            # The console, so that its /init can say when it ran.
+            cpio_newc(self.initrd, [("dev", 0o040755, b""),
+                                    ("dev/console", 0o020600, b"", (5, 1)),
+                                    ("init", 0o100755, f.read())])
         self.root = os.path.join(b.state, "root-nook-vm")
         os.makedirs(self.root)
         d = os.path.join(b.tmp, "bundles", "vm")
@@ -319,7 +355,8 @@ class VmBench:
         self.guest_kib = int((opt_after(argv, "-m") or "256M").rstrip("M")) * KiB
         share = os.path.join(b.tmp, "floor-share")
         os.makedirs(share, exist_ok=True)
-        self.floor = floor_argv(argv, self.initrd, os.path.join(b.tmp, "floor-console.log"), share)
+        self.floor_console = os.path.join(b.tmp, "floor-console.log")
+        self.floor = floor_argv(argv, self.initrd, self.floor_console, share)
         self.res["floor_argv"] = self.floor
         self.res["initrd_kib"] = {"nook": os.path.getsize(opt_after(argv, "-initrd")) / KiB,
                                   "floor": os.path.getsize(self.initrd) / KiB}
@@ -339,9 +376,14 @@ class VmBench:
             marks, _, errors = read_log(logf)
             if s["status"] == 0:
                 self.res["breakdown"].append(self.phases(marks, s["wall"]))
+                if marks.get("guest"):
+                    self.res["guest"].append(marks["guest"])
             elif errors:
                 b.errors[("vm run", "nook")] = f"exit {s['status']}: " + " ".join(errors)[-300:]
             b.timed("vm run", "floor", self.floor)
+            at = floor_init_ms(self.floor_console)
+            if at is not None:
+                self.res["floor_init"].append(at)
         log(f"VM mode: host memory (sampled every {VM_SAMPLE_MS} ms): {VM_MEM_RUNS} x 2")
         for _ in range(VM_MEM_RUNS):
             for n, argv in (("nook", self.nook_argv(b.cid("vmmem"), None, debug=False)),
@@ -591,6 +633,7 @@ def report_vm(r):
         r.w(f"| {name} | {r.ms(med[name])} | {share} | {what} | "
             f"{'host: constant' if const else 'guest: scales'} |")
     r.w()
+    guest_boot_table(r, res)
     host = sum(v for (name, _, _, _, c), v in zip(PHASES, med.values()) if c and v is not None)
     guest = sum(v for (name, _, _, _, c), v in zip(PHASES, med.values())
                 if not c and v is not None)
@@ -627,9 +670,10 @@ runs on the CPU itself. So a VM-mode `run` splits into two parts:
 - The ratio to the bare boot is the number that carries over between machines: the bare
   boot pays the same QEMU start and kernel boot, and the difference ({extra} in medians here)
   is VM mode's own cost: nook on the host, then in the guest the larger initramfs
-  ({ik.get('nook', 0) / KiB:.1f} MiB: nook and its libraries stripped, the modules, against the bare
-  boot's {ik.get('floor', 0) / KiB:.1f} MiB) unpacked by the kernel, the modules loaded, the 9p
-  mount, the channel and the container. Under TCG that difference is guest code, so it
+  ({ik.get('nook', 0) / KiB:.1f} MiB: nook and its libraries stripped, the modules this container
+  needs, against the bare boot's {ik.get('floor', 0) / KiB:.1f} MiB) and the start of a dynamically
+  linked nook as /init (the size costs little, the dynamic loading more: docs/design.md, "What
+  is left"), the modules loaded, the 9p mount, the channel and the container. Under TCG that difference is guest code, so it
   shrinks with KVM about as the boot does.
 - TCG wall times follow the machine's load (every guest instruction competes for the two
   host cpus): the min–max spread above is mostly that. The cpu ratio is the steadier one.
@@ -638,6 +682,58 @@ runs on the CPU itself. So a VM-mode `run` splits into two parts:
   and without it. The bare boot's QEMU has most of VM mode's host memory: the rest is nook
   (its VmHWM) and what QEMU spends on the channel and the 9p share.
 """)
+
+
+# What each of the guest init's marks (vmm/guest_init.c) ends.
+GUEST_STEPS = {"channel": "the channel's virtio port found (a uevent wait) and opened",
+               "timer": "the timer check (a 1 ms timerfd)",
+               "shares": "the 9p share mounted",
+               "disk": "vm.image's disk (none here), cgroup2 mounted",
+               "ready": "ready sent"}
+
+
+def guest_steps(g):
+    """[(name, ms since the previous mark)] of one run's guest marks."""
+    return [(n, t - (g[i - 1][1] if i else 0.0)) for i, (n, t) in enumerate(g)]
+
+
+def guest_boot_table(r, res):
+    """The guest's part of "guest boot", from the guest init's own marks."""
+    runs = [guest_steps(g) for g in res.get("guest") or []]
+    if not runs:
+        return
+    r.w(f"### Inside the guest boot (guest clock, median ms of {len(runs)} runs)")
+    r.w()
+    r.w("The guest init's marks (ms since the guest kernel started, sent with its ready and "
+        "logged by `nook --debug` as `vm: guest boot marks`); each row is the time since the "
+        "previous mark. The kernel's own boot, up to /init, is compared with the bare boot's "
+        "(bench/poweroff.c, static, says when it ran): nook's mark is taken in its main(), "
+        "after the dynamic loader, which under TCG costs more than the larger initramfs "
+        "(docs/design.md, \"What is left\").")
+    r.w()
+    r.w("| step | median | what |")
+    r.w("|---|---|---|")
+    floor_init = median(res.get("floor_init") or [])
+    for name, _ in runs[0]:
+        m = median(dict(g).get(name) for g in runs)
+        if name == "init":
+            what = "kernel boot, the initramfs unpacked, nook started as /init"
+            if floor_init is not None:
+                what += f"; the bare boot's: {r.ms(floor_init)}"
+            r.w(f"| kernel → /init | {r.ms(m)} | {what} |")
+        elif name.endswith(".ko"):
+            r.w(f"| {name} | {r.ms(m)} | module loaded (finit_module) |")
+        else:
+            r.w(f"| {name} | {r.ms(m)} | {GUEST_STEPS.get(name, '')} |")
+    total = median(sum(v for n, v in g[1:]) for g in runs)
+    mods = median(sum(v for n, v in g if n.endswith(".ko")) for g in runs)
+    r.w(f"| **/init → ready** | **{r.ms(total)}** | of which modules {r.ms(mods)} |")
+    r.w()
+    r.w("The guest loads only the modules its container needs (scripts/vm-kernel's "
+        "VM_MODE_NEEDS, picked by vmm_mode_needs()): virtio-mmio, virtio-console and 9p "
+        "always, virtio_blk and ext4 with `vm.image`, overlay with the `nook.rootfs.overlay` "
+        "annotation or an overlay mount; this bundle needs none of the last two.")
+    r.w()
 
 
 def report_vm_exec(r):

@@ -10,6 +10,7 @@
 
 #include "../base/utils.h"
 #include "../vmm/confine.h"
+#include "../vmm/initramfs.h"
 #include "../vmm/session.h"
 #include "cli.h"
 
@@ -99,7 +100,8 @@ static int parse_uint(const char *opt, const char *arg, unsigned max, unsigned *
 int cmd_vm_exec(const struct cli_global *g, int argc, char **argv, nook_error_t *err)
 {
   struct vmm_share shares[VMM_MAX_SHARES] = {0};
-  struct vmm_session_opts o = {.backend = "qemu"};
+  /* Whatever the command does in the guest, it has every module. */
+  struct vmm_session_opts o = {.backend = "qemu", .needs = VMM_NEED_ALL};
   unsigned timeout_s = 120, pids_limit = 0;
   bool timings = false;
   const char *cgroup = NULL, *pid_file = NULL, *netns = NULL;

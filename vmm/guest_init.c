@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -69,6 +71,25 @@ static int check_timer(nook_error_t *err)
   return 0;
 }
 
+/* Guest-side times of the boot's steps, in ms since the kernel started
+ * (CLOCK_BOOTTIME), sent after the kernel release in the ready message: the
+ * host's --debug log then shows where the guest's part of a boot goes. */
+struct boot_marks {
+  char text[1024];
+  size_t len;
+};
+
+static void boot_mark(struct boot_marks *b, const char *what)
+{
+  struct timespec t;
+  if (b == NULL || clock_gettime(CLOCK_BOOTTIME, &t) < 0 || b->len >= sizeof(b->text))
+    return;
+  int n = snprintf(b->text + b->len, sizeof(b->text) - b->len, "%s%s=%.1f", b->len ? " " : "", what,
+                   (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6);
+  if (n > 0)
+    b->len = b->len + (size_t)n < sizeof(b->text) ? b->len + (size_t)n : sizeof(b->text) - 1;
+}
+
 static int mount_basics(nook_error_t *err)
 {
   static const struct {
@@ -88,7 +109,7 @@ static int mount_basics(nook_error_t *err)
   return 0;
 }
 
-static int load_modules(nook_error_t *err)
+static int load_modules(struct boot_marks *b, nook_error_t *err)
 {
   cleanup_free char *list = NULL;
   size_t len;
@@ -103,6 +124,7 @@ static int load_modules(nook_error_t *err)
     /* Built in after all (another kernel config) is as good as loaded. */
     if (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)
       return nook_error(err, errno, "load module `%s`", m);
+    boot_mark(b, m);
   }
   return 0;
 }
@@ -131,9 +153,28 @@ static char *find_port(const char *name)
   return found;
 }
 
+/* A socket on the kernel's uevents, or -1.  The port's name reaches sysfs
+ * in a "change" uevent of its device, after its "add": waiting on these
+ * wakes the guest init as soon as the port is usable, without polling. */
+static int uevent_socket(void)
+{
+  int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
+  struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = 1};
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    close(fd);
+    fd = -1;
+  }
+  return fd;
+}
+
 static int open_channel(nook_error_t *err)
 {
-  for (int waited = 0;; waited += 5) {
+  /* Bound before the first look: an event after it is not missed. */
+  cleanup_close int ev = uevent_socket();
+  long long start = monotonic_ns();
+  for (;;) {
+    int waited = (int)((monotonic_ns() - start) / 1000000);
+    int retry_ms = -1;
     cleanup_free char *dev = find_port(VMM_CHANNEL_NAME);
     if (dev != NULL) {
       int fd = open(dev, O_RDWR | O_CLOEXEC | O_NOCTTY);
@@ -141,11 +182,31 @@ static int open_channel(nook_error_t *err)
         return fd;
       if (errno != ENOENT || waited >= PORT_WAIT_MS)
         return nook_error(err, errno, "open the channel port `%s`", dev);
+      /* Named, but its node not there yet: no event says when it is. */
+      retry_ms = 5;
     } else if (waited >= PORT_WAIT_MS) {
       return nook_error(err, ENODEV, "no virtio port named `%s` after %d ms", VMM_CHANNEL_NAME,
                         PORT_WAIT_MS);
     }
-    nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+    int left = PORT_WAIT_MS - waited;
+    if (ev < 0)
+      retry_ms = 5;
+    if (retry_ms >= 0 && retry_ms < left)
+      left = retry_ms;
+    if (ev < 0 || retry_ms >= 0) {
+      nanosleep(&(struct timespec){.tv_nsec = (long)left * 1000 * 1000}, NULL);
+      continue;
+    }
+    struct pollfd p = {.fd = ev, .events = POLLIN};
+    if (poll(&p, 1, left) < 0 && errno != EINTR)
+      return nook_error(err, errno, "poll the uevent socket");
+    /* Which event it was does not matter: the port is looked up again. */
+    char buf[4096];
+    for (;;) {
+      ssize_t n = recv(ev, buf, sizeof(buf), 0);
+      if (n <= 0 && !(n < 0 && errno == ENOBUFS))
+        break;
+    }
   }
 }
 
@@ -490,11 +551,14 @@ static int proc_events(struct guest_ctr *c, int chan, const struct pollfd *p, si
   return 0;
 }
 
-static int serve(int chan, nook_error_t *err)
+static int serve(int chan, struct boot_marks *b, nook_error_t *err)
 {
   struct utsname u;
   if (uname(&u) < 0)
     return nook_error(err, errno, "uname");
+  boot_mark(b, "ready");
+  cleanup_free char *ready = NULL;
+  xasprintf(&ready, "%s\n%.*s", u.release, (int)b->len, b->text);
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
@@ -502,7 +566,7 @@ static int serve(int chan, nook_error_t *err)
   cleanup_close int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sigfd < 0)
     return nook_error(err, errno, "signalfd");
-  if (chan_send(chan, CHAN_READY, 0, u.release, strlen(u.release), err) < 0)
+  if (chan_send(chan, CHAN_READY, 0, ready, strlen(ready), err) < 0)
     return -1;
   struct guest_ctr c;
   guest_ctr_init(&c);
@@ -575,13 +639,23 @@ void vmm_guest_init(void)
 {
   nook_error_t err = NULL;
   int chan = -1;
-  if (mount_basics(&err) < 0 || load_modules(&err) < 0 || (chan = open_channel(&err)) < 0)
+  struct boot_marks b = {.len = 0};
+  boot_mark(&b, "init");
+  if (mount_basics(&err) < 0 || load_modules(&b, &err) < 0)
     goto fail;
+  if ((chan = open_channel(&err)) < 0)
+    goto fail;
+  boot_mark(&b, "channel");
   if (check_timer(&err) < 0)
     goto fail;
-  if (mount_shares(&err) < 0 || mount_disk(&err) < 0 || mount_cgroup2(&err) < 0)
+  boot_mark(&b, "timer");
+  if (mount_shares(&err) < 0)
     goto fail;
-  if (serve(chan, &err) < 0)
+  boot_mark(&b, "shares");
+  if (mount_disk(&err) < 0 || mount_cgroup2(&err) < 0)
+    goto fail;
+  boot_mark(&b, "disk");
+  if (serve(chan, &b, &err) < 0)
     goto fail;
   power_off();
 fail:

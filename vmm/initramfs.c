@@ -16,12 +16,13 @@
 #include "elfstrip.h"
 
 /* Bump when the archive's layout changes, so older caches are not taken. */
-#define LAYOUT "nook-initramfs-2"
+#define LAYOUT "nook-initramfs-3"
 
 struct entry {
   char *name; /* in the archive, relative */
   char *host; /* a regular file's source, or NULL */
   char *link; /* a symlink's target, or NULL */
+  char *data; /* a file made here (its contents), or NULL */
   mode_t perm;
   bool strip; /* an ELF program or library: only its segments go in */
 };
@@ -31,12 +32,12 @@ struct plan {
   size_t n, cap;
 };
 
-static void plan_add(struct plan *p, const char *name, const char *host, const char *link,
-                     mode_t perm, bool strip)
+static struct entry *plan_add(struct plan *p, const char *name, const char *host, const char *link,
+                              mode_t perm, bool strip)
 {
   for (size_t i = 0; i < p->n; i++) {
     if (strcmp(p->v[i].name, name) == 0)
-      return;
+      return &p->v[i];
   }
   if (p->n == p->cap) {
     p->cap = p->cap ? p->cap * 2 : 32;
@@ -47,6 +48,7 @@ static void plan_add(struct plan *p, const char *name, const char *host, const c
                                 .link = link ? xstrdup(link) : NULL,
                                 .perm = perm,
                                 .strip = strip};
+  return &p->v[p->n - 1];
 }
 
 static void plan_free(struct plan *p)
@@ -55,6 +57,7 @@ static void plan_free(struct plan *p)
     free(p->v[i].name);
     free(p->v[i].host);
     free(p->v[i].link);
+    free(p->v[i].data);
   }
   free(p->v);
 }
@@ -74,22 +77,77 @@ static int add_lib(struct dl_phdr_info *info, size_t size, void *data)
   return 0;
 }
 
-static int plan_build(struct plan *p, const char *bundle, nook_error_t *err)
+/* The bundle's needs/NAME lists (scripts/vm-kernel's VM_MODE_NEEDS) of
+ * base and of each need asked for, "\nA.ko\nB.ko\n...", or NULL when the
+ * bundle has none (a bundle made for another module set): then every module
+ * goes in. */
+static int wanted_modules(const char *bundle, unsigned needs, char **out, nook_error_t *err)
+{
+  static const struct {
+    const char *name;
+    unsigned need; /* 0: always */
+  } sets[] = {{"base", 0}, {"disk", VMM_NEED_DISK}, {"overlay", VMM_NEED_OVERLAY}};
+  cleanup_free char *base = NULL;
+  xasprintf(&base, "%s/needs/base", bundle);
+  if (access(base, F_OK) < 0) {
+    *out = NULL;
+    return 0;
+  }
+  char *all = xstrdup("\n");
+  for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+    if (sets[i].need != 0 && (needs & sets[i].need) == 0)
+      continue;
+    cleanup_free char *path = NULL, *text = NULL;
+    size_t len;
+    xasprintf(&path, "%s/needs/%s", bundle, sets[i].name);
+    if (read_file_at(AT_FDCWD, path, &text, &len, err) < 0) {
+      free(all);
+      return nook_error_wrap(err, "kernel bundle");
+    }
+    char *next = NULL;
+    xasprintf(&next, "%s%s%s", all, text, len > 0 && text[len - 1] != '\n' ? "\n" : "");
+    free(all);
+    all = next;
+  }
+  *out = all;
+  return 0;
+}
+
+static bool is_wanted(const char *wanted, const char *module)
+{
+  if (wanted == NULL)
+    return true;
+  cleanup_free char *line = NULL;
+  xasprintf(&line, "\n%s\n", module);
+  return strstr(wanted, line) != NULL;
+}
+
+static int plan_build(struct plan *p, const char *bundle, unsigned needs, nook_error_t *err)
 {
   plan_add(p, "nook", "/proc/self/exe", NULL, 0755, true);
   /* The kernel runs /init with argv[0] "/init": that is how nook knows it is
    * the guest's init. */
   plan_add(p, "init", NULL, "nook", 0777, false);
   dl_iterate_phdr(add_lib, p);
-  cleanup_free char *load_path = NULL, *load = NULL;
+  cleanup_free char *load_path = NULL, *load = NULL, *wanted = NULL;
   size_t len;
   xasprintf(&load_path, "%s/modules.load", bundle);
   if (read_file_at(AT_FDCWD, load_path, &load, &len, err) < 0)
     return nook_error_wrap(err, "kernel bundle");
-  plan_add(p, VMM_GUEST_MODULES_LOAD, load_path, NULL, 0644, false);
+  if (wanted_modules(bundle, needs, &wanted, err) < 0)
+    return -1;
+  /* The guest's list: the bundle's load order, only the modules wanted. */
+  struct entry *list = plan_add(p, VMM_GUEST_MODULES_LOAD, NULL, NULL, 0644, false);
+  list->data = xstrdup("");
   for (char *save = NULL, *m = strtok_r(load, "\n", &save); m; m = strtok_r(NULL, "\n", &save)) {
     if (strchr(m, '/') != NULL || m[0] == '.')
       return nook_error(err, 0, "kernel bundle: bad module name `%s` in %s", m, load_path);
+    if (!is_wanted(wanted, m))
+      continue;
+    char *next = NULL;
+    xasprintf(&next, "%s%s\n", list->data, m);
+    free(list->data);
+    list->data = next;
     cleanup_free char *host = NULL, *name = NULL;
     xasprintf(&host, "%s/modules/%s", bundle, m);
     xasprintf(&name, "%s/%s", VMM_GUEST_MODULES_DIR, m);
@@ -130,6 +188,8 @@ static int plan_key(const struct plan *p, char out[2 * SHA256_DIGEST_LEN + 1], n
     sha256_update(&c, meta, (size_t)n);
     if (e->link != NULL)
       sha256_update(&c, e->link, strlen(e->link) + 1);
+    else if (e->data != NULL)
+      sha256_update(&c, e->data, strlen(e->data) + 1);
     else if (identity(&c, e->host, err) < 0)
       return -1;
   }
@@ -143,6 +203,8 @@ static int add_entry(struct cpio_writer *w, const struct entry *e, nook_error_t 
 {
   if (e->link != NULL)
     return cpio_add_symlink(w, e->name, e->link, err);
+  if (e->data != NULL)
+    return cpio_add_data(w, e->name, e->perm, e->data, strlen(e->data), err);
   if (!e->strip)
     return cpio_add_file(w, e->name, e->perm, e->host, err);
   cleanup_free char *data = NULL;
@@ -220,14 +282,15 @@ static void prune(const char *cache_dir, const char *keep)
   closedir(d);
 }
 
-int vmm_initramfs(const char *bundle, const char *cache_dir, char **path, nook_error_t *err)
+int vmm_initramfs(const char *bundle, const char *cache_dir, unsigned needs, char **path,
+                  nook_error_t *err)
 {
   struct plan p = {0};
   int r = -1;
   char key[2 * SHA256_DIGEST_LEN + 1];
   cleanup_free char *name = NULL, *final = NULL, *tmp = NULL;
   cleanup_close int fd = -1;
-  if (plan_build(&p, bundle, err) < 0 || plan_key(&p, key, err) < 0)
+  if (plan_build(&p, bundle, needs, err) < 0 || plan_key(&p, key, err) < 0)
     goto out;
   xasprintf(&name, "initramfs-%.32s.cpio", key);
   xasprintf(&final, "%s/%s", cache_dir, name);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../base/utils.h"
+#include "initramfs.h"
 
 static bool in_path(const char *program)
 {
@@ -188,4 +189,16 @@ int vmm_mode_spec(const struct vmm_mode *m, struct vmm_spec *spec, nook_error_t 
     spec->disk_format = vm->image_format ? vm->image_format : "raw";
   }
   return 0;
+}
+
+unsigned vmm_mode_needs(const struct oci_config *c)
+{
+  unsigned needs = c->vm.has_image ? VMM_NEED_DISK : 0;
+  if (oci_annotation(c, "nook.rootfs.overlay") != NULL)
+    needs |= VMM_NEED_OVERLAY;
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    if (c->mounts[i].type != NULL && strcmp(c->mounts[i].type, "overlay") == 0)
+      needs |= VMM_NEED_OVERLAY;
+  }
+  return needs;
 }

@@ -97,4 +97,9 @@ int vmm_mode_spec(const struct vmm_mode *m, struct vmm_spec *spec, nook_error_t 
  * the default), as vmm_mode_spec() gives it (unchecked). */
 uint64_t vmm_mode_mem_mib(const struct vmm_mode *m);
 
+/* The guest needs (enum vmm_guest_need, initramfs.h) of a container's
+ * config: a disk for vm.image, overlayfs for the nook.rootfs.overlay
+ * annotation or a mount of type overlay. */
+unsigned vmm_mode_needs(const struct oci_config *c);
+
 #endif

@@ -24,6 +24,7 @@
 #include "confine.h"
 #include "execmux.h"
 #include "guest_ctr.h"
+#include "mode.h"
 #include "relay.h"
 #include "session.h"
 #include "share.h"
@@ -547,6 +548,7 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
       .settings = o->settings,
       .confine = o->confine,
       .control = true,
+      .needs = vmm_mode_needs(o->config),
   };
   if (o->config->vm.has_image) {
     bo.disk = o->config->vm.image_path;

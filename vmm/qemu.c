@@ -216,8 +216,10 @@ static int qemu_build_argv(const struct vmm_spec *s, char ***argv, nook_error_t 
   }
   /* The caller listens on the socket before the launch, so QEMU connects
    * as a client and nobody races for the path. */
+  /* Two ports (QEMU keeps port 0 for a virtconsole): the default 31 give
+   * the guest's virtio_console 64 virtqueues to set up, ~50 ms under TCG. */
   add(&a, "-device");
-  add(&a, "virtio-serial-device");
+  add(&a, "virtio-serial-device,max_ports=2");
   add(&a, "-chardev");
   add(&a, "socket,id=chan,path=%s", chan);
   add(&a, "-device");

@@ -142,7 +142,8 @@ static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bo
   if (vmm_kernel_bundle(o->kernel_bundle, &bundle, err) < 0)
     return -1;
   nook_debug("vm: kernel bundle `%s`", bundle);
-  if (vmm_initramfs(bundle, o->cache_dir, &initrd, err) < 0)
+  unsigned needs = o->needs | (o->disk != NULL ? VMM_NEED_DISK : 0);
+  if (vmm_initramfs(bundle, o->cache_dir, needs, &initrd, err) < 0)
     return -1;
   nook_debug("vm: initramfs `%s`", initrd);
   xasprintf(&kernel, "%s/vmlinux", bundle);
@@ -244,8 +245,15 @@ static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bo
   msg->type = 0;
   r = chan_recv(s->chan, CHAN_BIT(CHAN_READY), msg, err);
   bool guest_said = r < 0 && msg->type == CHAN_ERROR;
-  if (r == 0)
-    s->kernel_release = xstrndup(msg->data, msg->len);
+  if (r == 0) {
+    /* The release, then (a newer guest init) the guest's boot marks. */
+    const char *nl = memchr(msg->data, '\n', msg->len);
+    size_t rel = nl ? (size_t)(nl - msg->data) : msg->len;
+    s->kernel_release = xstrndup(msg->data, rel);
+    if (nl != NULL)
+      nook_debug("vm: guest boot marks (ms since the guest kernel started): %.*s",
+                 (int)(msg->len - rel - 1), nl + 1);
+  }
   free(msg);
   if (r < 0) {
     /* The guest init's own error says why; otherwise the channel closing

@@ -19,6 +19,9 @@ struct vmm_session_opts {
   size_t nshares;
   const char *disk;        /* a virtio-blk disk image (vm.image), or NULL */
   const char *disk_format; /* "raw" or "qcow2"; NULL: raw */
+  /* enum vmm_guest_need (initramfs.h): the modules the guest gets beyond
+   * its boot; a disk adds VMM_NEED_DISK. */
+  unsigned needs;
   unsigned vcpus, mem_mib;
   enum vmm_accel accel; /* VMM_ACCEL_AUTO: detected */
   int boot_timeout_ms;  /* launch to the guest's ready */

@@ -74,7 +74,7 @@ TEST(tcg_argv_is_a_microvm_with_the_channel)
   CHECK_STR_CONTAINS(line, " -nodefaults -no-user-config -nographic -no-reboot ");
   CHECK_STR_CONTAINS(line, " -serial none ");
   CHECK_STR_CONTAINS(line, " -kernel /k/vmlinux -initrd /k/initramfs.cpio ");
-  CHECK_STR_CONTAINS(line, " -device virtio-serial-device -chardev "
+  CHECK_STR_CONTAINS(line, " -device virtio-serial-device,max_ports=2 -chardev "
                            "socket,id=chan,path=/run/vm/chan.sock -device "
                            "virtserialport,chardev=chan,name=nook ");
   CHECK(strstr(line, "-sandbox") == NULL);
