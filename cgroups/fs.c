@@ -41,13 +41,18 @@ static int join_path(char *buf, const char *dir, const char *file, nook_error_t 
 }
 
 /* 0, or -errno with *at_open telling whether open or write failed. */
+int cg_gone_errno(int e)
+{
+  return e == ENODEV ? ENOENT : e;
+}
+
 static int write_raw(const char *path, const char *val, bool *at_open)
 {
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   *at_open = fd < 0;
   if (fd < 0)
     return -errno;
-  int r = safe_write(fd, val, strlen(val)) < 0 ? -errno : 0;
+  int r = safe_write(fd, val, strlen(val)) < 0 ? -cg_gone_errno(errno) : 0;
   close(fd);
   return r;
 }
@@ -117,7 +122,7 @@ ssize_t cg_read(const char *dir, const char *file, char *buf, size_t size, nook_
     return nook_error(err, errno, "open `%s`", path);
   ssize_t n = safe_read(fd, buf, size - 1);
   if (n < 0)
-    return nook_error(err, errno, "read `%s`", path);
+    return nook_error(err, cg_gone_errno(errno), "read `%s`", path);
   while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
     n--;
   buf[n] = '\0';

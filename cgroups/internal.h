@@ -73,6 +73,9 @@ const char *cg_v1_dir(const struct cgroup_paths *p, const char *controller);
 
 /* File helpers: dir + "/" + file, O_CLOEXEC, no allocation. */
 int cg_write(const char *dir, const char *file, const char *val, nook_error_t *err);
+/* A cgroup file read or written after its cgroup was removed fails with
+ * ENODEV: the callers' "the cgroup is gone" is ENOENT, whichever way. */
+int cg_gone_errno(int e);
 /* Read into buf (NUL-terminated, trailing newline dropped); returns length. */
 ssize_t cg_read(const char *dir, const char *file, char *buf, size_t size, nook_error_t *err);
 /* Resource writes: the message names the config field; a missing file says
@@ -124,6 +127,8 @@ int cg2_enable_controller(const char *dir, const char *controller, nook_error_t 
 /* Is `controller` available on the unified hierarchy (its root's
  * cgroup.controllers)?  Read once per process. */
 bool cg2_has_controller(const char *controller);
+int cg2_wait_event_fd(int fd, const char *path, const char *key, int want, int timeout_ms,
+                      bool *timed_out, nook_error_t *err);
 int cg2_kill(const char *dir, int sig, nook_error_t *err);
 int cg2_freeze(const char *dir, bool frozen, nook_error_t *err);
 /* 1 frozen, 0 not, -ENOENT when cgroup.events has no `frozen` key (Linux

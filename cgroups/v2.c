@@ -131,24 +131,21 @@ bool cg2_has_controller(const char *controller)
   return cg_list_has(avail, controller);
 }
 
-/* Wait until `key` in cgroup.events reads `want`: the kernel signals every
- * change with POLLPRI, so this sleeps exactly as long as needed. */
-static int wait_event(const char *dir, const char *key, int want, int timeout_ms, bool *timed_out,
-                      nook_error_t *err)
+/* Wait until `key` in the cgroup.events open as fd reads `want`: the kernel
+ * signals every change with POLLPRI, so this sleeps exactly as long as
+ * needed.  -ENOENT once the cgroup is gone: removed under an open fd (by
+ * systemd, the moment a scope empties), a read fails with ENODEV. */
+int cg2_wait_event_fd(int fd, const char *path, const char *key, int want, int timeout_ms,
+                      bool *timed_out, nook_error_t *err)
 {
-  char path[PATH_MAX];
-  snprintf(path, sizeof(path), "%s/cgroup.events", dir);
   *timed_out = false;
-  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return nook_error(err, errno, "open `%s`", path);
   long long deadline = cg_now_ms() + timeout_ms;
   size_t klen = strlen(key);
   for (;;) {
     char buf[256];
     ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
     if (n < 0)
-      return nook_error(err, errno, "read `%s`", path);
+      return nook_error(err, cg_gone_errno(errno), "read `%s`", path);
     buf[n] = '\0';
     for (char *l = buf; *l;) {
       char *end = strchrnul(l, '\n');
@@ -166,6 +163,18 @@ static int wait_event(const char *dir, const char *key, int want, int timeout_ms
     if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
       return nook_error(err, errno, "poll `%s`", path);
   }
+}
+
+static int wait_event(const char *dir, const char *key, int want, int timeout_ms, bool *timed_out,
+                      nook_error_t *err)
+{
+  char path[PATH_MAX];
+  snprintf(path, sizeof(path), "%s/cgroup.events", dir);
+  *timed_out = false;
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return nook_error(err, errno, "open `%s`", path);
+  return cg2_wait_event_fd(fd, path, key, want, timeout_ms, timed_out, err);
 }
 
 int cg2_kill(const char *dir, int sig, nook_error_t *err)

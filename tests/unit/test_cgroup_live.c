@@ -3,7 +3,9 @@
  * under nook-unit-<pid> (cgroup_fixture.h).  On the hybrid build host this
  * runs the hybrid manager; in the pure cgroup v2 VM the v2 one:
  * tests/vm/run build/tests/test_cgroup_live. */
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -413,5 +415,37 @@ TEST(cgroup_live_oom_notify)
     }
     close(fd);
   }
+  cg_fixture_end(&f);
+}
+
+/* A cgroup removed while nook reads or waits on its files (systemd removes
+ * a scope the moment it empties, under delete's kill): gone, -ENOENT, as
+ * when it was gone before the open, never an error.  The kernel's answer
+ * to the read is ENODEV (CI saw delete fail on it). */
+TEST(cgroup_live_removed_under_open_fd)
+{
+  struct cg_fixture f;
+  CG_LIVE_SETUP(&f, CG_ANY_HOST, CG_HOST_MODE, "gone");
+  if (f.p.unified == NULL) {
+    cg_fixture_end(&f);
+    SKIP("no cgroup v2 hierarchy on this host");
+  }
+  nook_error_t e = NULL;
+  char sub[PATH_MAX], events[PATH_MAX + 16];
+  snprintf(sub, sizeof(sub), "%s/sub", f.p.unified);
+  snprintf(events, sizeof(events), "%s/cgroup.events", sub);
+  CHECK(mkdir(sub, 0755) == 0);
+  int fd = open(events, O_RDONLY | O_CLOEXEC);
+  CHECK(fd >= 0);
+  CHECK(rmdir(sub) == 0);
+  char buf[64];
+  CHECK(pread(fd, buf, sizeof(buf), 0) < 0 && errno == ENODEV);
+  bool timed_out = true;
+  int r = cg2_wait_event_fd(fd, events, "populated", 0, 1000, &timed_out, &e);
+  CHECK(r == -ENOENT && !timed_out);
+  nook_error_free(&e);
+  close(fd);
+  /* And the whole kill of a cgroup already gone succeeds. */
+  CHECK(ok(cg2_kill(sub, SIGKILL, &e), &e));
   cg_fixture_end(&f);
 }
