@@ -207,10 +207,16 @@ int terminal_proxy(int master, nook_error_t *err)
   if (master_flags < 0 || fcntl(master, F_SETFL, master_flags | O_NONBLOCK) < 0)
     return nook_error(err, errno, "fcntl on the pty master");
 
-  sigset_t winch, saved_mask;
+  /* SIGTTOU and SIGTTIN blocked: in a background process group of our
+   * terminal (under `timeout`, whose own group it is) the raw mode and the
+   * reads go ahead instead of stopping us, and nothing would continue us. */
+  sigset_t winch, blocked, saved_mask;
   sigemptyset(&winch);
   sigaddset(&winch, SIGWINCH);
-  sigprocmask(SIG_BLOCK, &winch, &saved_mask);
+  blocked = winch;
+  sigaddset(&blocked, SIGTTOU);
+  sigaddset(&blocked, SIGTTIN);
+  sigprocmask(SIG_BLOCK, &blocked, &saved_mask);
   cleanup_close int sigfd = signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK);
   int ret;
   if (sigfd < 0) {
