@@ -20,25 +20,7 @@
 
 #include "../cgroups/cgroup.h"
 #include "../libcontainer/job.h"
-
-static long long clock_ns(clockid_t c)
-{
-  struct timespec t;
-  clock_gettime(c, &t);
-  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-  long long x = *(const long long *)a, y = *(const long long *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median_us(long long *v, int n)
-{
-  qsort(v, (size_t)n, sizeof(*v), cmp);
-  return (n % 2 ? (double)v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0) / 1000.0;
-}
+#include "timing.h"
 
 static int fail(const char *what, nook_error_t err)
 {

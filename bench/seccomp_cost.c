@@ -26,25 +26,7 @@
 #include "../base/utils.h"
 #include "../libcontainer/seccomp.h"
 #include "../oci/config.h"
-
-static long long now_ns(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-  long long x = *(const long long *)a, y = *(const long long *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median_us(long long *v, int n)
-{
-  qsort(v, (size_t)n, sizeof(*v), cmp);
-  return (n % 2 ? (double)v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0) / 1000.0;
-}
+#include "timing.h"
 
 static int die(const char *what, nook_error_t err)
 {
@@ -57,9 +39,9 @@ static double parse_cost(const char *text, size_t len, long long *v, int n)
   for (int i = 0; i < n; i++) {
     struct oci_config *c = NULL;
     nook_error_t err = NULL;
-    long long t = now_ns();
+    long long t = clock_ns(CLOCK_MONOTONIC);
     int r = oci_config_parse(text, len, "config.json", &c, &err);
-    v[i] = now_ns() - t;
+    v[i] = clock_ns(CLOCK_MONOTONIC) - t;
     if (r == 0)
       oci_config_free(c);
     nook_error_free(&err);
@@ -78,9 +60,9 @@ static long long attach_once(const struct seccomp_prog *p)
     long long d = -1;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {
       nook_error_t err = NULL;
-      long long t = now_ns();
+      long long t = clock_ns(CLOCK_MONOTONIC);
       if (seccomp_install(p, NULL, &err) == 0)
-        d = now_ns() - t;
+        d = clock_ns(CLOCK_MONOTONIC) - t;
     }
     ssize_t w = write(fds[1], &d, sizeof(d));
     _exit(w == sizeof(d) ? 0 : 1);
@@ -123,10 +105,10 @@ int main(int argc, char **argv)
     return die("compile", err);
   seccomp_prog_clear(&p);
   for (int i = 0; i < n; i++) {
-    long long t = now_ns();
+    long long t = clock_ns(CLOCK_MONOTONIC);
     if (seccomp_compile(&c->linux_.seccomp, argv[3], &p, &err) < 0)
       return die("compile", err);
-    v[i] = now_ns() - t;
+    v[i] = clock_ns(CLOCK_MONOTONIC) - t;
     if (i < n - 1)
       seccomp_prog_clear(&p);
   }
@@ -141,10 +123,10 @@ int main(int argc, char **argv)
 
   int nc = n / 10 < 3 ? 3 : n / 10;
   for (int i = 0; i < nc; i++) {
-    long long t = now_ns();
+    long long t = clock_ns(CLOCK_MONOTONIC);
     if (seccomp_compile(&c->linux_.seccomp, NULL, &p, &err) < 0)
       return die("compile", err);
-    v[i] = now_ns() - t;
+    v[i] = clock_ns(CLOCK_MONOTONIC) - t;
     seccomp_prog_clear(&p);
   }
   double compile = median_us(v, nc);
