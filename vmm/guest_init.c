@@ -490,7 +490,7 @@ static int proc_events(struct guest_ctr *c, int chan, const struct pollfd *p, si
   return 0;
 }
 
-static int serve(int chan, nook_error_t *err)
+static int serve(int chan, vmm_nook_main_fn *nook_main, nook_error_t *err)
 {
   struct utsname u;
   if (uname(&u) < 0)
@@ -505,7 +505,7 @@ static int serve(int chan, nook_error_t *err)
   if (chan_send(chan, CHAN_READY, 0, u.release, strlen(u.release), err) < 0)
     return -1;
   struct guest_ctr c;
-  guest_ctr_init(&c);
+  guest_ctr_init(&c, nook_main);
   struct chan_msg *msg = xmalloc(sizeof(*msg));
   const unsigned expect = CHAN_BIT(CHAN_EXEC) | CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_SIGNAL) |
                           CHAN_BIT(CHAN_CREATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
@@ -571,7 +571,7 @@ static int serve(int chan, nook_error_t *err)
   return r;
 }
 
-void vmm_guest_init(void)
+void vmm_guest_init(vmm_nook_main_fn *nook_main)
 {
   nook_error_t err = NULL;
   int chan = -1;
@@ -581,7 +581,7 @@ void vmm_guest_init(void)
     goto fail;
   if (mount_shares(&err) < 0 || mount_disk(&err) < 0 || mount_cgroup2(&err) < 0)
     goto fail;
-  if (serve(chan, &err) < 0)
+  if (serve(chan, nook_main, &err) < 0)
     goto fail;
   power_off();
 fail:
