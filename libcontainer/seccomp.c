@@ -693,6 +693,22 @@ int seccomp_compile(const struct oci_seccomp *s, const char *cache_dir, struct s
   return 0;
 }
 
+void seccomp_cache_seed(const struct oci_seccomp *s, const char *cache_dir, const char *dest)
+{
+  struct seccomp_prog p;
+  nook_error_t err = NULL;
+  if (seccomp_compile(s, cache_dir, &p, &err) < 0) {
+    cleanup_free char *text = nook_error_text(err);
+    nook_debug("seccomp cache: not seeded: %s", text);
+    nook_error_free(&err);
+    return;
+  }
+  uint8_t key[SHA256_DIGEST_LEN];
+  seccomp_cache_key(s, (int)seccomp_api_get(), key);
+  seccomp_cache_store(dest, key, &p);
+  seccomp_prog_clear(&p);
+}
+
 void seccomp_prog_clear(struct seccomp_prog *p)
 {
   free(p->bpf);

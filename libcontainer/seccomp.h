@@ -24,6 +24,17 @@ int seccomp_compile(const struct oci_seccomp *s, const char *cache_dir, struct s
                     nook_error_t *err);
 void seccomp_prog_clear(struct seccomp_prog *p);
 
+/* VM mode: a guest's state root starts empty at every boot, and compiling
+ * a profile under TCG costs tens of ms of the guest's create.  The host
+ * compiles it (through its own cache under cache_dir) into dest's cache,
+ * which the VM's share carries; the guest imports that cache into its own
+ * before create, which then finds its program there.  Best effort, both:
+ * a profile the host cannot compile is left to the guest's create, whose
+ * error is the one the user sees. */
+void seccomp_cache_seed(const struct oci_seccomp *s, const char *cache_dir, const char *dest);
+/* Every verified program of from's cache into to's (made when missing). */
+void seccomp_cache_import(const char *from, const char *to);
+
 /* Container side: install the program with seccomp(2).  Requires
  * no_new_privs or CAP_SYS_ADMIN (the caller sets no_new_privs when the
  * process keeps no CAP_SYS_ADMIN).  With notify, *notify_fd gets the

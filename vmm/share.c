@@ -11,6 +11,7 @@
 
 #include "../base/utils.h"
 #include "../libcontainer/rootfs.h"
+#include "../libcontainer/seccomp.h"
 #include "guest.h"
 #include "guest_ctr.h"
 
@@ -164,6 +165,15 @@ int vmm_share_prepare(const struct vmm_share_opts *o, char **path, nook_error_t 
   xasprintf(&config, "%s/config.json", share);
   if (write_file_at(AT_FDCWD, config, O_CREAT | O_TRUNC, 0644, text, strlen(text), err) < 0)
     return -1;
+  /* The guest's create then finds its seccomp program compiled (through
+   * the host's cache in the state root, as namespace mode's create). */
+  if (o->config->linux_.has_seccomp) {
+    const char *slash = strrchr(o->state_dir, '/');
+    cleanup_free char *root = slash == o->state_dir || slash == NULL
+                                  ? xstrdup("/")
+                                  : xstrndup(o->state_dir, (size_t)(slash - o->state_dir));
+    seccomp_cache_seed(&o->config->linux_.seccomp, root, share);
+  }
   *path = steal_pointer(&share);
   return 0;
 }

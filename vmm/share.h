@@ -5,7 +5,9 @@
  *                       under the nook.rootfs.overlay annotation); empty
  *                       with vm.image, whose disk is the guest's root
  *   SHARE/mounts/N      bind of mounts[N].source for each bind mount
- *   SHARE/config.json   the config rewritten for those guest paths */
+ *   SHARE/config.json   the config rewritten for those guest paths
+ *   SHARE/.seccomp~cache  linux.seccomp compiled by the host, which the
+ *                       guest imports into its own cache (seccomp.h) */
 #ifndef NOOK_VMM_SHARE_H
 #define NOOK_VMM_SHARE_H
 
