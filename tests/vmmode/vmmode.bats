@@ -43,7 +43,7 @@ teardown_file() {
   assert_line --regexp '^vm-exec: guest [0-9][^ ]* ready [0-9]+ ms after launch$'
   assert_line 'vm-exec: powered off'
   # Nothing of the VM is left: no QEMU, no work directory.
-  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  run left_in_root "$BATS_FILE_TMPDIR/root"
   assert_output ''
 }
 
@@ -98,7 +98,7 @@ teardown_file() {
     -- /mnt/share/busybox echo first \; /mnt/share/no-such-program
   assert_output 'first'
   [[ $stderr == *'exec `/mnt/share/no-such-program`: no such file or directory'* ]]
-  run find "$d/root" -mindepth 1
+  run left_in_root "$d/root"
   assert_output ''
 }
 
@@ -114,7 +114,7 @@ teardown_file() {
   NOOK_VM_KCACHE=$BATS_TEST_TMPDIR/cache run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" vm-exec \
     --kernel-bundle "$k" -- /bin/true
   assert_output --regexp '^nook: error: qemu-system-x86_64 exited \(status [0-9]+\) before (connecting the channel|the guest was ready): qemu'
-  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  run left_in_root "$BATS_FILE_TMPDIR/root"
   assert_output ''
   run pgrep -f "$k/vmlinux"
   assert_failure
@@ -170,7 +170,7 @@ teardown_file() {
   # The bundle's rootfs is the process's root, read-only as the config says.
   assert_line 'root:x:0:0:root:/root:/bin/sh'
   refute_line 'touch=0'
-  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  run left_in_root "$BATS_FILE_TMPDIR/root"
   assert_output ''
 }
 
@@ -183,7 +183,7 @@ teardown_file() {
   assert_output --partial 'config.json: annotations["nook.vm"]: unknown VM backend "firecracker": the backends are: qemu'
   run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" create -b "$b" test-vmcreate
   assert_output --partial 'config.json: annotations["nook.vm"]: unknown VM backend "firecracker": the backends are: qemu'
-  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  run left_in_root "$BATS_FILE_TMPDIR/root"
   assert_output ''
 }
 
@@ -211,7 +211,7 @@ teardown_file() {
   [ "$rc" -eq 3 ]
   run cat "$out"
   assert_line got-term
-  run find "$BATS_FILE_TMPDIR/root" -mindepth 1
+  run left_in_root "$BATS_FILE_TMPDIR/root"
   assert_output ''
 }
 

@@ -48,7 +48,7 @@ setup_file() {
   kill -9 "$pid"
   poll_gone "$q" || true
   "$NOOK" --root "$root" delete --force "$ID" 2>"$d/seen/delete-err" && echo ok >"$d/seen/deleted"
-  ls -A "$root" >"$d/seen/root-after" || true
+  left_in_root "$root" >"$d/seen/root-after" || true
   for c in memory pids; do
     [ ! -e "$(cg_dir $c)" ] || echo "$(cg_dir $c)"
   done >"$d/seen/cg-after"
@@ -141,7 +141,7 @@ seen() {
   assert_success
   assert_output --regexp '^kernel=[0-9]'
   refute_output "kernel=$(uname -r)"
-  run find "$d/root" -mindepth 1
+  run left_in_root "$d/root"
   assert_output ''
 }
 
