@@ -37,6 +37,15 @@ int nook_log_init(const char *path, enum nook_log_format format, bool debug, noo
   return 0;
 }
 
+void nook_log_reset(void)
+{
+  if (log_fd >= 0)
+    close(log_fd);
+  log_fd = -1;
+  log_format = NOOK_LOG_FORMAT_TEXT;
+  log_debug = false;
+}
+
 int nook_log_fd(void)
 {
   return log_fd;

@@ -16,6 +16,9 @@ enum nook_log_format { NOOK_LOG_FORMAT_TEXT, NOOK_LOG_FORMAT_JSON };
 int nook_log_init(const char *path, enum nook_log_format format, bool debug, nook_error_t *err);
 void nook_log(enum nook_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Back to a fresh process's sink (stderr, text, no debug), closing the
+ * log file: for a forked child that runs a whole command without an exec. */
+void nook_log_reset(void);
 /* The fd the log goes to (for children that must keep logging), -1 for stderr. */
 int nook_log_fd(void);
 bool nook_log_debug_enabled(void);

@@ -295,6 +295,13 @@ int cloexec_fds_from(int from, nook_error_t *err)
   return for_each_fd_from(from, set_cloexec, err);
 }
 
+int close_fds_from(int from, nook_error_t *err)
+{
+  if (sys_close_range((unsigned)from, ~0U, 0) == 0)
+    return 0;
+  return for_each_fd_from(from, close, err);
+}
+
 int stdio_to_null(nook_error_t *err)
 {
   cleanup_close int null = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -84,6 +84,9 @@ int cpu_list_parse(const char *field, const char *s, cpu_set_t *set, nook_error_
 
 /* Set FD_CLOEXEC on every fd >= from. */
 int cloexec_fds_from(int from, nook_error_t *err);
+/* Close every fd >= from now: for a forked child that runs on without an
+ * exec, which FD_CLOEXEC alone would not protect. */
+int close_fds_from(int from, nook_error_t *err);
 
 /* fds 0, 1 and 2 on /dev/null: for a process that outlives the command
  * whose stdio it inherited and must not hold it open (an engine may read

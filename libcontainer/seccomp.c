@@ -688,13 +688,8 @@ int seccomp_compile(const struct oci_seccomp *s, const char *cache_dir, struct s
     seccomp_prog_clear(out);
     return -1;
   }
-  /* Best effort: the program is good whether or not it could be kept. */
-  nook_error_t ignored = NULL;
-  if (cache_dir != NULL && seccomp_cache_store(cache_dir, key, out, false, &ignored) < 0) {
-    cleanup_free char *why = nook_error_text(ignored);
-    nook_debug("%s", why);
-    nook_error_free(&ignored);
-  }
+  if (cache_dir != NULL)
+    seccomp_cache_keep(cache_dir, key, out);
   return 0;
 }
 
@@ -714,6 +709,22 @@ int seccomp_precompile(const struct oci_seccomp *s, const char *cache_dir, char 
   int r = seccomp_cache_store(cache_dir, key, &p, true, err);
   seccomp_prog_clear(&p);
   return r;
+}
+
+void seccomp_cache_seed(const struct oci_seccomp *s, const char *cache_dir, const char *dest)
+{
+  struct seccomp_prog p;
+  nook_error_t err = NULL;
+  if (seccomp_compile(s, cache_dir, &p, &err) < 0) {
+    cleanup_free char *text = nook_error_text(err);
+    nook_debug("seccomp cache: not seeded: %s", text);
+    nook_error_free(&err);
+    return;
+  }
+  uint8_t key[SHA256_DIGEST_LEN];
+  seccomp_cache_key(s, (int)seccomp_api_get(), key);
+  seccomp_cache_keep(dest, key, &p);
+  seccomp_prog_clear(&p);
 }
 
 void seccomp_prog_clear(struct seccomp_prog *p)

@@ -41,6 +41,19 @@ int seccomp_precompile(const struct oci_seccomp *s, const char *cache_dir, char 
                        size_t *instructions, nook_error_t *err);
 void seccomp_prog_clear(struct seccomp_prog *p);
 
+/* VM mode: the guest's cache (SECCOMP_CACHE_HOST_DIR of its initramfs)
+ * starts empty at every boot, and compiling a profile under TCG costs tens
+ * of ms of the guest's create.  The host compiles it through its own cache
+ * (cache_dir, seccomp_cache_dir(); NULL: none) and stores the program in
+ * the cache directory dest, which the VM's share carries; the guest
+ * imports that into its own cache before create, which then finds its
+ * program there.  Best effort, both: a profile the host cannot compile is
+ * left to the guest's create, whose error is the one the user sees. */
+void seccomp_cache_seed(const struct oci_seccomp *s, const char *cache_dir, const char *dest);
+/* Every verified program of the cache directory from into to (made when
+ * missing). */
+void seccomp_cache_import(const char *from, const char *to);
+
 /* Container side: install the program with seccomp(2).  Requires
  * no_new_privs or CAP_SYS_ADMIN (the caller sets no_new_privs when the
  * process keeps no CAP_SYS_ADMIN).  With notify, *notify_fd gets the

@@ -349,6 +349,43 @@ static void evict(int dfd)
   free(v);
 }
 
+/* An entry's name back to its key; false for any other name. */
+static bool key_of_name(const char *name, uint8_t key[SHA256_DIGEST_LEN])
+{
+  if (strlen(name) != 2 * SHA256_DIGEST_LEN)
+    return false;
+  for (size_t i = 0; i < 2 * SHA256_DIGEST_LEN; i++) {
+    char c = name[i];
+    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (v < 0)
+      return false;
+    key[i / 2] = (uint8_t)(i % 2 ? (key[i / 2] << 4) | v : v);
+  }
+  return true;
+}
+
+void seccomp_cache_import(const char *from, const char *to)
+{
+  int dfd = open_dir(from, false);
+  DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+  if (d == NULL) {
+    if (dfd >= 0)
+      close(dfd);
+    return;
+  }
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    uint8_t key[SHA256_DIGEST_LEN];
+    struct seccomp_prog p = {0};
+    /* Loaded as any hit is, so only a verified program is copied. */
+    if (key_of_name(de->d_name, key) && seccomp_cache_load(from, key, &p)) {
+      seccomp_cache_keep(to, key, &p);
+      seccomp_prog_clear(&p);
+    }
+  }
+  closedir(d);
+}
+
 int seccomp_cache_store(const char *dir, const uint8_t key[SHA256_DIGEST_LEN],
                         const struct seccomp_prog *p, bool pinned, nook_error_t *err)
 {
@@ -392,4 +429,15 @@ int seccomp_cache_store(const char *dir, const uint8_t key[SHA256_DIGEST_LEN],
   }
   nook_debug("seccomp cache: stored `%s/%s`", dir, name);
   return 0;
+}
+
+void seccomp_cache_keep(const char *dir, const uint8_t key[SHA256_DIGEST_LEN],
+                        const struct seccomp_prog *p)
+{
+  nook_error_t err = NULL;
+  if (seccomp_cache_store(dir, key, p, false, &err) < 0) {
+    cleanup_free char *why = nook_error_text(err);
+    nook_debug("%s", why);
+    nook_error_free(&err);
+  }
 }

@@ -39,5 +39,9 @@ bool seccomp_cache_load(const char *dir, const uint8_t key[SHA256_DIGEST_LEN],
  * missing.  pinned: a precompiled entry, which eviction keeps. */
 int seccomp_cache_store(const char *dir, const uint8_t key[SHA256_DIGEST_LEN],
                         const struct seccomp_prog *p, bool pinned, nook_error_t *err);
+/* seccomp_cache_store, best effort: the program is good whether or not it
+ * could be kept, so a failure is only a debug line. */
+void seccomp_cache_keep(const char *dir, const uint8_t key[SHA256_DIGEST_LEN],
+                        const struct seccomp_prog *p);
 
 #endif

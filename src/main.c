@@ -278,15 +278,16 @@ static int fail(const struct globals *g, bool log_ready, nook_error_t *err)
   return cli_fail_status;
 }
 
-int main(int argc, char **argv)
+/* The CLI.  Also run, without an exec, by the children of a VM-mode
+ * guest's init (vmm_guest_init()); those reset what a fresh process would
+ * have (fds, signals, the log, getopt), and this resets its own state. */
+static int nook_main(int argc, char **argv)
 {
   struct globals g = {.cli = {.root = "/run/nook"}, .rootless = "auto"};
   cleanup_free char *root_buf = NULL, *seccomp_cache = NULL;
   nook_error_t err = NULL;
 
-  /* In a VM-mode guest, nook is the init (the initramfs's /init). */
-  if (vmm_guest_is_init(argv[0]))
-    vmm_guest_init();
+  cli_fail_status = 1;
   /* An engine registers nook-vm as a second runtime (a symlink `make
    * install` makes): the name is the whole configuration. */
   g.cli.vm_mode = vmm_invoked_as_vm(argv[0]);
@@ -333,4 +334,12 @@ int main(int argc, char **argv)
     return fail(&g, true, &err);
   }
   return status;
+}
+
+int main(int argc, char **argv)
+{
+  /* In a VM-mode guest, nook is the init (the initramfs's /init). */
+  if (vmm_guest_is_init(argv[0]))
+    vmm_guest_init(nook_main);
+  return nook_main(argc, argv);
 }

@@ -23,10 +23,17 @@
  * initramfs's /init is a link to nook). */
 bool vmm_guest_is_init(const char *argv0);
 
+/* The nook CLI's dispatcher: main() without the guest init's check.  The
+ * guest init runs each container command (create, start, kill, ps,
+ * events, ...) by forking and calling it, not by exec'ing /nook: under TCG
+ * the exec alone costs tens of ms.  src/ hands it in, since vmm/ may not
+ * call src/. */
+typedef int vmm_nook_main_fn(int argc, char **argv);
+
 /* Mount, load the modules, mount the shares and cgroup2, open the channel,
  * say ready, serve the host's requests, power off.  Never returns: on any
  * failure the error goes to the host over the channel (or to the console
  * when there is no channel yet) and the VM powers off. */
-__attribute__((noreturn)) void vmm_guest_init(void);
+__attribute__((noreturn)) void vmm_guest_init(vmm_nook_main_fn *nook_main);
 
 #endif

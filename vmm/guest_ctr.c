@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -21,18 +23,23 @@
 #include "../libcontainer/terminal.h"
 #include "channel.h"
 #include "guest.h"
+#include "share.h"
 
 #define GUEST_NOOK "/nook"
 #define GUEST_STATE_ROOT "/run/nook"
+/* The guest nook's compiled-filter cache, as seccomp_cache_dir() finds it
+ * there (root, no NOOK_SECCOMP_CACHE): on the initramfs, empty at boot. */
+#define GUEST_SECCOMP_CACHE SECCOMP_CACHE_HOST_DIR
 #define GUEST_LOG "/run/nook.log"
 #define GUEST_PID_FILE "/run/nook-ctr.pid"
 #define GUEST_CONSOLE_SOCK "/run/nook-console.sock"
 /* Per exec'd process N: its pid file, process JSON and console socket. */
 #define GUEST_EXEC_FILE "/run/nook-exec-%d.%s"
 
-void guest_ctr_init(struct guest_ctr *c)
+void guest_ctr_init(struct guest_ctr *c, vmm_nook_main_fn *nook_main)
 {
-  *c = (struct guest_ctr){.procs = xmalloc(sizeof(*c->procs)), .n_procs = 1};
+  *c =
+      (struct guest_ctr){.nook_main = nook_main, .procs = xmalloc(sizeof(*c->procs)), .n_procs = 1};
   c->procs[0] = xmalloc(sizeof(*c->procs[0]));
   guest_proc_init(c->procs[0], CHAN_PROC_INIT);
 }
@@ -74,6 +81,38 @@ static char *log_messages(const char *level, bool last)
  * exit, as the guest nook's CLI does it. */
 typedef void child_fn(const void *arg);
 
+/* The child's failure before or outside the CLI, as the CLI would log it. */
+__attribute__((noreturn)) static void child_fail(nook_error_t err)
+{
+  nook_error_t log_err = NULL;
+  cleanup_free char *text = nook_error_text(err);
+  if (nook_log_init(GUEST_LOG, NOOK_LOG_FORMAT_JSON, false, &log_err) == 0)
+    nook_log(NOOK_LOG_ERROR, "%s", text);
+  _exit(127);
+}
+
+/* Make the forked child what an exec of /nook would have started, but for
+ * its memory: without that exec, FD_CLOEXEC protects nothing, so every fd
+ * of the guest init (the channel, the other processes' stdio, memfds,
+ * sockets) is closed here or it would reach the command and, through its
+ * children, the container.  The log goes first so that its fd is not closed
+ * twice.  The signals: we block SIGCHLD for our signalfd, and a fresh
+ * process has every disposition at its default.  The name: "init" is
+ * ours; `ps` in the guest shows the command as namespace mode's. */
+static int child_fresh(int in, int out, int errfd, nook_error_t *err)
+{
+  nook_log_reset();
+  signals_reset();
+  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
+    return nook_error(err, errno, "dup2 the stdio");
+  if (close_fds_from(3, err) < 0)
+    return -1;
+  prctl(PR_SET_NAME, "nook", 0, 0, 0);
+  /* getopt's state: 0 makes glibc start over, as in a fresh process. */
+  optind = 0;
+  return 0;
+}
+
 /* Run fn(arg) in a child with stdio in/out/errfd and wait for it; its
  * failure becomes *err in its own words (the log's last error). */
 static int run_child(const char *what, child_fn *fn, const void *arg, int in, int out, int errfd,
@@ -81,15 +120,15 @@ static int run_child(const char *what, child_fn *fn, const void *arg, int in, in
 {
   if (truncate(GUEST_LOG, 0) < 0 && errno != ENOENT)
     return nook_error(err, errno, "truncate %s", GUEST_LOG);
+  /* Nothing of ours may be written twice by the child's exit. */
+  fflush(stdout);
   pid_t pid = fork();
   if (pid < 0)
     return nook_error(err, errno, "fork");
   if (pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
-      _exit(127);
+    nook_error_t child_err = NULL;
+    if (child_fresh(in, out, errfd, &child_err) < 0)
+      child_fail(child_err);
     fn(arg);
     _exit(127);
   }
@@ -109,14 +148,28 @@ static int run_child(const char *what, child_fn *fn, const void *arg, int in, in
                     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
-static void exec_nook(const void *argv)
+struct nook_call {
+  vmm_nook_main_fn *nook_main;
+  int argc;
+  char **argv;
+};
+
+/* The nook CLI in the child, as `/nook ARGS` would run it: the binary is
+ * ours already, and under TCG loading it again (exec, the dynamic loader,
+ * relocations, libc's start) costs tens of ms a command.  Its streams are
+ * flushed as exit() would. */
+
+static void nook_in_child(const void *arg)
 {
-  execv(GUEST_NOOK, (char *const *)argv);
+  const struct nook_call *call = arg;
+  int status = call->nook_main(call->argc, call->argv);
+  fflush(NULL);
+  _exit(status);
 }
 
 /* Run the guest's nook with `args` (after the global options). */
-static int run_nook(const char *const *args, int in, int out, int errfd, char **warnings,
-                    nook_error_t *err)
+static int run_nook(const struct guest_ctr *c, const char *const *args, int in, int out, int errfd,
+                    char **warnings, nook_error_t *err)
 {
   static const char *const globals[] = {
       GUEST_NOOK, "--root", GUEST_STATE_ROOT, "--log", GUEST_LOG, "--log-format", "json"};
@@ -125,8 +178,9 @@ static int run_nook(const char *const *args, int in, int out, int errfd, char **
   memcpy(argv, globals, sizeof(globals));
   memcpy(argv + ARRAY_SIZE(globals), args, (n + 1) * sizeof(*argv));
   cleanup_free char *what = NULL;
-  xasprintf(&what, "%s %s", GUEST_NOOK, args[0]);
-  return run_child(what, exec_nook, argv, in, out, errfd, warnings, err);
+  xasprintf(&what, "nook %s", args[0]);
+  struct nook_call call = {c->nook_main, (int)(ARRAY_SIZE(globals) + n), (char **)argv};
+  return run_child(what, nook_in_child, &call, in, out, errfd, warnings, err);
 }
 
 static int devnull(void)
@@ -261,9 +315,14 @@ static int create(struct guest_ctr *c, const char *id, bool terminal, char **war
     args[7] = GUEST_CONSOLE_SOCK;
     args[8] = id;
   }
+  /* The host compiled the config's seccomp profile (share.h): saves the
+   * guest's create that compile, tens of ms under TCG. */
+  cleanup_free char *seeded = NULL;
+  xasprintf(&seeded, "%s/" VMM_SHARE_SECCOMP, bundle);
+  seccomp_cache_import(seeded, GUEST_SECCOMP_CACHE);
   /* The container's init inherits these ends, as it inherits the fds an
    * engine gives `create` on the host. */
-  int r = run_nook(args, s.in[0], s.out[1], s.errp[1], warnings, err);
+  int r = run_nook(c, args, s.in[0], s.out[1], s.errp[1], warnings, err);
   if (stdio_finish(&s, r, GUEST_PID_FILE, c->procs[0], err) < 0)
     return -1;
   c->id = xstrdup(id);
@@ -286,7 +345,7 @@ int guest_ctr_start(struct guest_ctr *c, char **warnings, nook_error_t *err)
     return nook_error(err, ENOENT, "no container in the VM");
   cleanup_close int null = devnull();
   const char *args[] = {"start", c->id, NULL};
-  return run_nook(args, null, null, null, warnings, err);
+  return run_nook(c, args, null, null, null, warnings, err);
 }
 
 int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook_error_t *err)
@@ -298,7 +357,7 @@ int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook
   snprintf(num, sizeof(num), "%d", sig);
   const char *with_all[] = {"kill", "--all", c->id, num, NULL};
   const char *init_only[] = {"kill", c->id, num, NULL};
-  return run_nook(all ? with_all : init_only, null, null, null, warnings, err);
+  return run_nook(c, all ? with_all : init_only, null, null, null, warnings, err);
 }
 
 /* A file holding `len` bytes of data, read from its start. */
@@ -325,7 +384,7 @@ int guest_ctr_nook(struct guest_ctr *c, char *const *argv, const char *in, size_
   if (outfd < 0)
     return -1;
   cleanup_close int null = devnull();
-  if (run_nook((const char *const *)argv, infd, outfd, null, warnings, err) < 0)
+  if (run_nook(c, (const char *const *)argv, infd, outfd, null, warnings, err) < 0)
     return -1;
   if (lseek(outfd, 0, SEEK_SET) < 0)
     return nook_error(err, errno, "lseek");
@@ -351,9 +410,7 @@ static void exec_in_child(const void *arg)
   if (nook_log_init(GUEST_LOG, NOOK_LOG_FORMAT_JSON, false, &err) == 0 &&
       nook_container_exec(arg, &status, &err) == 0)
     _exit(0);
-  cleanup_free char *text = nook_error_text(err);
-  nook_log(NOOK_LOG_ERROR, "%s", text);
-  _exit(255);
+  child_fail(err);
 }
 
 int guest_ctr_exec(struct guest_ctr *c, const char *data, size_t len, pid_t *pid, char **warnings,
@@ -381,7 +438,7 @@ int guest_ctr_exec(struct guest_ctr *c, const char *data, size_t len, pid_t *pid
   }
   /* The request has the process's options; where things are is ours. */
   e.opts.root = GUEST_STATE_ROOT;
-  e.opts.seccomp_cache = SECCOMP_CACHE_HOST_DIR; /* the guest nook is root there */
+  e.opts.seccomp_cache = GUEST_SECCOMP_CACHE;
   e.opts.id = c->id;
   e.opts.detach = true;
   xasprintf(&pid_file, GUEST_EXEC_FILE, e.proc, "pid");

@@ -1,8 +1,8 @@
 /* The guest side of a VM-mode container: the guest init builds, starts,
- * signals and execs in the container by running the initramfs's own nook
- * (`/nook create`, `start`, `kill`, `exec`) as children, so the OCI config
- * and the exec'd processes' settings are applied by the same libcontainer
- * code as in namespace mode.  It owns the stdio of the container's
+ * signals and execs in the container by running nook's own CLI (`nook
+ * create`, `start`, `kill`, ...) and exec code in forked children, so the
+ * OCI config and the exec'd processes' settings are applied by the same
+ * libcontainer code as in namespace mode.  It owns the stdio of the container's
  * processes (guest_proc.h) and, being PID 1, reaps them when they end. */
 #ifndef NOOK_VMM_GUEST_CTR_H
 #define NOOK_VMM_GUEST_CTR_H
@@ -13,6 +13,7 @@
 
 #include "../base/error.h"
 #include "channel.h"
+#include "guest.h"
 #include "guest_proc.h"
 
 /* The share the container's bundle arrives on: /mnt/ctr. */
@@ -24,6 +25,8 @@
 #define GUEST_MAX_EXECS 300
 
 struct guest_ctr {
+  /* The CLI the container commands run, in a forked child each. */
+  vmm_nook_main_fn *nook_main;
   char *id;
   /* procs[0] is the container's init (id CHAN_PROC_INIT), the rest the
    * exec'd processes still running (or not yet reaped). */
@@ -31,9 +34,9 @@ struct guest_ctr {
   size_t n_procs;
 };
 
-void guest_ctr_init(struct guest_ctr *c);
+void guest_ctr_init(struct guest_ctr *c, vmm_nook_main_fn *nook_main);
 
-/* `/nook create`: the container exists, its process waits for start.  The
+/* `nook create`: the container exists, its process waits for start.  The
  * error is the guest nook's own (--log-format json), as the CLI shows it;
  * on success *warnings gets the warnings it logged, one a line (or NULL). */
 int guest_ctr_create(struct guest_ctr *c, const char *id, char **warnings, nook_error_t *err);
@@ -43,14 +46,14 @@ int guest_ctr_create_tty(struct guest_ctr *c, const char *id, char **warnings, n
 int guest_ctr_start(struct guest_ctr *c, char **warnings, nook_error_t *err);
 int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook_error_t *err);
 
-/* `/nook ARGV...` on the container (CHAN_NOOK: pause, resume, ps, update,
+/* `nook ARGV...` on the container (CHAN_NOOK: pause, resume, ps, update,
  * events --stats) with `in` as its stdin; *out gets its stdout (allocated,
  * *out_len bytes), *warnings what it logged as warnings.  Its failure is
  * *err in its own words, as for create. */
 int guest_ctr_nook(struct guest_ctr *c, char *const *argv, const char *in, size_t in_len,
                    char **out, size_t *out_len, char **warnings, nook_error_t *err);
 
-/* CHAN_CTR_EXEC: `/nook exec -d --pid-file` of the request, its stdio
+/* CHAN_CTR_EXEC: `nook exec -d --pid-file` of the request, its stdio
  * pipes of ours (or, with a terminal, a pty whose master its console socket
  * gives us).  The guest nook returns once the process runs (or could not:
  * its own words); the process is then our child (we are PID 1, it was

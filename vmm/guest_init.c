@@ -551,7 +551,7 @@ static int proc_events(struct guest_ctr *c, int chan, const struct pollfd *p, si
   return 0;
 }
 
-static int serve(int chan, struct boot_marks *b, nook_error_t *err)
+static int serve(int chan, struct boot_marks *b, vmm_nook_main_fn *nook_main, nook_error_t *err)
 {
   struct utsname u;
   if (uname(&u) < 0)
@@ -569,7 +569,7 @@ static int serve(int chan, struct boot_marks *b, nook_error_t *err)
   if (chan_send(chan, CHAN_READY, 0, ready, strlen(ready), err) < 0)
     return -1;
   struct guest_ctr c;
-  guest_ctr_init(&c);
+  guest_ctr_init(&c, nook_main);
   struct chan_msg *msg = xmalloc(sizeof(*msg));
   const unsigned expect = CHAN_BIT(CHAN_EXEC) | CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_SIGNAL) |
                           CHAN_BIT(CHAN_CREATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
@@ -635,7 +635,7 @@ static int serve(int chan, struct boot_marks *b, nook_error_t *err)
   return r;
 }
 
-void vmm_guest_init(void)
+void vmm_guest_init(vmm_nook_main_fn *nook_main)
 {
   nook_error_t err = NULL;
   int chan = -1;
@@ -655,7 +655,7 @@ void vmm_guest_init(void)
   if (mount_disk(&err) < 0 || mount_cgroup2(&err) < 0)
     goto fail;
   boot_mark(&b, "disk");
-  if (serve(chan, &b, &err) < 0)
+  if (serve(chan, &b, nook_main, &err) < 0)
     goto fail;
   power_off();
 fail:

@@ -294,6 +294,7 @@ int vmm_container_create(const struct nook_create_opts *o, bool invoked_as_vm, p
       .backend = st.vm,
       .annotation = VMM_ANNOTATION,
       .cache_dir = cache,
+      .seccomp_cache = o->seccomp_cache,
       .settings = &settings,
       .confine = &confine,
       .console_socket = console,

@@ -532,6 +532,7 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
       .config_text = o->config_text,
       .config_len = o->config_len,
       .drop_annotation = o->annotation,
+      .seccomp_cache = o->seccomp_cache,
   };
   if (vmm_share_prepare(&so, &share, err) < 0)
     return -1;

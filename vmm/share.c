@@ -11,6 +11,7 @@
 
 #include "../base/utils.h"
 #include "../libcontainer/rootfs.h"
+#include "../libcontainer/seccomp.h"
 #include "guest.h"
 #include "guest_ctr.h"
 
@@ -164,6 +165,13 @@ int vmm_share_prepare(const struct vmm_share_opts *o, char **path, nook_error_t 
   xasprintf(&config, "%s/config.json", share);
   if (write_file_at(AT_FDCWD, config, O_CREAT | O_TRUNC, 0644, text, strlen(text), err) < 0)
     return -1;
+  /* The guest's create then finds its seccomp program compiled, mostly a
+   * hit in the host's cache as namespace mode's create would be. */
+  if (o->config->linux_.has_seccomp) {
+    cleanup_free char *seed = NULL;
+    xasprintf(&seed, "%s/" VMM_SHARE_SECCOMP, share);
+    seccomp_cache_seed(&o->config->linux_.seccomp, o->seccomp_cache, seed);
+  }
   *path = steal_pointer(&share);
   return 0;
 }

@@ -5,7 +5,10 @@
  *                       under the nook.rootfs.overlay annotation); empty
  *                       with vm.image, whose disk is the guest's root
  *   SHARE/mounts/N      bind of mounts[N].source for each bind mount
- *   SHARE/config.json   the config rewritten for those guest paths */
+ *   SHARE/config.json   the config rewritten for those guest paths
+ *   SHARE/.seccomp~cache  linux.seccomp compiled by the host through its
+ *                       compiled-filter cache, which the guest imports into
+ *                       its own (seccomp_cache_seed(), seccomp.h) */
 #ifndef NOOK_VMM_SHARE_H
 #define NOOK_VMM_SHARE_H
 
@@ -16,6 +19,8 @@
 
 /* The share's name inside the container's state directory. */
 #define VMM_SHARE_DIR "share"
+/* The seeded seccomp cache's name in the share. */
+#define VMM_SHARE_SECCOMP ".seccomp~cache"
 
 struct vmm_share_opts {
   const char *state_dir; /* absolute ROOT/ID */
@@ -25,6 +30,7 @@ struct vmm_share_opts {
   const char *config_text; /* what config was parsed from */
   size_t config_len;
   const char *drop_annotation; /* the annotation that chose VM mode */
+  const char *seccomp_cache;   /* the host's (seccomp_cache_dir()); NULL: none */
 };
 
 /* Enter a new mount namespace (private propagation) and build the share

@@ -750,6 +750,68 @@ TEST(cache_dir)
   unsetenv("NOOK_SECCOMP_CACHE");
 }
 
+/* VM mode: the host seeds the share's cache, the guest imports it. */
+TEST(cache_seed_and_import)
+{
+  char tmp[] = "/tmp/nook-seccomp-seed-XXXXXX";
+  if (!CHECK(mkdtemp(tmp) != NULL))
+    return;
+  cleanup_free char *host = NULL, *share = NULL, *seed = NULL, *guest = NULL, *guest2 = NULL;
+  xasprintf(&host, "%s/host", tmp);
+  xasprintf(&share, "%s/share", tmp);
+  xasprintf(&seed, "%s/.seccomp~cache", share);
+  xasprintf(&guest, "%s/guest", tmp);
+  xasprintf(&guest2, "%s/guest2", tmp);
+  CHECK(mkdir(share, 0711) == 0);
+  struct oci_config *c = default_spec();
+  struct oci_config *other = config_of(SECCOMP("'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': "
+                                               "[{'names': ['getcwd'], 'action': "
+                                               "'SCMP_ACT_ERRNO'}]"));
+  if (!CHECK(c != NULL && other != NULL))
+    return;
+  struct seccomp_prog fresh = {0}, p = {0}, small = {0};
+  CHECK(compile(c, NULL, &fresh) == NULL);
+  CHECK(compile(other, NULL, &small) == NULL);
+
+  /* Compiled through the host's cache into the share's. */
+  seccomp_cache_seed(&c->linux_.seccomp, host, seed);
+  cleanup_free char *in_host = cache_file(host), *in_share = cache_file(seed);
+  if (!CHECK(in_host != NULL && in_share != NULL))
+    return;
+  /* The import is what the guest's compile then finds: a consistent
+   * program there (forged to tell it from a compile) is used. */
+  forge(in_share, &small);
+  seccomp_cache_import(seed, guest);
+  cleanup_free char *in_guest = cache_file(guest);
+  CHECK(in_guest != NULL);
+  CHECK(compile(c, guest, &p) == NULL && p.len == small.len);
+  seccomp_prog_clear(&p);
+  /* Only a verified entry is copied: not one others may write. */
+  CHECK(chmod(in_share, 0622) == 0);
+  seccomp_cache_import(seed, guest2);
+  cleanup_free char *in_guest2 = cache_file(guest2);
+  CHECK(in_guest2 == NULL);
+  CHECK(compile(c, guest2, &p) == NULL && same_prog(&p, &fresh));
+  seccomp_prog_clear(&p);
+  /* A profile the host cannot compile seeds nothing (and says nothing):
+   * the guest's create reports it. */
+  cleanup_free char *cmd = NULL;
+  xasprintf(&cmd, "rm -rf '%s'", seed);
+  CHECK(system(cmd) == 0);
+  c->linux_.seccomp.flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+  seccomp_cache_seed(&c->linux_.seccomp, host, seed);
+  cleanup_free char *none = cache_file(seed);
+  CHECK(none == NULL);
+
+  seccomp_prog_clear(&fresh);
+  seccomp_prog_clear(&small);
+  oci_config_free(c);
+  oci_config_free(other);
+  free(cmd);
+  xasprintf(&cmd, "rm -rf '%s'", tmp);
+  CHECK(system(cmd) == 0);
+}
+
 TEST(cache_is_bounded)
 {
   char root[] = "/tmp/nook-seccomp-cache-XXXXXX";

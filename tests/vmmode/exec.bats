@@ -345,3 +345,40 @@ EOF
   wait_gone "$(cat "$d/bg2.pid")"
   assert_nothing_left
 }
+
+# The guest init runs the container commands (create, start, exec, ...) in
+# forked children without an exec, so FD_CLOEXEC no longer keeps its own fds
+# (the channel's port, its signalfd, the other processes' stdio, memfds)
+# from them: the children close them.  A created container's init is still
+# nook's code, holding only what namespace mode's holds; the workload and an
+# exec'd process have exactly 0, 1 and 2.  And the same boot: the host
+# compiled the config's seccomp profile through its cache into the share,
+# for the guest's create to import.
+@test "vm: no fd of the guest init reaches the container's init or an exec'd process; the share holds the host's compiled seccomp profile" {
+  vm_config '.process.args = ["sh", "-c", "ls /proc/1/fd; echo end; exec sleep 1000"]'
+  local out=$BATS_TEST_TMPDIR/init.out
+  nook create -b "$B" test-vmfd </dev/null >"$out" 2>&1
+  run ls -A "$ROOT/test-vmfd/share/.seccomp~cache"
+  assert_output --regexp '^[0-9a-f]{64}$'
+  [ -f "$NOOK_SECCOMP_CACHE/$output" ] || fail "$output is not in the host's cache $NOOK_SECCOMP_CACHE"
+  # While created, pid 1 of the container is nook waiting for start: its
+  # log, the exec shim's memfd, its sockets to the runtime, and its stdio.
+  run nook exec test-vmfd sh -c 'for f in /proc/1/fd/*; do echo "${f##*/} $(readlink "$f")"; done'
+  assert_success
+  local fd target
+  while read -r fd target; do
+    case $fd:$target in
+    [012]:pipe:*) ;;
+    *:/run/nook.log | *:"/memfd:nook-exec-shim (deleted)" | *:socket:*)
+      [ "$fd" -ge 3 ] || fail "fd $fd -> $target: $output" ;;
+    *) fail "the created container's init holds fd $fd -> $target: $output" ;;
+    esac
+  done <<<"$output"
+  run nook exec test-vmfd sh -c 'ls /proc/$$/fd; true'
+  assert_output $'0\n1\n2'
+  nook start test-vmfd
+  wait_for "$out" end
+  assert_equal "$(cat "$out")" $'0\n1\n2\nend'
+  run nook exec test-vmfd sh -c 'ls /proc/$$/fd; true'
+  assert_output $'0\n1\n2'
+}

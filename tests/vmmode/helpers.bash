@@ -11,6 +11,9 @@ REPO_ROOT=$(cd "$(dirname "$BATS_TEST_FILENAME")/../.." && pwd)
 NOOK=${NOOK:-$REPO_ROOT/nook}
 # The kernel bundle comes from the checkout's script whatever binary runs.
 export NOOK_VM_KERNEL_SCRIPT=${NOOK_VM_KERNEL_SCRIPT:-$REPO_ROOT/scripts/vm-kernel}
+# The suite's own compiled seccomp filter cache, not the host's: a VM-mode
+# create compiles the config's profile through it for the guest.
+export NOOK_SECCOMP_CACHE=$BATS_FILE_TMPDIR/seccomp-cache
 
 # have_qemu: whether QEMU is here (setup_file returns early without it).
 have_qemu() {
