@@ -88,10 +88,12 @@ engine_init() {
   [ -z "${ENGINE_TRACE:-}" ] || engine_trace_wrap
   # nook's compiled seccomp filters go to a cache of the run's own, filled
   # as `make install` fills the host's (the engines' default profiles
-  # precompiled).  dockerd and containerd pass their environment on to the
-  # runtime; podman's conmon does not (its nook uses the host's cache).
+  # precompiled), in VM mode too: the host compiles the profile there and
+  # seeds the guest's cache with it.  dockerd and containerd pass their
+  # environment on to the runtime; podman's conmon does not (its nook uses
+  # the host's cache).
   unset NOOK_SECCOMP_CACHE
-  if [ "$ENGINE_VM" != 1 ] && "$ENGINE_RUNTIME" seccomp-precompile --help >/dev/null 2>&1; then
+  if "$ENGINE_RUNTIME" seccomp-precompile --help >/dev/null 2>&1; then
     export NOOK_SECCOMP_CACHE=$ENGINE_TMP/seccomp-cache
     "$ENGINE_RUNTIME" seccomp-precompile "$REPO_ROOT"/profiles/*.json >/dev/null ||
       fail "nook seccomp-precompile of profiles/ failed"
@@ -147,8 +149,8 @@ engine_trace_wrap() {
 
 # seccomp_cache_arm: from now on, see which precompiled seccomp entries the
 # runtime reads (relatime moves an atime that is not after the mtime) and
-# whether it compiles anything.  Without nook's cache (another runtime, VM
-# mode), assert_seccomp_precompiled checks nothing.
+# whether it compiles anything.  Without nook's cache (another runtime),
+# assert_seccomp_precompiled checks nothing.
 seccomp_cache_arm() {
   [ -d "${NOOK_SECCOMP_CACHE:-}" ] || return 0
   find "$NOOK_SECCOMP_CACHE" -type f ! -perm 0400 -delete
