@@ -604,20 +604,30 @@ static void forge(const char *file, const struct seccomp_prog *with)
   nook_error_free(&err);
 }
 
+/* The cache tests' two profiles, the default and a one-rule one, each with
+ * its program compiled without a cache: what a cached one must equal. */
+static bool two_profiles(struct oci_config **c, struct oci_config **other,
+                         struct seccomp_prog *fresh, struct seccomp_prog *small)
+{
+  *c = default_spec();
+  *other = config_of(SECCOMP("'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': "
+                             "[{'names': ['getcwd'], 'action': 'SCMP_ACT_ERRNO'}]"));
+  if (!CHECK(*c != NULL && *other != NULL))
+    return false;
+  CHECK(compile(*c, NULL, fresh) == NULL);
+  CHECK(compile(*other, NULL, small) == NULL);
+  return true;
+}
+
 TEST(cache)
 {
   char root[] = "/tmp/nook-seccomp-cache-XXXXXX";
   if (!CHECK(mkdtemp(root) != NULL))
     return;
-  struct oci_config *c = default_spec();
-  struct oci_config *other = config_of(SECCOMP("'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': "
-                                               "[{'names': ['getcwd'], 'action': "
-                                               "'SCMP_ACT_ERRNO'}]"));
-  if (!CHECK(c != NULL && other != NULL))
-    return;
+  struct oci_config *c, *other;
   struct seccomp_prog fresh = {0}, p = {0}, small = {0};
-  CHECK(compile(c, NULL, &fresh) == NULL);
-  CHECK(compile(other, NULL, &small) == NULL);
+  if (!two_profiles(&c, &other, &fresh, &small))
+    return;
 
   /* A miss compiles and stores; a hit returns the same program, faster. */
   CHECK(compile(c, root, &p) == NULL && same_prog(&p, &fresh));
@@ -763,15 +773,10 @@ TEST(cache_seed_and_import)
   xasprintf(&guest, "%s/guest", tmp);
   xasprintf(&guest2, "%s/guest2", tmp);
   CHECK(mkdir(share, 0711) == 0);
-  struct oci_config *c = default_spec();
-  struct oci_config *other = config_of(SECCOMP("'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': "
-                                               "[{'names': ['getcwd'], 'action': "
-                                               "'SCMP_ACT_ERRNO'}]"));
-  if (!CHECK(c != NULL && other != NULL))
-    return;
+  struct oci_config *c, *other;
   struct seccomp_prog fresh = {0}, p = {0}, small = {0};
-  CHECK(compile(c, NULL, &fresh) == NULL);
-  CHECK(compile(other, NULL, &small) == NULL);
+  if (!two_profiles(&c, &other, &fresh, &small))
+    return;
 
   /* Compiled through the host's cache into the share's. */
   seccomp_cache_seed(&c->linux_.seccomp, host, seed);
