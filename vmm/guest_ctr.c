@@ -158,7 +158,6 @@ struct nook_call {
  * ours already, and under TCG loading it again (exec, the dynamic loader,
  * relocations, libc's start) costs tens of ms a command.  Its streams are
  * flushed as exit() would. */
-
 static void nook_in_child(const void *arg)
 {
   const struct nook_call *call = arg;
