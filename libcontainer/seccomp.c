@@ -671,19 +671,22 @@ out:
   return ret;
 }
 
-int seccomp_compile(const struct oci_seccomp *s, const char *cache_dir, struct seccomp_prog *out,
-                    nook_error_t *err)
+/* seccomp_compile(), handing out the cache key when `key` is not NULL: the
+ * seed below files the program under the key this computed. */
+static int compile(const struct oci_seccomp *s, const char *cache_dir, struct seccomp_prog *out,
+                   uint8_t *key, nook_error_t *err)
 {
   memset(out, 0, sizeof(*out));
   int api = (int)seccomp_api_get();
   if (check_profile(s, api, out, err) < 0)
     return -1;
-  uint8_t key[SHA256_DIGEST_LEN];
-  if (cache_dir != NULL) {
+  uint8_t own[SHA256_DIGEST_LEN];
+  if (key == NULL)
+    key = own;
+  if (cache_dir != NULL || key != own)
     seccomp_cache_key(s, api, key);
-    if (seccomp_cache_load(cache_dir, key, out))
-      return 0;
-  }
+  if (cache_dir != NULL && seccomp_cache_load(cache_dir, key, out))
+    return 0;
   if (build(s, out, err) < 0) {
     seccomp_prog_clear(out);
     return -1;
@@ -691,6 +694,12 @@ int seccomp_compile(const struct oci_seccomp *s, const char *cache_dir, struct s
   if (cache_dir != NULL)
     seccomp_cache_keep(cache_dir, key, out);
   return 0;
+}
+
+int seccomp_compile(const struct oci_seccomp *s, const char *cache_dir, struct seccomp_prog *out,
+                    nook_error_t *err)
+{
+  return compile(s, cache_dir, out, NULL, err);
 }
 
 int seccomp_precompile(const struct oci_seccomp *s, const char *cache_dir, char key_hex[65],
@@ -715,14 +724,13 @@ void seccomp_cache_seed(const struct oci_seccomp *s, const char *cache_dir, cons
 {
   struct seccomp_prog p;
   nook_error_t err = NULL;
-  if (seccomp_compile(s, cache_dir, &p, &err) < 0) {
+  uint8_t key[SHA256_DIGEST_LEN];
+  if (compile(s, cache_dir, &p, key, &err) < 0) {
     cleanup_free char *text = nook_error_text(err);
     nook_debug("seccomp cache: not seeded: %s", text);
     nook_error_free(&err);
     return;
   }
-  uint8_t key[SHA256_DIGEST_LEN];
-  seccomp_cache_key(s, (int)seccomp_api_get(), key);
   seccomp_cache_keep(dest, key, &p);
   seccomp_prog_clear(&p);
 }
