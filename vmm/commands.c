@@ -25,6 +25,7 @@
 #include "container.h"
 #include "lifecycle.h"
 #include "mode.h"
+#include "monitor.h"
 
 /* An opened VM-mode container: its state directory and state. */
 struct vm_ctr {
@@ -253,47 +254,60 @@ static long long oom_kills(const struct json_value *data)
   return n;
 }
 
-/* The guest's stats of the container (its `nook events --stats`) with the
- * VMM's own usage on the host added as data.vmm; *oom gets the guest's
- * OOM-kill count.  The line is runc's format: a reader of it ignores vmm. */
-static int stats_line(const struct vm_ctr *c, const char *id, char **line, long long *oom,
-                      nook_error_t *err)
+/* The VMM's own usage on the host (its cgroup there), or false with a
+ * warning: the guest's figures are the container's, still worth a line. */
+static bool vmm_usage(const struct vm_ctr *c, struct cgroup_stats *vmm)
 {
-  char *argv[] = {"events", "--stats", (char *)id, NULL};
-  cleanup_free char *out = NULL;
-  size_t len;
-  cleanup_free char *not_running = NULL;
-  xasprintf(&not_running, "container with id %s is not running", id);
-  if (guest_nook(c, argv, NULL, 0, not_running, &out, &len, err) < 0)
-    return -1;
-  while (len > 0 && out[len - 1] == '\n')
-    out[--len] = '\0';
-  struct json_doc *doc = NULL;
-  const struct json_value *ev;
-  if (json_parse(out, len, "the guest's stats", &doc, &ev, err) < 0)
-    return -1;
-  const struct json_value *type = json_get(ev, "type"), *data = json_get(ev, "data");
-  if (type == NULL || type->type != JSON_STRING || strcmp(type->u.str, "stats") != 0 ||
-      data == NULL || data->type != JSON_OBJECT) {
-    json_doc_free(doc);
-    return nook_error(err, EPROTO, "the guest's stats: not a stats event");
-  }
-  *oom = oom_kills(data);
-  struct cgroup_stats vmm = {0};
   const struct cgroup_manager *m = NULL;
   struct cgroup_paths p = {0};
   nook_error_t e = NULL;
   int have = cgroup_from_persisted(c->st.cgroup, &m, &p, &e);
-  if (have > 0 && (m->stats == NULL || m->stats(&p, &vmm, &e) < 0))
+  if (have > 0 && (m->stats == NULL || m->stats(&p, vmm, &e) < 0))
     have = -1;
   if (have < 0) {
-    /* The guest's figures are the container's: still worth a line. */
-    cleanup_free char *msg = nook_error_text(e);
-    nook_warn("events: the VMM's usage: %s", msg ? msg : "not available");
+    cleanup_free char *why = nook_error_text(e);
+    nook_warn("events: the VMM's usage: %s", why ? why : "not available");
   }
   nook_error_free(&e);
   cgroup_paths_clear(&p);
+  return have > 0;
+}
 
+/* The guest's stats of the container (CHAN_STATS: the guest init's, the
+ * same figures and words as namespace mode's `events --stats`) with the
+ * VMM's own usage on the host added as data.vmm; *oom gets the guest's
+ * OOM-kill count.  The line is runc's format: a reader of it ignores vmm.
+ * The guest's line is parsed and written anew: it is the guest's word,
+ * so what reaches our reader is well-formed whatever it says. */
+static int stats_line(const struct vm_ctr *c, const char *id, char **line, long long *oom,
+                      nook_error_t *err)
+{
+  cleanup_close int fd = vmm_monitor_connect(c->dirfd, err);
+  if (fd == -2) {
+    nook_error_free(err);
+    return nook_error(err, 0, "container with id %s is not running", id);
+  }
+  if (fd < 0 || chan_send(fd, CHAN_STATS, 0, NULL, 0, err) < 0)
+    return -1;
+  /* The host's figures while the guest works out its own. */
+  struct cgroup_stats vmm = {0};
+  bool have = vmm_usage(c, &vmm);
+  cleanup_free struct chan_msg *msg = xmalloc(sizeof(*msg));
+  struct json_doc *doc = NULL;
+  const struct json_value *ev = NULL;
+  if (chan_recv(fd, CHAN_BIT(CHAN_OK), msg, err) < 0 ||
+      json_parse(msg->data, msg->len, "the guest's stats", &doc, &ev, err) < 0) {
+    cgroup_stats_clear(&vmm);
+    return -1;
+  }
+  const struct json_value *type = json_get(ev, "type"), *data = json_get(ev, "data");
+  if (type == NULL || type->type != JSON_STRING || strcmp(type->u.str, "stats") != 0 ||
+      data == NULL || data->type != JSON_OBJECT) {
+    json_doc_free(doc);
+    cgroup_stats_clear(&vmm);
+    return nook_error(err, EPROTO, "the guest's stats: not a stats event");
+  }
+  *oom = oom_kills(data);
   yajl_gen g = jgen_new(NULL);
   yajl_gen_map_open(g);
   jgen_key_str(g, "type", "stats");
@@ -304,7 +318,7 @@ static int stats_line(const struct vm_ctr *c, const char *id, char **line, long 
     jgen_str(g, data->u.members[i].key);
     jgen_value(g, &data->u.members[i].value);
   }
-  if (have > 0) {
+  if (have) {
     jgen_str(g, "vmm");
     yajl_gen_map_open(g);
     stats_gen_usage(g, &vmm);
