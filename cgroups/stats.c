@@ -85,9 +85,6 @@ ssize_t cg_read_all(struct cgroup_open_files *of, const char *dir, const char *f
     return -ENAMETOOLONG;
   int fd = open_file_of(of, path);
   bool kept = fd >= 0;
-  /* A cgroup file is generated anew when read from its start. */
-  if (kept && lseek(fd, 0, SEEK_SET) < 0)
-    return -errno;
   if (!kept && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
     return -errno;
   if (!kept && of != NULL && of->n < OPEN_FILES_MAX) {
@@ -97,7 +94,8 @@ ssize_t cg_read_all(struct cgroup_open_files *of, const char *dir, const char *f
   }
   nook_error_t e = NULL;
   size_t len;
-  int r = read_fd_all(fd, out, &len, &e);
+  /* From the start: a kept fd needs no rewind (a syscall a file). */
+  int r = read_fd_all_from_start(fd, out, &len, &e);
   int saved = errno;
   if (!kept)
     close(fd);
