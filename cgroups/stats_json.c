@@ -224,6 +224,12 @@ void stats_gen_usage(yajl_gen g, const struct cgroup_stats *s)
 
 char *stats_event_json(const char *id, const struct cgroup_stats *s)
 {
+  return stats_event_json_vmm(id, s, NULL);
+}
+
+char *stats_event_json_vmm(const char *id, const struct cgroup_stats *s,
+                           const struct cgroup_stats *vmm)
+{
   yajl_gen g = jgen_new(NULL);
   yajl_gen_map_open(g);
   jgen_key_str(g, "type", "stats");
@@ -237,6 +243,12 @@ char *stats_event_json(const char *id, const struct cgroup_stats *s)
   yajl_gen_map_close(g);
   jgen_str(g, "network_interfaces");
   yajl_gen_null(g);
+  if (vmm != NULL) {
+    jgen_str(g, "vmm");
+    yajl_gen_map_open(g);
+    stats_gen_usage(g, vmm);
+    yajl_gen_map_close(g);
+  }
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
   return jgen_finish(g);

@@ -217,26 +217,25 @@ int nook_container_update(const char *root, const char *id, const struct oci_res
 
 /* ---- events -------------------------------------------------------------- */
 
-/* The stats event of the cgroup as it is now. */
-static int stats_line(const char *id, const struct cgroup_manager *m, const struct cgroup_paths *p,
-                      char **json, nook_error_t *err)
+/* The cgroup's figures as they are now. */
+static int read_stats(const char *id, const struct cgroup_manager *m, const struct cgroup_paths *p,
+                      struct cgroup_stats *s, nook_error_t *err)
 {
-  struct cgroup_stats s = {0};
-  if (m->stats(p, &s, err) < 0) {
-    cgroup_stats_clear(&s);
+  if (m->stats(p, s, err) < 0) {
+    cgroup_stats_clear(s);
     return nook_error_wrap(err, "stats of container \"%s\"", id);
   }
-  *json = stats_event_json(id, &s);
-  cgroup_stats_clear(&s);
   return 0;
 }
 
 static int emit_stats(const char *id, const struct cgroup_manager *m, const struct cgroup_paths *p,
                       const struct nook_events_opts *o, nook_error_t *err)
 {
-  cleanup_free char *json = NULL;
-  if (stats_line(id, m, p, &json, err) < 0)
+  struct cgroup_stats s = {0};
+  if (read_stats(id, m, p, &s, err) < 0)
     return -1;
+  cleanup_free char *json = stats_event_json(id, &s);
+  cgroup_stats_clear(&s);
   return o->emit(json, o->data, err);
 }
 
@@ -392,9 +391,9 @@ int nook_stats_open(const char *root, const char *id, struct nook_stats_source *
   return 0;
 }
 
-int nook_stats_json(struct nook_stats_source *s, char **json, nook_error_t *err)
+int nook_stats_read(struct nook_stats_source *s, struct cgroup_stats *out, nook_error_t *err)
 {
-  return stats_line(s->id, s->m, &s->p, json, err);
+  return read_stats(s->id, s->m, &s->p, out, err);
 }
 
 void nook_stats_close(struct nook_stats_source *s)

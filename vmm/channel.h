@@ -47,10 +47,11 @@ enum chan_type {
   CHAN_CTR_EXEC, /* CLI -> monitor -> guest: run a process in the container (`nook exec`);
                     payload: chan_ctr_exec_encode()'s.  CHAN_OK value: its guest pid */
   /* CLI -> monitor -> guest: the container's stats (`events --stats`),
-   * computed by the guest init itself: no payload.  CHAN_OK payload: the
-   * stats event, runc's JSON line.  Not a CHAN_NOOK command: a forked
-   * guest nook that loads the state and finds the cgroup anew costs
-   * ~9 ms a request under emulation, the figures themselves ~0.6. */
+   * read by the guest init itself: no payload.  CHAN_OK payload: the
+   * figures, stats_wire_encode()'s; the CLI writes runc's line.  Not a
+   * CHAN_NOOK command: a forked guest nook that loads the state and finds
+   * the cgroup anew costs ~9 ms a request under emulation, the figures
+   * themselves ~0.4. */
   CHAN_STATS,
 };
 #define CHAN_TYPE_MAX CHAN_STATS

@@ -1,6 +1,7 @@
 /* VM mode's pause, resume, ps, update and events on the host (container.h):
  * each is the guest's own nook run on the container (CHAN_NOOK through the
- * monitor), so the rules, limits and words are namespace mode's; the host
+ * monitor; events' figures: CHAN_STATS, read by the guest init with the
+ * same code), so the rules, limits and words are namespace mode's; the host
  * adds what only it has: the vCPUs (the monitor stops them for pause), the
  * VMM's cgroup (update's cpu and pids limits, events' VMM usage) and the
  * VM's fixed memory size. */
@@ -26,6 +27,7 @@
 #include "lifecycle.h"
 #include "mode.h"
 #include "monitor.h"
+#include "stats_wire.h"
 
 /* An opened VM-mode container: its state directory and state. */
 struct vm_ctr {
@@ -244,16 +246,6 @@ int vmm_container_update(const char *root, const char *id, const struct oci_reso
 
 /* ---- events ---- */
 
-/* data.memory.events.oom_kill of a guest stats line, or -1. */
-static long long oom_kills(const struct json_value *data)
-{
-  const struct json_value *v = json_get(json_get(json_get(data, "memory"), "events"), "oom_kill");
-  long long n;
-  if (v == NULL || v->type != JSON_NUMBER || parse_int64(v->u.str, &n) < 0)
-    return -1;
-  return n;
-}
-
 /* The VMM's own usage on the host (its cgroup there), or false with a
  * warning: the guest's figures are the container's, still worth a line. */
 static bool vmm_usage(const struct vm_ctr *c, struct cgroup_stats *vmm)
@@ -273,12 +265,12 @@ static bool vmm_usage(const struct vm_ctr *c, struct cgroup_stats *vmm)
   return have > 0;
 }
 
-/* The guest's stats of the container (CHAN_STATS: the guest init's, the
- * same figures and words as namespace mode's `events --stats`) with the
- * VMM's own usage on the host added as data.vmm; *oom gets the guest's
- * OOM-kill count.  The line is runc's format: a reader of it ignores vmm.
- * The guest's line is parsed and written anew: it is the guest's word,
- * so what reaches our reader is well-formed whatever it says. */
+/* The guest's figures for the container (CHAN_STATS: read by the guest
+ * init with namespace mode's code and words) as runc's stats line, with
+ * the VMM's own usage on the host added as data.vmm (a reader of runc's
+ * format ignores it); *oom gets the guest's OOM-kill count, or -1.  The
+ * line is generated here from the decoded figures, by namespace mode's
+ * code: the guest sends numbers, never text that reaches our reader. */
 static int stats_line(const struct vm_ctr *c, const char *id, char **line, long long *oom,
                       nook_error_t *err)
 {
@@ -290,46 +282,19 @@ static int stats_line(const struct vm_ctr *c, const char *id, char **line, long 
   if (fd < 0 || chan_send(fd, CHAN_STATS, 0, NULL, 0, err) < 0)
     return -1;
   /* The host's figures while the guest works out its own. */
-  struct cgroup_stats vmm = {0};
+  struct cgroup_stats vmm = {0}, guest = {0};
   bool have = vmm_usage(c, &vmm);
   cleanup_free struct chan_msg *msg = xmalloc(sizeof(*msg));
-  struct json_doc *doc = NULL;
-  const struct json_value *ev = NULL;
-  if (chan_recv(fd, CHAN_BIT(CHAN_OK), msg, err) < 0 ||
-      json_parse(msg->data, msg->len, "the guest's stats", &doc, &ev, err) < 0) {
-    cgroup_stats_clear(&vmm);
-    return -1;
+  int r = chan_recv(fd, CHAN_BIT(CHAN_OK), msg, err);
+  if (r == 0)
+    r = stats_wire_decode(msg->data, msg->len, &guest, err);
+  if (r == 0) {
+    *oom = guest.has_mem_events ? (long long)guest.ev_oom_kill : -1;
+    *line = stats_event_json_vmm(id, &guest, have ? &vmm : NULL);
   }
-  const struct json_value *type = json_get(ev, "type"), *data = json_get(ev, "data");
-  if (type == NULL || type->type != JSON_STRING || strcmp(type->u.str, "stats") != 0 ||
-      data == NULL || data->type != JSON_OBJECT) {
-    json_doc_free(doc);
-    cgroup_stats_clear(&vmm);
-    return nook_error(err, EPROTO, "the guest's stats: not a stats event");
-  }
-  *oom = oom_kills(data);
-  yajl_gen g = jgen_new(NULL);
-  yajl_gen_map_open(g);
-  jgen_key_str(g, "type", "stats");
-  jgen_key_str(g, "id", id);
-  jgen_str(g, "data");
-  yajl_gen_map_open(g);
-  for (size_t i = 0; i < data->len; i++) {
-    jgen_str(g, data->u.members[i].key);
-    jgen_value(g, &data->u.members[i].value);
-  }
-  if (have) {
-    jgen_str(g, "vmm");
-    yajl_gen_map_open(g);
-    stats_gen_usage(g, &vmm);
-    yajl_gen_map_close(g);
-  }
-  yajl_gen_map_close(g);
-  yajl_gen_map_close(g);
-  *line = jgen_finish(g);
+  cgroup_stats_clear(&guest);
   cgroup_stats_clear(&vmm);
-  json_doc_free(doc);
-  return 0;
+  return r;
 }
 
 /* Whether the container's init has ended: its monitor outlives it while

@@ -390,7 +390,7 @@ int guest_ctr_nook(struct guest_ctr *c, char *const *argv, const char *in, size_
   return read_fd_all(outfd, out, out_len, err);
 }
 
-int guest_ctr_stats(struct guest_ctr *c, char **json, nook_error_t *err)
+int guest_ctr_stats(struct guest_ctr *c, struct cgroup_stats *out, nook_error_t *err)
 {
   if (c->id == NULL)
     return nook_error(err, ENOENT, "no container in the VM");
@@ -400,7 +400,7 @@ int guest_ctr_stats(struct guest_ctr *c, char **json, nook_error_t *err)
     return nook_error(err, 0, "container with id %s is not running", c->id);
   if (c->stats == NULL && nook_stats_open(GUEST_STATE_ROOT, c->id, &c->stats, err) < 0)
     return -1;
-  return nook_stats_json(c->stats, json, err);
+  return nook_stats_read(c->stats, out, err);
 }
 
 struct guest_proc *guest_ctr_proc(struct guest_ctr *c, int32_t id)

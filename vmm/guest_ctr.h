@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "../base/error.h"
+#include "../cgroups/cgroup.h"
 #include "channel.h"
 #include "guest.h"
 #include "guest_proc.h"
@@ -60,10 +61,10 @@ int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook
 int guest_ctr_nook(struct guest_ctr *c, char *const *argv, const char *in, size_t in_len,
                    char **out, size_t *out_len, char **warnings, nook_error_t *err);
 
-/* CHAN_STATS: the container's stats event (runc's line, allocated in
- * *json), computed here rather than by a forked guest nook (channel.h);
- * the same code and errors as namespace mode's `events --stats`. */
-int guest_ctr_stats(struct guest_ctr *c, char **json, nook_error_t *err);
+/* CHAN_STATS: the container's usage figures, read here rather than by a
+ * forked guest nook (channel.h); the same code and errors as namespace
+ * mode's `events --stats`.  cgroup_stats_clear() frees *out. */
+int guest_ctr_stats(struct guest_ctr *c, struct cgroup_stats *out, nook_error_t *err);
 
 /* CHAN_CTR_EXEC: `nook exec -d --pid-file` of the request, its stdio
  * pipes of ours (or, with a terminal, a pty whose master its console socket
