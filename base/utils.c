@@ -98,8 +98,10 @@ int write_file_at(int dirfd, const char *path, int flags, mode_t mode, const voi
 }
 
 /* cap: the size expected (a regular file's), or 0; the buffer grows past
- * it when the file did. */
-static int read_fd_sized(int fd, size_t cap, char **out, size_t *len, nook_error_t *err)
+ * it when the file did.  from_start: pread from offset 0, whatever the
+ * fd's position (which is left alone). */
+static int read_fd_sized(int fd, size_t cap, bool from_start, char **out, size_t *len,
+                         nook_error_t *err)
 {
   size_t n = 0;
   cap = cap > 0 ? cap + 1 : 4096; /* +1: the read that sees the end */
@@ -113,7 +115,14 @@ static int read_fd_sized(int fd, size_t cap, char **out, size_t *len, nook_error
       cap *= 2;
       buf = xrealloc(buf, cap + 1);
     }
-    ssize_t r = safe_read(fd, buf + n, cap - n);
+    ssize_t r;
+    if (from_start) {
+      do
+        r = pread(fd, buf + n, cap - n, (off_t)n);
+      while (r < 0 && errno == EINTR);
+    } else {
+      r = safe_read(fd, buf + n, cap - n);
+    }
     if (r < 0) {
       free(buf);
       return nook_error(err, errno, "read");
@@ -135,7 +144,12 @@ static int read_fd_sized(int fd, size_t cap, char **out, size_t *len, nook_error
 
 int read_fd_all(int fd, char **out, size_t *len, nook_error_t *err)
 {
-  return read_fd_sized(fd, 0, out, len, err);
+  return read_fd_sized(fd, 0, false, out, len, err);
+}
+
+int read_fd_all_from_start(int fd, char **out, size_t *len, nook_error_t *err)
+{
+  return read_fd_sized(fd, 0, true, out, len, err);
 }
 
 int read_input_fd(int fd, const char *name, char **out, size_t *len, nook_error_t *err)
@@ -152,7 +166,7 @@ int read_input_fd(int fd, const char *name, char **out, size_t *len, nook_error_
   /* A regular file's size (procfs and sysfs say 0): one buffer, no
    * regrowing copies of a config with a large seccomp profile. */
   size_t expect = S_ISREG(st.st_mode) ? (size_t)st.st_size : 0;
-  if (read_fd_sized(fd, expect, out, len, err) < 0)
+  if (read_fd_sized(fd, expect, false, out, len, err) < 0)
     return nook_error_wrap(err, "`%s`", name);
   return 0;
 }

@@ -55,6 +55,10 @@ int read_file_at(int dirfd, const char *path, char **out, size_t *len, nook_erro
 #define NOOK_INPUT_MAX (16u << 20)
 /* Read to EOF, at most NOOK_INPUT_MAX bytes (more is an error). */
 int read_fd_all(int fd, char **out, size_t *len, nook_error_t *err);
+/* The same from offset 0 (pread), the fd's position left alone: a file
+ * kept open and read again, such as a cgroup file, whose contents are
+ * generated anew at each read from its start. */
+int read_fd_all_from_start(int fd, char **out, size_t *len, nook_error_t *err);
 /* read_fd_all of a regular file or a pipe only; errors name `name`. */
 int read_input_fd(int fd, const char *name, char **out, size_t *len, nook_error_t *err);
 

@@ -508,6 +508,7 @@ void cgroup_paths_clear(struct cgroup_paths *p)
   free(p->v1_created);
   free(p->unit);
   free(p->slice);
+  cg_open_files_free(p->keep_open);
   memset(p, 0, sizeof(*p));
 }
 

@@ -27,6 +27,8 @@ struct cgroup_paths {
    * parents nook made, never pre-existing ones. */
   unsigned *v1_created;
   unsigned unified_created;
+  /* The stats files kept open (cgroup_paths_keep_open), or NULL. */
+  struct cgroup_open_files *keep_open;
   /* The systemd driver: the scope systemd made for the container and its
    * slice (both NULL for the cgroupfs driver).  The dirs above are the
    * scope's cgroup, systemd's to create and remove (created counts 0) but
@@ -171,6 +173,12 @@ int cgroup_plan(enum cgroup_driver driver, const char *cgroups_path, const char 
 char *cgroup_paths_serialize(const struct cgroup_paths *p);
 int cgroup_paths_parse(const char *s, struct cgroup_paths *out, nook_error_t *err);
 void cgroup_paths_clear(struct cgroup_paths *p);
+/* From now on the stats read for p keep their files open and read them
+ * again from the start: for a caller that asks for the same cgroup's
+ * figures again and again (VM mode's guest init, where a path walk, an open
+ * and a close of each of ~20 files cost more than the figures under
+ * emulation).  The fds are O_CLOEXEC; cgroup_paths_clear closes them. */
+void cgroup_paths_keep_open(struct cgroup_paths *p);
 /* Every leaf was made by the create that filled p (the created counts):
  * no process can be in it yet. */
 bool cgroup_paths_fresh(const struct cgroup_paths *p);

@@ -163,14 +163,18 @@ int cg_systemd_plan(const char *cgroups_path, const char *id, struct cgroup_path
                     nook_error_t *err);
 
 /* ---- stats (stats.c, stats_v1.c, stats_v2.c) and OOM notification ---- */
-/* Read a whole file: length, or -errno (ENOENT: missing) without err. */
-ssize_t cg_read_all(const char *dir, const char *file, char **out);
+void cg_open_files_free(struct cgroup_open_files *of);
+/* Read a whole file: length, or -errno (ENOENT: missing) without err.
+ * With `of` (cgroup_paths_keep_open) the file stays open in it and is
+ * re-read from its start the next time; NULL: opened and closed. */
+ssize_t cg_read_all(struct cgroup_open_files *of, const char *dir, const char *file, char **out);
 /* 1 read (*out allocated), 0 the host or cgroup has no such file, -1 a
  * real failure (err set). */
-int cg_stats_read(const char *dir, const char *file, char **out, nook_error_t *err);
+int cg_stats_read(struct cgroup_open_files *of, const char *dir, const char *file, char **out,
+                  nook_error_t *err);
 /* The same for a file of one number ("max" gives max_value). */
-int cg_stats_u64(const char *dir, const char *file, uint64_t max_value, uint64_t *out,
-                 nook_error_t *err);
+int cg_stats_u64(struct cgroup_open_files *of, const char *dir, const char *file,
+                 uint64_t max_value, uint64_t *out, nook_error_t *err);
 /* The value of a "key value" line ("max" is UINT64_MAX). */
 bool cg_kv_u64(const char *text, const char *key, uint64_t *out);
 /* Every "key value" line into s->mem_raw. */
@@ -182,18 +186,28 @@ int cg_parse_psi(const char *text, struct cgroup_psi *some, struct cgroup_psi *f
 void cg_stats_add_blkio(struct cgroup_blkio_entry **v, size_t *n, uint64_t major, uint64_t minor,
                         const char *op, uint64_t value);
 /* Stats that a missing file does not fail: each sets its has_* flags. */
-int cg1_stats_cpu(const char *cpu_dir, const char *cpuacct_dir, struct cgroup_stats *s,
+int cg1_stats_cpu(struct cgroup_open_files *of, const char *cpu_dir, const char *cpuacct_dir,
+                  struct cgroup_stats *s, nook_error_t *err);
+int cg1_stats_memory(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                     nook_error_t *err);
+int cg1_stats_pids(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                   nook_error_t *err);
+int cg1_stats_blkio(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                    nook_error_t *err);
+int cg1_stats_hugetlb(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                      nook_error_t *err);
+int cg2_stats_cpu(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
                   nook_error_t *err);
-int cg1_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err);
-int cg1_stats_pids(const char *dir, struct cgroup_stats *s, nook_error_t *err);
-int cg1_stats_blkio(const char *dir, struct cgroup_stats *s, nook_error_t *err);
-int cg1_stats_hugetlb(const char *dir, struct cgroup_stats *s, nook_error_t *err);
-int cg2_stats_cpu(const char *dir, struct cgroup_stats *s, nook_error_t *err);
-int cg2_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err);
-int cg2_stats_pids(const char *dir, struct cgroup_stats *s, nook_error_t *err);
-int cg2_stats_io(const char *dir, struct cgroup_stats *s, nook_error_t *err);
-int cg2_stats_hugetlb(const char *dir, struct cgroup_stats *s, nook_error_t *err);
-int cg2_stats_psi(const char *dir, struct cgroup_stats *s, nook_error_t *err);
+int cg2_stats_memory(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                     nook_error_t *err);
+int cg2_stats_pids(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                   nook_error_t *err);
+int cg2_stats_io(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                 nook_error_t *err);
+int cg2_stats_hugetlb(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                      nook_error_t *err);
+int cg2_stats_psi(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                  nook_error_t *err);
 int cg1_oom_notify_fd(const char *memory_dir, nook_error_t *err);
 int cg2_oom_notify_fd(const char *dir, nook_error_t *err);
 

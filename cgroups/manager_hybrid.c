@@ -104,27 +104,27 @@ static int hybrid_stats(const struct cgroup_paths *p, struct cgroup_stats *s, no
   const char *u = p->unified, *d;
   int r = 0;
   if (cg_v1_dir(p, "cpu") || cg_v1_dir(p, "cpuacct"))
-    r = cg1_stats_cpu(cg_v1_dir(p, "cpu"), cg_v1_dir(p, "cpuacct"), s, err);
+    r = cg1_stats_cpu(p->keep_open, cg_v1_dir(p, "cpu"), cg_v1_dir(p, "cpuacct"), s, err);
   else if (u)
-    r = cg2_stats_cpu(u, s, err);
+    r = cg2_stats_cpu(p->keep_open, u, s, err);
   if (r == 0 && (d = cg_v1_dir(p, "memory")))
-    r = cg1_stats_memory(d, s, err);
+    r = cg1_stats_memory(p->keep_open, d, s, err);
   else if (r == 0 && u)
-    r = cg2_stats_memory(u, s, err);
+    r = cg2_stats_memory(p->keep_open, u, s, err);
   if (r == 0 && (d = cg_v1_dir(p, "pids")))
-    r = cg1_stats_pids(d, s, err);
+    r = cg1_stats_pids(p->keep_open, d, s, err);
   else if (r == 0 && u)
-    r = cg2_stats_pids(u, s, err);
+    r = cg2_stats_pids(p->keep_open, u, s, err);
   if (r == 0 && (d = cg_v1_dir(p, "blkio")))
-    r = cg1_stats_blkio(d, s, err);
+    r = cg1_stats_blkio(p->keep_open, d, s, err);
   else if (r == 0 && u)
-    r = cg2_stats_io(u, s, err);
+    r = cg2_stats_io(p->keep_open, u, s, err);
   if (r == 0 && (d = cg_v1_dir(p, "hugetlb")))
-    r = cg1_stats_hugetlb(d, s, err);
+    r = cg1_stats_hugetlb(p->keep_open, d, s, err);
   else if (r == 0 && u)
-    r = cg2_stats_hugetlb(u, s, err);
+    r = cg2_stats_hugetlb(p->keep_open, u, s, err);
   if (r == 0 && u)
-    r = cg2_stats_psi(u, s, err);
+    r = cg2_stats_psi(p->keep_open, u, s, err);
   if (r < 0) {
     cgroup_stats_clear(s);
     return -1;

@@ -97,15 +97,15 @@ static int v1_stats(const struct cgroup_paths *p, struct cgroup_stats *s, nook_e
   memset(s, 0, sizeof(*s));
   const char *d;
   if ((cg_v1_dir(p, "cpu") || cg_v1_dir(p, "cpuacct")) &&
-      cg1_stats_cpu(cg_v1_dir(p, "cpu"), cg_v1_dir(p, "cpuacct"), s, err) < 0)
+      cg1_stats_cpu(p->keep_open, cg_v1_dir(p, "cpu"), cg_v1_dir(p, "cpuacct"), s, err) < 0)
     goto fail;
-  if ((d = cg_v1_dir(p, "memory")) && cg1_stats_memory(d, s, err) < 0)
+  if ((d = cg_v1_dir(p, "memory")) && cg1_stats_memory(p->keep_open, d, s, err) < 0)
     goto fail;
-  if ((d = cg_v1_dir(p, "pids")) && cg1_stats_pids(d, s, err) < 0)
+  if ((d = cg_v1_dir(p, "pids")) && cg1_stats_pids(p->keep_open, d, s, err) < 0)
     goto fail;
-  if ((d = cg_v1_dir(p, "blkio")) && cg1_stats_blkio(d, s, err) < 0)
+  if ((d = cg_v1_dir(p, "blkio")) && cg1_stats_blkio(p->keep_open, d, s, err) < 0)
     goto fail;
-  if ((d = cg_v1_dir(p, "hugetlb")) && cg1_stats_hugetlb(d, s, err) < 0)
+  if ((d = cg_v1_dir(p, "hugetlb")) && cg1_stats_hugetlb(p->keep_open, d, s, err) < 0)
     goto fail;
   return 0;
 fail:

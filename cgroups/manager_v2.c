@@ -64,9 +64,10 @@ static int v2_stats(const struct cgroup_paths *p, struct cgroup_stats *s, nook_e
 {
   memset(s, 0, sizeof(*s));
   const char *d = p->unified;
-  if (cg2_stats_cpu(d, s, err) < 0 || cg2_stats_memory(d, s, err) < 0 ||
-      cg2_stats_pids(d, s, err) < 0 || cg2_stats_io(d, s, err) < 0 ||
-      cg2_stats_hugetlb(d, s, err) < 0 || cg2_stats_psi(d, s, err) < 0) {
+  if (cg2_stats_cpu(p->keep_open, d, s, err) < 0 || cg2_stats_memory(p->keep_open, d, s, err) < 0 ||
+      cg2_stats_pids(p->keep_open, d, s, err) < 0 || cg2_stats_io(p->keep_open, d, s, err) < 0 ||
+      cg2_stats_hugetlb(p->keep_open, d, s, err) < 0 ||
+      cg2_stats_psi(p->keep_open, d, s, err) < 0) {
     cgroup_stats_clear(s);
     return -1;
   }

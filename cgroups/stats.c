@@ -38,20 +38,67 @@ static bool missing(int e)
   return e == ENOENT || e == ENODEV || e == EOPNOTSUPP || e == ENOTDIR;
 }
 
-ssize_t cg_read_all(const char *dir, const char *file, char **out)
+/* The most files a cgroup's stats read (v2: ~15, and three per huge page
+ * size); any beyond are opened and closed as without keep_open. */
+#define OPEN_FILES_MAX 48
+
+struct cgroup_open_files {
+  size_t n;
+  struct {
+    char *path;
+    int fd;
+  } v[OPEN_FILES_MAX];
+};
+
+void cgroup_paths_keep_open(struct cgroup_paths *p)
+{
+  if (p->keep_open == NULL)
+    p->keep_open = xcalloc(1, sizeof(*p->keep_open));
+}
+
+void cg_open_files_free(struct cgroup_open_files *of)
+{
+  if (of == NULL)
+    return;
+  for (size_t i = 0; i < of->n; i++) {
+    free(of->v[i].path);
+    close(of->v[i].fd);
+  }
+  free(of);
+}
+
+/* path's fd kept in of, or -1 when it is not there. */
+static int open_file_of(const struct cgroup_open_files *of, const char *path)
+{
+  for (size_t i = 0; of != NULL && i < of->n; i++) {
+    if (strcmp(of->v[i].path, path) == 0)
+      return of->v[i].fd;
+  }
+  return -1;
+}
+
+ssize_t cg_read_all(struct cgroup_open_files *of, const char *dir, const char *file, char **out)
 {
   char path[PATH_MAX];
   int n = snprintf(path, sizeof(path), "%s/%s", dir, file);
   if (n < 0 || n >= (int)sizeof(path))
     return -ENAMETOOLONG;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  int fd = open_file_of(of, path);
+  bool kept = fd >= 0;
+  if (!kept && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
     return -errno;
+  if (!kept && of != NULL && of->n < OPEN_FILES_MAX) {
+    of->v[of->n].path = xstrdup(path);
+    of->v[of->n++].fd = fd;
+    kept = true;
+  }
   nook_error_t e = NULL;
   size_t len;
-  int r = read_fd_all(fd, out, &len, &e);
+  /* From the start: a kept fd needs no rewind (a syscall a file). */
+  int r = read_fd_all_from_start(fd, out, &len, &e);
   int saved = errno;
-  close(fd);
+  if (!kept)
+    close(fd);
   if (r < 0) {
     int st = e && e->status ? e->status : saved;
     nook_error_free(&e);
@@ -60,9 +107,10 @@ ssize_t cg_read_all(const char *dir, const char *file, char **out)
   return (ssize_t)len;
 }
 
-int cg_stats_read(const char *dir, const char *file, char **out, nook_error_t *err)
+int cg_stats_read(struct cgroup_open_files *of, const char *dir, const char *file, char **out,
+                  nook_error_t *err)
 {
-  ssize_t n = cg_read_all(dir, file, out);
+  ssize_t n = cg_read_all(of, dir, file, out);
   if (n >= 0)
     return 1;
   *out = NULL;
@@ -71,11 +119,11 @@ int cg_stats_read(const char *dir, const char *file, char **out, nook_error_t *e
   return nook_error(err, (int)-n, "read `%s/%s`", dir, file);
 }
 
-int cg_stats_u64(const char *dir, const char *file, uint64_t max_value, uint64_t *out,
-                 nook_error_t *err)
+int cg_stats_u64(struct cgroup_open_files *of, const char *dir, const char *file,
+                 uint64_t max_value, uint64_t *out, nook_error_t *err)
 {
   cleanup_free char *text = NULL;
-  int r = cg_stats_read(dir, file, &text, err);
+  int r = cg_stats_read(of, dir, file, &text, err);
   if (r <= 0)
     return r;
   size_t len = strlen(text);

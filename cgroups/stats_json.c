@@ -1,6 +1,5 @@
 #include "stats_json.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,11 +62,8 @@ static void gen_cpu(yajl_gen g, const struct cgroup_stats *s)
   if (s->n_percpu > 0) {
     jgen_str(g, "percpu");
     yajl_gen_array_open(g);
-    for (size_t i = 0; i < s->n_percpu; i++) {
-      char buf[24];
-      int n = snprintf(buf, sizeof(buf), "%" PRIu64, s->cpu_percpu[i]);
-      yajl_gen_number(g, buf, (size_t)n);
-    }
+    for (size_t i = 0; i < s->n_percpu; i++)
+      jgen_uint(g, s->cpu_percpu[i]);
     yajl_gen_array_close(g);
   }
   jgen_key_uint(g, "kernel", s->cpu_usage_kernel);
@@ -116,11 +112,19 @@ static void gen_raw(yajl_gen g, const struct oci_kv *kv, size_t n)
   jgen_str(g, "raw");
   yajl_gen_map_open(g);
   for (size_t i = 0; i < n; i++) {
-    unsigned long long v;
-    if (sorted[i]->key == NULL || sorted[i]->value == NULL ||
-        parse_uint64(sorted[i]->value, &v) < 0)
+    const char *v = sorted[i]->value;
+    if (sorted[i]->key == NULL || v == NULL)
       continue;
-    jgen_key_uint(g, sorted[i]->key, v);
+    /* The kernel's digits as they are when they are a canonical uint64
+     * (what Go prints): no parse and print per figure. */
+    size_t len = strspn(v, "0123456789");
+    unsigned long long u;
+    if (len > 0 && len < 20 && v[len] == '\0' && (v[0] != '0' || len == 1)) {
+      jgen_str(g, sorted[i]->key);
+      yajl_gen_number(g, v, len);
+    } else if (parse_uint64(v, &u) == 0) {
+      jgen_key_uint(g, sorted[i]->key, u);
+    }
   }
   yajl_gen_map_close(g);
   free(sorted);
@@ -220,6 +224,12 @@ void stats_gen_usage(yajl_gen g, const struct cgroup_stats *s)
 
 char *stats_event_json(const char *id, const struct cgroup_stats *s)
 {
+  return stats_event_json_vmm(id, s, NULL);
+}
+
+char *stats_event_json_vmm(const char *id, const struct cgroup_stats *s,
+                           const struct cgroup_stats *vmm)
+{
   yajl_gen g = jgen_new(NULL);
   yajl_gen_map_open(g);
   jgen_key_str(g, "type", "stats");
@@ -233,6 +243,12 @@ char *stats_event_json(const char *id, const struct cgroup_stats *s)
   yajl_gen_map_close(g);
   jgen_str(g, "network_interfaces");
   yajl_gen_null(g);
+  if (vmm != NULL) {
+    jgen_str(g, "vmm");
+    yajl_gen_map_open(g);
+    stats_gen_usage(g, vmm);
+    yajl_gen_map_close(g);
+  }
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
   return jgen_finish(g);

@@ -10,8 +10,12 @@
 
 /* {"type":"stats","id":ID,"data":{...}}, compact, allocated. */
 char *stats_event_json(const char *id, const struct cgroup_stats *s);
+/* The same with nook's data.vmm (VM mode: the VMM's own usage on the host,
+ * in the same shape as the container's), when vmm is not NULL. */
+char *stats_event_json_vmm(const char *id, const struct cgroup_stats *s,
+                           const struct cgroup_stats *vmm);
 /* The members cpu, memory, pids, blkio and hugetlb of the data object into
- * an open map of g (VM mode nests the VMM's own usage so). */
+ * an open map of g. */
 void stats_gen_usage(yajl_gen g, const struct cgroup_stats *s);
 /* {"type":"oom","id":ID} */
 char *oom_event_json(const char *id);

@@ -9,16 +9,16 @@
 
 #include "../base/utils.h"
 
-int cg1_stats_cpu(const char *cpu_dir, const char *cpuacct_dir, struct cgroup_stats *s,
-                  nook_error_t *err)
+int cg1_stats_cpu(struct cgroup_open_files *of, const char *cpu_dir, const char *cpuacct_dir,
+                  struct cgroup_stats *s, nook_error_t *err)
 {
   int r;
   if (cpuacct_dir) {
-    if ((r = cg_stats_u64(cpuacct_dir, "cpuacct.usage", 0, &s->cpu_usage_total, err)) < 0)
+    if ((r = cg_stats_u64(of, cpuacct_dir, "cpuacct.usage", 0, &s->cpu_usage_total, err)) < 0)
       return -1;
     s->has_cpu |= r > 0;
     cleanup_free char *text = NULL;
-    if ((r = cg_stats_read(cpuacct_dir, "cpuacct.usage_percpu", &text, err)) < 0)
+    if ((r = cg_stats_read(of, cpuacct_dir, "cpuacct.usage_percpu", &text, err)) < 0)
       return -1;
     for (char *p = text; r > 0 && p && *p;) {
       char *end;
@@ -35,7 +35,7 @@ int cg1_stats_cpu(const char *cpu_dir, const char *cpuacct_dir, struct cgroup_st
     free(text);
     text = NULL;
     /* user and system time in USER_HZ ticks, as runc reports them. */
-    if ((r = cg_stats_read(cpuacct_dir, "cpuacct.stat", &text, err)) < 0)
+    if ((r = cg_stats_read(of, cpuacct_dir, "cpuacct.stat", &text, err)) < 0)
       return -1;
     uint64_t user, sys;
     long hz = sysconf(_SC_CLK_TCK);
@@ -48,7 +48,7 @@ int cg1_stats_cpu(const char *cpu_dir, const char *cpuacct_dir, struct cgroup_st
   }
   if (cpu_dir) {
     cleanup_free char *text = NULL;
-    if ((r = cg_stats_read(cpu_dir, "cpu.stat", &text, err)) < 0)
+    if ((r = cg_stats_read(of, cpu_dir, "cpu.stat", &text, err)) < 0)
       return -1;
     if (r > 0) {
       s->has_cpu = true;
@@ -60,9 +60,10 @@ int cg1_stats_cpu(const char *cpu_dir, const char *cpuacct_dir, struct cgroup_st
   return 0;
 }
 
-int cg1_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err)
+int cg1_stats_memory(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                     nook_error_t *err)
 {
-  int r = cg_stats_u64(dir, "memory.usage_in_bytes", UINT64_MAX, &s->mem_usage, err);
+  int r = cg_stats_u64(of, dir, "memory.usage_in_bytes", UINT64_MAX, &s->mem_usage, err);
   if (r <= 0)
     return r;
   s->has_memory = true;
@@ -78,10 +79,11 @@ int cg1_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err)
       {"memory.memsw.limit_in_bytes", offsetof(struct cgroup_stats, swap_limit)},
   };
   for (size_t i = 0; i < ARRAY_SIZE(nums); i++)
-    if (cg_stats_u64(dir, nums[i].file, UINT64_MAX, (uint64_t *)((char *)s + nums[i].off), err) < 0)
+    if (cg_stats_u64(of, dir, nums[i].file, UINT64_MAX, (uint64_t *)((char *)s + nums[i].off),
+                     err) < 0)
       return -1;
   cleanup_free char *text = NULL;
-  if ((r = cg_stats_read(dir, "memory.stat", &text, err)) < 0)
+  if ((r = cg_stats_read(of, dir, "memory.stat", &text, err)) < 0)
     return -1;
   if (r > 0) {
     cg_kv_u64(text, "cache", &s->mem_cache);
@@ -90,14 +92,15 @@ int cg1_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err)
   return 0;
 }
 
-int cg1_stats_pids(const char *dir, struct cgroup_stats *s, nook_error_t *err)
+int cg1_stats_pids(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                   nook_error_t *err)
 {
-  int r = cg_stats_u64(dir, "pids.current", 0, &s->pids_current, err);
+  int r = cg_stats_u64(of, dir, "pids.current", 0, &s->pids_current, err);
   if (r <= 0)
     return r;
   s->has_pids = true;
-  if (cg_stats_u64(dir, "pids.max", 0, &s->pids_limit, err) < 0 ||
-      (r = cg_stats_u64(dir, "pids.peak", 0, &s->pids_peak, err)) < 0)
+  if (cg_stats_u64(of, dir, "pids.max", 0, &s->pids_limit, err) < 0 ||
+      (r = cg_stats_u64(of, dir, "pids.peak", 0, &s->pids_peak, err)) < 0)
     return -1;
   s->has_pids_peak = r > 0;
   return 0;
@@ -117,7 +120,8 @@ static void parse_blkio(const char *text, struct cgroup_blkio_entry **v, size_t 
   }
 }
 
-int cg1_stats_blkio(const char *dir, struct cgroup_stats *s, nook_error_t *err)
+int cg1_stats_blkio(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                    nook_error_t *err)
 {
   /* The throttle layer counts every bio whatever the I/O scheduler; CFQ's
    * files are gone and BFQ's count only BFQ devices. */
@@ -127,7 +131,7 @@ int cg1_stats_blkio(const char *dir, struct cgroup_stats *s, nook_error_t *err)
                                     "blkio.throttle.io_serviced"};
   for (size_t i = 0; i < 2; i++) {
     cleanup_free char *text = NULL;
-    int r = cg_stats_read(dir, bytes[i], &text, err);
+    int r = cg_stats_read(of, dir, bytes[i], &text, err);
     if (r < 0)
       return -1;
     if (r > 0) {
@@ -137,7 +141,7 @@ int cg1_stats_blkio(const char *dir, struct cgroup_stats *s, nook_error_t *err)
   }
   for (size_t i = 0; i < 2; i++) {
     cleanup_free char *text = NULL;
-    int r = cg_stats_read(dir, ios[i], &text, err);
+    int r = cg_stats_read(of, dir, ios[i], &text, err);
     if (r < 0)
       return -1;
     if (r > 0) {
@@ -148,13 +152,14 @@ int cg1_stats_blkio(const char *dir, struct cgroup_stats *s, nook_error_t *err)
   return 0;
 }
 
-int cg1_stats_hugetlb(const char *dir, struct cgroup_stats *s, nook_error_t *err)
+int cg1_stats_hugetlb(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                      nook_error_t *err)
 {
   for (char *const *sz = cg_hugetlb_sizes(); *sz; sz++) {
     char file[64];
     uint64_t usage;
     snprintf(file, sizeof(file), "hugetlb.%s.usage_in_bytes", *sz);
-    int r = cg_stats_u64(dir, file, UINT64_MAX, &usage, err);
+    int r = cg_stats_u64(of, dir, file, UINT64_MAX, &usage, err);
     if (r < 0)
       return -1;
     if (r == 0)
@@ -162,10 +167,10 @@ int cg1_stats_hugetlb(const char *dir, struct cgroup_stats *s, nook_error_t *err
     struct cgroup_hugetlb_entry *h = cg_stats_add_hugetlb(s, *sz);
     h->usage = usage;
     snprintf(file, sizeof(file), "hugetlb.%s.max_usage_in_bytes", *sz);
-    if (cg_stats_u64(dir, file, UINT64_MAX, &h->max, err) < 0)
+    if (cg_stats_u64(of, dir, file, UINT64_MAX, &h->max, err) < 0)
       return -1;
     snprintf(file, sizeof(file), "hugetlb.%s.failcnt", *sz);
-    if (cg_stats_u64(dir, file, UINT64_MAX, &h->failcnt, err) < 0)
+    if (cg_stats_u64(of, dir, file, UINT64_MAX, &h->failcnt, err) < 0)
       return -1;
   }
   return 0;

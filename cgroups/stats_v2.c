@@ -11,10 +11,11 @@
 
 #include "../base/utils.h"
 
-int cg2_stats_cpu(const char *dir, struct cgroup_stats *s, nook_error_t *err)
+int cg2_stats_cpu(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                  nook_error_t *err)
 {
   cleanup_free char *text = NULL;
-  int r = cg_stats_read(dir, "cpu.stat", &text, err);
+  int r = cg_stats_read(of, dir, "cpu.stat", &text, err);
   if (r <= 0)
     return r;
   uint64_t v;
@@ -38,22 +39,23 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
   return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-int cg2_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err)
+int cg2_stats_memory(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                     nook_error_t *err)
 {
-  int r = cg_stats_u64(dir, "memory.current", UINT64_MAX, &s->mem_usage, err);
+  int r = cg_stats_u64(of, dir, "memory.current", UINT64_MAX, &s->mem_usage, err);
   if (r <= 0)
     return r; /* no memory controller here */
   s->has_memory = true;
-  if (cg_stats_u64(dir, "memory.max", UINT64_MAX, &s->mem_limit, err) < 0)
+  if (cg_stats_u64(of, dir, "memory.max", UINT64_MAX, &s->mem_limit, err) < 0)
     return -1;
-  if ((r = cg_stats_u64(dir, "memory.peak", UINT64_MAX, &s->mem_peak, err)) < 0)
+  if ((r = cg_stats_u64(of, dir, "memory.peak", UINT64_MAX, &s->mem_peak, err)) < 0)
     return -1;
   if (r > 0) {
     s->has_mem_peak = true;
     s->mem_max_usage = s->mem_peak;
   }
   cleanup_free char *text = NULL;
-  if ((r = cg_stats_read(dir, "memory.stat", &text, err)) < 0)
+  if ((r = cg_stats_read(of, dir, "memory.stat", &text, err)) < 0)
     return -1;
   if (r > 0) {
     cg_kv_u64(text, "file", &s->mem_cache);
@@ -61,7 +63,7 @@ int cg2_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err)
   }
   free(text);
   text = NULL;
-  if ((r = cg_stats_read(dir, "memory.events", &text, err)) < 0)
+  if ((r = cg_stats_read(of, dir, "memory.events", &text, err)) < 0)
     return -1;
   if (r > 0) {
     s->has_mem_events = true;
@@ -74,10 +76,10 @@ int cg2_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err)
     s->mem_failcnt = s->ev_max;
   }
   uint64_t swap_cur, swap_max;
-  if ((r = cg_stats_u64(dir, "memory.swap.current", UINT64_MAX, &swap_cur, err)) < 0)
+  if ((r = cg_stats_u64(of, dir, "memory.swap.current", UINT64_MAX, &swap_cur, err)) < 0)
     return -1;
   if (r > 0) {
-    if (cg_stats_u64(dir, "memory.swap.max", UINT64_MAX, &swap_max, err) < 0)
+    if (cg_stats_u64(of, dir, "memory.swap.max", UINT64_MAX, &swap_max, err) < 0)
       return -1;
     s->swap_usage = sat_add(swap_cur, s->mem_usage);
     s->swap_limit = sat_add(swap_max, s->mem_limit);
@@ -85,24 +87,26 @@ int cg2_stats_memory(const char *dir, struct cgroup_stats *s, nook_error_t *err)
   return 0;
 }
 
-int cg2_stats_pids(const char *dir, struct cgroup_stats *s, nook_error_t *err)
+int cg2_stats_pids(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                   nook_error_t *err)
 {
-  int r = cg_stats_u64(dir, "pids.current", 0, &s->pids_current, err);
+  int r = cg_stats_u64(of, dir, "pids.current", 0, &s->pids_current, err);
   if (r <= 0)
     return r;
   s->has_pids = true;
-  if (cg_stats_u64(dir, "pids.max", 0, &s->pids_limit, err) < 0 ||
-      (r = cg_stats_u64(dir, "pids.peak", 0, &s->pids_peak, err)) < 0)
+  if (cg_stats_u64(of, dir, "pids.max", 0, &s->pids_limit, err) < 0 ||
+      (r = cg_stats_u64(of, dir, "pids.peak", 0, &s->pids_peak, err)) < 0)
     return -1;
   s->has_pids_peak = r > 0;
   return 0;
 }
 
 /* "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0" per device. */
-int cg2_stats_io(const char *dir, struct cgroup_stats *s, nook_error_t *err)
+int cg2_stats_io(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                 nook_error_t *err)
 {
   cleanup_free char *text = NULL;
-  int r = cg_stats_read(dir, "io.stat", &text, err);
+  int r = cg_stats_read(of, dir, "io.stat", &text, err);
   if (r <= 0)
     return r;
   for (char *l = text; *l;) {
@@ -140,13 +144,14 @@ int cg2_stats_io(const char *dir, struct cgroup_stats *s, nook_error_t *err)
   return 0;
 }
 
-int cg2_stats_hugetlb(const char *dir, struct cgroup_stats *s, nook_error_t *err)
+int cg2_stats_hugetlb(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                      nook_error_t *err)
 {
   for (char *const *sz = cg_hugetlb_sizes(); *sz; sz++) {
     char file[64];
     uint64_t usage;
     snprintf(file, sizeof(file), "hugetlb.%s.current", *sz);
-    int r = cg_stats_u64(dir, file, UINT64_MAX, &usage, err);
+    int r = cg_stats_u64(of, dir, file, UINT64_MAX, &usage, err);
     if (r < 0)
       return -1;
     if (r == 0)
@@ -155,11 +160,11 @@ int cg2_stats_hugetlb(const char *dir, struct cgroup_stats *s, nook_error_t *err
     h->usage = usage;
     /* v2 keeps no peak: `max` is the limit here (see cgroup.h). */
     snprintf(file, sizeof(file), "hugetlb.%s.max", *sz);
-    if (cg_stats_u64(dir, file, UINT64_MAX, &h->max, err) < 0)
+    if (cg_stats_u64(of, dir, file, UINT64_MAX, &h->max, err) < 0)
       return -1;
     cleanup_free char *text = NULL;
     snprintf(file, sizeof(file), "hugetlb.%s.events", *sz);
-    if ((r = cg_stats_read(dir, file, &text, err)) < 0)
+    if ((r = cg_stats_read(of, dir, file, &text, err)) < 0)
       return -1;
     if (r > 0)
       cg_kv_u64(text, "max", &h->failcnt);
@@ -167,7 +172,8 @@ int cg2_stats_hugetlb(const char *dir, struct cgroup_stats *s, nook_error_t *err
   return 0;
 }
 
-int cg2_stats_psi(const char *dir, struct cgroup_stats *s, nook_error_t *err)
+int cg2_stats_psi(struct cgroup_open_files *of, const char *dir, struct cgroup_stats *s,
+                  nook_error_t *err)
 {
   static const char *const files[] = {"cpu.pressure", "memory.pressure", "io.pressure"};
   bool *has[] = {&s->has_psi_cpu, &s->has_psi_memory, &s->has_psi_io};
@@ -175,7 +181,7 @@ int cg2_stats_psi(const char *dir, struct cgroup_stats *s, nook_error_t *err)
   struct cgroup_psi *full[] = {&s->psi_cpu_full, &s->psi_mem_full, &s->psi_io_full};
   for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
     cleanup_free char *text = NULL;
-    int r = cg_stats_read(dir, files[i], &text, err);
+    int r = cg_stats_read(of, dir, files[i], &text, err);
     if (r < 0)
       return -1;
     /* psi=0 on the kernel command line: the files exist but say nothing. */

@@ -26,7 +26,7 @@ static int read_cpu(const struct cgroup_paths *p, struct cgroup_usage *u, nook_e
   const char *d = dir_for(p, "cpuacct");
   cleanup_free char *text = NULL;
   bool v1 = is_v1(p, d);
-  int r = d ? cg_stats_read(d, v1 ? "cpuacct.stat" : "cpu.stat", &text, err) : 0;
+  int r = d ? cg_stats_read(NULL, d, v1 ? "cpuacct.stat" : "cpu.stat", &text, err) : 0;
   if (r <= 0)
     return r;
   uint64_t user, sys;
@@ -50,13 +50,13 @@ static int read_memory(const struct cgroup_paths *p, struct cgroup_usage *u, noo
   if (d == NULL)
     return 0;
   bool v1 = is_v1(p, d);
-  int r = cg_stats_u64(d, v1 ? "memory.max_usage_in_bytes" : "memory.peak", UINT64_MAX,
+  int r = cg_stats_u64(NULL, d, v1 ? "memory.max_usage_in_bytes" : "memory.peak", UINT64_MAX,
                        &u->memory_peak, err);
   if (r < 0)
     return -1;
   u->has_memory_peak = r > 0;
   cleanup_free char *text = NULL;
-  if ((r = cg_stats_read(d, v1 ? "memory.oom_control" : "memory.events", &text, err)) <= 0)
+  if ((r = cg_stats_read(NULL, d, v1 ? "memory.oom_control" : "memory.events", &text, err)) <= 0)
     return r;
   u->has_oom_kill = cg_kv_u64(text, "oom_kill", &u->oom_kill);
   u->has_oom = !v1 && cg_kv_u64(text, "oom", &u->oom);
@@ -66,7 +66,7 @@ static int read_memory(const struct cgroup_paths *p, struct cgroup_usage *u, noo
 static int read_pids(const struct cgroup_paths *p, struct cgroup_usage *u, nook_error_t *err)
 {
   const char *d = dir_for(p, "pids");
-  int r = d ? cg_stats_u64(d, "pids.peak", 0, &u->pids_peak, err) : 0;
+  int r = d ? cg_stats_u64(NULL, d, "pids.peak", 0, &u->pids_peak, err) : 0;
   if (r < 0)
     return -1;
   u->has_pids_peak = r > 0;
@@ -111,7 +111,7 @@ static int read_io(const struct cgroup_paths *p, struct cgroup_usage *u, nook_er
                                          "blkio.throttle.io_service_bytes"};
   for (size_t i = 0; i < (v1 ? ARRAY_SIZE(v1_files) : 1); i++) {
     cleanup_free char *text = NULL;
-    int r = cg_stats_read(d, v1 ? v1_files[i] : "io.stat", &text, err);
+    int r = cg_stats_read(NULL, d, v1 ? v1_files[i] : "io.stat", &text, err);
     if (r < 0)
       return -1;
     if (r > 0) {

@@ -152,6 +152,21 @@ struct nook_events_opts {
 int nook_container_events(const char *root, const char *id, const struct nook_events_opts *o,
                           nook_error_t *err);
 
+/* The container's usage figures (what `events --stats` prints, through
+ * stats_event_json()) for a caller that asks again and again: VM mode's
+ * guest init, where re-reading the state and finding the cgroup for every
+ * request costs more than the figures under emulation.  Open reads the
+ * state and finds the cgroup once (a stopped container, or one without a
+ * cgroup, is the error `events` gives) and keeps its stats files open;
+ * read gives the figures as they are now (cgroup_stats_clear() frees
+ * them). */
+struct nook_stats_source;
+struct cgroup_stats;
+int nook_stats_open(const char *root, const char *id, struct nook_stats_source **out,
+                    nook_error_t *err);
+int nook_stats_read(struct nook_stats_source *s, struct cgroup_stats *out, nook_error_t *err);
+void nook_stats_close(struct nook_stats_source *s);
+
 /* Every pid in the container's cgroup (allocated; *n may be 0). */
 int nook_container_pids(const char *root, const char *id, pid_t **out, size_t *n,
                         nook_error_t *err);

@@ -217,14 +217,23 @@ int nook_container_update(const char *root, const char *id, const struct oci_res
 
 /* ---- events -------------------------------------------------------------- */
 
+/* The cgroup's figures as they are now. */
+static int read_stats(const char *id, const struct cgroup_manager *m, const struct cgroup_paths *p,
+                      struct cgroup_stats *s, nook_error_t *err)
+{
+  if (m->stats(p, s, err) < 0) {
+    cgroup_stats_clear(s);
+    return nook_error_wrap(err, "stats of container \"%s\"", id);
+  }
+  return 0;
+}
+
 static int emit_stats(const char *id, const struct cgroup_manager *m, const struct cgroup_paths *p,
                       const struct nook_events_opts *o, nook_error_t *err)
 {
   struct cgroup_stats s = {0};
-  if (m->stats(p, &s, err) < 0) {
-    cgroup_stats_clear(&s);
-    return nook_error_wrap(err, "stats of container \"%s\"", id);
-  }
+  if (read_stats(id, m, p, &s, err) < 0)
+    return -1;
   cleanup_free char *json = stats_event_json(id, &s);
   cgroup_stats_clear(&s);
   return o->emit(json, o->data, err);
@@ -321,6 +330,19 @@ static int events_loop(struct loaded *l, const struct cgroup_manager *m,
   return r;
 }
 
+/* What nook_container_events() checks before its first line. */
+static int stats_cgroup(struct loaded *l, const char *id, const struct cgroup_manager **m,
+                        struct cgroup_paths *p, nook_error_t *err)
+{
+  if (l->status == NOOK_STOPPED || l->status == NOOK_CREATING)
+    return nook_error(err, 0, "container with id %s is not running", id);
+  if (need_cgroup(l, "get the stats of", m, p, err) < 0)
+    return -1;
+  if ((*m)->stats == NULL)
+    return no_method(*m, "report stats", err);
+  return 0;
+}
+
 int nook_container_events(const char *root, const char *id, const struct nook_events_opts *o,
                           nook_error_t *err)
 {
@@ -332,16 +354,8 @@ int nook_container_events(const char *root, const char *id, const struct nook_ev
   const struct cgroup_manager *m = NULL;
   struct cgroup_paths p = {0};
   int r = -1;
-  if (l.status == NOOK_STOPPED || l.status == NOOK_CREATING) {
-    nook_error(err, 0, "container with id %s is not running", id);
+  if (stats_cgroup(&l, id, &m, &p, err) < 0)
     goto out;
-  }
-  if (need_cgroup(&l, "get the stats of", &m, &p, err) < 0)
-    goto out;
-  if (m->stats == NULL) {
-    no_method(m, "report stats", err);
-    goto out;
-  }
   if (o->stats_only)
     r = emit_stats(id, m, &p, o, err);
   else
@@ -350,4 +364,43 @@ out:
   cgroup_paths_clear(&p);
   loaded_release(&l);
   return r < 0 ? -1 : 0;
+}
+
+struct nook_stats_source {
+  char *id;
+  const struct cgroup_manager *m;
+  struct cgroup_paths p;
+};
+
+int nook_stats_open(const char *root, const char *id, struct nook_stats_source **out,
+                    nook_error_t *err)
+{
+  struct loaded l;
+  if (load_container(root, id, false, false, &l, err) < 0)
+    return -1;
+  struct nook_stats_source *s = xcalloc(1, sizeof(*s));
+  int r = stats_cgroup(&l, id, &s->m, &s->p, err);
+  loaded_release(&l);
+  if (r < 0) {
+    nook_stats_close(s);
+    return -1;
+  }
+  cgroup_paths_keep_open(&s->p);
+  s->id = xstrdup(id);
+  *out = s;
+  return 0;
+}
+
+int nook_stats_read(struct nook_stats_source *s, struct cgroup_stats *out, nook_error_t *err)
+{
+  return read_stats(s->id, s->m, &s->p, out, err);
+}
+
+void nook_stats_close(struct nook_stats_source *s)
+{
+  if (s == NULL)
+    return;
+  cgroup_paths_clear(&s->p);
+  free(s->id);
+  free(s);
 }

@@ -74,6 +74,7 @@ char *jgen_finish(yajl_gen g);
 void jgen_str(yajl_gen g, const char *s);
 void jgen_key_str(yajl_gen g, const char *key, const char *value);
 void jgen_key_int(yajl_gen g, const char *key, long long value);
+void jgen_uint(yajl_gen g, uint64_t value);
 void jgen_key_uint(yajl_gen g, const char *key, uint64_t value);
 void jgen_key_bool(yajl_gen g, const char *key, bool value);
 /* An array of strings; NULL-terminated `v` or `n` entries when n > 0. */

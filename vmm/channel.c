@@ -20,6 +20,7 @@ static const char *const type_names[] = {
     [CHAN_START] = "start",   [CHAN_KILL] = "kill",   [CHAN_STATE] = "state",
     [CHAN_STDIN] = "stdin",   [CHAN_OK] = "ok",       [CHAN_WINSIZE] = "winsize",
     [CHAN_ACK] = "ack",       [CHAN_NOOK] = "nook",   [CHAN_CTR_EXEC] = "ctr-exec",
+    [CHAN_STATS] = "stats",
 };
 
 struct frame {

@@ -1,6 +1,7 @@
 /* VM mode's pause, resume, ps, update and events on the host (container.h):
  * each is the guest's own nook run on the container (CHAN_NOOK through the
- * monitor), so the rules, limits and words are namespace mode's; the host
+ * monitor; events' figures: CHAN_STATS, read by the guest init with the
+ * same code), so the rules, limits and words are namespace mode's; the host
  * adds what only it has: the vCPUs (the monitor stops them for pause), the
  * VMM's cgroup (update's cpu and pids limits, events' VMM usage) and the
  * VM's fixed memory size. */
@@ -25,6 +26,8 @@
 #include "container.h"
 #include "lifecycle.h"
 #include "mode.h"
+#include "monitor.h"
+#include "stats_wire.h"
 
 /* An opened VM-mode container: its state directory and state. */
 struct vm_ctr {
@@ -243,79 +246,55 @@ int vmm_container_update(const char *root, const char *id, const struct oci_reso
 
 /* ---- events ---- */
 
-/* data.memory.events.oom_kill of a guest stats line, or -1. */
-static long long oom_kills(const struct json_value *data)
+/* The VMM's own usage on the host (its cgroup there), or false with a
+ * warning: the guest's figures are the container's, still worth a line. */
+static bool vmm_usage(const struct vm_ctr *c, struct cgroup_stats *vmm)
 {
-  const struct json_value *v = json_get(json_get(json_get(data, "memory"), "events"), "oom_kill");
-  long long n;
-  if (v == NULL || v->type != JSON_NUMBER || parse_int64(v->u.str, &n) < 0)
-    return -1;
-  return n;
-}
-
-/* The guest's stats of the container (its `nook events --stats`) with the
- * VMM's own usage on the host added as data.vmm; *oom gets the guest's
- * OOM-kill count.  The line is runc's format: a reader of it ignores vmm. */
-static int stats_line(const struct vm_ctr *c, const char *id, char **line, long long *oom,
-                      nook_error_t *err)
-{
-  char *argv[] = {"events", "--stats", (char *)id, NULL};
-  cleanup_free char *out = NULL;
-  size_t len;
-  cleanup_free char *not_running = NULL;
-  xasprintf(&not_running, "container with id %s is not running", id);
-  if (guest_nook(c, argv, NULL, 0, not_running, &out, &len, err) < 0)
-    return -1;
-  while (len > 0 && out[len - 1] == '\n')
-    out[--len] = '\0';
-  struct json_doc *doc = NULL;
-  const struct json_value *ev;
-  if (json_parse(out, len, "the guest's stats", &doc, &ev, err) < 0)
-    return -1;
-  const struct json_value *type = json_get(ev, "type"), *data = json_get(ev, "data");
-  if (type == NULL || type->type != JSON_STRING || strcmp(type->u.str, "stats") != 0 ||
-      data == NULL || data->type != JSON_OBJECT) {
-    json_doc_free(doc);
-    return nook_error(err, EPROTO, "the guest's stats: not a stats event");
-  }
-  *oom = oom_kills(data);
-  struct cgroup_stats vmm = {0};
   const struct cgroup_manager *m = NULL;
   struct cgroup_paths p = {0};
   nook_error_t e = NULL;
   int have = cgroup_from_persisted(c->st.cgroup, &m, &p, &e);
-  if (have > 0 && (m->stats == NULL || m->stats(&p, &vmm, &e) < 0))
+  if (have > 0 && (m->stats == NULL || m->stats(&p, vmm, &e) < 0))
     have = -1;
   if (have < 0) {
-    /* The guest's figures are the container's: still worth a line. */
-    cleanup_free char *msg = nook_error_text(e);
-    nook_warn("events: the VMM's usage: %s", msg ? msg : "not available");
+    cleanup_free char *why = nook_error_text(e);
+    nook_warn("events: the VMM's usage: %s", why ? why : "not available");
   }
   nook_error_free(&e);
   cgroup_paths_clear(&p);
+  return have > 0;
+}
 
-  yajl_gen g = jgen_new(NULL);
-  yajl_gen_map_open(g);
-  jgen_key_str(g, "type", "stats");
-  jgen_key_str(g, "id", id);
-  jgen_str(g, "data");
-  yajl_gen_map_open(g);
-  for (size_t i = 0; i < data->len; i++) {
-    jgen_str(g, data->u.members[i].key);
-    jgen_value(g, &data->u.members[i].value);
+/* The guest's figures for the container (CHAN_STATS: read by the guest
+ * init with namespace mode's code and words) as runc's stats line, with
+ * the VMM's own usage on the host added as data.vmm (a reader of runc's
+ * format ignores it); *oom gets the guest's OOM-kill count, or -1.  The
+ * line is generated here from the decoded figures, by namespace mode's
+ * code: the guest sends numbers, never text that reaches our reader. */
+static int stats_line(const struct vm_ctr *c, const char *id, char **line, long long *oom,
+                      nook_error_t *err)
+{
+  cleanup_close int fd = vmm_monitor_connect(c->dirfd, err);
+  if (fd == -2) {
+    nook_error_free(err);
+    return nook_error(err, 0, "container with id %s is not running", id);
   }
-  if (have > 0) {
-    jgen_str(g, "vmm");
-    yajl_gen_map_open(g);
-    stats_gen_usage(g, &vmm);
-    yajl_gen_map_close(g);
+  if (fd < 0 || chan_send(fd, CHAN_STATS, 0, NULL, 0, err) < 0)
+    return -1;
+  /* The host's figures while the guest works out its own. */
+  struct cgroup_stats vmm = {0}, guest = {0};
+  bool have = vmm_usage(c, &vmm);
+  cleanup_free struct chan_msg *msg = xmalloc(sizeof(*msg));
+  int r = chan_recv(fd, CHAN_BIT(CHAN_OK), msg, err);
+  if (r == 0)
+    r = stats_wire_decode(msg->data, msg->len, &guest, err);
+  if (r == 0) {
+    *oom = guest.has_mem_events ? (long long)guest.ev_oom_kill : -1;
+    *line = stats_event_json_vmm(id, &guest, have ? &vmm : NULL);
   }
-  yajl_gen_map_close(g);
-  yajl_gen_map_close(g);
-  *line = jgen_finish(g);
+  cgroup_stats_clear(&guest);
   cgroup_stats_clear(&vmm);
-  json_doc_free(doc);
-  return 0;
+  return r;
 }
 
 /* Whether the container's init has ended: its monitor outlives it while

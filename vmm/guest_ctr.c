@@ -390,6 +390,19 @@ int guest_ctr_nook(struct guest_ctr *c, char *const *argv, const char *in, size_
   return read_fd_all(outfd, out, out_len, err);
 }
 
+int guest_ctr_stats(struct guest_ctr *c, struct cgroup_stats *out, nook_error_t *err)
+{
+  if (c->id == NULL)
+    return nook_error(err, ENOENT, "no container in the VM");
+  /* We reap the init, so its end is known here first; the guest nook's
+   * state says the same once it is reaped. */
+  if (c->procs[0]->exited)
+    return nook_error(err, 0, "container with id %s is not running", c->id);
+  if (c->stats == NULL && nook_stats_open(GUEST_STATE_ROOT, c->id, &c->stats, err) < 0)
+    return -1;
+  return nook_stats_read(c->stats, out, err);
+}
+
 struct guest_proc *guest_ctr_proc(struct guest_ctr *c, int32_t id)
 {
   for (size_t i = 0; i < c->n_procs; i++) {

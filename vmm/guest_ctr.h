@@ -12,9 +12,12 @@
 #include <sys/types.h>
 
 #include "../base/error.h"
+#include "../cgroups/cgroup.h"
 #include "channel.h"
 #include "guest.h"
 #include "guest_proc.h"
+
+struct nook_stats_source;
 
 /* The share the container's bundle arrives on: /mnt/ctr. */
 #define VMM_CTR_TAG "ctr"
@@ -32,6 +35,11 @@ struct guest_ctr {
    * exec'd processes still running (or not yet reaped). */
   struct guest_proc **procs;
   size_t n_procs;
+  /* The container's state and cgroup for CHAN_STATS, found at its first
+   * request and kept, with the cgroup's stats files open, for the VM's
+   * life (the cgroup does not move).  The fds are O_CLOEXEC and every
+   * child of ours closes what it inherits (child_fresh). */
+  struct nook_stats_source *stats;
 };
 
 void guest_ctr_init(struct guest_ctr *c, vmm_nook_main_fn *nook_main);
@@ -52,6 +60,11 @@ int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook
  * *err in its own words, as for create. */
 int guest_ctr_nook(struct guest_ctr *c, char *const *argv, const char *in, size_t in_len,
                    char **out, size_t *out_len, char **warnings, nook_error_t *err);
+
+/* CHAN_STATS: the container's usage figures, read here rather than by a
+ * forked guest nook (channel.h); the same code and errors as namespace
+ * mode's `events --stats`.  cgroup_stats_clear() frees *out. */
+int guest_ctr_stats(struct guest_ctr *c, struct cgroup_stats *out, nook_error_t *err);
 
 /* CHAN_CTR_EXEC: `nook exec -d --pid-file` of the request, its stdio
  * pipes of ours (or, with a terminal, a pty whose master its console socket

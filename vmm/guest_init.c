@@ -24,6 +24,7 @@
 #include "guest.h"
 #include "guest_ctr.h"
 #include "initramfs.h"
+#include "stats_wire.h"
 #include "vmm.h"
 
 /* The port shows up a few ms after virtio_console loads (vm-boot.md). */
@@ -457,6 +458,27 @@ static int serve_nook(struct guest_ctr *c, int chan, const struct chan_msg *m, n
   return chan_send(chan, CHAN_OK, 0, reply, w_len + 1 + out_len, err);
 }
 
+/* CHAN_STATS: answered OK with the figures (stats_wire.h), or the error. */
+static int serve_stats(struct guest_ctr *c, int chan, nook_error_t *err)
+{
+  nook_error_t req_err = NULL;
+  struct cgroup_stats s = {0};
+  cleanup_free char *buf = NULL;
+  size_t len = 0;
+  int r = guest_ctr_stats(c, &s, &req_err);
+  if (r == 0)
+    stats_wire_encode(&s, &buf, &len);
+  cgroup_stats_clear(&s);
+  if (r == 0 && len > CHAN_MAX_DATA)
+    r = nook_error(&req_err, EMSGSIZE, "the container's stats exceed %d bytes", CHAN_MAX_DATA);
+  if (r < 0) {
+    chan_send_error(chan, req_err);
+    nook_error_free(&req_err);
+    return 0;
+  }
+  return chan_send(chan, CHAN_OK, 0, buf, len, err);
+}
+
 /* Children that ended: the container's init is reported, the rest (the
  * orphans PID 1 inherits) only reaped. */
 static int reap(struct guest_ctr *c, int chan, nook_error_t *err)
@@ -574,7 +596,7 @@ static int serve(int chan, struct boot_marks *b, vmm_nook_main_fn *nook_main, no
   const unsigned expect = CHAN_BIT(CHAN_EXEC) | CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_SIGNAL) |
                           CHAN_BIT(CHAN_CREATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
                           CHAN_BIT(CHAN_STDIN) | CHAN_BIT(CHAN_ACK) | CHAN_BIT(CHAN_WINSIZE) |
-                          CHAN_BIT(CHAN_NOOK) | CHAN_BIT(CHAN_CTR_EXEC);
+                          CHAN_BIT(CHAN_NOOK) | CHAN_BIT(CHAN_CTR_EXEC) | CHAN_BIT(CHAN_STATS);
   struct pollfd *p = NULL;
   size_t cap = 0;
   int r = 0;
@@ -624,6 +646,9 @@ static int serve(int chan, struct boot_marks *b, vmm_nook_main_fn *nook_main, no
     }
     case CHAN_NOOK:
       r = serve_nook(&c, chan, msg, err);
+      break;
+    case CHAN_STATS:
+      r = serve_stats(&c, chan, err);
       break;
     default:
       r = serve_ctr(&c, chan, msg, err);

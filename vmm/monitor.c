@@ -316,8 +316,8 @@ static int guest_kill(struct monitor *m, int sig, const char *all, char **said, 
   return r;
 }
 
-/* The guest nook commands a CLI may ask for; `events` only as --stats
- * (a stream would hold the guest init for ever). */
+/* The guest nook commands a CLI may ask for (`events --stats` is
+ * CHAN_STATS, answered by the guest init itself). */
 static bool nook_command_ok(char *const *argv)
 {
   static const char *const ok[] = {"ps", "update"};
@@ -325,7 +325,7 @@ static bool nook_command_ok(char *const *argv)
     if (strcmp(argv[0], ok[i]) == 0)
       return true;
   }
-  return strcmp(argv[0], "events") == 0 && argv[1] != NULL && strcmp(argv[1], "--stats") == 0;
+  return false;
 }
 
 static void serve_nook(struct monitor *m, int fd, const struct chan_msg *req)
@@ -352,6 +352,21 @@ static void serve_nook(struct monitor *m, int fd, const struct chan_msg *req)
     return;
   }
   /* The guest's answer as it is: its warnings, a NUL, its stdout. */
+  chan_send(fd, CHAN_OK, 0, m->msg->data, m->msg->len, NULL);
+}
+
+/* CHAN_STATS: the guest init's answer as it is (the CLI checks it). */
+static void serve_stats(struct monitor *m, int fd)
+{
+  nook_error_t err = NULL;
+  int r = m->status == NOOK_STOPPED
+              ? nook_error(&err, 0, "container with id %s is not running", m->id)
+              : guest_call_raw(m, CHAN_STATS, 0, NULL, 0, &err);
+  if (r < 0) {
+    chan_send_error(fd, err);
+    nook_error_free(&err);
+    return;
+  }
   chan_send(fd, CHAN_OK, 0, m->msg->data, m->msg->len, NULL);
 }
 
@@ -406,7 +421,8 @@ static void serve_client(struct monitor *m)
   nook_error_t err = NULL;
   int r = chan_recv(fd,
                     CHAN_BIT(CHAN_STATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
-                        CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_NOOK) | CHAN_BIT(CHAN_CTR_EXEC),
+                        CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_NOOK) | CHAN_BIT(CHAN_CTR_EXEC) |
+                        CHAN_BIT(CHAN_STATS),
                     req, &err);
   if (r < 0) {
     nook_error_free(&err);
@@ -423,6 +439,9 @@ static void serve_client(struct monitor *m)
     break;
   case CHAN_NOOK:
     serve_nook(m, fd, req);
+    break;
+  case CHAN_STATS:
+    serve_stats(m, fd);
     break;
   case CHAN_POWEROFF:
     /* delete: the machine is switched off, not shut down (that takes

@@ -3,6 +3,7 @@
  * under nook-unit-<pid> (cgroup_fixture.h).  On the hybrid build host this
  * runs the hybrid manager; in the pure cgroup v2 VM the v2 one:
  * tests/vm/run build/tests/test_cgroup_live. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -355,6 +356,59 @@ TEST(cgroup_live_stats)
   CHECK(!s.has_cpu && !s.has_memory && !s.has_pids && !s.has_psi_cpu && s.n_hugetlb == 0);
   cgroup_stats_clear(&s);
   cg_fixture_clear(&f);
+}
+
+/* Our open fds. */
+static int fd_count(void)
+{
+  DIR *d = opendir("/proc/self/fd");
+  int n = 0;
+  for (struct dirent *de; d && (de = readdir(d)) != NULL;)
+    n += de->d_name[0] != '.';
+  if (d)
+    closedir(d);
+  return n;
+}
+
+/* With cgroup_paths_keep_open the files stay open between stats() and are
+ * read anew from their start: the figures are today's, the fds do not
+ * grow with the requests, a cgroup removed under them has no figures, and
+ * cgroup_paths_clear closes them. */
+TEST(cgroup_live_stats_keep_open)
+{
+  struct cg_fixture f;
+  CG_LIVE_SETUP(&f, CG_ANY_HOST, CG_HOST_MODE, "stats-open");
+  const struct cgroup_manager *m = f.m;
+  nook_error_t e = NULL;
+  struct oci_resources r = {.has_pids = true, .pids_limit = 100};
+  CHECK(ok(m->apply(&f.p, &r, &e), &e));
+  pid_t holder = cg_fixture_holder(&f, 1);
+  CHECK(holder > 0);
+  int before = fd_count();
+  cgroup_paths_keep_open(&f.p);
+  struct cgroup_stats s;
+  CHECK(ok(m->stats(&f.p, &s, &e), &e));
+  CHECK_INT_EQ(s.pids_limit, 100);
+  cgroup_stats_clear(&s);
+  int open = fd_count();
+  CHECK(open > before + 3);
+  r.pids_limit = 50;
+  CHECK(ok(m->apply(&f.p, &r, &e), &e));
+  for (int i = 0; i < 20; i++) {
+    CHECK(ok(m->stats(&f.p, &s, &e), &e));
+    CHECK(s.has_pids && s.pids_current >= 1);
+    CHECK_INT_EQ(s.pids_limit, 50);
+    CHECK(s.has_memory && s.n_mem_raw > 5);
+    cgroup_stats_clear(&s);
+  }
+  CHECK_INT_EQ(fd_count(), open);
+  stop_child(holder);
+  cg_fixture_destroy(&f);
+  CHECK(ok(m->stats(&f.p, &s, &e), &e));
+  CHECK(!s.has_cpu && !s.has_memory && !s.has_pids && s.n_hugetlb == 0);
+  cgroup_stats_clear(&s);
+  cg_fixture_clear(&f);
+  CHECK_INT_EQ(fd_count(), before);
 }
 
 /* oom_notify_fd() fires when the kernel OOM-kills in the cgroup. */

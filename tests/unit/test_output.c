@@ -5,6 +5,8 @@
 #include <time.h>
 
 #include "../../base/utils.h"
+#include "../../cgroups/cgroup.h"
+#include "../../cgroups/stats_json.h"
 #include "../../oci/config.h"
 #include "../../oci/features.h"
 #include "../../oci/json.h"
@@ -354,4 +356,36 @@ TEST(path_clean)
     cleanup_free char *got = path_clean(cases[i].in, cases[i].fold);
     CHECK_STR_EQ(got, cases[i].want);
   }
+}
+
+/* The numbers of a stats line as Go prints a uint64: memory.stat's digits
+ * pass through when canonical, others are parsed and printed, what is not
+ * a number is left out; per-cpu figures and the extremes by hand. */
+TEST(stats_json_numbers)
+{
+  struct oci_kv raw[] = {{"b_zero", "0"},
+                         {"a_plain", "123456789"},
+                         {"c_padded", "007"},
+                         {"d_max", "18446744073709551615"},
+                         {"e_over", "18446744073709551616"},
+                         {"f_text", "12ab"},
+                         {"g_empty", ""}};
+  uint64_t percpu[] = {0, UINT64_MAX, 10};
+  struct cgroup_stats s = {.has_memory = true,
+                           .mem_raw = raw,
+                           .n_mem_raw = ARRAY_SIZE(raw),
+                           .cpu_percpu = percpu,
+                           .n_percpu = ARRAY_SIZE(percpu),
+                           .cpu_usage_total = 1000000000,
+                           .mem_limit = UINT64_MAX};
+  char *json = stats_event_json("c1", &s);
+  CHECK(strstr(json, "\"raw\":{\"a_plain\":123456789,\"b_zero\":0,\"c_padded\":7,"
+                     "\"d_max\":18446744073709551615}") != NULL);
+  CHECK(strstr(json, "\"percpu\":[0,18446744073709551615,10]") != NULL);
+  CHECK(strstr(json, "\"total\":1000000000") != NULL);
+  CHECK(strstr(json, "\"usage\":{\"limit\":18446744073709551615,\"failcnt\":0}") != NULL);
+  struct json_doc *doc = NULL;
+  CHECK(parse_json(json, &doc) != NULL);
+  json_doc_free(doc);
+  free(json);
 }

@@ -25,6 +25,13 @@ run_up() {
   wait_for "$BATS_TEST_TMPDIR/$1.out" up
 }
 
+# guest_init_use ID: the guest init's open fds and resident kB, one a line,
+# as a process of the container sees them (one without a pid namespace: the
+# guest init is its /proc/1; CAP_SYS_PTRACE to list another's fds).
+guest_init_use() {
+  nook exec --cap CAP_SYS_PTRACE "$1" sh -c 'ls /proc/1/fd | wc -l; grep ^VmRSS: /proc/1/status | tr -dc 0-9'
+}
+
 # status ID: the container's status as `state` says it.
 status() {
   nook state "$1" | jq -r .status
@@ -266,8 +273,10 @@ EOF2
 
 @test "vm commands: events --stats in runc's shape with the guest's figures and the VMM's; --interval; an OOM kill in the guest" {
   # The container allocates past its limit when told to (a line on stdin):
-  # tail of /dev/zero is OOM-killed, the container goes on.
+  # tail of /dev/zero is OOM-killed, the container goes on.  No pid
+  # namespace: its processes see the guest init (guest_init_use).
   vm_config '.linux.resources = {"memory": {"limit": 33554432}}
+    | .linux.namespaces |= map(select(.type != "pid"))
     | .process.args = ["sh", "-c", "echo up; read go; tail /dev/zero; echo oom-done; while :; do sleep 1; done"]'
   local fifo=$BATS_TEST_TMPDIR/in w
   mkfifo "$fifo"
@@ -293,6 +302,26 @@ EOF2
   [ "$(jq .data.vmm.memory.usage.limit <<<"$ev")" = $(((256 + overhead) * 1024 * 1024)) ]
   [ "$(jq '.data.vmm.memory.usage.usage > 0 and .data.vmm.cpu.usage.total > 0' <<<"$ev")" = true ]
   [ "$(jq '.data.vmm.pids.current > 1' <<<"$ev")" = true ]
+
+  # The guest init answers itself, keeping the cgroup's files open between
+  # requests: many leave its fds and memory as they were (a leak of the
+  # line alone would be ~400 kB), and no fd of its reaches an exec'd process.
+  local before after i
+  before=($(guest_init_use test-vmc4))
+  [ "${before[0]}" -gt 3 ] && [ "${before[1]}" -gt 0 ] || fail "guest init: ${before[*]}"
+  for ((i = 0; i < 100; i++)); do
+    nook events --stats test-vmc4 >/dev/null
+  done
+  after=($(guest_init_use test-vmc4))
+  [ "${after[0]}" = "${before[0]}" ] || fail "guest init fds: ${before[0]} -> ${after[0]}"
+  [ "${after[1]}" -le $((before[1] + 100)) ] || fail "guest init VmRSS: ${before[1]} -> ${after[1]} kB"
+  # (the shell's own fds, `:` keeps it from exec'ing ls, whose fds would
+  # include the directory it reads)
+  run nook exec test-vmc4 sh -c 'ls -l /proc/$$/fd/; :'
+  assert_success
+  refute_output --partial /sys/fs/cgroup
+  run nook exec test-vmc4 sh -c 'ls /proc/$$/fd; :'
+  assert_output "$(printf '0\n1\n2')"
 
   local evout=$BATS_TEST_TMPDIR/events
   nook events --interval 500ms test-vmc4 >"$evout" &
