@@ -10,7 +10,7 @@ DATADIR ?= $(PREFIX)/share
 DESTDIR ?=
 
 CC ?= cc
-PKGS := libseccomp libcap yajl libmnl
+PKGS := libseccomp libcap yajl
 VERSION := 0.1.0
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -29,9 +29,9 @@ ALL_CFLAGS = $(NOOK_CFLAGS) $(CFLAGS)
 # ~7 ms `run` (docs/benchmarks.md).  Debian ships no libmnl.a.  DYNAMIC=1
 # links everything dynamically.
 ifeq ($(DYNAMIC),1)
-LDLIBS += -pthread $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lyajl -lmnl)
+LDLIBS += -pthread $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lyajl)
 else
-LDLIBS += -pthread -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic -lmnl
+LDLIBS += -pthread -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic
 endif
 
 BUILD := build
