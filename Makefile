@@ -10,7 +10,7 @@ DATADIR ?= $(PREFIX)/share
 DESTDIR ?=
 
 CC ?= cc
-PKGS := libseccomp libcap yajl libmnl
+PKGS := libseccomp libcap yajl
 VERSION := 0.1.0
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -26,12 +26,12 @@ NOOK_CFLAGS := -pthread -std=gnu11 $(WARN_CFLAGS) -fno-strict-aliasing \
 ALL_CFLAGS = $(NOOK_CFLAGS) $(CFLAGS)
 # libseccomp, libcap and yajl are linked from their Debian static archives:
 # resolving three more shared libraries at every start cost ~0.7 ms of a
-# ~7 ms `run` (docs/benchmarks.md).  Debian ships no libmnl.a.  DYNAMIC=1
+# ~7 ms `run` (docs/benchmarks.md); libc alone stays shared.  DYNAMIC=1
 # links everything dynamically.
 ifeq ($(DYNAMIC),1)
-LDLIBS += -pthread $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lyajl -lmnl)
+LDLIBS += -pthread $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lseccomp -lcap -lyajl)
 else
-LDLIBS += -pthread -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic -lmnl
+LDLIBS += -pthread -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic
 endif
 
 BUILD := build
@@ -40,14 +40,29 @@ CLI_SRCS := $(wildcard src/*.c)
 SHIM_OBJ := $(BUILD)/libcontainer/shim/blob.o
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(SHIM_OBJ)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+GUEST_SRCS := $(wildcard src/guest/*.c)
+GUEST_OBJS := $(GUEST_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 MANPAGES := $(wildcard man/*.8)
 
 all: nook
 
-nook: $(CLI_OBJS) $(BUILD)/libnook.a
+# nook-guest is the VM mode's guest init (vmm/initramfs.c puts it in the
+# initramfs as /nook): the same objects linked -static-pie, so that the
+# guest, where every exec is cold and runs under TCG, loads no shared
+# library (~25 ms an exec there, docs/design.md "Static archives").  `nook`
+# depends on it so the two never come from different builds: the guest
+# speaks the host's channel protocol.  The wraps keep glibc's dlopen and NSS
+# out (src/guest/static.c).
+GUEST_LDFLAGS := -static-pie -Wl,--wrap=dlopen -Wl,--wrap=dlerror -Wl,--wrap=getpwuid
+GUEST_LDLIBS := -pthread -lseccomp -lcap -lyajl_s
+
+nook: $(CLI_OBJS) $(BUILD)/libnook.a nook-guest
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libnook.a $(LDLIBS)
+
+nook-guest: $(CLI_OBJS) $(GUEST_OBJS) $(BUILD)/libnook.a
+	$(CC) $(LDFLAGS) $(GUEST_LDFLAGS) -o $@ $(CLI_OBJS) $(GUEST_OBJS) $(BUILD)/libnook.a $(GUEST_LDLIBS)
 
 $(BUILD)/libnook.a: $(LIB_OBJS)
 	@rm -f $@
@@ -79,7 +94,7 @@ $(SHIM_OBJ): libcontainer/shim/blob.S $(BUILD)/exec-shim
 	@mkdir -p $(dir $@)
 	$(CC) -c -Wa,-I$(BUILD) -o $@ $<
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(LIB_SRCS:%.c=$(BUILD)/asan/%.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(GUEST_OBJS:.o=.d) $(LIB_SRCS:%.c=$(BUILD)/asan/%.d)
 
 # Unit tests are built with AddressSanitizer and UBSan into their own tree,
 # so the parser is exercised under the sanitizers on every `make check`.
@@ -121,10 +136,14 @@ check-layers:
 CLANG_BUILD := build-clang
 check-clang:
 	@$(MAKE) --no-print-directory CC=clang BUILD=$(CLANG_BUILD) $(CLANG_BUILD)/nook \
+	  $(CLANG_BUILD)/nook-guest \
 	  $(UNIT_SRCS:tests/unit/%.c=$(CLANG_BUILD)/unit-obj/%.o)
 
 $(BUILD)/nook: $(CLI_OBJS) $(BUILD)/libnook.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libnook.a $(LDLIBS)
+
+$(BUILD)/nook-guest: $(CLI_OBJS) $(GUEST_OBJS) $(BUILD)/libnook.a
+	$(CC) $(LDFLAGS) $(GUEST_LDFLAGS) -o $@ $(CLI_OBJS) $(GUEST_OBJS) $(BUILD)/libnook.a $(GUEST_LDLIBS)
 
 $(BUILD)/unit-obj/%.o: tests/unit/%.c $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
@@ -137,6 +156,7 @@ demo: deps
 install: nook
 	install -D -m 0755 nook $(DESTDIR)$(BINDIR)/nook
 	ln -sfn nook $(DESTDIR)$(BINDIR)/nook-vm
+	install -D -m 0755 nook-guest $(DESTDIR)$(LIBEXECDIR)/nook/nook-guest
 	install -D -m 0755 scripts/vm-kernel $(DESTDIR)$(LIBEXECDIR)/nook/vm-kernel
 	for m in $(MANPAGES); do install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/$$(basename $$m); done
 	for p in $(SECCOMP_PROFILES); do install -D -m 0644 $$p $(DESTDIR)$(DATADIR)/nook/seccomp/$$(basename $$p); done
@@ -157,7 +177,7 @@ seccomp-precompile:
 
 # Every C file nook builds or ships, the freestanding exec shim and the
 # bench helpers included: the gate checks what format applies.
-FORMAT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard */*.h libcontainer/shim/*.c tests/unit/*.c \
+FORMAT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(GUEST_SRCS) $(wildcard */*.h libcontainer/shim/*.c tests/unit/*.c \
 	      tests/unit/*.h bench/*.c)
 
 format:
@@ -167,7 +187,7 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
-	rm -rf $(BUILD) $(CLANG_BUILD) nook
+	rm -rf $(BUILD) $(CLANG_BUILD) nook nook-guest
 
 .SECONDARY:
 

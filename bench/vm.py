@@ -53,9 +53,9 @@ PHASES = [
      "options), and its exit after the last (work directory removed)", True),
     ("kernel bundle", "start", "bundle", "config.json parsed, `scripts/vm-kernel` run (a bash "
      "script that prints the cached bundle)", True),
-    ("initramfs", "bundle", "initramfs", "the initramfs cache checked: nook, its libraries "
-     "and the modules identified by stat (built, with nook and the libraries stripped to their "
-     "segments, only when one changed)", True),
+    ("initramfs", "bundle", "initramfs", "the initramfs cache checked: the static nook-guest "
+     "(or nook and its libraries) and the modules identified by stat (built, with the "
+     "programs stripped to their segments, only when one changed)", True),
     ("QEMU launch", "initramfs", "exec", "channel socket, work directory, argv", True),
     ("QEMU start", "exec", "connected", "QEMU's own set-up until it connects the channel's "
      "socket (before the guest runs)", True),
@@ -677,7 +677,7 @@ runs on the CPU itself. So a VM-mode `run` splits into two parts:
 
 - **Host work, the same under KVM** (here {r.ms(host)} ms of the {r.ms(nw)} ms median):
   nook's own start and exit, resolving the kernel bundle and checking the initramfs cache
-  (the identity of nook, its libraries and the modules; the archive is built only when one
+  (the identity of nook-guest (or nook and its libraries) and the modules; built only when one
   of them changed), QEMU's process start and device set-up, and each channel round trip's host
   side (0.3–0.4 ms). QEMU's start grows a little with KVM (vCPU and memory-slot set-up) and
   loses the translation cache.
@@ -734,8 +734,8 @@ def guest_boot_table(r, res):
         "logged by `nook --debug` as `vm: guest boot marks`); each row is the time since the "
         "previous mark. The kernel's own boot, up to /init, is compared with the bare boot's "
         "(bench/poweroff.c, static, says when it ran): nook's mark is taken in its main(), "
-        "after the dynamic loader, which under TCG costs more than the larger initramfs "
-        "(docs/design.md, \"What is left\").")
+        "after the static nook-guest relocated itself (the dynamic loader's work too where "
+        "the build has no nook-guest; docs/design.md, \"Static archives\").")
     r.w()
     r.w("| step | median | what |")
     r.w("|---|---|---|")

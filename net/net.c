@@ -1,10 +1,9 @@
 /* Loopback up (an ioctl), and linux.netDevices moved into the container's
- * network namespace with their permanent global addresses (rtnetlink through
- * libmnl). */
+ * network namespace with their permanent global addresses (rtnetlink,
+ * netlink.c). */
 #include "net.h"
 
 #include <errno.h>
-#include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -15,85 +14,37 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../base/fdpass.h"
 #include "../base/utils.h"
+#include "netlink.h"
 
-#ifndef MNL_SOCKET_DUMP_SIZE
-#define MNL_SOCKET_DUMP_SIZE 32768
-#endif
-
-struct nl {
-  struct mnl_socket *sock;
-  unsigned portid, seq;
-};
-
-static void nl_close(struct nl *nl)
+static int nl_open(struct nl_sock *nl, nook_error_t *err)
 {
-  if (nl->sock != NULL)
-    mnl_socket_close(nl->sock);
-  nl->sock = NULL;
-}
-
-static int nl_open(struct nl *nl, nook_error_t *err)
-{
-  nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-  if (nl->sock == NULL)
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0)
     return nook_error(err, errno, "open a netlink socket");
-  if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-    int e = errno;
-    nl_close(nl);
-    return nook_error(err, e, "bind the netlink socket");
-  }
-  nl->portid = mnl_socket_get_portid(nl->sock);
-  nl->seq = (unsigned)time(NULL);
+  if (nl_sock_open(nl, fd) < 0)
+    return nook_error(err, errno, "bind the netlink socket");
   return 0;
 }
 
-/* Sends one request and feeds the replies to cb until the ACK or the end of
- * the dump; a netlink error comes back as errno. */
-static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+static struct ifinfomsg *link_request(struct nl_req *r, uint16_t type, int index)
 {
-  char buf[MNL_SOCKET_DUMP_SIZE];
-  nlh->nlmsg_seq = ++nl->seq;
-  if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-    return -1;
-  for (;;) {
-    ssize_t n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return -1;
-    int r = mnl_cb_run(buf, (size_t)n, nl->seq, nl->portid, cb, data);
-    if (r <= MNL_CB_STOP)
-      return r;
-  }
-}
-
-static struct ifinfomsg *link_request(char *buf, uint16_t type, uint16_t flags, int index)
-{
-  struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = type;
-  nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-  struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+  struct ifinfomsg *ifi = nl_req_init(r, type, 0, sizeof(*ifi));
   ifi->ifi_family = AF_UNSPEC;
   ifi->ifi_index = index;
   return ifi;
 }
 
-/* index 0: by name. */
-static int link_up(struct nl *nl, int index, const char *name)
+static int link_up(struct nl_sock *nl, int index)
 {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
-  struct ifinfomsg *ifi = link_request(buf, RTM_NEWLINK, NLM_F_ACK, index);
+  struct nl_req r;
+  struct ifinfomsg *ifi = link_request(&r, RTM_NEWLINK, index);
   ifi->ifi_flags = IFF_UP;
   ifi->ifi_change = IFF_UP;
-  struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
-  if (index == 0)
-    mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-  return nl_talk(nl, nlh, NULL, NULL);
+  return nl_talk(nl, &r, NULL, NULL);
 }
 
 /* One ioctl, not a netlink round trip: the same dev_change_flags in the
@@ -133,9 +84,9 @@ struct addr_list {
 
 static void copy_attr(const struct nlattr *a, uint8_t *dst, uint8_t *len)
 {
-  uint16_t n = mnl_attr_get_payload_len(a);
+  size_t n = nl_attr_len(a);
   if (n <= 16) {
-    memcpy(dst, mnl_attr_get_payload(a), n);
+    memcpy(dst, nl_attr_data(a), n);
     *len = (uint8_t)n;
   }
 }
@@ -143,73 +94,61 @@ static void copy_attr(const struct nlattr *a, uint8_t *dst, uint8_t *len)
 static int addr_cb(const struct nlmsghdr *nlh, void *data)
 {
   struct addr_list *l = data;
-  const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-  if (nlh->nlmsg_type != RTM_NEWADDR || (int)ifa->ifa_index != l->index ||
-      ifa->ifa_scope != RT_SCOPE_UNIVERSE)
-    return MNL_CB_OK;
+  const struct nlattr *tb[IFA_FLAGS + 1];
+  if (nlh->nlmsg_type != RTM_NEWADDR)
+    return 0;
+  if (nl_attrs(nlh, sizeof(struct ifaddrmsg), tb, IFA_FLAGS) < 0)
+    return -1;
+  const struct ifaddrmsg *ifa = NLMSG_DATA(nlh);
+  if ((int)ifa->ifa_index != l->index || ifa->ifa_scope != RT_SCOPE_UNIVERSE)
+    return 0;
   struct addr a = {.family = ifa->ifa_family, .prefixlen = ifa->ifa_prefixlen};
   a.flags = ifa->ifa_flags;
-  const struct nlattr *attr;
-  mnl_attr_for_each(attr, nlh, sizeof(*ifa))
-  {
-    switch (mnl_attr_get_type(attr)) {
-    case IFA_FLAGS: /* the full 32 bits; ifa_flags has only 8 */
-      if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
-        a.flags = mnl_attr_get_u32(attr);
-      break;
-    case IFA_LOCAL:
-      copy_attr(attr, a.local, &a.local_len);
-      break;
-    case IFA_ADDRESS:
-      copy_attr(attr, a.address, &a.address_len);
-      break;
-    case IFA_BROADCAST:
-      copy_attr(attr, a.broadcast, &a.broadcast_len);
-      break;
-    }
-  }
+  /* IFA_FLAGS: the full 32 bits; ifa_flags has only 8. */
+  if (tb[IFA_FLAGS] != NULL)
+    nl_attr_u32(tb[IFA_FLAGS], &a.flags);
+  if (tb[IFA_LOCAL] != NULL)
+    copy_attr(tb[IFA_LOCAL], a.local, &a.local_len);
+  if (tb[IFA_ADDRESS] != NULL)
+    copy_attr(tb[IFA_ADDRESS], a.address, &a.address_len);
+  if (tb[IFA_BROADCAST] != NULL)
+    copy_attr(tb[IFA_BROADCAST], a.broadcast, &a.broadcast_len);
   /* config-linux.md: only permanent addresses of global scope move along. */
   if (!(a.flags & IFA_F_PERMANENT) || (a.local_len == 0 && a.address_len == 0))
-    return MNL_CB_OK;
+    return 0;
   l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
   l->v[l->n++] = a;
-  return MNL_CB_OK;
+  return 0;
 }
 
-static int collect_addrs(struct nl *nl, struct addr_list *l)
+static int collect_addrs(struct nl_sock *nl, struct addr_list *l)
 {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
-  struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = RTM_GETADDR;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+  struct nl_req r;
+  struct ifaddrmsg *ifa = nl_req_init(&r, RTM_GETADDR, NLM_F_DUMP, sizeof(*ifa));
   ifa->ifa_family = AF_UNSPEC;
-  return nl_talk(nl, nlh, addr_cb, l);
+  return nl_talk(nl, &r, addr_cb, l);
 }
 
-static int add_addr(struct nl *nl, int index, const struct addr *a)
+static int add_addr(struct nl_sock *nl, int index, const struct addr *a)
 {
   /* Flags a user may set; the rest describe state the kernel owns. */
   const uint32_t settable = IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_NOPREFIXROUTE |
                             IFA_F_MANAGETEMPADDR | IFA_F_MCAUTOJOIN;
-  char buf[MNL_SOCKET_BUFFER_SIZE];
-  struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = RTM_NEWADDR;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-  struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+  struct nl_req r;
+  struct ifaddrmsg *ifa = nl_req_init(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
   ifa->ifa_family = a->family;
   ifa->ifa_prefixlen = a->prefixlen;
   ifa->ifa_scope = RT_SCOPE_UNIVERSE;
   ifa->ifa_index = (unsigned)index;
   ifa->ifa_flags = (uint8_t)(a->flags & settable);
   if (a->local_len)
-    mnl_attr_put(nlh, IFA_LOCAL, a->local_len, a->local);
+    nl_put(&r, IFA_LOCAL, a->local, a->local_len);
   if (a->address_len)
-    mnl_attr_put(nlh, IFA_ADDRESS, a->address_len, a->address);
+    nl_put(&r, IFA_ADDRESS, a->address, a->address_len);
   if (a->broadcast_len)
-    mnl_attr_put(nlh, IFA_BROADCAST, a->broadcast_len, a->broadcast);
-  mnl_attr_put_u32(nlh, IFA_FLAGS, a->flags & settable);
-  if (nl_talk(nl, nlh, NULL, NULL) < 0 && errno != EEXIST)
+    nl_put(&r, IFA_BROADCAST, a->broadcast, a->broadcast_len);
+  nl_put_u32(&r, IFA_FLAGS, a->flags & settable);
+  if (nl_talk(nl, &r, NULL, NULL) < 0 && errno != EEXIST)
     return -1;
   return 0;
 }
@@ -222,29 +161,28 @@ struct link_info {
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
   struct link_info *li = data;
-  const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+  const struct nlattr *tb[IFLA_IFNAME + 1];
   if (nlh->nlmsg_type != RTM_NEWLINK)
-    return MNL_CB_OK;
+    return 0;
+  if (nl_attrs(nlh, sizeof(struct ifinfomsg), tb, IFLA_IFNAME) < 0)
+    return -1;
+  const struct ifinfomsg *ifi = NLMSG_DATA(nlh);
   li->index = ifi->ifi_index;
-  const struct nlattr *attr;
-  mnl_attr_for_each(attr, nlh, sizeof(*ifi))
-  {
-    if (mnl_attr_get_type(attr) == IFLA_IFNAME && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-      snprintf(li->name, sizeof(li->name), "%s", mnl_attr_get_str(attr));
-  }
-  return MNL_CB_OK;
+  const char *name = tb[IFLA_IFNAME] ? nl_attr_str(tb[IFLA_IFNAME]) : NULL;
+  if (name != NULL)
+    snprintf(li->name, sizeof(li->name), "%s", name);
+  return 0;
 }
 
 /* index 0: by name. */
-static int get_link(struct nl *nl, int index, const char *name, struct link_info *li)
+static int get_link(struct nl_sock *nl, int index, const char *name, struct link_info *li)
 {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
-  link_request(buf, RTM_GETLINK, NLM_F_ACK, index);
-  struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+  struct nl_req r;
+  link_request(&r, RTM_GETLINK, index);
   if (index == 0)
-    mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+    nl_put_strz(&r, IFLA_IFNAME, name);
   memset(li, 0, sizeof(*li));
-  return nl_talk(nl, nlh, link_cb, li);
+  return nl_talk(nl, &r, link_cb, li);
 }
 
 /* Does `name` fit the template `pat` ("eth%d")? */
@@ -263,8 +201,8 @@ static bool name_matches(const char *name, const char *pat)
 /* Configures a device just moved into the namespace nl talks to.  With a name
  * template the kernel picked the name: find the device by its index, which a
  * move keeps unless it is taken, and check the name fits. */
-static int setup_moved(struct nl *nl, int index, const char *name, const struct addr_list *addrs,
-                       nook_error_t *err)
+static int setup_moved(struct nl_sock *nl, int index, const char *name,
+                       const struct addr_list *addrs, nook_error_t *err)
 {
   struct link_info li;
   bool tmpl = strstr(name, "%d") != NULL;
@@ -273,7 +211,7 @@ static int setup_moved(struct nl *nl, int index, const char *name, const struct 
   for (size_t i = 0; i < addrs->n; i++)
     if (add_addr(nl, li.index, &addrs->v[i]) < 0)
       return nook_error(err, errno, "add address #%zu to %s", i, li.name);
-  if (link_up(nl, li.index, NULL) < 0)
+  if (link_up(nl, li.index) < 0)
     return nook_error(err, errno, "bring up %s", li.name);
   return 0;
 }
@@ -297,7 +235,7 @@ static int recv_fd(int sock, int *fd, int *e)
 /* A netlink socket that lives in the network namespace of netns_fd.  A
  * forked helper joins the namespace and makes it, so the runtime itself never
  * leaves its own; sockets keep the namespace they were made in. */
-static int nl_open_in(int netns_fd, struct nl *nl, nook_error_t *err)
+static int nl_open_in(int netns_fd, struct nl_sock *nl, nook_error_t *err)
 {
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
@@ -324,23 +262,12 @@ static int nl_open_in(int netns_fd, struct nl *nl, nook_error_t *err)
     return nook_error(err, recv_errno, "receive a netlink socket from the helper");
   if (fd < 0)
     return nook_error(err, e, "open a netlink socket in the container's network namespace");
-  nl->sock = mnl_socket_fdopen(fd);
-  if (nl->sock == NULL) {
-    int e2 = errno;
-    close(fd);
-    return nook_error(err, e2, "mnl_socket_fdopen");
-  }
-  if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-    int e2 = errno;
-    nl_close(nl);
-    return nook_error(err, e2, "bind the netlink socket");
-  }
-  nl->portid = mnl_socket_get_portid(nl->sock);
-  nl->seq = (unsigned)time(NULL);
+  if (nl_sock_open(nl, fd) < 0)
+    return nook_error(err, errno, "bind the netlink socket");
   return 0;
 }
 
-static int move_device(struct nl *host, struct nl *target, const struct oci_net_device *d,
+static int move_device(struct nl_sock *host, struct nl_sock *target, const struct oci_net_device *d,
                        int netns_fd, nook_error_t *err)
 {
   const char *name = d->name ? d->name : d->host_name;
@@ -364,12 +291,11 @@ static int move_device(struct nl *host, struct nl *target, const struct oci_net_
 
   /* Rename and move in one request: the new name is applied in the target
    * namespace, so it cannot clash with a host device. */
-  char buf[MNL_SOCKET_BUFFER_SIZE];
-  link_request(buf, RTM_NEWLINK, NLM_F_ACK, index);
-  struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
-  mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)netns_fd);
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-  if (nl_talk(host, nlh, NULL, NULL) < 0)
+  struct nl_req move;
+  link_request(&move, RTM_NEWLINK, index);
+  nl_put_u32(&move, IFLA_NET_NS_FD, (uint32_t)netns_fd);
+  nl_put_strz(&move, IFLA_IFNAME, name);
+  if (nl_talk(host, &move, NULL, NULL) < 0)
     return nook_error(err, errno, "move it into the container's network namespace as \"%s\"", name);
   return setup_moved(target, index, name, &addrs, err);
 }
@@ -378,7 +304,7 @@ int net_move_devices(const struct oci_linux *l, int netns_fd, nook_error_t *err)
 {
   if (l == NULL || l->n_net_devices == 0)
     return 0;
-  struct nl host = {0}, target = {0};
+  struct nl_sock host = {.fd = -1}, target = {.fd = -1};
   if (nl_open(&host, err) < 0)
     return -1;
   int r = nl_open_in(netns_fd, &target, err);
@@ -389,7 +315,7 @@ int net_move_devices(const struct oci_linux *l, int netns_fd, nook_error_t *err)
     else if (move_device(&host, &target, d, netns_fd, err) < 0)
       r = nook_error_wrap(err, "linux.netDevices[\"%s\"]", d->host_name);
   }
-  nl_close(&target);
-  nl_close(&host);
+  nl_sock_close(&target);
+  nl_sock_close(&host);
   return r < 0 ? -1 : 0;
 }

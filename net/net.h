@@ -1,4 +1,4 @@
-/* Network setup inside a new network namespace, through netlink (libmnl). */
+/* Network setup inside a new network namespace, through rtnetlink (netlink.h). */
 #ifndef NOOK_NET_H
 #define NOOK_NET_H
 

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(
   # build
-  build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmnl-dev libcgroup-dev
+  build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libcgroup-dev
   # the systemd cgroup driver: sd-bus's header at build time, the library
   # (dlopen'ed when the driver is used) at run time
   libsystemd-dev libsystemd0

@@ -1,7 +1,8 @@
-/* The guest's initramfs: nook itself as /init, the shared libraries it was
- * loaded with, and the kernel bundle's modules the guest needs.  Built once
- * per content (this nook build, its libraries, the bundle, the needs), never
- * per container. */
+/* The guest's initramfs: the build's static nook-guest as /init (beside
+ * nook or in ../libexec/nook/), else nook itself and the shared libraries it
+ * was loaded with, and the kernel bundle's modules the guest needs.  Built
+ * once per content (this nook build, its libraries, the bundle, the needs),
+ * never per container. */
 #ifndef NOOK_VMM_INITRAMFS_H
 #define NOOK_VMM_INITRAMFS_H
 

@@ -602,6 +602,10 @@ static int move_child(void *arg)
   CHILD_CHECK(run_quiet("ip link add nkE type veth peer name nkF") == 0);
   CHILD_CHECK(run_quiet("ip addr add 10.99.0.2/24 brd + dev nkA") == 0);
   CHILD_CHECK(run_quiet("ip addr add fd00:99::2/64 dev nkA nodad") == 0);
+  /* Several addresses of each family: every one must move, not the first. */
+  CHILD_CHECK(run_quiet("ip addr add 10.98.0.2/16 dev nkA") == 0);
+  CHILD_CHECK(run_quiet("ip addr add fd00:98::2/64 dev nkA nodad") == 0);
+  CHILD_CHECK(run_quiet("ip addr add 10.97.0.2/24 dev nkC") == 0);
 
   struct oci_net_device devs[] = {{.host_name = "nkA", .name = "eth0"},
                                   {.host_name = "nkC", .name = "net%d"}};
@@ -627,6 +631,14 @@ static int move_child(void *arg)
                         "10.99.0.255 scope global'") == 0);
   CHILD_CHECK(run_quiet("ip -o addr show dev eth0 | grep -q 'inet6 fd00:99::2/64 scope global'") ==
               0);
+  CHILD_CHECK(run_quiet("ip -o addr show dev eth0 | grep -q 'inet 10.98.0.2/16 scope global'") ==
+              0);
+  CHILD_CHECK(run_quiet("ip -o addr show dev eth0 | grep -q 'inet6 fd00:98::2/64 scope global'") ==
+              0);
+  CHILD_CHECK(run_quiet("ip -o addr show dev net0 | grep -q 'inet 10.97.0.2/24 scope global'") ==
+              0);
+  /* ...and no address of another device came along. */
+  CHILD_CHECK(run_quiet("ip -o addr show dev net0 | grep -q '10.99.0.2'") != 0);
   return 0;
 }
 

@@ -146,6 +146,72 @@ teardown_file() {
   assert_output "qemu-system-x86_64 $k/vmlinux true"
 }
 
+# fake_kernel DIR: a kernel bundle QEMU refuses at once, after nook has
+# built the initramfs for it (no boot: the archive is what is tested).
+fake_kernel() {
+  mkdir -p "$1/modules"
+  : >"$1/modules.load"
+  echo 6.1.0-fake >"$1/kver"
+  head -c 4096 /dev/urandom >"$1/vmlinux"
+  touch "$1/.complete"
+}
+
+# initramfs_of BIN CACHE: the initramfs BIN builds under CACHE, listed into
+# $BATS_TEST_TMPDIR/list, its /nook into .../guest-nook.
+initramfs_of() {
+  NOOK_VM_KCACHE=$2 run "$1" --root "$BATS_TEST_TMPDIR/root" vm-exec \
+    --kernel-bundle "$BATS_TEST_TMPDIR/kernel" -- /bin/true
+  local a
+  a=$(ls -t "$2"/initramfs/initramfs-*.cpio | head -n1)
+  cpio -it --quiet <"$a" >"$BATS_TEST_TMPDIR/list"
+  cpio -i --quiet --to-stdout nook <"$a" >"$BATS_TEST_TMPDIR/guest-nook"
+  echo "$a"
+}
+
+@test "vm mode: the guest's /init is the static nook-guest of the build; without one, nook and its libraries" {
+  need_qemu
+  local d=$BATS_TEST_TMPDIR guest a1 a2
+  guest=$(dirname "$NOOK")/nook-guest
+  [ -e "$guest" ] || guest=$(dirname "$NOOK")/../libexec/nook/nook-guest
+  [ -f "$guest" ] || fail "no nook-guest beside $NOOK nor in ../libexec/nook: the build makes it"
+  fake_kernel "$d/kernel"
+  mkdir "$d/both" "$d/alone"
+  cp "$NOOK" "$guest" "$d/both/"
+  cp "$NOOK" "$d/alone/"
+
+  a1=$(initramfs_of "$d/both/nook" "$d/c1")
+  run cat "$d/list"
+  assert_line nook
+  assert_line --regexp '^init$'
+  refute_output --partial '.so'
+  # /nook is the static binary: no program interpreter.
+  run readelf -lW "$d/guest-nook"
+  refute_output --partial INTERP
+  # The archive is cached by the guest binary's identity: a new build of it
+  # is a new archive.
+  cat "$guest" >"$d/both/nook-guest.new" && mv "$d/both/nook-guest.new" "$d/both/nook-guest"
+  a2=$(initramfs_of "$d/both/nook" "$d/c1")
+  [ "$a1" != "$a2" ] || fail "same archive $a1 for another nook-guest"
+
+  # Without nook-guest: nook itself and the libraries it was loaded with.
+  initramfs_of "$d/alone/nook" "$d/c2" >/dev/null
+  run cat "$d/list"
+  assert_line --regexp '^lib.*/libc\.so\.6$'
+  run readelf -lW "$d/guest-nook"
+  assert_output --partial INTERP
+
+  # A nook-guest that another user could have written is not taken.
+  chmod o+w "$d/both/nook-guest"
+  initramfs_of "$d/both/nook" "$d/c3" >/dev/null
+  run cat "$d/list"
+  assert_line --regexp '^lib.*/libc\.so\.6$'
+  chmod o-w "$d/both/nook-guest"
+  chmod o+w "$d/both"
+  initramfs_of "$d/both/nook" "$d/c4" >/dev/null
+  run cat "$d/list"
+  assert_line --regexp '^lib.*/libc\.so\.6$'
+}
+
 @test "vm mode: host-side errors need no boot; vm-exec is not in the help" {
   need_qemu
   run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" vm-exec --kernel-bundle /nonexistent -- true
@@ -159,12 +225,18 @@ teardown_file() {
 @test "vm mode: nook run of a bundle annotated nook.vm=qemu runs process.args in the guest" {
   need_qemu
   local b=$BATS_TEST_TMPDIR/bundle
+  # A copy of nook without nook-guest beside it: this boot is the one that
+  # covers the fallback guest (nook and its shared libraries; every other
+  # boot runs the static nook-guest).
+  mkdir "$BATS_TEST_TMPDIR/alone"
+  cp "$NOOK" "$BATS_TEST_TMPDIR/alone/"
   "$REPO_ROOT/scripts/mkbundle.sh" "$b" >/dev/null
   jq '.annotations = {"nook.vm": "qemu"}
     | .process.args = ["sh", "-c", "echo kernel=$(uname -r) cwd=$(pwd) foo=$FOO; head -n1 /etc/passwd; touch /x 2>/dev/null; echo touch=$?; exit 5"]
     | .process.env += ["FOO=bar"] | .process.cwd = "/etc" | .root.readonly = true' \
     "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
-  run -5 --separate-stderr timeout 300 "$NOOK" --root "$BATS_FILE_TMPDIR/root" run -b "$b" test-vmrun
+  run -5 --separate-stderr timeout 300 "$BATS_TEST_TMPDIR/alone/nook" --root "$BATS_FILE_TMPDIR/root" \
+    run -b "$b" test-vmrun
   refute_line --partial "kernel=$(uname -r) "
   assert_line --regexp '^kernel=[0-9][^ ]* cwd=/etc foo=bar$'
   # The bundle's rootfs is the process's root, read-only as the config says.
