@@ -19,6 +19,12 @@
 #define NOOK_COMMIT "unknown"
 #endif
 
+/* Here, not in the callers: this file is rebuilt when the commit changes. */
+const char *nook_build_id(void)
+{
+  return NOOK_VERSION "+" NOOK_COMMIT;
+}
+
 /* config.md "Linux mount options". */
 static const char *const mount_options[] = {
     "async",         "atime",        "bind",

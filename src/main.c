@@ -14,7 +14,7 @@
 #include "cli.h"
 
 #define NOOK_SPEC_VERSION "1.3.0"
-#define NOOK_FEATURES "+SECCOMP +CAP +YAJL +MNL"
+#define NOOK_FEATURES "+SECCOMP +CAP +YAJL"
 
 static cli_handler cmd_help;
 cli_handler cmd_pause, cmd_resume, cmd_update, cmd_events, cmd_ps, cmd_exec, cmd_vm_exec,

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../base/utils.h"
+#include "../oci/features.h"
 #include "channel.h"
 #include "guest.h"
 #include "guest_ctr.h"
@@ -580,7 +581,7 @@ static int serve(int chan, struct boot_marks *b, vmm_nook_main_fn *nook_main, no
     return nook_error(err, errno, "uname");
   boot_mark(b, "ready");
   cleanup_free char *ready = NULL;
-  xasprintf(&ready, "%s\n%.*s", u.release, (int)b->len, b->text);
+  xasprintf(&ready, "%s\n%s\n%.*s", u.release, nook_build_id(), (int)b->len, b->text);
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);

@@ -14,6 +14,7 @@
 
 #include "../base/log.h"
 #include "../base/utils.h"
+#include "../oci/features.h"
 #include "channel.h"
 #include "guest.h"
 #include "initramfs.h"
@@ -120,6 +121,29 @@ static int listen_channel(struct vmm_session *s, const char *path, nook_error_t 
   if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
     return nook_error(err, errno, "listen on `%s`", path);
   return steal_fd(&fd);
+}
+
+/* The guest init's ready: its kernel's release, its build, its boot marks,
+ * a line each.  A guest of another build is refused: the channel's payloads
+ * (stats, seccomp cache entries) are in the build's native layout. */
+static int read_ready(struct vmm_session *s, const struct chan_msg *msg, nook_error_t *err)
+{
+  const char *p = msg->data, *end = msg->data + msg->len;
+  const char *nl = memchr(p, '\n', (size_t)(end - p));
+  s->kernel_release = xstrndup(p, nl ? (size_t)(nl - p) : (size_t)(end - p));
+  p = nl ? nl + 1 : end;
+  nl = memchr(p, '\n', (size_t)(end - p));
+  size_t blen = nl ? (size_t)(nl - p) : (size_t)(end - p);
+  const char *mine = nook_build_id();
+  if (blen != strlen(mine) || memcmp(p, mine, blen) != 0)
+    return nook_error(err, 0,
+                      "the guest's nook is build `%.*s`, not this nook's `%s`: install nook "
+                      "and nook-guest from one build",
+                      (int)(blen < 64 ? blen : 64), p, mine);
+  if (nl != NULL)
+    nook_debug("vm: guest boot marks (ms since the guest kernel started): %.*s",
+               (int)(end - nl - 1), nl + 1);
+  return 0;
 }
 
 /* One launch up to the guest's ready.  *again: the guest init said its
@@ -245,16 +269,10 @@ static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bo
   msg->type = 0;
   r = chan_recv(s->chan, CHAN_BIT(CHAN_READY), msg, err);
   bool guest_said = r < 0 && msg->type == CHAN_ERROR;
-  if (r == 0) {
-    /* The release, then (a newer guest init) the guest's boot marks. */
-    const char *nl = memchr(msg->data, '\n', msg->len);
-    size_t rel = nl ? (size_t)(nl - msg->data) : msg->len;
-    s->kernel_release = xstrndup(msg->data, rel);
-    if (nl != NULL)
-      nook_debug("vm: guest boot marks (ms since the guest kernel started): %.*s",
-                 (int)(msg->len - rel - 1), nl + 1);
-  }
+  bool refused = r == 0 && read_ready(s, msg, err) < 0;
   free(msg);
+  if (refused)
+    goto fail;
   if (r < 0) {
     /* The guest init's own error says why; otherwise the channel closing
      * is usually the VMM ending: its words say why. */

@@ -212,6 +212,30 @@ initramfs_of() {
   assert_line --regexp '^lib.*/libc\.so\.6$'
 }
 
+@test "vm mode: a nook-guest of another build is refused at the guest's ready, naming both builds" {
+  need_qemu
+  local d=$BATS_TEST_TMPDIR guest commit id other b=$BATS_TEST_TMPDIR/bundle
+  guest=$(dirname "$NOOK")/nook-guest
+  [ -e "$guest" ] || guest=$(dirname "$NOOK")/../libexec/nook/nook-guest
+  commit=$("$NOOK" --version | sed -n 's/^commit: //p')
+  id=$("$NOOK" --version | sed -n 's/^nook version //p')+$commit
+  # The same binary with another commit in its build id (same length).
+  other=${id%+*}+$(printf '%s' "$commit" | tr '0-9a-z' 'z')
+  [ "$other" != "$id" ] || other=${id%+*}+$(printf '%s' "$commit" | tr 'z' 'y')
+  mkdir "$d/pair"
+  cp "$NOOK" "$d/pair/"
+  grep -c -a -F "$id" "$guest" >/dev/null || fail "no build id $id in $guest"
+  ID="$id" OTHER="$other" perl -pe 's/\Q$ENV{ID}\E/$ENV{OTHER}/g' "$guest" >"$d/pair/nook-guest"
+  chmod 0755 "$d/pair/nook-guest"
+  "$REPO_ROOT/scripts/mkbundle.sh" "$b" true >/dev/null
+  jq '.annotations = {"nook.vm": "qemu"}' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+  run -1 timeout 300 "$d/pair/nook" --root "$d/root" run -b "$b" test-vmbuild
+  assert_output --partial "the guest's nook is build \`$other\`, not this nook's \`$id\`"
+  # Nothing left: no state, no VMM.
+  run "$d/pair/nook" --root "$d/root" list -q
+  assert_output ""
+}
+
 @test "vm mode: host-side errors need no boot; vm-exec is not in the help" {
   need_qemu
   run -1 "$NOOK" --root "$BATS_FILE_TMPDIR/root" vm-exec --kernel-bundle /nonexistent -- true
