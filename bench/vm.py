@@ -61,8 +61,9 @@ PHASES = [
      "socket (before the guest runs)", True),
     ("guest boot", "connected", "ready", "vmlinux and initramfs loaded into the guest, kernel "
      "boot, guest init (modules, 9p mount, channel) to its ready", False),
-    ("container create", "ready", "created", "the monitor's create request: a fork of the guest "
-     "init runs nook's `create` on the share (namespaces, mounts, cgroup in the guest)", False),
+    ("container create", "ready", "created", "the monitor's create request, which carries the "
+     "share's config.json: a fork of the guest init runs nook's create on the share "
+     "(namespaces, mounts, cgroup in the guest)", False),
     ("container start", "created", "started", "the CLI's hooks and start request through the "
      "monitor: a fork of the guest init runs nook's `start`", False),
     ("container run", "started", "exited", "/bin/true in the container, its exit status back "

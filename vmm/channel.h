@@ -31,8 +31,9 @@ enum chan_type {
   /* The container lifecycle (VM mode).  Host -> guest requests are answered
    * by CHAN_OK or CHAN_ERROR; the same types are the requests a CLI sends
    * to the container's monitor over monitor.sock. */
-  CHAN_CREATE,  /* build the container; payload: its id, value CHAN_CREATE_TTY: with a
-                   terminal.  CHAN_OK value: the guest pid */
+  CHAN_CREATE,  /* build the container; payload: its id, a NUL, then (when it fits) the
+                   share's config.json; value: CHAN_CREATE_* flags.  CHAN_OK value: the
+                   guest pid */
   CHAN_START,   /* start the created container's process */
   CHAN_KILL,    /* signal `value` to the container's init; payload "all": every process */
   CHAN_STATE,   /* CLI -> monitor: CHAN_OK value is an enum nook_status */
@@ -64,9 +65,13 @@ enum chan_type {
  * int32_t (none: the init, or vm-exec's only process). */
 #define CHAN_PROC_INIT 0
 
-/* CHAN_CREATE's value: process.terminal; the container's stdio is a pty in
- * the guest whose master the guest init holds (one stream: CHAN_STDOUT). */
+/* CHAN_CREATE's value, flags.  TTY: process.terminal; the container's stdio
+ * is a pty in the guest whose master the guest init holds (one stream:
+ * CHAN_STDOUT).  SECCOMP: the config has linux.seccomp, so the share holds
+ * its compiled program (share.h); without it the guest does not look (a
+ * lookup over 9p that finds nothing still costs a round trip to the VMM). */
 #define CHAN_CREATE_TTY 1
+#define CHAN_CREATE_SECCOMP 2
 
 /* Flow control of the stdio streams: a sender keeps at most CHAN_WINDOW
  * bytes of one stream unacknowledged; the receiver acks what it has passed

@@ -294,48 +294,60 @@ static int stdio_finish(struct proc_stdio *s, int r, const char *pid_file, struc
   return 0;
 }
 
-static int create(struct guest_ctr *c, const char *id, bool terminal, char **warnings,
-                  nook_error_t *err)
+/* `nook create` in a child of ours, as `/nook --root GUEST_STATE_ROOT
+ * --log GUEST_LOG --log-format json create ...` would run it (in the guest
+ * that command line finds no VM to make: the share's config has neither the
+ * annotation nor the vm object), but with the config the host sent: the
+ * CLI would read it over 9p first. */
+static void create_in_child(const void *arg)
+{
+  nook_error_t err = NULL;
+  if (nook_log_init(GUEST_LOG, NOOK_LOG_FORMAT_JSON, false, &err) == 0 &&
+      nook_container_create(arg, &err) == 0) {
+    fflush(NULL);
+    _exit(0);
+  }
+  child_fail(err);
+}
+
+int guest_ctr_create(struct guest_ctr *c, const char *id, const char *config, int flags,
+                     char **warnings, nook_error_t *err)
 {
   if (c->id != NULL)
     return nook_error(err, EEXIST, "the VM already holds container \"%s\"", c->id);
+  bool terminal = flags & CHAN_CREATE_TTY;
   struct proc_stdio s;
   if (stdio_open(&s, terminal ? GUEST_CONSOLE_SOCK : NULL, err) < 0)
     return -1;
   cleanup_free char *bundle = NULL;
   xasprintf(&bundle, "%s/%s", VMM_GUEST_SHARES_DIR, VMM_CTR_TAG);
-  /* --no-pivot: the guest's root is the initramfs (rootfs), which
-   * pivot_root cannot move away from; the old root the container could
-   * reach by chroot holds only nook and modules, inside the VM. */
-  const char *args[] = {"create",       "--no-pivot", "--bundle", bundle, "--pid-file",
-                        GUEST_PID_FILE, id,           NULL,       NULL,   NULL};
-  if (terminal) {
-    args[6] = "--console-socket";
-    args[7] = GUEST_CONSOLE_SOCK;
-    args[8] = id;
-  }
+  /* no_pivot: the guest's root is the initramfs (rootfs), which pivot_root
+   * cannot move away from; the old root the container could reach by
+   * chroot holds only nook and modules, inside the VM. */
+  struct nook_create_opts o = {.root = GUEST_STATE_ROOT,
+                               .id = id,
+                               .bundle = bundle,
+                               .console_socket = terminal ? GUEST_CONSOLE_SOCK : NULL,
+                               .pid_file = GUEST_PID_FILE,
+                               .no_pivot = true,
+                               .config_json = config,
+                               .config_len = config ? strlen(config) : 0,
+                               .seccomp_cache = GUEST_SECCOMP_CACHE};
   /* The host compiled the config's seccomp profile (share.h): saves the
    * guest's create that compile, tens of ms under TCG. */
-  cleanup_free char *seeded = NULL;
-  xasprintf(&seeded, "%s/" VMM_SHARE_SECCOMP, bundle);
-  seccomp_cache_import(seeded, GUEST_SECCOMP_CACHE);
+  if (flags & CHAN_CREATE_SECCOMP) {
+    cleanup_free char *seeded = NULL;
+    xasprintf(&seeded, "%s/" VMM_SHARE_SECCOMP, bundle);
+    seccomp_cache_import(seeded, GUEST_SECCOMP_CACHE);
+  }
   /* The container's init inherits these ends, as it inherits the fds an
    * engine gives `create` on the host. */
-  int r = run_nook(c, args, s.in[0], s.out[1], s.errp[1], warnings, err);
+  int r =
+      run_child("nook create", create_in_child, &o, s.in[0], s.out[1], s.errp[1], warnings, err);
   if (stdio_finish(&s, r, GUEST_PID_FILE, c->procs[0], err) < 0)
     return -1;
   c->id = xstrdup(id);
   return 0;
-}
-
-int guest_ctr_create(struct guest_ctr *c, const char *id, char **warnings, nook_error_t *err)
-{
-  return create(c, id, false, warnings, err);
-}
-
-int guest_ctr_create_tty(struct guest_ctr *c, const char *id, char **warnings, nook_error_t *err)
-{
-  return create(c, id, true, warnings, err);
 }
 
 int guest_ctr_start(struct guest_ctr *c, char **warnings, nook_error_t *err)

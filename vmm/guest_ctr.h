@@ -1,6 +1,6 @@
 /* The guest side of a VM-mode container: the guest init builds, starts,
  * signals and execs in the container by running nook's own CLI (`nook
- * create`, `start`, `kill`, ...) and exec code in forked children, so the
+ * start`, `kill`, ...), create and exec code in forked children, so the
  * OCI config and the exec'd processes' settings are applied by the same
  * libcontainer code as in namespace mode.  It owns the stdio of the container's
  * processes (guest_proc.h) and, being PID 1, reaps them when they end. */
@@ -44,13 +44,15 @@ struct guest_ctr {
 
 void guest_ctr_init(struct guest_ctr *c, vmm_nook_main_fn *nook_main);
 
-/* `nook create`: the container exists, its process waits for start.  The
- * error is the guest nook's own (--log-format json), as the CLI shows it;
- * on success *warnings gets the warnings it logged, one a line (or NULL). */
-int guest_ctr_create(struct guest_ctr *c, const char *id, char **warnings, nook_error_t *err);
-/* With process.terminal: the guest nook sends the pty master to a console
- * socket of ours (as an engine's), which becomes the container's stdio. */
-int guest_ctr_create_tty(struct guest_ctr *c, const char *id, char **warnings, nook_error_t *err);
+/* `nook create` of the share's bundle: the container exists, its process
+ * waits for start.  config: the share's config.json as the host sent it
+ * (NULL: read from the share); flags: CHAN_CREATE_*.  With CHAN_CREATE_TTY
+ * the guest nook sends the pty master to a console socket of ours (as an
+ * engine's), which becomes the container's stdio.  The error is the guest
+ * nook's own (--log-format json), as the CLI shows it; on success *warnings
+ * gets the warnings it logged, one a line (or NULL). */
+int guest_ctr_create(struct guest_ctr *c, const char *id, const char *config, int flags,
+                     char **warnings, nook_error_t *err);
 int guest_ctr_start(struct guest_ctr *c, char **warnings, nook_error_t *err);
 int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook_error_t *err);
 

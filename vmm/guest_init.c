@@ -398,6 +398,14 @@ static int serve_exec(int chan, const struct chan_msg *req, nook_error_t *err)
   return chan_send(chan, CHAN_EXIT, status, NULL, 0, err);
 }
 
+/* CHAN_CREATE's config after the id's NUL, or NULL when the host sent none
+ * (the share's file is then read). */
+static const char *create_config(const struct chan_msg *m)
+{
+  size_t id_len = strlen(m->data) + 1;
+  return id_len < m->len ? m->data + id_len : NULL;
+}
+
 /* One lifecycle request of the host's monitor, answered OK or ERROR. */
 static int serve_ctr(struct guest_ctr *c, int chan, const struct chan_msg *m, nook_error_t *err)
 {
@@ -406,8 +414,7 @@ static int serve_ctr(struct guest_ctr *c, int chan, const struct chan_msg *m, no
   int r, value = 0;
   switch (m->type) {
   case CHAN_CREATE:
-    r = m->value == CHAN_CREATE_TTY ? guest_ctr_create_tty(c, m->data, &warnings, &req_err)
-                                    : guest_ctr_create(c, m->data, &warnings, &req_err);
+    r = guest_ctr_create(c, m->data, create_config(m), m->value, &warnings, &req_err);
     value = c->procs[0]->pid;
     break;
   case CHAN_START:

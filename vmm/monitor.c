@@ -538,11 +538,27 @@ static void serve(struct monitor *m)
   }
 }
 
+/* CHAN_CREATE: the id and, when both fit in one message, the share's
+ * config.json: under TCG each 9p round trip of the guest reading that file
+ * costs a millisecond or more, the channel's bytes almost nothing.  A config
+ * too large for one message is read from the share. */
+static int create_request(struct monitor *m, const char *id, const char *config, int flags,
+                          char **said, nook_error_t *err)
+{
+  size_t id_len = strlen(id) + 1, config_len = strlen(config) + 1;
+  if (id_len + config_len > CHAN_MAX_DATA)
+    return guest_request(m, CHAN_CREATE, flags, id, id_len, NULL, said, err);
+  cleanup_free char *data = xmalloc(id_len + config_len);
+  memcpy(data, id, id_len);
+  memcpy(data + id_len, config, config_len);
+  return guest_request(m, CHAN_CREATE, flags, data, id_len + config_len, NULL, said, err);
+}
+
 /* Everything up to the container created in the guest. */
 static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **said,
                     nook_error_t *err)
 {
-  cleanup_free char *share = NULL;
+  cleanup_free char *share = NULL, *config = NULL;
   struct vmm_share_opts so = {
       .state_dir = o->state_dir,
       .bundle = o->bundle,
@@ -553,7 +569,7 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
       .drop_annotation = o->annotation,
       .seccomp_cache = o->seccomp_cache,
   };
-  if (vmm_share_prepare(&so, &share, err) < 0)
+  if (vmm_share_prepare(&so, &share, &config, err) < 0)
     return -1;
   struct vmm_share sh = {.tag = VMM_CTR_TAG, .path = share};
   struct vmm_session_opts bo = {
@@ -591,7 +607,9 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
   }
   if (vmm_session_boot(&bo, &m->s, err) < 0)
     return -1;
-  if (guest_call(m, CHAN_CREATE, master >= 0 ? CHAN_CREATE_TTY : 0, o->id, said, err) < 0)
+  int flags = (master >= 0 ? CHAN_CREATE_TTY : 0) |
+              (o->config->linux_.has_seccomp ? CHAN_CREATE_SECCOMP : 0);
+  if (create_request(m, o->id, config, flags, said, err) < 0)
     return -1;
   nook_debug("vm: container created");
   m->status = NOOK_CREATED;

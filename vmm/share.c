@@ -98,7 +98,8 @@ static int make_mountpoints(const struct vmm_share_opts *o, nook_error_t *err)
   return 0;
 }
 
-int vmm_share_prepare(const struct vmm_share_opts *o, char **path, nook_error_t *err)
+int vmm_share_prepare(const struct vmm_share_opts *o, char **path, char **guest_config,
+                      nook_error_t *err)
 {
   if (unshare(CLONE_NEWNS) < 0)
     return nook_error(err, errno, "unshare the mount namespace");
@@ -173,5 +174,6 @@ int vmm_share_prepare(const struct vmm_share_opts *o, char **path, nook_error_t 
     seccomp_cache_seed(&o->config->linux_.seccomp, o->seccomp_cache, seed);
   }
   *path = steal_pointer(&share);
+  *guest_config = steal_pointer(&text);
   return 0;
 }

@@ -34,7 +34,10 @@ struct vmm_share_opts {
 };
 
 /* Enter a new mount namespace (private propagation) and build the share
- * there; *path is STATE_DIR/share. */
-int vmm_share_prepare(const struct vmm_share_opts *o, char **path, nook_error_t *err);
+ * there; *path is STATE_DIR/share, *guest_config the text of its
+ * config.json (the create request carries it: the guest then reads no
+ * file over 9p for it). */
+int vmm_share_prepare(const struct vmm_share_opts *o, char **path, char **guest_config,
+                      nook_error_t *err);
 
 #endif
