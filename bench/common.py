@@ -28,6 +28,14 @@ MEM_TRIES = 1 if QUICK else 2  # runs per probed memory limit; all must pass
 VM = os.environ.get("BENCH_VM", "1") != "0"
 VM_RUNS = env_int("BENCH_VM_RUNS", 2 if QUICK else 10)
 VM_MEM_RUNS = env_int("BENCH_VM_MEM_RUNS", 1 if QUICK else 3)
+# ms of idle before each timed boot.  A QEMU started right after another
+# one exited runs its guest faster on this machine (TCG; the guest reaches
+# /init ~60-100 ms sooner), one boot in two when they come back to back, and
+# after ~2 s of rest that is gone: without the pause the nook/bare pairs
+# always fell on the same sides of that and the bare boot looked ~100 ms
+# faster to /init than nook's (issue #14).  Resting before each makes every
+# boot a lone one, as a user's `nook run` is.
+VM_SETTLE_MS = env_int("BENCH_VM_SETTLE_MS", 3000)
 # VM-mode exec: one boot, then many execs into it.
 VM_EXEC_RUNS = env_int("BENCH_VM_EXEC_RUNS", 5 if QUICK else 30)
 # Only these phases of bench/run (none given: all of them).

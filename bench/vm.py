@@ -32,7 +32,7 @@ import subprocess
 import threading
 import time
 
-from common import KiB, VM, VM_EXEC_RUNS, VM_MEM_RUNS, VM_RUNS, log, resolve
+from common import KiB, VM, VM_EXEC_RUNS, VM_MEM_RUNS, VM_RUNS, VM_SETTLE_MS, log, resolve
 
 QEMU = "qemu-system-x86_64"
 VM_SAMPLE_MS = 50
@@ -374,6 +374,7 @@ class VmBench:
         log(f"VM mode: run /bin/true: {VM_RUNS} x 2 (nook, bare boot)")
         for i in range(VM_RUNS):
             logf = os.path.join(b.logs, f"vm-{i}.json")
+            time.sleep(VM_SETTLE_MS / 1e3)
             s = b.timed("vm run", "nook", self.nook_argv(b.cid("vm"), logf))
             marks, _, errors = read_log(logf)
             if s["status"] == 0:
@@ -382,6 +383,7 @@ class VmBench:
                     self.res["guest"].append(marks["guest"])
             elif errors:
                 b.errors[("vm run", "nook")] = f"exit {s['status']}: " + " ".join(errors)[-300:]
+            time.sleep(VM_SETTLE_MS / 1e3)
             b.timed("vm run", "floor", self.floor)
             at = floor_init_ms(self.floor_console)
             if at is not None:
@@ -544,7 +546,9 @@ def report_vm(r):
 - **bare boot** (VM mode's floor): the QEMU argv nook ran, taken from its `--debug` log (the
   `vmm: exec` line), with the same vmlinux and an initramfs holding only `bench/poweroff.c`
   (static; `reboot(RB_POWER_OFF)`); the channel's socket is replaced by a null chardev and
-  the console goes to a file of its own. nook and the bare boot alternate.
+  the console goes to a file of its own. nook and the bare boot alternate, each timed
+  boot after {VM_SETTLE_MS} ms idle (BENCH_VM_SETTLE_MS: back to back, one boot in two
+  runs its guest ~60-100 ms faster on this machine, which decided the nook/bare gap).
 - **wall** and **cpu** as above (bench/measure); the cpu of `nook run` includes QEMU's (all
   its threads): nook reaps QEMU, and wait4 of nook returns the time of the children it
   reaped. The timed nook runs log with `--debug --log-format json` (a few lines per run)
@@ -736,7 +740,11 @@ def guest_boot_table(r, res):
         "previous mark. The kernel's own boot, up to /init, is compared with the bare boot's "
         "(bench/poweroff.c, static, says when it ran): nook's mark is taken in its main(), "
         "after the static nook-guest relocated itself (the dynamic loader's work too where "
-        "the build has no nook-guest; docs/design.md, \"Static archives\").")
+        "the build has no nook-guest; docs/design.md, \"Static archives\"). Measured apart "
+        "(issue #14, rested boots, medians of 5), the two differ by ~20-30 ms: the kernel reaches "
+        "\"Run /init\" ~15 ms later with nook's larger archive (its unpacking is asynchronous "
+        "but shares the one vCPU), and the exec of the larger nook-guest up to its main() "
+        "costs ~4 ms more than the bare boot's (~30 ms against ~27).")
     r.w()
     r.w("| step | median | what |")
     r.w("|---|---|---|")
