@@ -411,3 +411,30 @@ void signals_reset(void)
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
+
+/* The first executable regular file called name on $PATH (name itself
+ * when it has a slash), resolved. */
+int find_program(const char *name, char **out, nook_error_t *err)
+{
+  if (strchr(name, '/') != NULL) {
+    *out = realpath(name, NULL);
+    if (*out == NULL)
+      return nook_error(err, errno, "resolve `%s`", name);
+    return 0;
+  }
+  const char *path = getenv("PATH");
+  cleanup_free char *dirs = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+  char *save = NULL;
+  for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+    cleanup_free char *cand = NULL;
+    xasprintf(&cand, "%s/%s", d, name);
+    struct stat st;
+    if (cand[0] != '/' || stat(cand, &st) < 0 || !S_ISREG(st.st_mode) || access(cand, X_OK) < 0)
+      continue;
+    *out = realpath(cand, NULL);
+    if (*out == NULL)
+      return nook_error(err, errno, "resolve `%s`", cand);
+    return 0;
+  }
+  return nook_error(err, ENOENT, "`%s` is not on PATH", name);
+}

@@ -112,4 +112,8 @@ long long monotonic_ns(void);
 void signals_reset(void);
 long long monotonic_ms(void);
 
+/* The first executable regular file called name on $PATH (name itself
+ * when it has a slash), resolved by realpath(). */
+int find_program(const char *name, char **out, nook_error_t *err);
+
 #endif

@@ -14,13 +14,13 @@
 #include "../base/utils.h"
 
 static const char *const type_names[] = {
-    [CHAN_READY] = "ready",   [CHAN_EXEC] = "exec",   [CHAN_STDOUT] = "stdout",
-    [CHAN_STDERR] = "stderr", [CHAN_EXIT] = "exit",   [CHAN_POWEROFF] = "poweroff",
-    [CHAN_SIGNAL] = "signal", [CHAN_ERROR] = "error", [CHAN_CREATE] = "create",
-    [CHAN_START] = "start",   [CHAN_KILL] = "kill",   [CHAN_STATE] = "state",
-    [CHAN_STDIN] = "stdin",   [CHAN_OK] = "ok",       [CHAN_WINSIZE] = "winsize",
-    [CHAN_ACK] = "ack",       [CHAN_NOOK] = "nook",   [CHAN_CTR_EXEC] = "ctr-exec",
-    [CHAN_STATS] = "stats",
+    [CHAN_READY] = "ready",   [CHAN_EXEC] = "exec",     [CHAN_STDOUT] = "stdout",
+    [CHAN_STDERR] = "stderr", [CHAN_EXIT] = "exit",     [CHAN_POWEROFF] = "poweroff",
+    [CHAN_SIGNAL] = "signal", [CHAN_ERROR] = "error",   [CHAN_CREATE] = "create",
+    [CHAN_START] = "start",   [CHAN_KILL] = "kill",     [CHAN_STATE] = "state",
+    [CHAN_STDIN] = "stdin",   [CHAN_OK] = "ok",         [CHAN_WINSIZE] = "winsize",
+    [CHAN_ACK] = "ack",       [CHAN_NOOK] = "nook",     [CHAN_CTR_EXEC] = "ctr-exec",
+    [CHAN_STATS] = "stats",   [CHAN_PARKED] = "parked", [CHAN_UNPARK] = "unpark",
 };
 
 struct frame {

@@ -54,8 +54,28 @@ enum chan_type {
    * the cgroup anew costs ~9 ms a request under emulation, the figures
    * themselves ~0.4. */
   CHAN_STATS,
+  /* Templates (vmm/template.h).  A guest booted with VMM_GUEST_PARK_ARG on
+   * its command line sends PARKED once its kernel, modules, channel and
+   * timer are up, before it touches a share or reads anything of a
+   * container, and waits for UNPARK: the host may save the VM there and
+   * restore later VMs from that point.  UNPARK's payload, struct
+   * chan_unpark, is what every restored copy must not share with the
+   * others: the wall clock and fresh entropy for the kernel's RNG. */
+  CHAN_PARKED,
+  CHAN_UNPARK,
 };
-#define CHAN_TYPE_MAX CHAN_STATS
+#define CHAN_TYPE_MAX CHAN_UNPARK
+
+/* The kernel parameter that makes the guest init park (a dotted name: the
+ * kernel takes it for a module's and neither warns nor hands it to init;
+ * the guest reads /proc/cmdline). */
+#define VMM_GUEST_PARK_ARG "nook.park"
+
+struct chan_unpark {
+  int64_t realtime_sec; /* the host's CLOCK_REALTIME */
+  int64_t realtime_nsec;
+  uint8_t seed[64]; /* from the host's getrandom() */
+};
 
 /* CHAN_STDOUT, CHAN_STDERR, CHAN_STDIN, CHAN_ACK and CHAN_WINSIZE carry the
  * process id in value (0: the container's init; an exec'd process gets the

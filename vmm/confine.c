@@ -24,33 +24,6 @@
 
 /* ---- what the VMM program needs: the binary, its loader and libraries ---- */
 
-/* The first executable regular file called name on $PATH (name itself
- * when it has a slash), resolved. */
-static int find_program(const char *name, char **out, nook_error_t *err)
-{
-  if (strchr(name, '/') != NULL) {
-    *out = realpath(name, NULL);
-    if (*out == NULL)
-      return nook_error(err, errno, "resolve `%s`", name);
-    return 0;
-  }
-  const char *path = getenv("PATH");
-  cleanup_free char *dirs = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
-  char *save = NULL;
-  for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-    cleanup_free char *cand = NULL;
-    xasprintf(&cand, "%s/%s", d, name);
-    struct stat st;
-    if (cand[0] != '/' || stat(cand, &st) < 0 || !S_ISREG(st.st_mode) || access(cand, X_OK) < 0)
-      continue;
-    *out = realpath(cand, NULL);
-    if (*out == NULL)
-      return nook_error(err, errno, "resolve `%s`", cand);
-    return 0;
-  }
-  return nook_error(err, ENOENT, "`%s` is not on PATH", name);
-}
-
 /* A dynamically linked program's loader (PT_INTERP), or NULL when static. */
 static int program_interp(const char *program, char **out, nook_error_t *err)
 {
@@ -532,8 +505,10 @@ int vmm_confine_enter(const struct vmm_confinement *c, const struct vmm_spec *sp
   cleanup_free struct bind *binds = xcalloc(max, sizeof(*binds));
   for (char **f = c->ro_files; *f; f++)
     binds[n++] = (struct bind){.path = *f, .kind = BIND_RO};
-  binds[n++] = (struct bind){.path = spec->kernel, .kind = BIND_RX};
-  binds[n++] = (struct bind){.path = spec->initrd, .kind = BIND_RX};
+  if (!spec->restore) {
+    binds[n++] = (struct bind){.path = spec->kernel, .kind = BIND_RX};
+    binds[n++] = (struct bind){.path = spec->initrd, .kind = BIND_RX};
+  }
   for (size_t i = 0; i < spec->nshares; i++)
     binds[n++] = (struct bind){.path = spec->shares[i].path,
                                .kind = spec->shares[i].readonly ? BIND_RX : BIND_RW,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
+#include <linux/random.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -668,6 +669,66 @@ static int serve(int chan, struct boot_marks *b, vmm_nook_main_fn *nook_main, no
   return r;
 }
 
+/* Whether the kernel command line asks this init to park. */
+static bool park_asked(void)
+{
+  cleanup_free char *cmdline = NULL;
+  size_t len;
+  if (read_file_at(AT_FDCWD, "/proc/cmdline", &cmdline, &len, NULL) < 0)
+    return false;
+  for (char *save = NULL, *w = strtok_r(cmdline, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+    if (strcmp(w, VMM_GUEST_PARK_ARG) == 0)
+      return true;
+  return false;
+}
+
+/* Every VM restored from a template starts here with the template's RNG
+ * state and clock: the same "random" bytes in each, and the time the
+ * template was saved.  UNPARK brings the host's clock and seed; the seed is
+ * credited and the kernel's generator reseeded at once, so nothing drawn
+ * after this (every container, every exec) repeats another VM's. */
+static int unpark(const struct chan_msg *m, nook_error_t *err)
+{
+  struct chan_unpark u;
+  if (m->len != sizeof(u))
+    return nook_error(err, EPROTO, "unpark: %u bytes, want %zu", m->len, sizeof(u));
+  memcpy(&u, m->data, sizeof(u));
+  struct timespec now = {.tv_sec = (time_t)u.realtime_sec, .tv_nsec = (long)u.realtime_nsec};
+  if (u.realtime_nsec < 0 || u.realtime_nsec >= 1000000000L)
+    return nook_error(err, EPROTO, "unpark: a clock of %lld ns", (long long)u.realtime_nsec);
+  if (clock_settime(CLOCK_REALTIME, &now) < 0)
+    return nook_error(err, errno, "set the guest's clock");
+  struct {
+    struct rand_pool_info info;
+    uint8_t buf[sizeof(u.seed)];
+  } pool = {.info = {.entropy_count = 8 * (int)sizeof(u.seed), .buf_size = sizeof(u.seed)}};
+  memcpy(pool.buf, u.seed, sizeof(u.seed));
+  cleanup_close int fd = open("/dev/urandom", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return nook_error(err, errno, "open /dev/urandom");
+  if (ioctl(fd, RNDADDENTROPY, &pool) < 0)
+    return nook_error(err, errno, "add the host's seed to the guest's entropy");
+  if (ioctl(fd, RNDRESEEDCRNG) < 0)
+    return nook_error(err, errno, "reseed the guest's random generator");
+  explicit_bzero(&pool, sizeof(pool));
+  return 0;
+}
+
+/* PARKED, then wait for UNPARK (channel.h). */
+static int park(int chan, struct boot_marks *b, nook_error_t *err)
+{
+  if (chan_send(chan, CHAN_PARKED, 0, NULL, 0, err) < 0)
+    return -1;
+  struct chan_msg *msg = xmalloc(sizeof(*msg));
+  int r = chan_recv(chan, CHAN_BIT(CHAN_UNPARK), msg, err);
+  if (r == 0)
+    r = unpark(msg, err);
+  explicit_bzero(msg->data, msg->len);
+  free(msg);
+  boot_mark(b, "unparked");
+  return r;
+}
+
 void vmm_guest_init(vmm_nook_main_fn *nook_main)
 {
   nook_error_t err = NULL;
@@ -682,6 +743,8 @@ void vmm_guest_init(vmm_nook_main_fn *nook_main)
   if (check_timer(&err) < 0)
     goto fail;
   boot_mark(&b, "timer");
+  if (park_asked() && park(chan, &b, &err) < 0)
+    goto fail;
   if (mount_shares(&err) < 0)
     goto fail;
   boot_mark(&b, "shares");

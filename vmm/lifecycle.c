@@ -237,7 +237,8 @@ int vmm_container_create(const struct nook_create_opts *o, bool invoked_as_vm, p
   cleanup_free char *bundle = absolute_path(o->bundle ? o->bundle : ".");
   cleanup_free char *root = absolute_path(o->root);
   cleanup_free char *pid_file = absolute_path(o->pid_file);
-  cleanup_free char *text = NULL, *rootfs = NULL, *state_dir = NULL, *cache = NULL;
+  cleanup_free char *text = NULL, *rootfs = NULL, *state_dir = NULL, *cache = NULL,
+                    *templates = NULL;
   cleanup_free char *json = NULL, *console = absolute_path(o->console_socket);
   cleanup_close int report = -1;
   struct oci_config *c = NULL;
@@ -283,6 +284,12 @@ int vmm_container_create(const struct nook_create_opts *o, bool invoked_as_vm, p
   xasprintf(&state_dir, "%s/%s", root, o->id);
   const char *kcache = getenv("NOOK_VM_KCACHE");
   xasprintf(&cache, "%s/initramfs", kcache && *kcache ? kcache : "/var/cache/nook-vm");
+  /* NOOK_VM_TEMPLATES: another directory for them (a tmpfs, a test's own). */
+  const char *tdir = getenv("NOOK_VM_TEMPLATES");
+  if (mode.template && tdir != NULL && *tdir != '\0')
+    templates = xstrdup(tdir);
+  else if (mode.template)
+    xasprintf(&templates, "%s/templates", kcache && *kcache ? kcache : "/var/cache/nook-vm");
   struct vmm_monitor_opts mo = {
       .id = o->id,
       .state_dir = state_dir,
@@ -294,6 +301,7 @@ int vmm_container_create(const struct nook_create_opts *o, bool invoked_as_vm, p
       .backend = st.vm,
       .annotation = VMM_ANNOTATION,
       .cache_dir = cache,
+      .template_dir = templates,
       .seccomp_cache = o->seccomp_cache,
       .settings = &settings,
       .confine = &confine,

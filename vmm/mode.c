@@ -92,6 +92,13 @@ int vmm_mode_select(const struct oci_config *c, bool invoked_as_vm, struct vmm_m
   if (m->backend == NULL)
     m->backend = VMM_DEFAULT_BACKEND;
   m->vm = c->has_vm ? &c->vm : NULL;
+  const char *tpl = oci_annotation(c, VMM_TEMPLATE_ANNOTATION);
+  m->template = tpl == NULL || strcmp(tpl, "true") == 0;
+  if (tpl != NULL && !m->template && strcmp(tpl, "false") != 0)
+    return nook_error(err, 0,
+                      "config.json: annotations[\"" VMM_TEMPLATE_ANNOTATION "\"]: \"%s\": "
+                      "must be \"true\" or \"false\"",
+                      tpl);
   return 1;
 }
 

@@ -51,7 +51,14 @@ struct vmm_mode {
   const char *backend; /* "qemu"; NULL in namespace mode (static storage) */
   enum vmm_mode_source source;
   const struct oci_vm *vm; /* the config's vm object, or NULL; points into it */
+  /* Whether the VM may be restored from a template (template.h): unless
+   * the annotation VMM_TEMPLATE_ANNOTATION says "false". */
+  bool template;
 };
+
+/* "false": this container's VM boots, neither restored from a template nor
+ * saved as one; "true" (the default) allows both. */
+#define VMM_TEMPLATE_ANNOTATION "nook.vm.template"
 
 /* The names of nook's backends, ", "-separated (malloc'ed): for messages
  * and `nook features`. */

@@ -575,6 +575,7 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
   struct vmm_session_opts bo = {
       .backend = o->backend,
       .cache_dir = o->cache_dir,
+      .template_dir = o->template_dir,
       /* Relative to the state directory (the monitor's and so QEMU's cwd):
        * the channel socket's path must fit sun_path whatever --root and
        * the id are. */

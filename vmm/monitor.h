@@ -43,6 +43,7 @@ struct vmm_monitor_opts {
   const char *backend;
   const char *annotation;          /* the one that chose VM mode, left out of the guest's config */
   const char *cache_dir;           /* initramfs cache */
+  const char *template_dir;        /* templates (template.h); NULL: none */
   const char *seccomp_cache;       /* the host's compiled-filter cache; NULL: none */
   const struct vmm_spec *settings; /* the config's vm settings (vmm_mode_spec()) */
   /* Where QEMU runs (prepared by the CLI, which recorded its cgroup in the

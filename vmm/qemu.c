@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../base/log.h"
@@ -198,12 +199,16 @@ static int qemu_build_argv(const struct vmm_spec *s, char ***argv, nook_error_t 
   } else {
     add(&a, "none");
   }
-  add(&a, "-kernel");
-  add(&a, "%s", kernel);
-  add(&a, "-initrd");
-  add(&a, "%s", initrd);
-  add(&a, "-append");
-  add(&a, "%s", cmdline);
+  /* A restored machine's kernel, initrd and command line are in the
+   * state it loads; QEMU does not read the files (nor hold a copy). */
+  if (!s->restore) {
+    add(&a, "-kernel");
+    add(&a, "%s", kernel);
+    add(&a, "-initrd");
+    add(&a, "%s", initrd);
+    add(&a, "-append");
+    add(&a, "%s", cmdline);
+  }
   for (size_t i = 0; i < s->nshares; i++) {
     cleanup_free char *path = opt_escape(s->shares[i].path);
     /* multidevs=remap: a share spanning filesystems keeps inode numbers
@@ -244,6 +249,10 @@ static int qemu_build_argv(const struct vmm_spec *s, char ***argv, nook_error_t 
    * there): the confinement is not the config's to undo. */
   for (char *const *p = s->vmm_args; p != NULL && *p != NULL; p++)
     add(&a, "%s", *p);
+  if (s->restore) {
+    add(&a, "-incoming");
+    add(&a, "fd:%d", s->restore_fd);
+  }
   if (s->sandbox) {
     add(&a, "-sandbox");
     add(&a, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
@@ -333,6 +342,9 @@ static int qemu_launch(const struct vmm_spec *spec, int log_fd, struct vmm_vm *v
     nook_error_t cerr = NULL;
     if (spec->confine != NULL && vmm_confine_enter(spec->confine, spec, &cerr) < 0)
       report_failure(wr, 0, &cerr);
+    /* The one fd the VMM inherits (by its number, in -incoming). */
+    if (spec->restore && fcntl(spec->restore_fd, F_SETFD, 0) < 0)
+      report_failure(wr, errno, NULL);
     /* The VMM dies with whoever launched it: a crashed runtime must not
      * leave a guest running that nobody can reach.  Set after the
      * confinement, whose uid change would clear it. */
@@ -478,6 +490,112 @@ static int qemu_vcpus_run(int ctl, bool run, int timeout_ms, nook_error_t *err)
   return r;
 }
 
+#define TEMPLATE_FD_NAME "nook-template"
+
+/* The migration stream from `rd` into `out` until QEMU closes its end. */
+static int drain_stream(int rd, int out, long long deadline, nook_error_t *err)
+{
+  for (;;) {
+    ssize_t n = splice(rd, NULL, out, NULL, 1 << 20, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0)
+      continue;
+    if (n == 0)
+      return 0;
+    if (errno == EINTR)
+      continue;
+    if (errno != EAGAIN)
+      return nook_error(err, errno, "write the machine's state");
+    long long left = deadline - monotonic_ms();
+    if (left <= 0)
+      return nook_error(err, ETIMEDOUT, "the machine's state still coming after the timeout");
+    struct pollfd p = {.fd = rd, .events = POLLIN};
+    if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+      return nook_error(err, errno, "poll");
+  }
+}
+
+/* Stopped, the state goes through a pipe (QMP's getfd names its write end,
+ * migrate writes it from QEMU's migration thread) into fd, which QEMU never
+ * holds: a VMM cannot write a template other VMs load.  Then the vCPUs run
+ * again, whatever happened.  A running machine's migration did not
+ * complete here (QEMU 7.2, TCG: QEMU ended): the vCPUs stop first. */
+static int qemu_save(int ctl, int fd, int timeout_ms, char **not_saved, nook_error_t *err)
+{
+  struct json_doc *doc = NULL;
+  const struct json_value *ret;
+  long long deadline = monotonic_ms() + timeout_ms;
+  nook_error_t why = NULL;
+  *not_saved = NULL;
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0)
+    return nook_error(err, errno, "pipe");
+  cleanup_close int rd = pfd[0];
+  cleanup_close int wr = pfd[1];
+  /* Fewer wake-ups for tens of MiB; the default size is fine too. */
+  (void)fcntl(rd, F_SETPIPE_SZ, 1 << 20);
+  if (qemu_vcpus_run(ctl, false, timeout_ms, err) < 0)
+    return -1;
+  int r = qmp_execute_args(ctl, "getfd", "{\"fdname\":\"" TEMPLATE_FD_NAME "\"}", wr, timeout_ms,
+                           &doc, &ret, &why);
+  json_doc_free(steal_pointer(&doc));
+  close(steal_fd(&wr));
+  if (r == 0) {
+    r = qmp_execute_args(ctl, "migrate", "{\"uri\":\"fd:" TEMPLATE_FD_NAME "\"}", -1, timeout_ms,
+                         &doc, &ret, &why);
+    json_doc_free(steal_pointer(&doc));
+  }
+  if (r == 0)
+    r = drain_stream(rd, fd, deadline, &why);
+  /* The stream's end comes with the migration's; its status may lag. */
+  while (r == 0 && qmp_execute(ctl, "query-migrate", timeout_ms, &doc, &ret, &why) == 0) {
+    const struct json_value *st = json_get(ret, "status");
+    const char *status = st != NULL && st->type == JSON_STRING ? st->u.str : "";
+    bool done = strcmp(status, "completed") == 0;
+    bool going = strcmp(status, "active") == 0 || strcmp(status, "device") == 0 ||
+                 strcmp(status, "setup") == 0;
+    if (going && monotonic_ms() < deadline) {
+      json_doc_free(steal_pointer(&doc));
+      nanosleep(&(struct timespec){.tv_nsec = 1000 * 1000}, NULL);
+      continue;
+    }
+    if (!done) {
+      const struct json_value *desc = json_get(ret, "error-desc");
+      r = nook_error(&why, 0, "qemu: saving the machine: %s%s%s", status,
+                     desc && desc->type == JSON_STRING ? ": " : "",
+                     desc && desc->type == JSON_STRING ? desc->u.str : "");
+    }
+    json_doc_free(steal_pointer(&doc));
+    break;
+  }
+  if (why != NULL) {
+    *not_saved = nook_error_text(why);
+    nook_error_free(&why);
+  }
+  return qemu_vcpus_run(ctl, true, timeout_ms, err);
+}
+
+/* -incoming: "inmigrate" until the state is in; then cont. */
+static int qemu_restored(int ctl, int timeout_ms, nook_error_t *err)
+{
+  long long deadline = monotonic_ms() + timeout_ms;
+  for (;;) {
+    struct json_doc *doc = NULL;
+    const struct json_value *ret;
+    if (qmp_execute(ctl, "query-status", timeout_ms, &doc, &ret, err) < 0)
+      return -1;
+    const struct json_value *st = json_get(ret, "status");
+    bool loading = st != NULL && st->type == JSON_STRING && strcmp(st->u.str, "inmigrate") == 0;
+    json_doc_free(doc);
+    if (!loading)
+      break;
+    if (monotonic_ms() > deadline)
+      return nook_error(err, ETIMEDOUT, "qemu: the machine's state not loaded after %d ms",
+                        timeout_ms);
+    nanosleep(&(struct timespec){.tv_nsec = 2 * 1000 * 1000}, NULL);
+  }
+  return qemu_vcpus_run(ctl, true, timeout_ms, err);
+}
+
 const struct vmm_backend vmm_qemu_backend = {
     .name = "qemu",
     .program = QEMU_PROGRAM,
@@ -488,4 +606,6 @@ const struct vmm_backend vmm_qemu_backend = {
     .kill = qemu_kill,
     .control_open = qemu_control_open,
     .vcpus_run = qemu_vcpus_run,
+    .save = qemu_save,
+    .restored = qemu_restored,
 };

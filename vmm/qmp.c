@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/fdpass.h"
 #include "../base/utils.h"
 
 /* QEMU's lines are short (an answer, an event); a longer one is not QMP. */
@@ -70,22 +71,35 @@ static int wait_for(int fd, long long deadline, const char *key, struct json_doc
   }
 }
 
-static int send_command(int fd, const char *command, nook_error_t *err)
+static int send_command(int fd, const char *command, const char *args, int pass_fd,
+                        nook_error_t *err)
 {
-  char req[128];
-  int n = snprintf(req, sizeof(req), "{\"execute\":\"%s\"}\n", command);
-  if (n < 0 || (size_t)n >= sizeof(req) || safe_write(fd, req, (size_t)n) < 0)
+  cleanup_free char *req = NULL;
+  if (args != NULL)
+    xasprintf(&req, "{\"execute\":\"%s\",\"arguments\":%s}\n", command, args);
+  else
+    xasprintf(&req, "{\"execute\":\"%s\"}\n", command);
+  size_t len = strlen(req);
+  if (pass_fd < 0)
+    return safe_write(fd, req, len) < 0 ? nook_error(err, errno, "send") : 0;
+  /* The fd rides on the command's first byte; the rest follows. */
+  struct iovec iov = {.iov_base = req, .iov_len = len};
+  ssize_t n = fdpass_send(fd, &iov, 1, pass_fd);
+  if (n < 0)
+    return nook_error(err, errno, "send");
+  if ((size_t)n < len && safe_write(fd, req + n, len - (size_t)n) < 0)
     return nook_error(err, errno, "send");
   return 0;
 }
 
-int qmp_execute(int fd, const char *command, int timeout_ms, struct json_doc **doc,
-                const struct json_value **ret, nook_error_t *err)
+int qmp_execute_args(int fd, const char *command, const char *args, int pass_fd, int timeout_ms,
+                     struct json_doc **doc, const struct json_value **ret, nook_error_t *err)
 {
   *doc = NULL;
   long long deadline = monotonic_ms() + timeout_ms;
   const struct json_value *root;
-  if (send_command(fd, command, err) < 0 || wait_for(fd, deadline, "return", doc, &root, err) < 0)
+  if (send_command(fd, command, args, pass_fd, err) < 0 ||
+      wait_for(fd, deadline, "return", doc, &root, err) < 0)
     return nook_error_wrap(err, "qmp %s", command);
   const struct json_value *e = json_get(root, "error");
   if (e != NULL) {
@@ -99,6 +113,12 @@ int qmp_execute(int fd, const char *command, int timeout_ms, struct json_doc **d
   }
   *ret = json_get(root, "return");
   return 0;
+}
+
+int qmp_execute(int fd, const char *command, int timeout_ms, struct json_doc **doc,
+                const struct json_value **ret, nook_error_t *err)
+{
+  return qmp_execute_args(fd, command, NULL, -1, timeout_ms, doc, ret, err);
 }
 
 int qmp_handshake(int fd, int timeout_ms, nook_error_t *err)

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -20,6 +21,7 @@
 #include "initramfs.h"
 #include "kernel.h"
 #include "mode.h"
+#include "template.h"
 
 /* Debian's kernel with quiet console, no PCI scan, no keyboard controller,
  * no self-tests: the options measured in shared/notes/vm-boot.md. panic=-1
@@ -146,10 +148,91 @@ static int read_ready(struct vmm_session *s, const struct chan_msg *msg, nook_er
   return 0;
 }
 
+/* The guest init's next message, of `type` (ready or parked), within the
+ * boot's timeout.  *again: the guest init said its kernel has no timer
+ * (VMM_GUEST_NO_TIMER), which another boot avoids. */
+static int recv_boot(struct vmm_session *s, enum chan_type type, int left_ms, bool *again,
+                     struct chan_msg *msg, nook_error_t *err)
+{
+  int status = 0;
+  const char *what = chan_type_name(type);
+  int r = wait_fd_or_vmm(s, s->chan, left_ms > 0 ? left_ms : 0, &status, what, err);
+  if (r == 0)
+    return vmm_gone(s, status, "before the guest was ready", err);
+  if (r < 0)
+    return -1;
+  msg->type = 0;
+  if (chan_recv(s->chan, CHAN_BIT(type), msg, err) == 0)
+    return 0;
+  /* The guest init's own error says why; otherwise the channel closing
+   * is usually the VMM ending: its words say why. */
+  if (msg->type == CHAN_ERROR) {
+    *again = (*err)->status == VMM_GUEST_NO_TIMER;
+    return nook_error_wrap(err, "guest init");
+  }
+  if (s->backend->wait(&s->vm, 2000, &status, NULL) == 0)
+    return vmm_gone(s, status, "before the guest was ready", err);
+  return nook_error_wrap(err, "guest init");
+}
+
+/* What every VM restored from one template must not share (channel.h). */
+static int send_unpark(struct vmm_session *s, nook_error_t *err)
+{
+  struct chan_unpark u = {0};
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  u.realtime_sec = now.tv_sec;
+  u.realtime_nsec = now.tv_nsec;
+  if (getrandom(u.seed, sizeof(u.seed), 0) != (ssize_t)sizeof(u.seed))
+    return nook_error(err, errno, "getrandom");
+  int r = chan_send(s->chan, CHAN_UNPARK, 0, &u, sizeof(u), err);
+  explicit_bzero(&u, sizeof(u));
+  return r;
+}
+
+/* The parked guest saved as the template of `key`, unless a concurrent
+ * boot made it meanwhile (replace: the one there would not load).  A save
+ * that did not work costs this VM nothing but the time: the reason goes to
+ * the debug log. */
+static int make_template(const struct vmm_session_opts *o, struct vmm_session *s, const char *key,
+                         bool replace, nook_error_t *err)
+{
+  cleanup_free char *why = NULL, *tmp = NULL, *not_saved = NULL;
+  int have = replace ? -1 : vmm_template_open(o->template_dir, key, &why);
+  if (have >= 0) {
+    close(have);
+    return 0;
+  }
+  nook_error_t e = NULL;
+  cleanup_close int fd = vmm_template_create(o->template_dir, key, &tmp, &e);
+  if (fd < 0) {
+    nook_debug("vm: no template: %s", e->msg);
+    nook_error_free(&e);
+    return 0;
+  }
+  double t0 = now_ms();
+  if (s->backend->save(s->ctl, fd, CONTROL_TIMEOUT_MS * 3, &not_saved, err) < 0) {
+    vmm_template_discard(tmp);
+    return -1;
+  }
+  if (not_saved == NULL && vmm_template_install(o->template_dir, key, tmp, &e) < 0) {
+    not_saved = xstrdup(e->msg);
+    nook_error_free(&e);
+  }
+  if (not_saved != NULL) {
+    vmm_template_discard(tmp);
+    nook_debug("vm: template not saved: %s", not_saved);
+  } else {
+    nook_debug("vm: template %.12s saved in %.0f ms", key, now_ms() - t0);
+  }
+  return 0;
+}
+
 /* One launch up to the guest's ready.  *again: the guest init said its
- * kernel has no timer (VMM_GUEST_NO_TIMER), which another boot avoids. */
-static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bool *again,
-                     nook_error_t *err)
+ * kernel has no timer (VMM_GUEST_NO_TIMER), which another boot avoids.
+ * *restore_failed: a template would not load; booting does. */
+static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bool may_restore,
+                     bool *again, bool *restore_failed, nook_error_t *err)
 {
   *s = (struct vmm_session){.chan = -1, .ctl = -1, .vm = {.pidfd = -1}};
   s->backend = vmm_backend_find(o->backend ? o->backend : "qemu");
@@ -160,6 +243,7 @@ static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bo
   cleanup_close int lfd = -1, ctl_lfd = -1;
   cleanup_close int logfd = -1;
   struct chan_msg *msg = NULL;
+  bool restoring = false;
   int status = 0, r;
   /* The debug lines of a boot mark its phases with the log's timestamps
    * (bench/run's VM-mode breakdown reads them). */
@@ -228,9 +312,35 @@ static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bo
     if (set->kernel != NULL)
       spec.kernel = set->kernel;
   }
+  /* Templates: not with a disk (the guest has read the template's disk
+   * into its caches by the time it parks), nor without the VMM's control
+   * interface, which saves and restores. */
+  char key[VMM_TEMPLATE_KEY_LEN + 1];
+  cleanup_close int tfd = -1;
+  bool templated = o->template_dir != NULL && o->disk == NULL && o->control &&
+                   s->backend->save != NULL && s->backend->restored != NULL;
+  if (templated) {
+    spec.cmdline = GUEST_CMDLINE " " VMM_GUEST_PARK_ARG;
+    nook_error_t e = NULL;
+    cleanup_free char *why = NULL;
+    if (vmm_template_key(s->backend, &spec, key, &e) < 0) {
+      nook_debug("vm: no template: %s", e->msg);
+      nook_error_free(&e);
+      spec.cmdline = GUEST_CMDLINE;
+      templated = false;
+    } else if (may_restore && (tfd = vmm_template_open(o->template_dir, key, &why)) < 0 &&
+               why != NULL) {
+      nook_debug("vm: template %.12s: %s", key, why);
+    }
+  }
+  spec.restore = tfd >= 0;
+  spec.restore_fd = tfd;
+  restoring = spec.restore;
   double start = now_ms();
   if (s->backend->launch(&spec, logfd, &s->vm, err) < 0)
     goto fail;
+  if (spec.restore)
+    nook_debug("vm: restoring template %.12s", key);
   int timeout = o->boot_timeout_ms > 0 ? o->boot_timeout_ms : 120000;
   r = wait_fd_or_vmm(s, lfd, timeout, &status, "connection", err);
   if (r == 0)
@@ -259,37 +369,36 @@ static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bo
     if (s->backend->control_open(s->ctl, CONTROL_TIMEOUT_MS, err) < 0)
       goto fail;
   }
-  int left = (int)(timeout - (now_ms() - start));
-  r = wait_fd_or_vmm(s, s->chan, left > 0 ? left : 0, &status, "ready", err);
-  if (r == 0)
-    vmm_gone(s, status, "before the guest was ready", err);
-  if (r <= 0)
-    goto fail;
   msg = xmalloc(sizeof(*msg));
-  msg->type = 0;
-  r = chan_recv(s->chan, CHAN_BIT(CHAN_READY), msg, err);
-  bool guest_said = r < 0 && msg->type == CHAN_ERROR;
-  bool refused = r == 0 && read_ready(s, msg, err) < 0;
-  free(msg);
-  if (refused)
-    goto fail;
-  if (r < 0) {
-    /* The guest init's own error says why; otherwise the channel closing
-     * is usually the VMM ending: its words say why. */
-    if (guest_said) {
-      *again = (*err)->status == VMM_GUEST_NO_TIMER;
-      nook_error_wrap(err, "guest init");
-    } else if (s->backend->wait(&s->vm, 2000, &status, NULL) == 0) {
-      vmm_gone(s, status, "before the guest was ready", err);
-    } else {
-      nook_error_wrap(err, "guest init");
-    }
-    goto fail;
+  if (spec.restore) {
+    if (s->backend->restored(s->ctl, timeout, err) < 0)
+      goto fail;
+    restoring = false;
+    nook_debug("vm: template restored %.0f ms after launch", now_ms() - start);
+  } else if (templated) {
+    if (recv_boot(s, CHAN_PARKED, (int)(timeout - (now_ms() - start)), again, msg, err) < 0)
+      goto fail;
+    nook_debug("vm: guest parked %.0f ms after launch", now_ms() - start);
+    if (make_template(o, s, key, !may_restore, err) < 0)
+      goto fail;
   }
+  if (templated && send_unpark(s, err) < 0)
+    goto fail;
+  if (recv_boot(s, CHAN_READY, (int)(timeout - (now_ms() - start)), again, msg, err) < 0 ||
+      read_ready(s, msg, err) < 0)
+    goto fail;
+  free(steal_pointer(&msg));
   s->ready_ms = now_ms() - start;
   nook_debug("vm: guest ready (kernel %s) %.0f ms after launch", s->kernel_release, s->ready_ms);
   return 0;
 fail:
+  /* QEMU ends on a state it cannot load, whichever step notices: boot
+   * instead. */
+  if (restoring) {
+    *restore_failed = true;
+    nook_error_wrap(err, "restore template %.12s", key);
+  }
+  free(msg);
   vmm_session_destroy(s);
   return -1;
 }
@@ -300,10 +409,18 @@ fail:
 
 int vmm_session_boot(const struct vmm_session_opts *o, struct vmm_session *s, nook_error_t *err)
 {
+  bool may_restore = true;
   for (int attempt = 1;; attempt++) {
-    bool again = false;
-    if (boot_once(o, s, &again, err) == 0)
+    bool again = false, restore_failed = false;
+    if (boot_once(o, s, may_restore, &again, &restore_failed, err) == 0)
       return 0;
+    if (restore_failed && may_restore) {
+      nook_debug("vm: %s: booting instead", (*err)->msg);
+      nook_error_free(err);
+      may_restore = false;
+      attempt--;
+      continue;
+    }
     if (!again || attempt == BOOT_ATTEMPTS)
       return -1;
     nook_debug("vm: boot %d of %d: %s: booting again", attempt, BOOT_ATTEMPTS, (*err)->msg);

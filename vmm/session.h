@@ -14,7 +14,9 @@ struct vmm_session_opts {
   const char *backend;       /* "qemu" */
   const char *kernel_bundle; /* NULL: vmm_kernel_bundle() finds one */
   const char *cache_dir;     /* where initramfs archives are kept */
-  const char *work_parent;   /* a private directory for the socket and logs is made here */
+  /* Where templates are kept (template.h), or NULL: every VM boots. */
+  const char *template_dir;
+  const char *work_parent; /* a private directory for the socket and logs is made here */
   const struct vmm_share *shares;
   size_t nshares;
   const char *disk;        /* a virtio-blk disk image (vm.image), or NULL */

@@ -70,6 +70,11 @@ struct vmm_spec {
   /* Where the VMM runs on the host (vmm_confine_enter() in its child), or
    * NULL: unconfined. */
   const struct vmm_confinement *confine;
+  /* Restore the machine from restore_fd (a template, vmm/template.h)
+   * instead of booting kernel and initrd: the rest of the spec must be the
+   * template's. */
+  bool restore;
+  int restore_fd;
 };
 
 /* A launched VMM. */
@@ -103,6 +108,14 @@ struct vmm_backend {
    * at all (no host CPU goes to it; its clock and timers wait) while the
    * VMM still serves the channel and ctl; the guest's state is kept. */
   int (*vcpus_run)(int ctl, bool run, int timeout_ms, nook_error_t *err);
+  /* Templates (NULL: the backend has none).  Save the machine's whole state
+   * to fd: the vCPUs stop, the state is written, the vCPUs run again.  A
+   * save that failed is *not_saved (why, allocated), not an error: the
+   * machine goes on.  -1: the machine does not run again. */
+  int (*save)(int ctl, int fd, int timeout_ms, char **not_saved, nook_error_t *err);
+  /* A machine launched with spec.restore: wait until its state is loaded,
+   * then run its vCPUs. */
+  int (*restored)(int ctl, int timeout_ms, nook_error_t *err);
 };
 
 extern const struct vmm_backend vmm_qemu_backend;

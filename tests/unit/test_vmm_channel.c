@@ -22,10 +22,10 @@ static const struct {
   enum chan_type type;
   const char *enum_name;
 } types[] = {
-    TYPE(READY),    TYPE(EXEC),   TYPE(STDOUT),   TYPE(STDERR), TYPE(EXIT),
-    TYPE(POWEROFF), TYPE(SIGNAL), TYPE(ERROR),    TYPE(CREATE), TYPE(START),
-    TYPE(KILL),     TYPE(STATE),  TYPE(STDIN),    TYPE(OK),     TYPE(WINSIZE),
-    TYPE(ACK),      TYPE(NOOK),   TYPE(CTR_EXEC), TYPE(STATS),
+    TYPE(READY),  TYPE(EXEC),   TYPE(STDOUT),  TYPE(STDERR), TYPE(EXIT), TYPE(POWEROFF),
+    TYPE(SIGNAL), TYPE(ERROR),  TYPE(CREATE),  TYPE(START),  TYPE(KILL), TYPE(STATE),
+    TYPE(STDIN),  TYPE(OK),     TYPE(WINSIZE), TYPE(ACK),    TYPE(NOOK), TYPE(CTR_EXEC),
+    TYPE(STATS),  TYPE(PARKED), TYPE(UNPARK),
 };
 
 static bool pair(int sv[2])
