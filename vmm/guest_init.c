@@ -698,19 +698,21 @@ static int unpark(const struct chan_msg *m, nook_error_t *err)
     return nook_error(err, EPROTO, "unpark: a clock of %lld ns", (long long)u.realtime_nsec);
   if (clock_settime(CLOCK_REALTIME, &now) < 0)
     return nook_error(err, errno, "set the guest's clock");
-  struct {
-    struct rand_pool_info info;
-    uint8_t buf[sizeof(u.seed)];
-  } pool = {.info = {.entropy_count = 8 * (int)sizeof(u.seed), .buf_size = sizeof(u.seed)}};
-  memcpy(pool.buf, u.seed, sizeof(u.seed));
+  size_t size = sizeof(struct rand_pool_info) + sizeof(u.seed);
+  cleanup_free struct rand_pool_info *pool = xcalloc(1, size);
+  pool->entropy_count = 8 * (int)sizeof(u.seed);
+  pool->buf_size = sizeof(u.seed);
+  memcpy(pool->buf, u.seed, sizeof(u.seed));
+  explicit_bzero(&u, sizeof(u));
   cleanup_close int fd = open("/dev/urandom", O_RDWR | O_CLOEXEC);
   if (fd < 0)
     return nook_error(err, errno, "open /dev/urandom");
-  if (ioctl(fd, RNDADDENTROPY, &pool) < 0)
+  int r = ioctl(fd, RNDADDENTROPY, pool);
+  explicit_bzero(pool, size);
+  if (r < 0)
     return nook_error(err, errno, "add the host's seed to the guest's entropy");
   if (ioctl(fd, RNDRESEEDCRNG) < 0)
     return nook_error(err, errno, "reseed the guest's random generator");
-  explicit_bzero(&pool, sizeof(pool));
   return 0;
 }
 

@@ -241,7 +241,8 @@ static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bo
   cleanup_free char *bundle = NULL, *initrd = NULL, *kernel = NULL;
   cleanup_free char *sock = NULL, *console = NULL, *log = NULL, *ctl_sock = NULL;
   cleanup_close int lfd = -1, ctl_lfd = -1;
-  cleanup_close int logfd = -1;
+  cleanup_close int logfd = -1, tfd = -1;
+  char key[VMM_TEMPLATE_KEY_LEN + 1] = "";
   struct chan_msg *msg = NULL;
   bool restoring = false;
   int status = 0, r;
@@ -315,8 +316,6 @@ static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bo
   /* Templates: not with a disk (the guest has read the template's disk
    * into its caches by the time it parks), nor without the VMM's control
    * interface, which saves and restores. */
-  char key[VMM_TEMPLATE_KEY_LEN + 1];
-  cleanup_close int tfd = -1;
   bool templated = o->template_dir != NULL && o->disk == NULL && o->control &&
                    s->backend->save != NULL && s->backend->restored != NULL;
   if (templated) {
