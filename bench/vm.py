@@ -59,8 +59,11 @@ PHASES = [
     ("QEMU launch", "initramfs", "exec", "channel socket, work directory, argv", True),
     ("QEMU start", "exec", "connected", "QEMU's own set-up until it connects the channel's "
      "socket (before the guest runs)", True),
-    ("guest boot", "connected", "ready", "vmlinux and initramfs loaded into the guest, kernel "
-     "boot, guest init (modules, 9p mount, channel) to its ready", False),
+    ("guest boot", "connected", "ready", "the machine restored from its template (QEMU loads "
+     "the saved guest, parked after its kernel boot, modules, channel and timer), the guest "
+     "init unparked (the host's clock and seed), the 9p share mounted, ready; booted "
+     "(no template): vmlinux and initramfs loaded, kernel boot, the guest init's modules, "
+     "channel, share", False),
     ("container create", "ready", "created", "the monitor's create request, which carries the "
      "share's config.json: a fork of the guest init runs nook's create on the share "
      "(namespaces, mounts, cgroup in the guest)", False),
@@ -292,12 +295,12 @@ class VmBench:
         log("VM mode skipped:", why)
         self.res["skipped"] = why
 
-    def nook_argv(self, cid, logf, debug=True):
+    def nook_argv(self, cid, logf, debug=True, bundle=None):
         b = self.b
         argv = [b.runtimes["nook"], "--root", self.root]
         if debug:
             argv += ["--log", logf, "--log-format", "json", "--debug"]
-        return argv + ["run", "--bundle", self.bundle, cid]
+        return argv + ["run", "--bundle", bundle or self.bundle, cid]
 
     def prepare(self):
         b = self.b
@@ -340,13 +343,22 @@ class VmBench:
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump(c, f, indent=2)
         self.bundle = d
+        # The same container booted every time: VM mode without templates.
+        d = os.path.join(b.tmp, "bundles", "vm-boot")
+        os.makedirs(d)
+        c["annotations"]["nook.vm.template"] = "false"
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(c, f, indent=2)
+        self.boot_bundle = d
         return True
 
     def warm(self):
-        """One run of each (page cache, nook's initramfs cache) and the argv."""
+        """One run of each (page cache, nook's initramfs cache, the template)
+        and the argv: the first run boots, and saves the template."""
         b = self.b
         logf = os.path.join(b.logs, "vm-warm.json")
         st = b.quiet("nook", self.nook_argv(b.cid("vmwarm"), logf))
+        self.res["template_save_ms"] = template_save_ms(logf)
         marks, argv, errors = read_log(logf)
         if st != 0 or argv is None:
             return self.skip(f"`nook run` of the nook.vm=qemu bundle failed (exit {st}): " +
@@ -371,7 +383,7 @@ class VmBench:
         if not self.prepare() or not self.warm():
             return
         b = self.b
-        log(f"VM mode: run /bin/true: {VM_RUNS} x 2 (nook, bare boot)")
+        log(f"VM mode: run /bin/true: {VM_RUNS} x 3 (nook, bare boot, nook without template)")
         for i in range(VM_RUNS):
             logf = os.path.join(b.logs, f"vm-{i}.json")
             time.sleep(VM_SETTLE_MS / 1e3)
@@ -388,6 +400,13 @@ class VmBench:
             at = floor_init_ms(self.floor_console)
             if at is not None:
                 self.res["floor_init"].append(at)
+            time.sleep(VM_SETTLE_MS / 1e3)
+            logf = os.path.join(b.logs, f"vm-boot-{i}.json")
+            s = b.timed("vm run", "booted",
+                        self.nook_argv(b.cid("vmboot"), logf, bundle=self.boot_bundle))
+            if s["status"] != 0:
+                _, _, errors = read_log(logf)
+                b.errors[("vm run", "booted")] = f"exit {s['status']}: " + " ".join(errors)[-300:]
         log(f"VM mode: host memory (sampled every {VM_SAMPLE_MS} ms): {VM_MEM_RUNS} x 2")
         for _ in range(VM_MEM_RUNS):
             for n, argv in (("nook", self.nook_argv(b.cid("vmmem"), None, debug=False)),
@@ -460,6 +479,19 @@ class VmBench:
             elif a in marks and z in marks:
                 out[name] = (marks[z] - marks[a]) * 1e3
         return out
+
+
+def template_save_ms(logf):
+    """The `vm: template ... saved in N ms` of a debug log, or None."""
+    try:
+        with open(logf) as f:
+            for line in f:
+                m = re.search(r"vm: template [0-9a-f]+ saved in (\d+) ms", line)
+                if m:
+                    return int(m.group(1))
+    except OSError:
+        pass
+    return None
 
 
 def tree_cpu_ms(pids):
@@ -538,11 +570,17 @@ def report_vm(r):
     ram, cpus = opt_after(res["argv"], "-m"), opt_after(res["argv"], "-smp")
     tb = next((o for o in (opt_after(res["argv"], "-accel") or "").split(",")
                if o.startswith("tb-size=")), None)
+    save_ms = res.get("template_save_ms")
+    save_ms = "n/a" if save_ms is None else save_ms
     r.w(f"""- What: `nook run` of the one bundle above (busybox rootfs, /bin/true) with the
   annotation `nook.vm=qemu`: QEMU `-M microvm`, accelerator **{accel}**{no_kvm},
   guest {ram} RAM and {cpus} vCPU, nook's own initramfs (nook as the guest's init), the
   rootfs over virtio-9p. {VM_RUNS} samples (BENCH_VM_RUNS; BENCH_VM=0 leaves the
   section out).
+- **templates** (docs/design.md, "Templates"): the bench's first VM-mode run boots and saves
+  the machine where its guest init parks ({save_ms} ms for the save, once); every timed
+  `nook run` is restored from that template. **booted** is the same container with
+  `nook.vm.template=false`: every run boots, as before templates.
 - **bare boot** (VM mode's floor): the QEMU argv nook ran, taken from its `--debug` log (the
   `vmm: exec` line), with the same vmlinux and an initramfs holding only `bench/poweroff.c`
   (static; `reboot(RB_POWER_OFF)`); the channel's socket is replaced by a null chardev and
@@ -589,6 +627,9 @@ def report_vm(r):
         nw <= 1.2 * fw if nw and fw else None)
     add("VM-mode run cpu (nook + QEMU) vs the bare boot (no target)",
         f"{nc / fc:.2f}x ({r.ms(nc)} vs {r.ms(fc)} ms)" if nc and fc else "n/a", None)
+    bw = r.med("vm run", "booted", "wall")
+    add("VM-mode run booted (`nook.vm.template=false`) wall vs the bare boot (no target)",
+        f"{bw / fw:.2f}x ({r.ms(bw)} vs {r.ms(fw)} ms)" if bw and fw else "n/a", None)
     if accel == "tcg":
         add("run /bin/true wall ≤ 4 s under TCG (quiet machine)",
             f"{nw / 1000:.2f} s" if nw else "n/a", nw <= 4000 if nw else None)
@@ -624,7 +665,9 @@ def report_vm(r):
     r.w("| what | wall: median (min–max) | cpu: median (min–max) | wall ÷ bare boot | "
         "cpu ÷ bare boot | n |")
     r.w("|---|---|---|---|---|---|")
-    for n, label in (("nook", "`nook run` /bin/true, VM mode"), ("floor", "bare boot (floor)")):
+    for n, label in (("nook", "`nook run` /bin/true, VM mode (restored from its template)"),
+                     ("booted", "same, booted (`nook.vm.template=false`)"),
+                     ("floor", "bare boot (floor)")):
         wst, cst = r.stats("vm run", n, "wall"), r.stats("vm run", n, "cpu")
         nf = r.fails("vm run", n)
         r.w(f"| {label} | {r.cell(wst)} | {r.cell(cst)} | "
@@ -678,7 +721,10 @@ def report_vm(r):
     r.w()
     r.w(f"""Under TCG every guest instruction is translated and run by QEMU on the host's CPU
 (about 15x slower than native for this kernel, shared/notes/vm-boot.md); with KVM the guest
-runs on the CPU itself. So a VM-mode `run` splits into two parts:
+runs on the CPU itself. With templates the kernel's boot is gone from every run but a
+machine's first: what is left is QEMU's start, loading the saved machine (host work: reading
+tens of MiB from the page cache), and the guest's part after its park. So a VM-mode `run`
+splits into two parts:
 
 - **Host work, the same under KVM** (here {r.ms(host)} ms of the {r.ms(nw)} ms median):
   nook's own start and exit, resolving the kernel bundle and checking the initramfs cache
@@ -718,6 +764,8 @@ runs on the CPU itself. So a VM-mode `run` splits into two parts:
 # What each of the guest init's marks (vmm/guest_init.c) ends.
 GUEST_STEPS = {"channel": "the channel's virtio port found (a uevent wait) and opened",
                "timer": "the timer check (a 1 ms timerfd)",
+               "unparked": "parked, saved or restored, unparked: the host's clock and seed "
+                           "taken (guest clock: a stopped machine's does not advance)",
                "shares": "the 9p share mounted",
                "disk": "vm.image's disk (none here), cgroup2 mounted",
                "ready": "ready sent"}
@@ -744,7 +792,9 @@ def guest_boot_table(r, res):
         "(issue #14, rested boots, medians of 5), the two differ by ~20-30 ms: the kernel reaches "
         "\"Run /init\" ~15 ms later with nook's larger archive (its unpacking is asynchronous "
         "but shares the one vCPU), and the exec of the larger nook-guest up to its main() "
-        "costs ~4 ms more than the bare boot's (~30 ms against ~27).")
+        "costs ~4 ms more than the bare boot's (~30 ms against ~27). With templates, the "
+        "marks up to `timer` are the template's own boot, the same in every restored run: "
+        "what a restored run pays in the guest starts at `unparked`.")
     r.w()
     r.w("| step | median | what |")
     r.w("|---|---|---|")

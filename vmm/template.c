@@ -43,6 +43,23 @@ static int hash_file_identity(struct sha256 *h, const char *path, nook_error_t *
   return 0;
 }
 
+/* The host CPU's model and feature flags (the first processor's lines of
+ * /proc/cpuinfo): under KVM the guest saw them (-cpu host), and a state
+ * saved on one CPU must not be loaded on another. */
+static void hash_host_cpu(struct sha256 *h)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+  if (read_file_at(AT_FDCWD, "/proc/cpuinfo", &text, &len, NULL) < 0)
+    return;
+  for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    if (has_prefix(l, "model name") || has_prefix(l, "flags"))
+      hash_str(h, l);
+    if (has_prefix(l, "flags"))
+      break;
+  }
+}
+
 int vmm_template_key(const struct vmm_backend *b, const struct vmm_spec *spec,
                      char key[VMM_TEMPLATE_KEY_LEN + 1], nook_error_t *err)
 {
@@ -70,6 +87,7 @@ int vmm_template_key(const struct vmm_backend *b, const struct vmm_spec *spec,
   hash_str(&h, b->name);
   for (char **a = argv; *a; a++)
     hash_str(&h, *a);
+  hash_host_cpu(&h);
   cleanup_free char *program = NULL;
   if (spec->confine != NULL)
     program = xstrdup(spec->confine->program);

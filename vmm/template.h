@@ -6,8 +6,8 @@
  *
  * A template is keyed by everything that shapes the machine: the VMM's
  * argv for the spec (per-VM paths left out), the identity (device, inode,
- * size, mtime) of the VMM binary, the kernel and the initramfs, and nook's
- * build.  Templates live in one directory of the owner's (root's
+ * size, mtime) of the VMM binary, the kernel and the initramfs, the host
+ * CPU's model and flags, and nook's build.  Templates live in one directory of the owner's (root's
  * /var/cache/nook-vm/templates), mode 0600; one not owned by us, or that
  * another user could write, is never loaded.  Each restored copy gets the
  * host's clock and fresh entropy before anything runs (CHAN_UNPARK). */
