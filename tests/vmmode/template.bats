@@ -112,3 +112,15 @@ the_template() {
   run "$NOOK" --root "$ROOT" list -q
   assert_output ""
 }
+
+@test "templates: two first VMs at once both run; one template is left, no temporary file" {
+  vm_config '.process.args = ["true"]'
+  "$NOOK" --root "$ROOT" run --bundle "$B" one &
+  local p1=$! rc1=0 rc2=0
+  "$NOOK" --root "$ROOT" run --bundle "$B" two || rc2=$?
+  wait "$p1" || rc1=$?
+  [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] || fail "exit statuses $rc1 and $rc2"
+  [ "$(find "$NOOK_VM_TEMPLATES" -mindepth 1 | wc -l)" -eq 1 ] ||
+    fail "$(ls -la "$NOOK_VM_TEMPLATES")"
+  the_template >/dev/null
+}
