@@ -372,7 +372,6 @@ static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bo
   if (spec.restore) {
     if (s->backend->restored(s->ctl, timeout, err) < 0)
       goto fail;
-    restoring = false;
     nook_debug("vm: template restored %.0f ms after launch", now_ms() - start);
   } else if (templated) {
     if (recv_boot(s, CHAN_PARKED, (int)(timeout - (now_ms() - start)), again, msg, err) < 0)
@@ -386,13 +385,16 @@ static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bo
   if (recv_boot(s, CHAN_READY, (int)(timeout - (now_ms() - start)), again, msg, err) < 0 ||
       read_ready(s, msg, err) < 0)
     goto fail;
+  restoring = false;
   free(steal_pointer(&msg));
   s->ready_ms = now_ms() - start;
   nook_debug("vm: guest ready (kernel %s) %.0f ms after launch", s->kernel_release, s->ready_ms);
   return 0;
 fail:
-  /* QEMU ends on a state it cannot load, whichever step notices: boot
-   * instead. */
+  /* QEMU ends on a state it cannot load, whichever step notices, and a
+   * restored guest that does not come up to its ready is no better: boot
+   * instead (a failure of the guest's own, a share it cannot mount, comes
+   * back from the boot too). */
   if (restoring) {
     *restore_failed = true;
     nook_error_wrap(err, "restore template %.12s", key);
