@@ -212,9 +212,10 @@ int nook_container_start(const char *root, const char *id, nook_error_t *err)
     return -1;
   bool said;
   int r = start_loaded(id, &l, &said, err);
-  if (r < 0 && !said && l.status == NOOK_CREATED && proc_start_time(l.st.pid) != l.st.pid_start) {
-    /* Killed while start was talking to it (kill does not take the lock);
-     * a container that said why it failed and left keeps its words. */
+  if (r < 0 && !said && l.status == NOOK_CREATED && proc_exiting(l.st.pid, l.st.pid_start)) {
+    /* Killed while start was talking to it (kill does not take the lock),
+     * gone or still exiting: a broken connection, not the container's
+     * words.  A container that said why it failed and left keeps them. */
     nook_error_free(err);
     nook_error(err, 0, "cannot start a container that has stopped");
   }

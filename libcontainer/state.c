@@ -320,7 +320,7 @@ void state_clear(struct nook_state *s)
 /* Parse /proc/PID/stat after the command name (which may hold spaces and
  * parentheses: the last ')' ends it).  Field 3 is the state, 22 the start
  * time. */
-static int proc_stat(pid_t pid, char *state, unsigned long long *start)
+static int proc_stat(pid_t pid, char *state, unsigned long *flags, unsigned long long *start)
 {
   char path[64], buf[1024];
   snprintf(path, sizeof(path), "/proc/%d/stat", pid);
@@ -341,6 +341,8 @@ static int proc_stat(pid_t pid, char *state, unsigned long long *start)
     if (p == NULL)
       return -1;
     p++;
+    if (field + 1 == 9)
+      *flags = strtoul(p, NULL, 10);
   }
   *start = strtoull(p, NULL, 10);
   return 0;
@@ -349,10 +351,24 @@ static int proc_stat(pid_t pid, char *state, unsigned long long *start)
 unsigned long long proc_start_time(pid_t pid)
 {
   char st;
+  unsigned long flags;
   unsigned long long start;
-  if (pid <= 0 || proc_stat(pid, &st, &start) < 0 || st == 'Z' || st == 'X')
+  if (pid <= 0 || proc_stat(pid, &st, &flags, &start) < 0 || st == 'Z' || st == 'X')
     return 0;
   return start;
+}
+
+/* include/linux/sched.h: set as do_exit() begins, before the files close. */
+#define KERNEL_PF_EXITING 0x00000004UL
+
+bool proc_exiting(pid_t pid, unsigned long long start_time)
+{
+  char st;
+  unsigned long flags = 0;
+  unsigned long long start;
+  if (pid <= 0 || proc_stat(pid, &st, &flags, &start) < 0 || start != start_time)
+    return true;
+  return st == 'Z' || st == 'X' || (flags & KERNEL_PF_EXITING) != 0;
 }
 
 enum nook_status state_status(int dirfd, const struct nook_state *s)

@@ -91,6 +91,11 @@ enum nook_status state_status(int dirfd, const struct nook_state *s);
 /* starttime field of /proc/PID/stat; 0 when the process is gone. */
 unsigned long long proc_start_time(pid_t pid);
 
+/* Whether the process pid that started at start_time is gone, a zombie, or
+ * on its way out (the kernel's PF_EXITING: killed, its files may already be
+ * closed while it is not yet a zombie). */
+bool proc_exiting(pid_t pid, unsigned long long start_time);
+
 /* Remove ROOT/ID and everything in it, but only while it is still the
  * directory open as dirfd: never a newer container of the same id. */
 int state_dir_remove(const char *root, const char *id, int dirfd, nook_error_t *err);

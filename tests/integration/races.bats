@@ -390,31 +390,32 @@ seccomp_rules() {
   assert_nothing_left "$cgname"
 }
 
-@test "races: start of a container whose init is dying (files closed, not yet a zombie) says it has stopped" {
-  setup_bundle sleep 1000
-  create_container "$ID"
-  local pid holder child
-  pid=$(state_field "$ID" pid)
-  # A process in the container's pid namespace whose parent, outside it, is
-  # stopped: killed, it stays an unreaped zombie, and the dying init waits for
-  # it (zap_pid_ns_processes) after it has closed its files, start.sock too.
+# dying_init ID: the container's init killed and left dying: its files
+# closed (start.sock, the start connection), not yet a zombie.  A process
+# in the container's pid namespace whose parent, outside it, is stopped:
+# killed, it stays an unreaped zombie, and the dying init waits for it
+# (zap_pid_ns_processes) after it has closed its files.  HOLDER is that
+# parent: `kill -CONT "$HOLDER"` lets the init go.
+dying_init() {
+  local pid child
+  pid=$(state_field "$1" pid)
   nsenter -t "$pid" -p sleep 1000 &
-  holder=$!
-  BG_PIDS+=("$holder")
+  HOLDER=$!
+  BG_PIDS+=("$HOLDER")
   for _ in $(seq 100); do
-    child=$(awk '{print $1}' "/proc/$holder/task/$holder/children" 2>/dev/null) || true
+    child=$(awk '{print $1}' "/proc/$HOLDER/task/$HOLDER/children" 2>/dev/null) || true
     [ -n "$child" ] && break
     sleep 0.05
   done
   [ -n "$child" ] || fail "nsenter made no process"
-  kill -STOP "$holder"
+  kill -STOP "$HOLDER"
   # kill(2) only queues the stop: a holder still in wait4() when its child
   # dies reaps it, and nothing is tested (seen under load in CI).
   for _ in $(seq 100); do
-    [ "$(awk '{print $3}' "/proc/$holder/stat")" = T ] && break
+    [ "$(awk '{print $3}' "/proc/$HOLDER/stat")" = T ] && break
     sleep 0.05
   done
-  [ "$(awk '{print $3}' "/proc/$holder/stat")" = T ] || fail "nsenter did not stop"
+  [ "$(awk '{print $3}' "/proc/$HOLDER/stat")" = T ] || fail "nsenter did not stop"
   kill -KILL "$pid"
   # (the init SIGKILLs the namespace's processes only after closing its files)
   for _ in $(seq 100); do
@@ -423,9 +424,45 @@ seccomp_rules() {
   done
   [ "$(awk '{print $3}' "/proc/$child/stat")" = Z ] || fail "the namespace's process was not killed"
   [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ] || fail "the init is already a zombie: nothing is tested"
+}
+
+@test "races: start of a container whose init is dying (files closed, not yet a zombie) says it has stopped" {
+  setup_bundle sleep 1000
+  create_container "$ID"
+  local pid
+  pid=$(state_field "$ID" pid)
+  dying_init "$ID"
   run nook start "$ID"
   assert_failure
   assert_output --partial "cannot start a container that has stopped"
-  kill -CONT "$holder"
+  kill -CONT "$HOLDER"
+  wait_pid_gone "$pid"
+}
+
+# CI: one start in the stress test above said "sync: send start: connection
+# reset by peer": it had connected, and the init was killed before it read
+# SYNC_START.  strace holds start's send for 2 s (after its connect, the
+# unlink of start.sock is the sign); meanwhile the init is left dying.
+@test "races: start whose init is killed between its connect and its send says it has stopped" {
+  command -v strace >/dev/null || skip "strace is not installed"
+  setup_bundle sleep 1000
+  create_container "$ID"
+  local pid start_pid
+  pid=$(state_field "$ID" pid)
+  strace -f -o /dev/null -e trace=sendmsg -e inject=sendmsg:delay_enter=2000000:when=1 \
+    "$NOOK" --root "$NOOK_ROOT" start "$ID" >"$BATS_TEST_TMPDIR/start.out" 2>&1 &
+  start_pid=$!
+  for _ in $(seq 200); do
+    [ -e "$NOOK_ROOT/$ID/start.sock" ] || break
+    sleep 0.01
+  done
+  [ ! -e "$NOOK_ROOT/$ID/start.sock" ] || fail "start did not connect"
+  dying_init "$ID"
+  local rc=0
+  wait "$start_pid" || rc=$?
+  [ "$rc" -ne 0 ] || fail "start succeeded"
+  grep -q "cannot start a container that has stopped" "$BATS_TEST_TMPDIR/start.out" ||
+    fail "start said: $(cat "$BATS_TEST_TMPDIR/start.out")"
+  kill -CONT "$HOLDER"
   wait_pid_gone "$pid"
 }
