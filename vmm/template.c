@@ -112,6 +112,26 @@ static const char *untrusted(const struct stat *st)
   return NULL;
 }
 
+/* Why the open template fd is not to be loaded, or NULL. */
+static const char *file_flaw(int fd)
+{
+  struct stat st;
+  char magic[sizeof(stream_magic)];
+  if (fstat(fd, &st) < 0)
+    return "not readable";
+  if (!S_ISREG(st.st_mode))
+    return "not a regular file";
+  const char *bad = untrusted(&st);
+  if (bad != NULL)
+    return bad;
+  if ((st.st_mode & 077) != 0)
+    return "readable by other users";
+  if (pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+      memcmp(magic, stream_magic, sizeof(magic)) != 0)
+    return "not a saved machine";
+  return NULL;
+}
+
 int vmm_template_open(const char *dir, const char *key, char **why)
 {
   *why = NULL;
@@ -126,23 +146,19 @@ int vmm_template_open(const char *dir, const char *key, char **why)
       xasprintf(why, "open `%s/%s`: %s", dir, name, strerror(errno));
     return -1;
   }
-  struct stat dst, st;
-  char magic[sizeof(stream_magic)];
-  const char *bad = NULL;
-  if (fstat(dfd, &dst) < 0 || fstat(fd, &st) < 0)
-    bad = strerror(errno);
-  else if ((bad = untrusted(&dst)) != NULL)
-    xasprintf(why, "the directory `%s` is %s", dir, bad);
-  else if (!S_ISREG(st.st_mode))
-    bad = "not a regular file";
-  else if ((bad = untrusted(&st)) == NULL && (st.st_mode & 077) != 0)
-    bad = "readable by other users";
-  else if (bad == NULL && (pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
-                           memcmp(magic, stream_magic, sizeof(magic)) != 0))
-    bad = "not a saved machine";
+  struct stat dst;
+  if (fstat(dfd, &dst) < 0) {
+    xasprintf(why, "stat `%s`: %s", dir, strerror(errno));
+    return -1;
+  }
+  const char *bad = untrusted(&dst);
   if (bad != NULL) {
-    if (*why == NULL)
-      xasprintf(why, "`%s/%s` is %s: not used", dir, name, bad);
+    xasprintf(why, "the directory `%s` is %s: not used", dir, bad);
+    return -1;
+  }
+  bad = file_flaw(fd);
+  if (bad != NULL) {
+    xasprintf(why, "`%s/%s` is %s: not used", dir, name, bad);
     return -1;
   }
   return steal_fd(&fd);
