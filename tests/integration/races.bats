@@ -56,6 +56,27 @@ assert_nothing_left() {
   [ -z "$left" ] || fail "state left in $NOOK_ROOT: $left"
 }
 
+# alive_in_cgroup PID CGNAME: PID is a live process (not a zombie) in a
+# cgroup whose path holds CGNAME.
+alive_in_cgroup() {
+  grep -qF "$2" "/proc/$1/cgroup" 2>/dev/null &&
+    [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
+# What a process stuck somewhere is doing, and who else is in its pid
+# namespace (an exiting namespace init waits for them).
+proc_diag() {
+  local ns p
+  grep -E '^(State|PPid|NSpid|SigPnd|ShdPnd)' "/proc/$1/status" 2>/dev/null | tr '\n' ' '
+  printf 'wchan=%s ' "$(cat "/proc/$1/wchan" 2>/dev/null)"
+  ns=$(readlink "/proc/$1/ns/pid" 2>/dev/null)
+  for p in /proc/[0-9]*; do
+    [ "${p#/proc/}" != "$1" ] && [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ns" ] &&
+      printf 'also in %s: %s (%s) ' "$ns" "${p#/proc/}" "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
+  done
+  return 0
+}
+
 # One stress worker: random lifecycle commands on one id until END (epoch
 # seconds); bats' errexit must not end it.  Every error line goes to W.err; each create that succeeded
 # leaves its pid file W-N.pid.
@@ -105,9 +126,15 @@ stress_worker() {
     [ -e "$f" ] || continue
     pid=$(cat "$f")
     [ -n "$pid" ] || continue
-    grep -qF "$cgname" "/proc/$pid/cgroup" 2>/dev/null || continue
-    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && continue
-    [ "$pid" = "$listed" ] || fail "container process $pid is alive but not listed (list: '$listed')"
+    [ "$pid" = "$listed" ] && continue
+    # A delete returns once the cgroup is empty, which the kernel says as
+    # the init passes cgroup_exit() in do_exit(), a moment before it is a
+    # zombie: only one still there seconds later is an orphan.
+    for _ in $(seq 50); do
+      alive_in_cgroup "$pid" "$cgname" || continue 2
+      sleep 0.2
+    done
+    fail "container process $pid is alive but not listed (list: '$listed'): $(proc_diag "$pid")"
   done
   ls "$dir"/*.pid >/dev/null 2>&1 || fail "no create succeeded in 25 s"
 
