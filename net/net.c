@@ -18,9 +18,10 @@
 
 #include "../base/fdpass.h"
 #include "../base/utils.h"
+#include "internal.h"
 #include "netlink.h"
 
-static int nl_open(struct nl_sock *nl, nook_error_t *err)
+int net_nl_open(struct nl_sock *nl, nook_error_t *err)
 {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0)
@@ -30,7 +31,7 @@ static int nl_open(struct nl_sock *nl, nook_error_t *err)
   return 0;
 }
 
-static struct ifinfomsg *link_request(struct nl_req *r, uint16_t type, int index)
+struct ifinfomsg *net_link_request(struct nl_req *r, uint16_t type, int index)
 {
   struct ifinfomsg *ifi = nl_req_init(r, type, 0, sizeof(*ifi));
   ifi->ifi_family = AF_UNSPEC;
@@ -38,10 +39,10 @@ static struct ifinfomsg *link_request(struct nl_req *r, uint16_t type, int index
   return ifi;
 }
 
-static int link_up(struct nl_sock *nl, int index)
+int net_link_up(struct nl_sock *nl, int index)
 {
   struct nl_req r;
-  struct ifinfomsg *ifi = link_request(&r, RTM_NEWLINK, index);
+  struct ifinfomsg *ifi = net_link_request(&r, RTM_NEWLINK, index);
   ifi->ifi_flags = IFF_UP;
   ifi->ifi_change = IFF_UP;
   return nl_talk(nl, &r, NULL, NULL);
@@ -67,20 +68,6 @@ int net_loopback_up(nook_error_t *err)
     return nook_error(err, errno, "bring up the loopback device");
   return 0;
 }
-
-/* One address to carry over: the attributes `ip addr add` would need. */
-struct addr {
-  uint8_t family, prefixlen;
-  uint32_t flags;
-  uint8_t local_len, address_len, broadcast_len;
-  uint8_t local[16], address[16], broadcast[16];
-};
-
-struct addr_list {
-  int index;
-  struct addr *v;
-  size_t n;
-};
 
 static void copy_attr(const struct nlattr *a, uint8_t *dst, uint8_t *len)
 {
@@ -121,7 +108,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
   return 0;
 }
 
-static int collect_addrs(struct nl_sock *nl, struct addr_list *l)
+int net_collect_addrs(struct nl_sock *nl, struct addr_list *l)
 {
   struct nl_req r;
   struct ifaddrmsg *ifa = nl_req_init(&r, RTM_GETADDR, NLM_F_DUMP, sizeof(*ifa));
@@ -129,7 +116,7 @@ static int collect_addrs(struct nl_sock *nl, struct addr_list *l)
   return nl_talk(nl, &r, addr_cb, l);
 }
 
-static int add_addr(struct nl_sock *nl, int index, const struct addr *a)
+int net_add_addr(struct nl_sock *nl, int index, const struct addr *a)
 {
   /* Flags a user may set; the rest describe state the kernel owns. */
   const uint32_t settable = IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_NOPREFIXROUTE |
@@ -153,11 +140,6 @@ static int add_addr(struct nl_sock *nl, int index, const struct addr *a)
   return 0;
 }
 
-struct link_info {
-  int index;
-  char name[IFNAMSIZ];
-};
-
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
   struct link_info *li = data;
@@ -175,10 +157,10 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /* index 0: by name. */
-static int get_link(struct nl_sock *nl, int index, const char *name, struct link_info *li)
+int net_get_link(struct nl_sock *nl, int index, const char *name, struct link_info *li)
 {
   struct nl_req r;
-  link_request(&r, RTM_GETLINK, index);
+  net_link_request(&r, RTM_GETLINK, index);
   if (index == 0)
     nl_put_strz(&r, IFLA_IFNAME, name);
   memset(li, 0, sizeof(*li));
@@ -206,17 +188,17 @@ static int setup_moved(struct nl_sock *nl, int index, const char *name,
 {
   struct link_info li;
   bool tmpl = strstr(name, "%d") != NULL;
-  if (get_link(nl, tmpl ? index : 0, name, &li) < 0 || (tmpl && !name_matches(li.name, name)))
+  if (net_get_link(nl, tmpl ? index : 0, name, &li) < 0 || (tmpl && !name_matches(li.name, name)))
     return nook_error(err, tmpl ? 0 : errno, "find it in the container's network namespace");
   for (size_t i = 0; i < addrs->n; i++)
-    if (add_addr(nl, li.index, &addrs->v[i]) < 0)
+    if (net_add_addr(nl, li.index, &addrs->v[i]) < 0)
       return nook_error(err, errno, "add address #%zu to %s", i, li.name);
-  if (link_up(nl, li.index) < 0)
+  if (net_link_up(nl, li.index) < 0)
     return nook_error(err, errno, "bring up %s", li.name);
   return 0;
 }
 
-/* The fd and errno a helper sends back; see nl_open_in(). */
+/* The fd and errno a helper sends back; see net_nl_open_in(). */
 static int recv_fd(int sock, int *fd, int *e)
 {
   struct iovec iov = {.iov_base = e, .iov_len = sizeof(*e)};
@@ -235,7 +217,7 @@ static int recv_fd(int sock, int *fd, int *e)
 /* A netlink socket that lives in the network namespace of netns_fd.  A
  * forked helper joins the namespace and makes it, so the runtime itself never
  * leaves its own; sockets keep the namespace they were made in. */
-static int nl_open_in(int netns_fd, struct nl_sock *nl, nook_error_t *err)
+int net_nl_open_in(int netns_fd, struct nl_sock *nl, nook_error_t *err)
 {
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
@@ -278,12 +260,12 @@ static int move_device(struct nl_sock *host, struct nl_sock *target, const struc
   /* The kernel moves first and renames after, so a taken name would fail
    * only once the device is gone from the host: check before. */
   struct link_info li;
-  if (strstr(name, "%d") == NULL && get_link(target, 0, name, &li) == 0)
+  if (strstr(name, "%d") == NULL && net_get_link(target, 0, name, &li) == 0)
     return nook_error(err, EEXIST, "a device \"%s\" exists in the container's network namespace",
                       name);
 
   struct addr_list addrs = {.index = index};
-  int r = collect_addrs(host, &addrs);
+  int r = net_collect_addrs(host, &addrs);
   cleanup_free struct addr *owned = addrs.v;
   (void)owned; /* only there to be freed */
   if (r < 0)
@@ -292,7 +274,7 @@ static int move_device(struct nl_sock *host, struct nl_sock *target, const struc
   /* Rename and move in one request: the new name is applied in the target
    * namespace, so it cannot clash with a host device. */
   struct nl_req move;
-  link_request(&move, RTM_NEWLINK, index);
+  net_link_request(&move, RTM_NEWLINK, index);
   nl_put_u32(&move, IFLA_NET_NS_FD, (uint32_t)netns_fd);
   nl_put_strz(&move, IFLA_IFNAME, name);
   if (nl_talk(host, &move, NULL, NULL) < 0)
@@ -305,9 +287,9 @@ int net_move_devices(const struct oci_linux *l, int netns_fd, nook_error_t *err)
   if (l == NULL || l->n_net_devices == 0)
     return 0;
   struct nl_sock host = {.fd = -1}, target = {.fd = -1};
-  if (nl_open(&host, err) < 0)
+  if (net_nl_open(&host, err) < 0)
     return -1;
-  int r = nl_open_in(netns_fd, &target, err);
+  int r = net_nl_open_in(netns_fd, &target, err);
   for (size_t i = 0; i < l->n_net_devices && r == 0; i++) {
     const struct oci_net_device *d = &l->net_devices[i];
     if (strlen(d->host_name) >= IFNAMSIZ || (d->name && strlen(d->name) >= IFNAMSIZ))

@@ -445,8 +445,9 @@ int oci_config_with_resources(const char *json, size_t len, const char *origin,
  * replaced by root_path; mounts[i].source by mount_sources[i] where that is
  * not NULL (i < n_sources); only the hooks that run in the container's
  * namespaces (createContainer, startContainer) kept; the annotation
- * drop_annotation and the `vm` object left out (the guest makes no VM).
- * Everything else as it was. */
+ * drop_annotation and the `vm` object left out (the guest makes no VM); the
+ * network namespace's path dropped (it names the host's, whose interface
+ * the guest gets: net/vmnet.h).  Everything else as it was. */
 int oci_config_for_guest(const char *json, size_t len, const char *origin, const char *root_path,
                          char *const *mount_sources, size_t n_sources, const char *drop_annotation,
                          char **out, nook_error_t *err);

@@ -31,6 +31,49 @@ static void gen_object_with(yajl_gen g, const struct json_value *obj, const char
   yajl_gen_map_close(g);
 }
 
+static const struct json_value *member(const struct json_value *obj, const char *key)
+{
+  for (size_t i = 0; i < obj->len; i++)
+    if (strcmp(obj->u.members[i].key, key) == 0)
+      return &obj->u.members[i].value;
+  return NULL;
+}
+
+/* linux with the network namespace's path dropped: the host's namespace
+ * is QEMU's, its interface the guest's (net/vmnet.h), and the container
+ * gets a namespace of its own in the guest, where that interface goes. */
+static void gen_linux(yajl_gen g, const struct json_value *linux_)
+{
+  yajl_gen_map_open(g);
+  for (size_t i = 0; i < linux_->len; i++) {
+    const struct json_member *m = &linux_->u.members[i];
+    jgen_str(g, m->key);
+    if (strcmp(m->key, "namespaces") != 0 || m->value.type != JSON_ARRAY) {
+      jgen_value(g, &m->value);
+      continue;
+    }
+    yajl_gen_array_open(g);
+    for (size_t j = 0; j < m->value.len; j++) {
+      const struct json_value *ns = &m->value.u.items[j];
+      const struct json_value *type = ns->type == JSON_OBJECT ? member(ns, "type") : NULL;
+      if (type == NULL || type->type != JSON_STRING || strcmp(type->u.str, "network") != 0) {
+        jgen_value(g, ns);
+        continue;
+      }
+      yajl_gen_map_open(g);
+      for (size_t k = 0; k < ns->len; k++) {
+        if (strcmp(ns->u.members[k].key, "path") == 0)
+          continue;
+        jgen_str(g, ns->u.members[k].key);
+        jgen_value(g, &ns->u.members[k].value);
+      }
+      yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+  }
+  yajl_gen_map_close(g);
+}
+
 int oci_config_for_guest(const char *json, size_t len, const char *origin, const char *root_path,
                          char *const *mount_sources, size_t n_sources, const char *drop_annotation,
                          char **out, nook_error_t *err)
@@ -54,6 +97,8 @@ int oci_config_for_guest(const char *json, size_t len, const char *origin, const
     jgen_str(g, m->key);
     if (strcmp(m->key, "root") == 0 && v->type == JSON_OBJECT) {
       gen_object_with(g, v, "path", root_path);
+    } else if (strcmp(m->key, "linux") == 0 && v->type == JSON_OBJECT) {
+      gen_linux(g, v);
     } else if (strcmp(m->key, "mounts") == 0 && v->type == JSON_ARRAY) {
       yajl_gen_array_open(g);
       for (size_t j = 0; j < v->len; j++) {

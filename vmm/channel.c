@@ -21,6 +21,7 @@ static const char *const type_names[] = {
     [CHAN_STDIN] = "stdin",   [CHAN_OK] = "ok",         [CHAN_WINSIZE] = "winsize",
     [CHAN_ACK] = "ack",       [CHAN_NOOK] = "nook",     [CHAN_CTR_EXEC] = "ctr-exec",
     [CHAN_STATS] = "stats",   [CHAN_PARKED] = "parked", [CHAN_UNPARK] = "unpark",
+    [CHAN_NET] = "net",
 };
 
 struct frame {

@@ -63,8 +63,13 @@ enum chan_type {
    * others: the wall clock and fresh entropy for the kernel's RNG. */
   CHAN_PARKED,
   CHAN_UNPARK,
+  /* host -> guest, before CREATE: the container's network interface
+   * (net_vm_link_encode()), which the guest's device becomes inside the
+   * container once it is created.  Answered OK or ERROR (a malformed
+   * description). */
+  CHAN_NET,
 };
-#define CHAN_TYPE_MAX CHAN_UNPARK
+#define CHAN_TYPE_MAX CHAN_NET
 
 /* The kernel parameter that makes the guest init park (a dotted name: the
  * kernel takes it for a module's and neither warns nor hands it to init;

@@ -21,6 +21,7 @@
 #include "../libcontainer/container.h"
 #include "../libcontainer/seccomp.h"
 #include "../libcontainer/terminal.h"
+#include "../net/vmnet.h"
 #include "channel.h"
 #include "guest.h"
 #include "share.h"
@@ -347,6 +348,23 @@ int guest_ctr_create(struct guest_ctr *c, const char *id, const char *config, in
   if (stdio_finish(&s, r, GUEST_PID_FILE, c->procs[0], err) < 0)
     return -1;
   c->id = xstrdup(id);
+  /* Before start, as an engine's network is there before its container
+   * runs: the host then tears the VM down on an error. */
+  if (c->net != NULL && net_vm_link_apply(c->net, c->procs[0]->pid, err) < 0)
+    return nook_error_wrap(err, "the container's network interface %s", c->net->name);
+  return 0;
+}
+
+int guest_ctr_network(struct guest_ctr *c, const char *text, nook_error_t *err)
+{
+  if (c->id != NULL || c->net != NULL)
+    return nook_error(err, EEXIST, "the network comes once, before the container");
+  struct net_vm_link *l = xmalloc(sizeof(*l));
+  if (net_vm_link_decode(text, l, err) < 0) {
+    free(l);
+    return -1;
+  }
+  c->net = l;
   return 0;
 }
 

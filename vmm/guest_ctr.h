@@ -18,6 +18,7 @@
 #include "guest_proc.h"
 
 struct nook_stats_source;
+struct net_vm_link;
 
 /* The share the container's bundle arrives on: /mnt/ctr. */
 #define VMM_CTR_TAG "ctr"
@@ -40,6 +41,9 @@ struct guest_ctr {
    * life (the cgroup does not move).  The fds are O_CLOEXEC and every
    * child of ours closes what it inherits (child_fresh). */
   struct nook_stats_source *stats;
+  /* The container's network interface (CHAN_NET), or NULL: the guest's
+   * network device becomes it once the container exists. */
+  struct net_vm_link *net;
 };
 
 void guest_ctr_init(struct guest_ctr *c, vmm_nook_main_fn *nook_main);
@@ -54,6 +58,9 @@ void guest_ctr_init(struct guest_ctr *c, vmm_nook_main_fn *nook_main);
 int guest_ctr_create(struct guest_ctr *c, const char *id, const char *config, int flags,
                      char **warnings, nook_error_t *err);
 int guest_ctr_start(struct guest_ctr *c, char **warnings, nook_error_t *err);
+
+/* CHAN_NET, before the create: text is net_vm_link_encode()'s. */
+int guest_ctr_network(struct guest_ctr *c, const char *text, nook_error_t *err);
 int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook_error_t *err);
 
 /* `nook ARGV...` on the container (CHAN_NOOK: pause, resume, ps, update,

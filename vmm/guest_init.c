@@ -414,6 +414,9 @@ static int serve_ctr(struct guest_ctr *c, int chan, const struct chan_msg *m, no
   cleanup_free char *warnings = NULL;
   int r, value = 0;
   switch (m->type) {
+  case CHAN_NET:
+    r = guest_ctr_network(c, m->data, &req_err);
+    break;
   case CHAN_CREATE:
     r = guest_ctr_create(c, m->data, create_config(m), m->value, &warnings, &req_err);
     value = c->procs[0]->pid;
@@ -605,7 +608,8 @@ static int serve(int chan, struct boot_marks *b, vmm_nook_main_fn *nook_main, no
   const unsigned expect = CHAN_BIT(CHAN_EXEC) | CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_SIGNAL) |
                           CHAN_BIT(CHAN_CREATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
                           CHAN_BIT(CHAN_STDIN) | CHAN_BIT(CHAN_ACK) | CHAN_BIT(CHAN_WINSIZE) |
-                          CHAN_BIT(CHAN_NOOK) | CHAN_BIT(CHAN_CTR_EXEC) | CHAN_BIT(CHAN_STATS);
+                          CHAN_BIT(CHAN_NOOK) | CHAN_BIT(CHAN_CTR_EXEC) | CHAN_BIT(CHAN_STATS) |
+                          CHAN_BIT(CHAN_NET);
   struct pollfd *p = NULL;
   size_t cap = 0;
   int r = 0;

@@ -87,7 +87,8 @@ static int wanted_modules(const char *bundle, unsigned needs, char **out, nook_e
   static const struct {
     const char *name;
     unsigned need; /* 0: always */
-  } sets[] = {{"base", 0}, {"disk", VMM_NEED_DISK}, {"overlay", VMM_NEED_OVERLAY}};
+  } sets[] = {
+      {"base", 0}, {"disk", VMM_NEED_DISK}, {"overlay", VMM_NEED_OVERLAY}, {"net", VMM_NEED_NET}};
   cleanup_free char *base = NULL;
   xasprintf(&base, "%s/needs/base", bundle);
   if (access(base, F_OK) < 0) {

@@ -21,7 +21,8 @@
 enum vmm_guest_need {
   VMM_NEED_DISK = 1u << 0,    /* a vm.image root: virtio-blk, ext4 */
   VMM_NEED_OVERLAY = 1u << 1, /* overlayfs: the nook.rootfs.overlay annotation, overlay mounts */
-  VMM_NEED_ALL = VMM_NEED_DISK | VMM_NEED_OVERLAY,
+  VMM_NEED_NET = 1u << 2,     /* virtio-net: a network namespace's interface (net/vmnet.h) */
+  VMM_NEED_ALL = VMM_NEED_DISK | VMM_NEED_OVERLAY | VMM_NEED_NET,
 };
 
 /* The path of the cached initramfs for `bundle` and `needs` (a mask of

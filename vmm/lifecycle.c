@@ -114,6 +114,22 @@ static int refuse_unsupported(const struct nook_create_opts *o, const struct oci
                       "VM mode does not support --systemd-cgroup (the systemd cgroup driver) "
                       "yet: the VMM's cgroup is made with the cgroupfs driver; drop "
                       "--systemd-cgroup and give linux.cgroupsPath as a cgroupfs path");
+  /* A namespace path names a host namespace, which a process in the
+   * guest cannot join.  The network namespace is the exception: QEMU joins
+   * it and the guest takes over its interface (net/vmnet.h). */
+  for (size_t i = 0; i < c->linux_.n_namespaces; i++) {
+    const struct oci_namespace *ns = &c->linux_.namespaces[i];
+    if (ns->path != NULL && ns->type != OCI_NS_NETWORK)
+      return nook_error(err, 0,
+                        "linux.namespaces[%zu].path: VM mode cannot join the host's %s namespace "
+                        "`%s` (only a network namespace, whose interface the guest takes over)",
+                        i, oci_ns_type_name(ns->type), ns->path);
+  }
+  if (c->linux_.n_net_devices > 0)
+    return nook_error(err, 0,
+                      "linux.netDevices: VM mode cannot move a host network device into the VM "
+                      "(give the container a network namespace: its interface becomes the "
+                      "guest's)");
   /* Extra fds cannot cross into the guest as fds at all. */
   if (o->preserve_fds > 0)
     return nook_error(err, 0,

@@ -201,6 +201,10 @@ int vmm_mode_spec(const struct vmm_mode *m, struct vmm_spec *spec, nook_error_t 
 unsigned vmm_mode_needs(const struct oci_config *c)
 {
   unsigned needs = c->vm.has_image ? VMM_NEED_DISK : 0;
+  /* An engine's network namespace: its interface becomes the guest's. */
+  const struct oci_namespace *net = oci_config_namespace(c, OCI_NS_NETWORK);
+  if (net != NULL && net->path != NULL)
+    needs |= VMM_NEED_NET;
   if (oci_annotation(c, "nook.rootfs.overlay") != NULL)
     needs |= VMM_NEED_OVERLAY;
   for (size_t i = 0; i < c->n_mounts; i++) {

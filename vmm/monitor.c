@@ -20,6 +20,7 @@
 #include "../base/utils.h"
 #include "../libcontainer/state.h"
 #include "../libcontainer/terminal.h"
+#include "../net/vmnet.h"
 #include "channel.h"
 #include "confine.h"
 #include "execmux.h"
@@ -51,6 +52,11 @@ struct monitor {
   bool stdin_held; /* relaying stdin when paused: again on resume */
   const char *id;
   struct chan_msg *msg;
+  /* The network namespace's interface the guest took over, redirected to
+   * a tap until the monitor ends (net/vmnet.h). */
+  bool has_link;
+  struct net_vm_link link;
+  int netns_fd; /* the confinement's */
 };
 
 void vmm_forwarded_signals(sigset_t *set)
@@ -80,6 +86,15 @@ void vmm_die_like(int wstatus)
 
 /* Output and the exit of the container and of its exec'd processes,
  * whenever the guest sends them. */
+/* Once QEMU is gone (its tap with it): the interface is the namespace's
+ * again. */
+static void drop_network(struct monitor *m)
+{
+  if (m->has_link)
+    net_vm_link_release(m->netns_fd, &m->link);
+  m->has_link = false;
+}
+
 static void on_guest(struct monitor *m, const struct chan_msg *msg)
 {
   if (vmm_execs_from_guest(&m->execs, m->s.chan, msg))
@@ -453,6 +468,7 @@ static void serve_client(struct monitor *m)
     }
     /* QEMU is reaped before the answer: the CLI kills us right after. */
     vmm_session_destroy(&m->s);
+    drop_network(m);
     reply(fd, 0, 0, NULL, &err);
     break;
   case CHAN_START:
@@ -554,6 +570,37 @@ static int create_request(struct monitor *m, const char *id, const char *config,
   return guest_request(m, CHAN_CREATE, flags, data, id_len + config_len, NULL, said, err);
 }
 
+/* The network namespace an engine gave the container: its interface is
+ * the guest's once QEMU holds the tap beside it.  *tap: -1 when there is
+ * none to take (a namespace with only loopback). */
+static int take_network(struct monitor *m, const struct vmm_monitor_opts *o, int *tap,
+                        char **warning, nook_error_t *err)
+{
+  *tap = -1;
+  if (o->confine == NULL || o->confine->netns_fd < 0)
+    return 0;
+  cleanup_free char *ignored = NULL;
+  int r = net_vm_link_prepare(o->confine->netns_fd, &m->link, tap, &ignored, err);
+  if (r < 0)
+    return nook_error_wrap(err, "the container's network namespace");
+  m->has_link = r > 0;
+  m->netns_fd = o->confine->netns_fd;
+  if (ignored != NULL)
+    xasprintf(warning,
+              "VM mode gives the guest one network interface, %s; the container does not get "
+              "%s",
+              m->link.name, ignored);
+  return 0;
+}
+
+static int send_network(struct monitor *m, nook_error_t *err)
+{
+  if (!m->has_link)
+    return 0;
+  cleanup_free char *text = net_vm_link_encode(&m->link);
+  return guest_request(m, CHAN_NET, 0, text, strlen(text) + 1, NULL, NULL, err);
+}
+
 /* Everything up to the container created in the guest. */
 static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **said,
                     nook_error_t *err)
@@ -606,12 +653,27 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
         terminal_send_to_socket(o->console_socket, master, err) < 0 || stdio_to_null(err) < 0)
       return -1;
   }
+  cleanup_close int tap = -1;
+  cleanup_free char *net_warning = NULL;
+  if (take_network(m, o, &tap, &net_warning, err) < 0)
+    return -1;
+  bo.has_net = tap >= 0;
+  bo.net_fd = tap;
   if (vmm_session_boot(&bo, &m->s, err) < 0)
     return -1;
+  /* QEMU holds its own. */
+  if (tap >= 0)
+    close(steal_fd(&tap));
   int flags = (master >= 0 ? CHAN_CREATE_TTY : 0) |
               (o->config->linux_.has_seccomp ? CHAN_CREATE_SECCOMP : 0);
-  if (create_request(m, o->id, config, flags, said, err) < 0)
+  if (send_network(m, err) < 0 || create_request(m, o->id, config, flags, said, err) < 0)
     return -1;
+  if (net_warning != NULL) {
+    char *all = NULL;
+    xasprintf(&all, "%s%s%s", *said ? *said : "", *said ? "\n" : "", net_warning);
+    free(*said);
+    *said = all;
+  }
   nook_debug("vm: container created");
   m->status = NOOK_CREATED;
   /* The container's pid (ours) in the container's cgroup, as an engine
@@ -634,6 +696,7 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
 static void end_vm(struct monitor *m, const struct vmm_monitor_opts *o)
 {
   vmm_session_destroy(&m->s);
+  drop_network(m);
   if (o->confine != NULL && !m->joined)
     vmm_confine_release(o->confine, NULL);
 }

@@ -107,6 +107,13 @@ static int check_spec(const struct vmm_spec *s, nook_error_t *err)
                       "qemu: %zu shares and a disk: microvm has room for %d beside the "
                       "channel",
                       s->nshares, VMM_MAX_SHARES);
+  if (s->has_net && s->nshares + (s->disk != NULL) + 1 > VMM_MAX_SHARES)
+    return nook_error(err, 0,
+                      "qemu: %zu shares%s and a network device: microvm has room for %d beside "
+                      "the channel",
+                      s->nshares, s->disk != NULL ? ", a disk" : "", VMM_MAX_SHARES);
+  if (s->has_net && s->net_fd < 0)
+    return nook_error(err, 0, "qemu: a network device without a tap");
   if (s->disk != NULL && s->disk_format != NULL && strcmp(s->disk_format, "raw") != 0 &&
       strcmp(s->disk_format, "qcow2") != 0)
     return nook_error(err, 0, "qemu: disk format `%s`: want raw or qcow2", s->disk_format);
@@ -244,6 +251,14 @@ static int qemu_build_argv(const struct vmm_spec *s, char ***argv, nook_error_t 
     add(&a, "-device");
     add(&a, "virtio-blk-device,drive=disk0");
   }
+  if (s->has_net) {
+    /* No mac=: the device's address is in a template's saved state, so
+     * the guest sets the interface's own (net_vm_link_apply()). */
+    add(&a, "-netdev");
+    add(&a, "tap,id=net0,fd=%d", s->net_fd);
+    add(&a, "-device");
+    add(&a, "virtio-net-device,netdev=net0");
+  }
   /* The config's own parameters come after nook's, so they can add devices
    * and override settings; -sandbox stays last (vmm/mode.c refuses it
    * there): the confinement is not the config's to undo. */
@@ -342,8 +357,10 @@ static int qemu_launch(const struct vmm_spec *spec, int log_fd, struct vmm_vm *v
     nook_error_t cerr = NULL;
     if (spec->confine != NULL && vmm_confine_enter(spec->confine, spec, &cerr) < 0)
       report_failure(wr, 0, &cerr);
-    /* The one fd the VMM inherits (by its number, in -incoming). */
-    if (spec->restore && fcntl(spec->restore_fd, F_SETFD, 0) < 0)
+    /* The fds the VMM inherits, by their numbers in -incoming and
+     * -netdev. */
+    if ((spec->restore && fcntl(spec->restore_fd, F_SETFD, 0) < 0) ||
+        (spec->has_net && fcntl(spec->net_fd, F_SETFD, 0) < 0))
       report_failure(wr, errno, NULL);
     /* The VMM dies with whoever launched it: a crashed runtime must not
      * leave a guest running that nobody can reach.  Set after the

@@ -302,6 +302,8 @@ static int boot_once(const struct vmm_session_opts *o, struct vmm_session *s, bo
       .tsc_khz = vmm_host_tsc_khz(),
       .sandbox = true,
       .confine = o->confine,
+      .has_net = o->has_net,
+      .net_fd = o->net_fd,
   };
   const struct vmm_spec *set = o->settings;
   if (set != NULL) {

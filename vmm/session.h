@@ -36,6 +36,9 @@ struct vmm_session_opts {
   const struct vmm_confinement *confine;
   /* Connect the VMM's control interface (vmm_session_vcpus_run()). */
   bool control;
+  /* A network device on this tap's queue (vmm_spec.net_fd), or none. */
+  bool has_net;
+  int net_fd;
 };
 
 struct vmm_session {

@@ -69,6 +69,7 @@ int vmm_template_key(const struct vmm_backend *b, const struct vmm_spec *spec,
   k.restore = false;
   k.restore_fd = -1;
   k.confine = NULL;
+  k.net_fd = 3; /* a number of the VM's, not a part of the machine */
   k.channel_socket = "/chan";
   k.control_socket = spec->control_socket != NULL ? "/ctl" : NULL;
   k.console_path = spec->console_path != NULL ? "/console" : NULL;

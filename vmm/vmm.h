@@ -75,6 +75,9 @@ struct vmm_spec {
    * template's. */
   bool restore;
   int restore_fd;
+  /* A network device on the tap whose queue is net_fd (net/vmnet.h). */
+  bool has_net;
+  int net_fd;
 };
 
 /* A launched VMM. */

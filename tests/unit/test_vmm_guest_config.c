@@ -19,6 +19,8 @@ static const char config[] =
     "\"poststart\":[{\"path\":\"/ps\"}],\"poststop\":[{\"path\":\"/pt\"}]},"
     "\"annotations\":{\"nook.vm\":\"qemu\",\"keep\":\"me\"},"
     "\"vm\":{\"hypervisor\":{\"path\":\"/q\"}},"
+    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"path\":\"/run/"
+    "netns/pod\"}],\"sysctl\":{\"a\":\"b\"}},"
     "\"hostname\":\"h\"}";
 
 static const char *str_at(yajl_val root, const char **path)
@@ -58,6 +60,16 @@ TEST(guest_config_paths_hooks_and_annotation)
   CHECK_STR_EQ(str_at(root, keep), "me");
   const char *vmo[] = {"vm", NULL};
   CHECK(yajl_tree_get(root, vmo, yajl_t_any) == NULL);
+  /* The network namespace's path is the host's: the guest makes its own. */
+  const char *nsp[] = {"linux", "namespaces", NULL}, *type[] = {"type", NULL},
+             *path[] = {"path", NULL}, *sysctl[] = {"linux", "sysctl", "a", NULL};
+  yajl_val ns = yajl_tree_get(root, nsp, yajl_t_array);
+  CHECK(ns != NULL && YAJL_GET_ARRAY(ns)->len == 2);
+  if (ns != NULL && YAJL_GET_ARRAY(ns)->len == 2) {
+    CHECK_STR_EQ(str_at(YAJL_GET_ARRAY(ns)->values[1], type), "network");
+    CHECK(yajl_tree_get(YAJL_GET_ARRAY(ns)->values[1], path, yajl_t_any) == NULL);
+  }
+  CHECK_STR_EQ(str_at(root, sysctl), "b");
   /* What the guest's nook parses. */
   struct oci_config *c = NULL;
   CHECK_INT_EQ(oci_config_parse(out, strlen(out), "guest", &c, &err), 0);

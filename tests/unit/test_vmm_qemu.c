@@ -250,6 +250,32 @@ TEST(disk_image_is_a_virtio_blk_device)
   check_refused(&s, "qemu: 7 shares and a disk: microvm has room for 7 beside the channel");
 }
 
+TEST(network_device_is_virtio_net_on_the_tap_without_a_mac)
+{
+  struct vmm_spec s = base_spec();
+  s.has_net = true;
+  s.net_fd = 7;
+  nook_error_t err = NULL;
+  char *line = joined(&s, &err);
+  /* No mac=: a template's saved device state would override it. */
+  CHECK_STR_CONTAINS(line, " -netdev tap,id=net0,fd=7 -device virtio-net-device,netdev=net0 ");
+  free(line);
+  s.net_fd = -1;
+  check_refused(&s, "qemu: a network device without a tap");
+  s.net_fd = 7;
+  struct vmm_share six[VMM_MAX_SHARES - 1];
+  char tags[VMM_MAX_SHARES][16];
+  for (int i = 0; i < VMM_MAX_SHARES - 1; i++) {
+    snprintf(tags[i], sizeof(tags[i]), "s%d", i);
+    six[i] = (struct vmm_share){.tag = tags[i], .path = "/x"};
+  }
+  s.shares = six;
+  s.nshares = VMM_MAX_SHARES - 1;
+  s.disk = "/img/root";
+  check_refused(&s, "qemu: 6 shares, a disk and a network device: microvm has room for 7 beside "
+                    "the channel");
+}
+
 TEST(kernel_parameters_the_kernel_cannot_take_are_refused)
 {
   struct vmm_spec s = base_spec();

@@ -76,6 +76,14 @@ TEST(template_key_ignores_the_paths_of_one_vm)
   key_of(&s, b);
   CHECK_STR_EQ(a, b);
   CHECK_INT_EQ((int)strlen(a), VMM_TEMPLATE_KEY_LEN);
+  /* A network device is part of the machine, its tap's fd number not. */
+  s.has_net = true;
+  s.net_fd = 9;
+  key_of(&s, a);
+  CHECK(strcmp(a, b) != 0);
+  s.net_fd = 12;
+  key_of(&s, b);
+  CHECK_STR_EQ(a, b);
 }
 
 /* Whether s's key differs from base's. */
