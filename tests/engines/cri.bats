@@ -18,7 +18,7 @@ load helpers
 load cri/helpers
 
 setup_file() {
-  cri_setup_file
+  CRI_WITH_VM=1 cri_setup_file
 }
 
 teardown_file() {
@@ -453,6 +453,50 @@ rm_ctr() {
   remove_pod_cgroups p1
   run grep -F "$CRI_STATE" /proc/self/mountinfo
   assert_failure
+}
+
+@test "cri: a pod sandbox with the nook-vm handler runs in a VM that owns the pod's interface; the pod's containers are refused, naming the field; nothing is left" {
+  [ -n "${RT_VM:-}" ] || fail "no nook-vm handler (the runtime under test is $(basename "$ENGINE_RUNTIME"), not nook)"
+  HANDLER=$HANDLER_VM run_pod pv
+  local id ip state bundle netns cpid
+  id=$(pod_id pv)
+  run cri PodSandboxStatus "{\"pod_sandbox_id\":\"$id\"}"
+  assert_success
+  [ "$(jq -r .status.state <<<"$output")" = SANDBOX_READY ] || fail "$output"
+  ip=$(jq -r .status.network.ip <<<"$output")
+  [[ $ip == 192.0.2.* ]] || fail "pod ip '$ip' is not from $POD_SUBNET"
+  state=$("$RT_VM" --root "$CRI_RUNC_ROOT/k8s.io" state "$id") || fail "no state of $id"
+  [ "$(jq -r '.annotations["nook.vm"]' <<<"$state")" = qemu ] || fail "not in VM mode: $state"
+  bundle=$(jq -r .bundle <<<"$state")
+  netns=$(jq -r '.linux.namespaces[] | select(.type == "network") | .path' "$bundle/config.json")
+  [ -e "$netns" ] || fail "no network namespace path: '$netns'"
+  # The interface CNI made is redirected to the VM's tap...
+  run nsenter --net="$netns" ip -o link show
+  [[ $output == *nookvm* ]] || fail "no tap beside the pod's interface: $output"
+  run nsenter --net="$netns" tc filter show dev eth0 ingress
+  [[ $output == *"Redirect to device nookvm"* ]] || fail "eth0 is not redirected: $output"
+  # ...and the pod's address answers from the guest: the namespace's own
+  # stack sees none of eth0's frames.
+  # (The bridge has no address of its own, isGateway false: one for the
+  # ping, from the end of the range host-local hands out from the start.)
+  cpid=$(cat "$ENGINE_TMP/containerd.pid")
+  nsenter --net="/proc/$cpid/ns/net" ip addr add 192.0.2.254/24 dev nookcri0
+  run nsenter --net="/proc/$cpid/ns/net" busybox ping -c 1 -W 10 "$ip"
+  nsenter --net="/proc/$cpid/ns/net" ip addr del 192.0.2.254/24 dev nookcri0
+  [ "$status" -eq 0 ] || fail "the pod's address $ip does not answer: $output"
+  # A container of the pod joins the sandbox's namespaces by host path,
+  # which no guest can: refused before any VM boots, naming the field.
+  # (containerd runs the runtime's create at StartContainer.)
+  create_ctr pv c1 'true'
+  run cri StartContainer "{\"container_id\":\"$(ctr_id pv c1)\"}"
+  assert_failure
+  assert_output --regexp 'linux\.namespaces\[[0-9]+\]\.path: VM mode cannot join the host.s (ipc|uts|pid) namespace'
+  run cri StopPodSandbox "{\"pod_sandbox_id\":\"$id\"}"
+  assert_success
+  run cri RemovePodSandbox "{\"pod_sandbox_id\":\"$id\"}"
+  assert_success
+  [ ! -e "$CRI_RUNC_ROOT/k8s.io/$id" ] || fail "runtime state of $id left"
+  remove_pod_cgroups pv
 }
 
 @test "cri: an unknown runtime handler is refused" {

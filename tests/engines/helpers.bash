@@ -114,16 +114,22 @@ engine_init() {
   done >"$ENGINE_TMP/before/run-dirs"
 }
 
+# engine_layout_vm DIR: DIR/sbin/nook, DIR/sbin/nook-vm and
+# DIR/libexec/nook/vm-kernel, as `make install` lays them out.
+engine_layout_vm() {
+  command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is missing (scripts/deps.sh)"
+  mkdir -p "$1/sbin" "$1/libexec/nook"
+  cp "$ENGINE_RUNTIME" "$1/sbin/nook"
+  ln -s nook "$1/sbin/nook-vm"
+  cp "$REPO_ROOT/scripts/vm-kernel" "$1/libexec/nook/vm-kernel"
+}
+
 # engine_install_vm: nook laid out as `make install` does (sbin/nook, the
 # sbin/nook-vm symlink, libexec/nook/vm-kernel, which nook-vm runs to find
 # its guest kernel) under the temp dir; the engines get the nook-vm path, as
 # a user configures them for VM mode.
 engine_install_vm() {
-  command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is missing (scripts/deps.sh)"
-  mkdir -p "$ENGINE_TMP/sbin" "$ENGINE_TMP/libexec/nook"
-  cp "$ENGINE_RUNTIME" "$ENGINE_TMP/sbin/nook"
-  ln -s nook "$ENGINE_TMP/sbin/nook-vm"
-  cp "$REPO_ROOT/scripts/vm-kernel" "$ENGINE_TMP/libexec/nook/vm-kernel"
+  engine_layout_vm "$ENGINE_TMP"
   RT_NAME=nook-vm
   RT=$ENGINE_TMP/sbin/nook-vm
   # nook-vm is nook: the same default state root.

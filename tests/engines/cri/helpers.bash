@@ -13,6 +13,7 @@ PAUSE_IMAGE=localhost/nook-pause:latest
 # the one with SystemdCgroup = true; HANDLER is the one the pods ask for.
 HANDLER_FS=nook
 HANDLER_SYSTEMD=nook-systemd
+HANDLER_VM=nook-vm
 HANDLER=$HANDLER_FS
 # Pod addresses: a documentation range, only ever inside containerd's private
 # network namespace.
@@ -101,6 +102,16 @@ EOF
     Root = "$CRI_RUNC_ROOT"
     SystemdCgroup = true
 EOF
+  # nook-vm, which pods select by a RuntimeClass (README.md, "Engines in VM
+  # mode").
+  [ -z "${RT_VM:-}" ] || cat <<EOF
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$HANDLER_VM]
+    runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$HANDLER_VM.options]
+    BinaryName = "$RT_VM"
+    Root = "$CRI_RUNC_ROOT"
+    SystemdCgroup = false
+EOF
 }
 
 containerd_start() {
@@ -172,6 +183,13 @@ cri_setup_file() {
   # The sandboxes' pause image (sandbox_image) too.
   ENGINE_PAUSE_IMAGE=1 engine_init cri
   CRI_RUNC_ROOT=$ENGINE_TMP/runc-root
+  # The VM-mode handler (CRI_WITH_VM=1: tests/engines/cri.bats, where the
+  # runtime under test is nook, not runc), installed beside it.
+  if [ "${CRI_WITH_VM:-0}" = 1 ] && [ "$(basename "$ENGINE_RUNTIME")" = nook ]; then
+    engine_layout_vm "$ENGINE_TMP/vm"
+    RT_VM=$ENGINE_TMP/vm/sbin/nook-vm
+    export RT_VM
+  fi
   # Pods' cgroup parents live under this one.
   CRI_CGROUP=nook-test-$(basename "$ENGINE_TMP" | tr '[:upper:]' '[:lower:]' | tr -cd 'a-z0-9')
   ENGINE_CGROUP_PARENTS=$CRI_CGROUP
