@@ -29,9 +29,18 @@ struct link_info {
 };
 
 int net_nl_open(struct nl_sock *nl, nook_error_t *err);
-/* A netlink socket in the network namespace of netns_fd, made by a forked
- * helper (the caller never leaves its own namespace). */
+
+/* Makes an fd (or -1 with errno) in the helper of net_fd_in(). */
+typedef int net_fd_maker(void *arg);
+/* *out: make(arg)'s fd, made in the network namespace of netns_fd by a
+ * forked helper that joins it and passes the fd back: the caller never
+ * leaves its own namespace, and sockets and taps keep the namespace they
+ * were made in. */
+int net_fd_in(int netns_fd, net_fd_maker *make, void *arg, int *out, nook_error_t *err);
+/* A netlink socket in the network namespace of netns_fd (net_fd_in()). */
 int net_nl_open_in(int netns_fd, struct nl_sock *nl, nook_error_t *err);
+/* An address attribute's bytes (at most 16) into dst, its length in *len. */
+void net_copy_attr(const struct nlattr *a, uint8_t *dst, uint8_t *len);
 struct ifinfomsg *net_link_request(struct nl_req *r, uint16_t type, int index);
 int net_link_up(struct nl_sock *nl, int index);
 /* Every permanent address of global scope of link l->index. */

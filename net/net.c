@@ -69,7 +69,7 @@ int net_loopback_up(nook_error_t *err)
   return 0;
 }
 
-static void copy_attr(const struct nlattr *a, uint8_t *dst, uint8_t *len)
+void net_copy_attr(const struct nlattr *a, uint8_t *dst, uint8_t *len)
 {
   size_t n = nl_attr_len(a);
   if (n <= 16) {
@@ -95,11 +95,11 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
   if (tb[IFA_FLAGS] != NULL)
     nl_attr_u32(tb[IFA_FLAGS], &a.flags);
   if (tb[IFA_LOCAL] != NULL)
-    copy_attr(tb[IFA_LOCAL], a.local, &a.local_len);
+    net_copy_attr(tb[IFA_LOCAL], a.local, &a.local_len);
   if (tb[IFA_ADDRESS] != NULL)
-    copy_attr(tb[IFA_ADDRESS], a.address, &a.address_len);
+    net_copy_attr(tb[IFA_ADDRESS], a.address, &a.address_len);
   if (tb[IFA_BROADCAST] != NULL)
-    copy_attr(tb[IFA_BROADCAST], a.broadcast, &a.broadcast_len);
+    net_copy_attr(tb[IFA_BROADCAST], a.broadcast, &a.broadcast_len);
   /* config-linux.md: only permanent addresses of global scope move along. */
   if (!(a.flags & IFA_F_PERMANENT) || (a.local_len == 0 && a.address_len == 0))
     return 0;
@@ -198,7 +198,7 @@ static int setup_moved(struct nl_sock *nl, int index, const char *name,
   return 0;
 }
 
-/* The fd and errno a helper sends back; see net_nl_open_in(). */
+/* The fd and errno a helper sends back; see net_fd_in(). */
 static int recv_fd(int sock, int *fd, int *e)
 {
   struct iovec iov = {.iov_base = e, .iov_len = sizeof(*e)};
@@ -214,10 +214,7 @@ static int recv_fd(int sock, int *fd, int *e)
   return 0;
 }
 
-/* A netlink socket that lives in the network namespace of netns_fd.  A
- * forked helper joins the namespace and makes it, so the runtime itself never
- * leaves its own; sockets keep the namespace they were made in. */
-int net_nl_open_in(int netns_fd, struct nl_sock *nl, nook_error_t *err)
+int net_fd_in(int netns_fd, net_fd_maker *make, void *arg, int *out, nook_error_t *err)
 {
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
@@ -228,8 +225,7 @@ int net_nl_open_in(int netns_fd, struct nl_sock *nl, nook_error_t *err)
     return nook_error(err, errno, "fork");
   if (pid == 0) {
     int fd = -1, e = 0;
-    if (setns(netns_fd, CLONE_NEWNET) < 0 ||
-        (fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) < 0)
+    if (setns(netns_fd, CLONE_NEWNET) < 0 || (fd = make(arg)) < 0)
       e = errno;
     struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
     _exit(fdpass_send(theirs, &iov, 1, fd) < 0);
@@ -241,9 +237,24 @@ int net_nl_open_in(int netns_fd, struct nl_sock *nl, nook_error_t *err)
   while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
     ;
   if (r < 0)
-    return nook_error(err, recv_errno, "receive a netlink socket from the helper");
+    return nook_error(err, recv_errno, "receive an fd from the helper in the namespace");
   if (fd < 0)
-    return nook_error(err, e, "open a netlink socket in the container's network namespace");
+    return nook_error(err, e, "in the container's network namespace");
+  *out = fd;
+  return 0;
+}
+
+static int netlink_socket(void *arg)
+{
+  (void)arg;
+  return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+}
+
+int net_nl_open_in(int netns_fd, struct nl_sock *nl, nook_error_t *err)
+{
+  int fd;
+  if (net_fd_in(netns_fd, netlink_socket, NULL, &fd, err) < 0)
+    return nook_error_wrap(err, "open a netlink socket");
   if (nl_sock_open(nl, fd) < 0)
     return nook_error(err, errno, "bind the netlink socket");
   return 0;

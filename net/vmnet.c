@@ -12,7 +12,6 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/tc_act/tc_mirred.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,10 +19,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "../base/fdpass.h"
 #include "../base/utils.h"
 #include "internal.h"
 
@@ -70,13 +67,6 @@ struct route_scan {
   struct net_vm_link *link; /* out: its routes (oif != 0) */
 };
 
-static void copy_addr(const struct nlattr *a, uint8_t *dst)
-{
-  size_t n = nl_attr_len(a);
-  if (n <= 16)
-    memcpy(dst, nl_attr_data(a), n);
-}
-
 static int routes_cb(const struct nlmsghdr *h, void *data)
 {
   struct route_scan *s = data;
@@ -112,10 +102,11 @@ static int routes_cb(const struct nlmsghdr *h, void *data)
   r->family = rt->rtm_family;
   r->dst_len = rt->rtm_dst_len;
   r->priority = prio;
+  uint8_t len;
   if (tb[RTA_DST] != NULL)
-    copy_addr(tb[RTA_DST], r->dst);
+    net_copy_attr(tb[RTA_DST], r->dst, &len);
   if (tb[RTA_GATEWAY] != NULL) {
-    copy_addr(tb[RTA_GATEWAY], r->gateway);
+    net_copy_attr(tb[RTA_GATEWAY], r->gateway, &len);
     r->has_gateway = 1;
   }
   return 0;
@@ -129,45 +120,23 @@ static int dump_routes(struct nl_sock *nl, struct route_scan *s)
   return nl_talk(nl, &r, routes_cb, s);
 }
 
-/* A tap made in the namespace of netns_fd by a forked helper, as
- * net_nl_open_in() makes its socket there: TUNSETIFF makes the device in
- * the caller's namespace. */
-static int tap_open_in(int netns_fd, int *tap_fd, nook_error_t *err)
+/* A tap's queue; made in the container's namespace (net_fd_in()), as
+ * TUNSETIFF makes the device in the caller's. */
+static int make_tap(void *arg)
 {
-  int sp[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
-    return nook_error(err, errno, "socketpair");
-  cleanup_close int mine = sp[0], theirs = sp[1];
-  pid_t pid = fork();
-  if (pid < 0)
-    return nook_error(err, errno, "fork");
-  if (pid == 0) {
-    int fd = -1, e = 0;
-    struct ifreq ifr = {0};
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), TAP_PREFIX "%%d");
-    /* IFF_VNET_HDR: QEMU then passes checksum and segmentation offloads. */
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-    if (setns(netns_fd, CLONE_NEWNET) < 0 || (fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) < 0 ||
-        ioctl(fd, TUNSETIFF, &ifr) < 0)
-      e = errno;
-    struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
-    _exit(fdpass_send(theirs, &iov, 1, e == 0 ? fd : -1) < 0);
+  (void)arg;
+  struct ifreq ifr = {0};
+  snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), TAP_PREFIX "%%d");
+  /* IFF_VNET_HDR: QEMU then passes checksum and segmentation offloads. */
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd >= 0 && ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
   }
-  close(steal_fd(&theirs));
-  int e = 0, fd = -1;
-  struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
-  ssize_t n = fdpass_recv(mine, &iov, 1, 0, &fd);
-  int recv_errno = errno;
-  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-    ;
-  if (n != (ssize_t)sizeof(e) || e != 0 || fd < 0) {
-    if (fd >= 0)
-      close(fd);
-    return nook_error(err, n != (ssize_t)sizeof(e) ? recv_errno : e,
-                      "make a tap device in the container's network namespace");
-  }
-  *tap_fd = fd;
-  return 0;
+  return fd;
 }
 
 static int tap_index(int fd, struct nl_sock *nl, int *index)
@@ -307,8 +276,10 @@ int net_vm_link_prepare(int netns_fd, struct net_vm_link *link, int *tap_fd, cha
     nook_error(err, errno, "list the addresses and routes of %s", link->name);
     goto out;
   }
-  if (tap_open_in(netns_fd, tap_fd, err) < 0)
+  if (net_fd_in(netns_fd, make_tap, NULL, tap_fd, err) < 0) {
+    nook_error_wrap(err, "make a tap device");
     goto out;
+  }
   if (tap_index(*tap_fd, &nl, &link->tap_index) < 0 ||
       set_mtu(&nl, link->tap_index, link->mtu) < 0 || net_link_up(&nl, link->tap_index) < 0) {
     nook_error(err, errno, "set up the tap beside %s", link->name);

@@ -222,6 +222,22 @@ TEST(config_settings_reach_the_argv)
   free(append);
 }
 
+/* n shares (s0, s1, ...) in s, kept in m. */
+struct many_shares {
+  struct vmm_share v[VMM_MAX_SHARES];
+  char tags[VMM_MAX_SHARES][16];
+};
+
+static void many_shares(struct many_shares *m, struct vmm_spec *s, int n)
+{
+  for (int i = 0; i < n; i++) {
+    snprintf(m->tags[i], sizeof(m->tags[i]), "s%d", i);
+    m->v[i] = (struct vmm_share){.tag = m->tags[i], .path = "/x"};
+  }
+  s->shares = m->v;
+  s->nshares = (size_t)n;
+}
+
 TEST(disk_image_is_a_virtio_blk_device)
 {
   struct vmm_spec s = base_spec();
@@ -239,14 +255,8 @@ TEST(disk_image_is_a_virtio_blk_device)
   s.disk_format = "vdi";
   check_refused(&s, "qemu: disk format `vdi`: want raw or qcow2");
   s.disk_format = NULL;
-  struct vmm_share seven[VMM_MAX_SHARES];
-  char tags[VMM_MAX_SHARES][16];
-  for (int i = 0; i < VMM_MAX_SHARES; i++) {
-    snprintf(tags[i], sizeof(tags[i]), "s%d", i);
-    seven[i] = (struct vmm_share){.tag = tags[i], .path = "/x"};
-  }
-  s.shares = seven;
-  s.nshares = VMM_MAX_SHARES;
+  struct many_shares m;
+  many_shares(&m, &s, VMM_MAX_SHARES);
   check_refused(&s, "qemu: 7 shares and a disk: microvm has room for 7 beside the channel");
 }
 
@@ -263,14 +273,8 @@ TEST(network_device_is_virtio_net_on_the_tap_without_a_mac)
   s.net_fd = -1;
   check_refused(&s, "qemu: a network device without a tap");
   s.net_fd = 7;
-  struct vmm_share six[VMM_MAX_SHARES - 1];
-  char tags[VMM_MAX_SHARES][16];
-  for (int i = 0; i < VMM_MAX_SHARES - 1; i++) {
-    snprintf(tags[i], sizeof(tags[i]), "s%d", i);
-    six[i] = (struct vmm_share){.tag = tags[i], .path = "/x"};
-  }
-  s.shares = six;
-  s.nshares = VMM_MAX_SHARES - 1;
+  struct many_shares m;
+  many_shares(&m, &s, VMM_MAX_SHARES - 1);
   s.disk = "/img/root";
   check_refused(&s, "qemu: 6 shares, a disk and a network device: microvm has room for 7 beside "
                     "the channel");

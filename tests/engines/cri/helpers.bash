@@ -82,35 +82,28 @@ state = "$d/state"
     snapshotter = "overlayfs"
   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
     runtime_type = "io.containerd.runc.v2"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$HANDLER_FS]
-    runtime_type = "io.containerd.runc.v2"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$HANDLER_FS.options]
-    BinaryName = "$RT"
-    Root = "$CRI_RUNC_ROOT"
-    SystemdCgroup = false
 EOF
+  runtime_table "$HANDLER_FS" "$RT" false
   # The same runtime with systemd's cgroup driver (a kubelet with
   # cgroupDriver: systemd): the shim passes --systemd-cgroup, and containerd
   # makes the cgroupsPath SLICE:cri-containerd:ID of a pod whose
   # cgroup_parent ends in a slice.  Used only where PID 1 is systemd
   # (tests/systemd/cri.bats, in tests/vm/run --systemd).
-  cat <<EOF
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$HANDLER_SYSTEMD]
-    runtime_type = "io.containerd.runc.v2"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$HANDLER_SYSTEMD.options]
-    BinaryName = "$RT"
-    Root = "$CRI_RUNC_ROOT"
-    SystemdCgroup = true
-EOF
+  runtime_table "$HANDLER_SYSTEMD" "$RT" true
   # nook-vm, which pods select by a RuntimeClass (README.md, "Engines in VM
   # mode").
-  [ -z "${RT_VM:-}" ] || cat <<EOF
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$HANDLER_VM]
+  [ -z "${RT_VM:-}" ] || runtime_table "$HANDLER_VM" "$RT_VM" false
+}
+
+# runtime_table HANDLER BINARY SYSTEMD_CGROUP: a handler of the runc shim.
+runtime_table() {
+  cat <<EOF
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$1]
     runtime_type = "io.containerd.runc.v2"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$HANDLER_VM.options]
-    BinaryName = "$RT_VM"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$1.options]
+    BinaryName = "$2"
     Root = "$CRI_RUNC_ROOT"
-    SystemdCgroup = false
+    SystemdCgroup = $3
 EOF
 }
 
