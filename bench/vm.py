@@ -350,7 +350,36 @@ class VmBench:
         with open(os.path.join(d, "config.json"), "w") as f:
             json.dump(c, f, indent=2)
         self.boot_bundle = d
+        # The same container given a network namespace with a veth in it
+        # (as an engine's): its interface becomes the guest's (tap, tc).
+        self.net_bundle = self.netns = None
+        ns = f"nook-bench-{os.getpid()}"
+        cmds = [["ip", "netns", "add", ns], ["ip", "netns", "add", ns + "-peer"],
+                ["ip", "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", "peer0",
+                 "netns", ns + "-peer"],
+                ["ip", "-n", ns, "addr", "add", "192.0.2.2/24", "dev", "eth0"],
+                ["ip", "-n", ns, "link", "set", "eth0", "up"],
+                ["ip", "-n", ns, "route", "add", "default", "via", "192.0.2.1"],
+                ["ip", "-n", ns + "-peer", "addr", "add", "192.0.2.1/24", "dev", "peer0"],
+                ["ip", "-n", ns + "-peer", "link", "set", "peer0", "up"]]
+        self.netns = ns
+        if all(subprocess.run(c, capture_output=True).returncode == 0 for c in cmds):
+            d = os.path.join(b.tmp, "bundles", "vm-net")
+            os.makedirs(d)
+            c["annotations"].pop("nook.vm.template")
+            c["linux"]["namespaces"] = [
+                dict(n, path=f"/run/netns/{ns}") if n["type"] == "network" else n
+                for n in c["linux"]["namespaces"]]
+            with open(os.path.join(d, "config.json"), "w") as f:
+                json.dump(c, f, indent=2)
+            self.net_bundle = d
+        else:
+            b.errors[("vm run", "network")] = "could not make the bench's network namespaces"
         return True
+
+    def drop_netns(self):
+        for n in (self.netns, f"{self.netns}-peer") if self.netns else ():
+            subprocess.run(["ip", "netns", "del", n], capture_output=True)
 
     def warm(self):
         """One run of each (page cache, nook's initramfs cache, the template)
@@ -371,6 +400,10 @@ class VmBench:
         os.makedirs(share, exist_ok=True)
         self.floor_console = os.path.join(b.tmp, "floor-console.log")
         self.floor = floor_argv(argv, self.initrd, self.floor_console, share)
+        if self.net_bundle:
+            # The network's own template: saved here, not in a timed run.
+            b.quiet("nook", self.nook_argv(b.cid("vmnetwarm"), None, debug=False,
+                                           bundle=self.net_bundle))
         self.res["floor_argv"] = self.floor
         self.res["initrd_kib"] = {"nook": os.path.getsize(opt_after(argv, "-initrd")) / KiB,
                                   "floor": os.path.getsize(self.initrd) / KiB}
@@ -380,6 +413,12 @@ class VmBench:
 
     def run(self):
         self.res["load"] = [os.getloadavg()]
+        try:
+            self.run_all()
+        finally:
+            self.drop_netns()
+
+    def run_all(self):
         if not self.prepare() or not self.warm():
             return
         b = self.b
@@ -407,6 +446,15 @@ class VmBench:
             if s["status"] != 0:
                 _, _, errors = read_log(logf)
                 b.errors[("vm run", "booted")] = f"exit {s['status']}: " + " ".join(errors)[-300:]
+            if self.net_bundle:
+                time.sleep(VM_SETTLE_MS / 1e3)
+                logf = os.path.join(b.logs, f"vm-net-{i}.json")
+                s = b.timed("vm run", "network",
+                            self.nook_argv(b.cid("vmnet"), logf, bundle=self.net_bundle))
+                if s["status"] != 0:
+                    _, _, errors = read_log(logf)
+                    b.errors[("vm run", "network")] = (f"exit {s['status']}: " +
+                                                       " ".join(errors)[-300:])
         log(f"VM mode: host memory (sampled every {VM_SAMPLE_MS} ms): {VM_MEM_RUNS} x 2")
         for _ in range(VM_MEM_RUNS):
             for n, argv in (("nook", self.nook_argv(b.cid("vmmem"), None, debug=False)),
@@ -580,7 +628,11 @@ def report_vm(r):
 - **templates** (docs/design.md, "Templates"): the bench's first VM-mode run boots and saves
   the machine where its guest init parks ({save_ms} ms for the save, once); every timed
   `nook run` is restored from that template. **booted** is the same container with
-  `nook.vm.template=false`: every run boots, as before templates.
+  `nook.vm.template=false`: every run boots, as before templates. **network** is the
+  restored container given a network namespace of the bench's own (a veth to a peer
+  namespace, 192.0.2.2/24, a default route): the tap beside eth0, the tc redirect both
+  ways, and the guest moving its virtio-net device into the container with eth0's MAC,
+  MTU, address and route (docs/design.md, "Networking"); its template is saved untimed.
 - **bare boot** (VM mode's floor): the QEMU argv nook ran, taken from its `--debug` log (the
   `vmm: exec` line), with the same vmlinux and an initramfs holding only `bench/poweroff.c`
   (static; `reboot(RB_POWER_OFF)`); the channel's socket is replaced by a null chardev and
@@ -667,6 +719,8 @@ def report_vm(r):
     r.w("|---|---|---|---|---|---|")
     for n, label in (("nook", "`nook run` /bin/true, VM mode (restored from its template)"),
                      ("booted", "same, booted (`nook.vm.template=false`)"),
+                     ("network", "same, restored, with a network namespace's veth as the "
+                      "guest's interface (tap, tc redirect)"),
                      ("floor", "bare boot (floor)")):
         wst, cst = r.stats("vm run", n, "wall"), r.stats("vm run", n, "cpu")
         nf = r.fails("vm run", n)
