@@ -377,6 +377,17 @@ class VmBench:
             b.errors[("vm run", "network")] = "could not make the bench's network namespaces"
         return True
 
+    def timed_variant(self, name, i, bundle):
+        """One timed `nook run` of a variant's bundle, after the settle time;
+        its errors are the series' note."""
+        b = self.b
+        time.sleep(VM_SETTLE_MS / 1e3)
+        logf = os.path.join(b.logs, f"vm-{name}-{i}.json")
+        s = b.timed("vm run", name, self.nook_argv(b.cid("vm" + name), logf, bundle=bundle))
+        if s["status"] != 0:
+            _, _, errors = read_log(logf)
+            b.errors[("vm run", name)] = f"exit {s['status']}: " + " ".join(errors)[-300:]
+
     def drop_netns(self):
         for n in (self.netns, f"{self.netns}-peer") if self.netns else ():
             subprocess.run(["ip", "netns", "del", n], capture_output=True)
@@ -439,22 +450,9 @@ class VmBench:
             at = floor_init_ms(self.floor_console)
             if at is not None:
                 self.res["floor_init"].append(at)
-            time.sleep(VM_SETTLE_MS / 1e3)
-            logf = os.path.join(b.logs, f"vm-boot-{i}.json")
-            s = b.timed("vm run", "booted",
-                        self.nook_argv(b.cid("vmboot"), logf, bundle=self.boot_bundle))
-            if s["status"] != 0:
-                _, _, errors = read_log(logf)
-                b.errors[("vm run", "booted")] = f"exit {s['status']}: " + " ".join(errors)[-300:]
+            self.timed_variant("booted", i, self.boot_bundle)
             if self.net_bundle:
-                time.sleep(VM_SETTLE_MS / 1e3)
-                logf = os.path.join(b.logs, f"vm-net-{i}.json")
-                s = b.timed("vm run", "network",
-                            self.nook_argv(b.cid("vmnet"), logf, bundle=self.net_bundle))
-                if s["status"] != 0:
-                    _, _, errors = read_log(logf)
-                    b.errors[("vm run", "network")] = (f"exit {s['status']}: " +
-                                                       " ".join(errors)[-300:])
+                self.timed_variant("network", i, self.net_bundle)
         log(f"VM mode: host memory (sampled every {VM_SAMPLE_MS} ms): {VM_MEM_RUNS} x 2")
         for _ in range(VM_MEM_RUNS):
             for n, argv in (("nook", self.nook_argv(b.cid("vmmem"), None, debug=False)),

@@ -61,10 +61,15 @@ static int links_cb(const struct nlmsghdr *h, void *data)
   return 0;
 }
 
+/* The main table's routes the namespace's kernel did not make itself, by
+ * interface, from one dump. */
 struct route_scan {
-  int oif;                  /* 0: any (looking for the default route) */
-  int default_oif;          /* out: the default route's interface */
-  struct net_vm_link *link; /* out: its routes (oif != 0) */
+  int default_oif; /* the first default route's interface */
+  struct {
+    int oif;
+    struct net_vm_route r;
+  } v[NET_VM_MAX_ROUTES];
+  size_t n;
 };
 
 static int routes_cb(const struct nlmsghdr *h, void *data)
@@ -85,19 +90,15 @@ static int routes_cb(const struct nlmsghdr *h, void *data)
     nl_attr_u32(tb[RTA_PRIORITY], &prio);
   /* The kernel's own routes (a prefix's, the local table's) the guest's
    * kernel makes again from the addresses. */
-  if (table != RT_TABLE_MAIN || rt->rtm_type != RTN_UNICAST || rt->rtm_protocol == RTPROT_KERNEL)
+  if (table != RT_TABLE_MAIN || rt->rtm_type != RTN_UNICAST || rt->rtm_protocol == RTPROT_KERNEL ||
+      (rt->rtm_dst_len != 0 && tb[RTA_DST] == NULL))
     return 0;
-  if (s->oif == 0) {
-    if (rt->rtm_dst_len == 0 && s->default_oif == 0)
-      s->default_oif = (int)oif;
+  if (rt->rtm_dst_len == 0 && s->default_oif == 0)
+    s->default_oif = (int)oif;
+  if (s->n == NET_VM_MAX_ROUTES)
     return 0;
-  }
-  struct net_vm_link *l = s->link;
-  if ((int)oif != s->oif || l->n_routes == NET_VM_MAX_ROUTES)
-    return 0;
-  if (rt->rtm_family == AF_INET6 && tb[RTA_DST] == NULL && rt->rtm_dst_len != 0)
-    return 0;
-  struct net_vm_route *r = &l->routes[l->n_routes++];
+  s->v[s->n].oif = (int)oif;
+  struct net_vm_route *r = &s->v[s->n++].r;
   memset(r, 0, sizeof(*r));
   r->family = rt->rtm_family;
   r->dst_len = rt->rtm_dst_len;
@@ -271,11 +272,13 @@ int net_vm_link_prepare(int netns_fd, struct net_vm_link *link, int *tap_fd, cha
   int ar = net_collect_addrs(&nl, &al);
   to_vm_addrs(&al, link);
   free(al.v);
-  struct route_scan own = {.oif = link->index, .link = link};
-  if (ar < 0 || dump_routes(&nl, &own) < 0) {
-    nook_error(err, errno, "list the addresses and routes of %s", link->name);
+  if (ar < 0) {
+    nook_error(err, errno, "list the addresses of %s", link->name);
     goto out;
   }
+  for (size_t i = 0; i < rs.n; i++)
+    if (rs.v[i].oif == link->index)
+      link->routes[link->n_routes++] = rs.v[i].r;
   if (net_fd_in(netns_fd, make_tap, NULL, tap_fd, err) < 0) {
     nook_error_wrap(err, "make a tap device");
     goto out;

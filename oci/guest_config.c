@@ -31,14 +31,6 @@ static void gen_object_with(yajl_gen g, const struct json_value *obj, const char
   yajl_gen_map_close(g);
 }
 
-static const struct json_value *member(const struct json_value *obj, const char *key)
-{
-  for (size_t i = 0; i < obj->len; i++)
-    if (strcmp(obj->u.members[i].key, key) == 0)
-      return &obj->u.members[i].value;
-  return NULL;
-}
-
 /* linux with the network namespace's path dropped: the host's namespace
  * is QEMU's, its interface the guest's (net/vmnet.h), and the container
  * gets a namespace of its own in the guest, where that interface goes. */
@@ -55,7 +47,7 @@ static void gen_linux(yajl_gen g, const struct json_value *linux_)
     yajl_gen_array_open(g);
     for (size_t j = 0; j < m->value.len; j++) {
       const struct json_value *ns = &m->value.u.items[j];
-      const struct json_value *type = ns->type == JSON_OBJECT ? member(ns, "type") : NULL;
+      const struct json_value *type = json_get(ns, "type");
       if (type == NULL || type->type != JSON_STRING || strcmp(type->u.str, "network") != 0) {
         jgen_value(g, ns);
         continue;

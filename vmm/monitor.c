@@ -84,8 +84,6 @@ void vmm_die_like(int wstatus)
   _exit(128 + sig);
 }
 
-/* Output and the exit of the container and of its exec'd processes,
- * whenever the guest sends them. */
 /* Once QEMU is gone (its tap with it): the interface is the namespace's
  * again. */
 static void drop_network(struct monitor *m)
@@ -94,6 +92,9 @@ static void drop_network(struct monitor *m)
     net_vm_link_release(m->netns_fd, &m->link);
   m->has_link = false;
 }
+
+/* Output and the exit of the container and of its exec'd processes,
+ * whenever the guest sends them. */
 
 static void on_guest(struct monitor *m, const struct chan_msg *msg)
 {

@@ -88,9 +88,14 @@ static int check_spec(const struct vmm_spec *s, nook_error_t *err)
   /* Below ~128 MiB Debian's kernel does not boot (vm-boot.md). */
   if (s->mem_mib < 128)
     return nook_error(err, 0, "qemu: %u MiB of guest memory: want at least 128", s->mem_mib);
-  if (s->nshares > VMM_MAX_SHARES)
-    return nook_error(err, 0, "qemu: %zu shares: microvm has room for %d beside the channel",
-                      s->nshares, VMM_MAX_SHARES);
+  /* Every device but the channel takes one of microvm's transports. */
+  if (s->nshares + (s->disk != NULL) + s->has_net > VMM_MAX_SHARES)
+    return nook_error(err, 0, "qemu: %zu shares%s%s: microvm has room for %d beside the channel",
+                      s->nshares,
+                      s->disk == NULL ? ""
+                      : s->has_net    ? ", a disk"
+                                      : " and a disk",
+                      s->has_net ? " and a network device" : "", VMM_MAX_SHARES);
   for (size_t i = 0; i < s->nshares; i++) {
     if (!tag_ok(s->shares[i].tag))
       return nook_error(err, 0, "qemu: share tag `%s`: want 1-31 of [A-Za-z0-9_-]",
@@ -102,16 +107,6 @@ static int check_spec(const struct vmm_spec *s, nook_error_t *err)
         return nook_error(err, 0, "qemu: share tag `%s` given twice", s->shares[i].tag);
     }
   }
-  if (s->disk != NULL && s->nshares + 1 > VMM_MAX_SHARES)
-    return nook_error(err, 0,
-                      "qemu: %zu shares and a disk: microvm has room for %d beside the "
-                      "channel",
-                      s->nshares, VMM_MAX_SHARES);
-  if (s->has_net && s->nshares + (s->disk != NULL) + 1 > VMM_MAX_SHARES)
-    return nook_error(err, 0,
-                      "qemu: %zu shares%s and a network device: microvm has room for %d beside "
-                      "the channel",
-                      s->nshares, s->disk != NULL ? ", a disk" : "", VMM_MAX_SHARES);
   if (s->has_net && s->net_fd < 0)
     return nook_error(err, 0, "qemu: a network device without a tap");
   if (s->disk != NULL && s->disk_format != NULL && strcmp(s->disk_format, "raw") != 0 &&

@@ -21,7 +21,7 @@
 #define VMM_CHANNEL_NAME "nook"
 
 /* microvm has 8 virtio-mmio transports; the channel takes one, and a disk
- * (vmm_spec.disk) one more. */
+ * (vmm_spec.disk) and a network device (vmm_spec.has_net) one more each. */
 #define VMM_MAX_SHARES 7
 
 struct vmm_confinement; /* confine.h */

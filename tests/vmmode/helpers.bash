@@ -142,3 +142,10 @@ run_ns_mode() {
   ln -s "$B/rootfs" "$ns/rootfs"
   run -1 "$NOOK" --root "$BATS_TEST_TMPDIR/nsroot" "$1" -b "$ns" "$2"
 }
+
+# own_templates: a setup_file's: the guest kernel bundle, and templates in
+# the file's own directory, not the host's.
+own_templates() {
+  kernel_bundle
+  export NOOK_VM_TEMPLATES=$BATS_FILE_TMPDIR/templates
+}

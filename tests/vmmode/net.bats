@@ -9,8 +9,7 @@
 load helpers
 
 setup_file() {
-  kernel_bundle
-  export NOOK_VM_TEMPLATES=$BATS_FILE_TMPDIR/templates
+  own_templates
 }
 
 setup() {

@@ -7,9 +7,7 @@
 load helpers
 
 setup_file() {
-  kernel_bundle
-  # The suite's own templates, not the host's.
-  export NOOK_VM_TEMPLATES=$BATS_FILE_TMPDIR/templates
+  own_templates
 }
 
 setup() {
