@@ -349,6 +349,14 @@ static int qemu_launch(const struct vmm_spec *spec, int log_fd, struct vmm_vm *v
       report_failure(wr, errno, NULL);
     /* An ignored SIGPIPE would survive the exec. */
     signal(SIGPIPE, SIG_DFL);
+    /* No transparent huge pages for the VMM (inherited across exec):
+     * QEMU madvises guest RAM, TCG's code buffer and its ROMs huge, and
+     * each first touch then allocates, compacts and zeroes 2 MiB.
+     * Measured here (TCG, restored VM): 4.3 MiB less private memory (a
+     * 2 MiB ACPI ROM holding 4 KiB, half-used huge pages) and a `run` of
+     * /bin/true ~150 ms faster; a CPU-bound guest ran no slower. */
+    if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
+      report_failure(wr, errno, NULL);
     nook_error_t cerr = NULL;
     if (spec->confine != NULL && vmm_confine_enter(spec->confine, spec, &cerr) < 0)
       report_failure(wr, 0, &cerr);

@@ -119,6 +119,13 @@ seen() {
   assert_line --regexp '^Seccomp:\s+2$'
 }
 
+@test "vm confine: QEMU runs without transparent huge pages (its ROMs and code buffer would take 2 MiB pages)" {
+  need_qemu
+  seen
+  run grep '^THP_enabled:' "$BATS_FILE_TMPDIR/seen/status"
+  assert_output --regexp '^THP_enabled:\s+0$'
+}
+
 @test "vm confine: QEMU's root holds only its own files, the VM's and the share" {
   need_qemu
   seen
