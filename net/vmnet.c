@@ -310,13 +310,85 @@ out:
   return ret;
 }
 
+/* Whether a filter of the interface's ingress is a mirred redirect to
+ * `to` or to a device that is gone (the dump then says ifindex 0). */
+struct ours_scan {
+  uint32_t to;
+  bool found;
+};
+
+static int mirred_target(const struct nlattr *act, uint32_t *ifindex)
+{
+  const struct nlattr *a[TCA_ACT_OPTIONS + 1], *o[TCA_MIRRED_PARMS + 1];
+  if (nl_attrs_nested(act, a, TCA_ACT_OPTIONS) < 0 || a[TCA_ACT_KIND] == NULL ||
+      a[TCA_ACT_OPTIONS] == NULL)
+    return -1;
+  const char *kind = nl_attr_str(a[TCA_ACT_KIND]);
+  if (kind == NULL || strcmp(kind, "mirred") != 0 ||
+      nl_attrs_nested(a[TCA_ACT_OPTIONS], o, TCA_MIRRED_PARMS) < 0 || o[TCA_MIRRED_PARMS] == NULL ||
+      nl_attr_len(o[TCA_MIRRED_PARMS]) < sizeof(struct tc_mirred))
+    return -1;
+  struct tc_mirred m;
+  memcpy(&m, nl_attr_data(o[TCA_MIRRED_PARMS]), sizeof(m));
+  *ifindex = m.ifindex;
+  return 0;
+}
+
+static int ours_cb(const struct nlmsghdr *h, void *data)
+{
+  struct ours_scan *s = data;
+  const struct nlattr *tb[TCA_OPTIONS + 1], *u[TCA_U32_ACT + 1], *acts[TCA_ACT_MAX_PRIO + 1];
+  if (h->nlmsg_type != RTM_NEWTFILTER || nl_attrs(h, sizeof(struct tcmsg), tb, TCA_OPTIONS) < 0 ||
+      tb[TCA_KIND] == NULL || tb[TCA_OPTIONS] == NULL)
+    return 0;
+  const char *kind = nl_attr_str(tb[TCA_KIND]);
+  if (kind == NULL || strcmp(kind, "u32") != 0 ||
+      nl_attrs_nested(tb[TCA_OPTIONS], u, TCA_U32_ACT) < 0 || u[TCA_U32_ACT] == NULL ||
+      nl_attrs_nested(u[TCA_U32_ACT], acts, TCA_ACT_MAX_PRIO) < 0)
+    return 0;
+  for (int i = 1; i <= TCA_ACT_MAX_PRIO; i++) {
+    uint32_t to;
+    if (acts[i] != NULL && mirred_target(acts[i], &to) == 0 && (to == s->to || to == 0))
+      s->found = true;
+  }
+  return 0;
+}
+
+static bool redirect_is_ours(struct nl_sock *nl, int index, int to)
+{
+  struct nl_req r;
+  struct tcmsg *t = tc_request(&r, RTM_GETTFILTER, NLM_F_DUMP, index);
+  t->tcm_parent = TC_H_MAKE(TC_H_INGRESS, 0);
+  struct ours_scan s = {.to = (uint32_t)to};
+  return nl_talk(nl, &r, ours_cb, &s) == 0 && s.found;
+}
+
 void net_vm_link_release(int netns_fd, const struct net_vm_link *link)
 {
   struct nl_sock nl = {.fd = -1};
   if (net_nl_open_in(netns_fd, &nl, NULL) < 0)
     return;
-  ingress_del(&nl, link->index);
+  /* Only our own: another VM's monitor may have replaced it since. */
+  if (redirect_is_ours(&nl, link->index, link->tap_index))
+    ingress_del(&nl, link->index);
   nl_sock_close(&nl);
+}
+
+char *net_vm_link_record(const struct net_vm_link *link)
+{
+  char *text = NULL;
+  xasprintf(&text, "%d %d\n", link->index, link->tap_index);
+  return text;
+}
+
+int net_vm_link_from_record(const char *text, struct net_vm_link *link)
+{
+  memset(link, 0, sizeof(*link));
+  int used = -1;
+  if (sscanf(text, "%d %d\n%n", &link->index, &link->tap_index, &used) != 2 || used < 0 ||
+      text[used] != '\0' || text[used - 1] != '\n' || link->index <= 0 || link->tap_index <= 0)
+    return -1;
+  return 0;
 }
 
 /* ---- the wire --------------------------------------------------------------- */

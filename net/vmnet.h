@@ -56,9 +56,16 @@ struct net_vm_link {
 int net_vm_link_prepare(int netns_fd, struct net_vm_link *link, int *tap_fd, char **ignored,
                         nook_error_t *err);
 
-/* Undo the redirection on the interface (the tap goes with its last fd);
- * best effort: the namespace may be gone. */
+/* Undo the redirection on the interface (the tap goes with its last fd)
+ * if it is still this link's: a redirect to its tap, or to a device that
+ * is gone; best effort: the namespace may be gone. */
 void net_vm_link_release(int netns_fd, const struct net_vm_link *link);
+
+/* What release needs, as a line kept beside the container's state ("INDEX
+ * TAP_INDEX"), so that a delete after a killed monitor can undo it; the
+ * parse returns -1 on anything else. */
+char *net_vm_link_record(const struct net_vm_link *link);
+int net_vm_link_from_record(const char *text, struct net_vm_link *link);
 
 /* The link as text for the control channel, and back ("nic NAME MAC MTU",
  * then "addr ..." and "route ..." lines); decode checks every field. */

@@ -21,6 +21,7 @@
 #include "../libcontainer/hooks.h"
 #include "../libcontainer/state.h"
 #include "../libcontainer/terminal.h"
+#include "../net/vmnet.h"
 #include "../oci/state.h"
 #include "channel.h"
 #include "confine.h"
@@ -441,6 +442,26 @@ int vmm_container_kill(const char *root, const char *id, int sig, bool all, nook
   return r;
 }
 
+/* The container's interface redirected to a tap that went with a killed
+ * monitor's QEMU: the monitor removes its record once it has undone that
+ * itself, so a record left means nobody did. */
+static void release_network(int dirfd)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+  struct net_vm_link link;
+  if (read_file_at(dirfd, VMM_NET_RECORD, &text, &len, NULL) < 0 ||
+      net_vm_link_from_record(text, &link) < 0)
+    return;
+  struct oci_config *c = saved_config(dirfd);
+  const struct oci_namespace *ns = c ? oci_config_namespace(c, OCI_NS_NETWORK) : NULL;
+  /* A namespace that is gone took the redirection with it. */
+  cleanup_close int netns = ns && ns->path ? open(ns->path, O_RDONLY | O_CLOEXEC) : -1;
+  if (netns >= 0)
+    net_vm_link_release(netns, &link);
+  oci_config_free(c);
+}
+
 int vmm_container_delete(const char *root, const char *id, bool force, nook_error_t *err)
 {
   /* A container delete would kill: its monitor switches the VM off and
@@ -455,6 +476,8 @@ int vmm_container_delete(const char *root, const char *id, bool force, nook_erro
       monitor_call(dirfd, CHAN_POWEROFF, 0, NULL, NULL, &e);
       nook_error_free(&e);
     }
+    if (force || s == NOOK_CREATED || s == NOOK_STOPPED)
+      release_network(dirfd);
     state_clear(&st);
   }
   return nook_container_delete(root, id, force, err);

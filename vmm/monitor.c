@@ -88,9 +88,23 @@ void vmm_die_like(int wstatus)
  * again. */
 static void drop_network(struct monitor *m)
 {
-  if (m->has_link)
+  if (m->has_link) {
     net_vm_link_release(m->netns_fd, &m->link);
+    unlinkat(m->dirfd, VMM_NET_RECORD, 0);
+  }
   m->has_link = false;
+}
+
+/* The record drop_network removes, written before QEMU holds the tap. */
+static int record_network(struct monitor *m, nook_error_t *err)
+{
+  cleanup_free char *text = net_vm_link_record(&m->link);
+  if (write_file_at(m->dirfd, VMM_NET_RECORD ".tmp", O_CREAT | O_TRUNC, 0600, text, strlen(text),
+                    err) < 0)
+    return -1;
+  if (renameat(m->dirfd, VMM_NET_RECORD ".tmp", m->dirfd, VMM_NET_RECORD) < 0)
+    return nook_error(err, errno, "rename `%s.tmp`", VMM_NET_RECORD);
+  return 0;
 }
 
 /* Output and the exit of the container and of its exec'd processes,
@@ -586,6 +600,11 @@ static int take_network(struct monitor *m, const struct vmm_monitor_opts *o, int
     return nook_error_wrap(err, "the container's network namespace");
   m->has_link = r > 0;
   m->netns_fd = o->confine->netns_fd;
+  if (m->has_link && record_network(m, err) < 0) {
+    drop_network(m);
+    close(steal_fd(tap));
+    return -1;
+  }
   if (ignored != NULL)
     xasprintf(warning,
               "VM mode gives the guest one network interface, %s; the container does not get "

@@ -31,6 +31,10 @@
 /* In the state directory: the monitor's socket, and start.sock (a link to
  * it) between create and start, as in namespace mode. */
 #define VMM_MONITOR_SOCK "monitor.sock"
+/* Also there while the container's interface is redirected to the VM's
+ * tap: net_vm_link_record(), so that delete can undo what a killed monitor
+ * could not (vmm_container_delete). */
+#define VMM_NET_RECORD "vmnet"
 
 struct vmm_monitor_opts {
   const char *id;

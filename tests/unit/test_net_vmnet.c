@@ -77,3 +77,17 @@ TEST(malformed_lines_are_refused_by_line)
   refused("nic eth0 02:42:c0:00:02:ff 1500\nroute 6 ::/0 0 - 0\n", "line 2");
   refused("nic eth0 02:42:c0:00:02:ff 1500\nlink up\n", "cannot parse \"link up\"");
 }
+
+TEST(record_round_trip_and_refusals)
+{
+  struct net_vm_link l = {.index = 2, .tap_index = 17}, back;
+  char *text = net_vm_link_record(&l);
+  CHECK_STR_EQ(text, "2 17\n");
+  CHECK_INT_EQ(net_vm_link_from_record(text, &back), 0);
+  CHECK_INT_EQ(back.index, 2);
+  CHECK_INT_EQ(back.tap_index, 17);
+  free(text);
+  const char *bad[] = {"", "2\n", "2 17", "2 17\nx", "0 17\n", "2 -1\n", "a b\n"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    CHECK_INT_EQ(net_vm_link_from_record(bad[i], &back), -1);
+}

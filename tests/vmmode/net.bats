@@ -77,7 +77,7 @@ assert_namespace_as_made() {
   assert_namespace_as_made
 }
 
-@test "net: a VM restored from its template gets the interface too, also after a monitor killed with its redirection in place; delete --force leaves the namespace as made" {
+@test "net: a VM restored from its template gets the interface too, also after a killed monitor left its redirection; delete --force undoes a killed monitor's redirection and only its own" {
   vm_config '.process.args = ["sh", "-c", "ip -o addr show eth0; sleep 1000"]'
   # The first saves the template (unless the test before did), the second
   # is restored.
@@ -93,15 +93,21 @@ assert_namespace_as_made() {
     grep -q "inet 192.0.2.2/24" "$BATS_TEST_TMPDIR/r$i.out" || fail "r$i: $(cat "$BATS_TEST_TMPDIR/r$i.out")"
     # The guest's kernel answers: the frames reach it through the tap.
     ip netns exec "$PEER" busybox ping -c 1 -W 10 192.0.2.2 >/dev/null || fail "r$i does not answer a ping"
-    if [ "$i" = 1 ]; then
-      # Killed, the monitor cannot undo the redirection to a tap that went
-      # with QEMU: the next VM in the namespace must not be cut off by it.
-      pid=$(nook state r1 | jq -r .pid)
-      kill -KILL "$pid"
-      wait_gone "$pid"
-    fi
-    nook delete --force "r$i"
+    # Killed, the monitor cannot undo the redirection to a tap that went
+    # with QEMU: r2 must not be cut off by r1's.
+    pid=$(nook state "r$i" | jq -r .pid)
+    [ "$i" = 2 ] || { kill -KILL "$pid" && wait_gone "$pid"; }
   done
+  # r1's delete undoes nothing of r2's, which r2's create replaced.
+  nook delete --force r1
+  ip netns exec "$PEER" busybox ping -c 1 -W 10 192.0.2.2 >/dev/null ||
+    fail "r2 does not answer a ping after r1's delete"
+  # r2's monitor killed too: delete undoes what it left.
+  kill -KILL "$pid"
+  wait_gone "$pid"
+  run tc -n "$POD" qdisc show dev eth0
+  [[ $output == *ingress* ]] || fail "the killed monitor's redirection is not there to undo: $output"
+  nook delete --force r2
   assert_namespace_as_made
   [ -n "$(find "$NOOK_VM_TEMPLATES" -name 'template-*')" ] || fail "no template was saved"
 }
