@@ -447,10 +447,12 @@ int oci_config_with_resources(const char *json, size_t len, const char *origin,
  * namespaces (createContainer, startContainer) kept; the annotation
  * drop_annotation and the `vm` object left out (the guest makes no VM); the
  * network namespace's path dropped (it names the host's, whose interface
- * the guest gets: net/vmnet.h).  Everything else as it was. */
+ * the guest gets: net/vmnet.h); with join_pid > 0 (a pod's member) every
+ * namespace path, the network's too, replaced by the guest process
+ * join_pid's (/proc/PID/ns/X).  Everything else as it was. */
 int oci_config_for_guest(const char *json, size_t len, const char *origin, const char *root_path,
                          char *const *mount_sources, size_t n_sources, const char *drop_annotation,
-                         char **out, nook_error_t *err);
+                         int join_pid, char **out, nook_error_t *err);
 
 /* Checks of a process that do not need the rest of the config (used for
  * `exec --process` too): cwd absolute, args non-empty, no duplicate

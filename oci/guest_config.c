@@ -1,4 +1,5 @@
 /* config.json as a VM-mode guest sees it (oci_config_for_guest). */
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
@@ -33,8 +34,10 @@ static void gen_object_with(yajl_gen g, const struct json_value *obj, const char
 
 /* linux with the network namespace's path dropped: the host's namespace
  * is QEMU's, its interface the guest's (net/vmnet.h), and the container
- * gets a namespace of its own in the guest, where that interface goes. */
-static void gen_linux(yajl_gen g, const struct json_value *linux_)
+ * gets a namespace of its own in the guest, where that interface goes.
+ * A pod's member (join_pid > 0) joins instead, for every namespace given
+ * by path, the one of the guest's process join_pid (its sandbox's init). */
+static void gen_linux(yajl_gen g, const struct json_value *linux_, int join_pid)
 {
   yajl_gen_map_open(g);
   for (size_t i = 0; i < linux_->len; i++) {
@@ -48,7 +51,9 @@ static void gen_linux(yajl_gen g, const struct json_value *linux_)
     for (size_t j = 0; j < m->value.len; j++) {
       const struct json_value *ns = &m->value.u.items[j];
       const struct json_value *type = json_get(ns, "type");
-      if (type == NULL || type->type != JSON_STRING || strcmp(type->u.str, "network") != 0) {
+      const struct json_value *path = json_get(ns, "path");
+      int t = type != NULL && type->type == JSON_STRING ? oci_ns_type_from_name(type->u.str) : -1;
+      if (t < 0 || path == NULL || (join_pid <= 0 && t != OCI_NS_NETWORK)) {
         jgen_value(g, ns);
         continue;
       }
@@ -59,6 +64,12 @@ static void gen_linux(yajl_gen g, const struct json_value *linux_)
         jgen_str(g, ns->u.members[k].key);
         jgen_value(g, &ns->u.members[k].value);
       }
+      if (join_pid > 0) {
+        char joined[64];
+        snprintf(joined, sizeof(joined), "/proc/%d/ns/%s", join_pid,
+                 oci_ns_proc_name((enum oci_ns_type)t));
+        jgen_key_str(g, "path", joined);
+      }
       yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
@@ -68,7 +79,7 @@ static void gen_linux(yajl_gen g, const struct json_value *linux_)
 
 int oci_config_for_guest(const char *json, size_t len, const char *origin, const char *root_path,
                          char *const *mount_sources, size_t n_sources, const char *drop_annotation,
-                         char **out, nook_error_t *err)
+                         int join_pid, char **out, nook_error_t *err)
 {
   struct json_doc *doc = NULL;
   const struct json_value *root = NULL;
@@ -90,7 +101,7 @@ int oci_config_for_guest(const char *json, size_t len, const char *origin, const
     if (strcmp(m->key, "root") == 0 && v->type == JSON_OBJECT) {
       gen_object_with(g, v, "path", root_path);
     } else if (strcmp(m->key, "linux") == 0 && v->type == JSON_OBJECT) {
-      gen_linux(g, v);
+      gen_linux(g, v, join_pid);
     } else if (strcmp(m->key, "mounts") == 0 && v->type == JSON_ARRAY) {
       yajl_gen_array_open(g);
       for (size_t j = 0; j < v->len; j++) {

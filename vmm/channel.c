@@ -21,7 +21,7 @@ static const char *const type_names[] = {
     [CHAN_STDIN] = "stdin",   [CHAN_OK] = "ok",         [CHAN_WINSIZE] = "winsize",
     [CHAN_ACK] = "ack",       [CHAN_NOOK] = "nook",     [CHAN_CTR_EXEC] = "ctr-exec",
     [CHAN_STATS] = "stats",   [CHAN_PARKED] = "parked", [CHAN_UNPARK] = "unpark",
-    [CHAN_NET] = "net",
+    [CHAN_NET] = "net",       [CHAN_MEMBER] = "member",
 };
 
 struct frame {
@@ -306,6 +306,7 @@ static const struct {
   enum opt_kind kind;
   size_t off, n_off; /* the field; for a list also its count */
 } exec_opts[] = {
+    {"id", OPT_STRING, FIELD(id), 0},
     {"cwd", OPT_STRING, FIELD(cwd), 0},
     {"env", OPT_LIST, FIELD(env), FIELD(n_env)},
     {"tty", OPT_BOOL, FIELD(tty), 0},

@@ -68,8 +68,19 @@ enum chan_type {
    * container once it is created.  Answered OK or ERROR (a malformed
    * description). */
   CHAN_NET,
+  /* A pod's member container in the sandbox's VM (docs/design.md, "Pods"):
+   * CLI -> monitor, value CHAN_CREATE_* flags, payload the member's id, a
+   * NUL, its config for the guest; then one byte carrying (SCM_RIGHTS) the
+   * detached mount tree of its share, which the monitor mounts at
+   * VMM_MEMBERS_DIR/ID in the VMM's share.  monitor -> guest: the same,
+   * with the process id the monitor gave the member's init (an int32_t)
+   * before the id.  CHAN_OK value: the guest pid; from then on the CLI's
+   * connection carries the init's stdio and exit as an exec's does. */
+  CHAN_MEMBER,
 };
-#define CHAN_TYPE_MAX CHAN_NET
+#define CHAN_TYPE_MAX CHAN_MEMBER
+/* Where members' shares go, inside a VM's share. */
+#define VMM_MEMBERS_DIR "members"
 
 /* The kernel parameter that makes the guest init park (a dotted name: the
  * kernel takes it for a module's and neither warns nor hands it to init;
@@ -181,9 +192,10 @@ int chan_nook_decode(const char *data, size_t len, struct chan_nook *n, char ***
  * guest, with the host CLI's options that make sense there: opts' cwd,
  * env, tty, user, additional_gids, caps, no_new_privs, apparmor,
  * process_label, cgroups, ignore_paused, process_name, the console size
- * (the host pty's) and the command (args; none with process).  The rest of opts (the host's paths
- * and fds: root, id, console_socket, detach, pid_file, preserve_fds, process_file) is never sent:
- * the guest sets its own. */
+ * (the host pty's), the container's id (the VM's own, or a pod member's
+ * beside it: pod.h) and the command (args; none with process).  The rest of
+ * opts (the host's paths and fds: root, console_socket, detach, pid_file,
+ * preserve_fds, process_file) is never sent: the guest sets its own. */
 struct chan_ctr_exec {
   int32_t proc;        /* the id the monitor gave it (the CLI sends 0) */
   uint32_t flags;      /* CHAN_CTR_EXEC_* */

@@ -27,11 +27,13 @@
 #include "lifecycle.h"
 #include "mode.h"
 #include "monitor.h"
+#include "pod.h"
 #include "stats_wire.h"
 
 /* An opened VM-mode container: its state directory and state. */
 struct vm_ctr {
   int dirfd;
+  int mon_dirfd; /* a pod member's: its sandbox's state directory (pod.h); else -1 */
   struct nook_state st;
   enum nook_status status;
 };
@@ -39,7 +41,7 @@ struct vm_ctr {
 static int open_ctr(const char *root, const char *id, bool lock, struct vm_ctr *c,
                     nook_error_t *err)
 {
-  c->dirfd = -1;
+  c->dirfd = c->mon_dirfd = -1;
   if ((lock ? state_dir_open_locked(root, id, &c->dirfd, err)
             : state_dir_open(root, id, &c->dirfd, err)) < 0)
     return -1;
@@ -48,6 +50,7 @@ static int open_ctr(const char *root, const char *id, bool lock, struct vm_ctr *
     c->dirfd = -1;
     return -1;
   }
+  c->mon_dirfd = vmm_pod_monitor_dirfd(root, c->dirfd);
   c->status = state_status(c->dirfd, &c->st);
   return 0;
 }
@@ -56,7 +59,9 @@ static void close_ctr(struct vm_ctr *c)
 {
   if (c->dirfd >= 0)
     close(c->dirfd);
-  c->dirfd = -1;
+  if (c->mon_dirfd >= 0)
+    close(c->mon_dirfd);
+  c->dirfd = c->mon_dirfd = -1;
   state_clear(&c->st);
 }
 
@@ -72,29 +77,13 @@ static bool gone(const struct vm_ctr *c)
 static int guest_nook(const struct vm_ctr *c, char *const *argv, const char *in, size_t in_len,
                       const char *not_running, char **out, size_t *out_len, nook_error_t *err)
 {
-  struct chan_nook n = {.argv = argv, .in = in, .in_len = in_len};
-  cleanup_free char *buf = NULL;
-  size_t len;
-  if (chan_nook_encode(&n, &buf, &len, err) < 0)
-    return -1;
-  cleanup_free struct chan_msg *msg = xmalloc(sizeof(*msg));
-  int r = vmm_monitor_request(c->dirfd, CHAN_NOOK, 0, buf, len, msg, err);
+  int r = vmm_monitor_nook(c->mon_dirfd >= 0 ? c->mon_dirfd : c->dirfd, argv, in, in_len, out,
+                           out_len, err);
   if (r == -2) {
     nook_error_free(err);
     nook_error(err, 0, "%s", not_running);
-    return -2;
   }
-  if (r < 0)
-    return -1;
-  /* The answer: the guest nook's warnings, a NUL, its stdout. */
-  size_t w_len = strnlen(msg->data, msg->len);
-  vmm_warn_lines(msg->data, w_len);
-  if (out != NULL) {
-    size_t skip = w_len < msg->len ? w_len + 1 : w_len;
-    *out_len = msg->len - skip;
-    *out = xstrndup(msg->data + skip, *out_len);
-  }
-  return 0;
+  return r;
 }
 
 /* ---- pause, resume ---- */
@@ -110,6 +99,14 @@ static int set_paused(const char *root, const char *id, bool pause, nook_error_t
   char *argv[] = {pause ? "pause" : "resume", (char *)id, NULL};
   int r = gone(&c) ? nook_error(err, 0, "%s", not_running)
                    : guest_nook(&c, argv, NULL, 0, not_running, NULL, NULL, err);
+  /* A pod member's freeze is its cgroup's in the guest, the VM runs on:
+   * the mark the monitor keeps for a VM is the CLI's here (state.h). */
+  if (r == 0 && c.mon_dirfd >= 0) {
+    if (pause)
+      r = write_file_at(c.dirfd, STATE_PAUSED_MARK, O_CREAT | O_TRUNC, 0600, "", 0, err);
+    else
+      unlinkat(c.dirfd, STATE_PAUSED_MARK, 0);
+  }
   close_ctr(&c);
   return r;
 }
@@ -274,16 +271,20 @@ static bool vmm_usage(const struct vm_ctr *c, struct cgroup_stats *vmm)
 static int stats_line(const struct vm_ctr *c, const char *id, char **line, long long *oom,
                       nook_error_t *err)
 {
-  cleanup_close int fd = vmm_monitor_connect(c->dirfd, err);
+  bool member = c->mon_dirfd >= 0;
+  cleanup_close int fd = vmm_monitor_connect(member ? c->mon_dirfd : c->dirfd, err);
   if (fd == -2) {
     nook_error_free(err);
     return nook_error(err, 0, "container with id %s is not running", id);
   }
-  if (fd < 0 || chan_send(fd, CHAN_STATS, 0, NULL, 0, err) < 0)
+  /* A pod member's are its own cgroup's in the guest: named. */
+  if (fd < 0 ||
+      chan_send(fd, CHAN_STATS, 0, member ? id : NULL, member ? strlen(id) + 1 : 0, err) < 0)
     return -1;
-  /* The host's figures while the guest works out its own. */
+  /* The host's figures while the guest works out its own (a member has no
+   * VMM of its own). */
   struct cgroup_stats vmm = {0}, guest = {0};
-  bool have = vmm_usage(c, &vmm);
+  bool have = !member && vmm_usage(c, &vmm);
   cleanup_free struct chan_msg *msg = xmalloc(sizeof(*msg));
   int r = chan_recv(fd, CHAN_BIT(CHAN_OK), msg, err);
   if (r == 0)
@@ -301,6 +302,9 @@ static int stats_line(const struct vm_ctr *c, const char *id, char **line, long 
  * the VM powers off, and says so. */
 static bool ended(const struct vm_ctr *c)
 {
+  /* A member ends with its proxy (pod.h). */
+  if (c->mon_dirfd >= 0)
+    return state_status(c->dirfd, &c->st) == NOOK_STOPPED;
   cleanup_free struct chan_msg *msg = xmalloc(sizeof(*msg));
   nook_error_t e = NULL;
   int r = vmm_monitor_request(c->dirfd, CHAN_STATE, 0, NULL, 0, msg, &e);

@@ -40,6 +40,8 @@
 #include "channel.h"
 #include "container.h"
 #include "monitor.h"
+#include "pod.h"
+#include "proxy.h"
 #include "relay.h"
 
 /* The request and what the host keeps of it. */
@@ -282,8 +284,9 @@ out:
 /* The -d proxy: once the CLI has written the pid file (its CHAN_OK on
  * report), the process is started; the CLI learns how that went (CHAN_OK
  * or the error) and exits, and the proxy stays in front of the process. */
-__attribute__((noreturn)) static void proxy_main(int report, int dirfd, struct exec_req *q,
-                                                 const char *console)
+__attribute__((noreturn)) static void proxy_main(int report, int dirfd, bool tty,
+                                                 const char *console, vmm_proxy_request_fn *fn,
+                                                 void *arg)
 {
   /* Apart from the CLI: its terminal's signals are not the process's. */
   setsid();
@@ -305,8 +308,8 @@ __attribute__((noreturn)) static void proxy_main(int report, int dirfd, struct e
    * given are not its, and we, who live as long as it, let them go
    * (containerd's runc shim reads a console-socket exec's output to EOF:
    * docker exec -it and ctr task exec -t waited for the process's end). */
-  else if (!(q->tty && (open_tty(&io, console, NULL, &err) < 0 || stdio_to_null(&err) < 0)))
-    conn = request(dirfd, q, &io, &io.proc, &err);
+  else if (!(tty && (open_tty(&io, console, NULL, &err) < 0 || stdio_to_null(&err) < 0)))
+    conn = fn(dirfd, arg, &io, &io.proc, &err);
   if (conn < 0) {
     chan_send_error(report, err);
     _exit(1);
@@ -320,8 +323,8 @@ __attribute__((noreturn)) static void proxy_main(int report, int dirfd, struct e
   vmm_die_like(relay_process(conn, &io, sigfd));
 }
 
-static int exec_detached(int dirfd, struct exec_req *q, const char *console, const char *pid_file,
-                         nook_error_t *err)
+int vmm_proxy_fork(int dirfd, bool tty, const char *console, vmm_proxy_request_fn *fn, void *arg,
+                   const int *drop, size_t n_drop, struct vmm_proxy *p, nook_error_t *err)
 {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -330,34 +333,60 @@ static int exec_detached(int dirfd, struct exec_req *q, const char *console, con
   if (pid < 0) {
     close(sv[0]);
     close(sv[1]);
-    return nook_error(err, errno, "fork the exec proxy");
+    return nook_error(err, errno, "fork the proxy");
   }
   if (pid == 0) {
     close(sv[0]);
-    proxy_main(sv[1], dirfd, q, console);
+    /* The caller's, such as a state directory's lock, which we would
+     * otherwise hold for as long as we live. */
+    for (size_t i = 0; i < n_drop; i++)
+      if (drop[i] >= 0)
+        close(drop[i]);
+    proxy_main(sv[1], dirfd, tty, console, fn, arg);
   }
   close(sv[1]);
-  cleanup_close int report = sv[0];
+  p->pid = pid;
+  p->report = sv[0];
+  return 0;
+}
+
+int vmm_proxy_go(struct vmm_proxy *p, bool go, nook_error_t *err)
+{
+  cleanup_close int report = steal_fd(&p->report);
+  int r = go ? chan_send(report, CHAN_OK, 0, NULL, 0, err) : -1;
   struct chan_msg *msg = xmalloc(sizeof(*msg));
-  /* The pid file first: the process must not run unless it is written. */
-  int r = pid_file ? write_pid_file(pid_file, pid, err) : 0;
-  if (r == 0)
-    r = chan_send(report, CHAN_OK, 0, NULL, 0, err);
   if (r == 0 && chan_recv(report, CHAN_BIT(CHAN_OK), msg, err) < 0) {
     r = -1;
     if ((*err)->status == EPIPE) {
       nook_error_free(err);
-      nook_error(err, 0, "the exec proxy ended before the process started");
+      nook_error(err, 0, "the proxy ended before the process started");
     }
   }
   free(msg);
   if (r < 0) {
-    if (pid_file)
-      unlink(pid_file);
     close(steal_fd(&report));
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
       ;
   }
+  return r;
+}
+
+static int exec_request(int dirfd, void *arg, struct vmm_relay *io, int32_t *id, nook_error_t *err)
+{
+  return request(dirfd, arg, io, id, err);
+}
+
+static int exec_detached(int dirfd, struct exec_req *q, const char *console, const char *pid_file,
+                         nook_error_t *err)
+{
+  struct vmm_proxy p;
+  if (vmm_proxy_fork(dirfd, q->tty, console, exec_request, q, NULL, 0, &p, err) < 0)
+    return -1;
+  /* The pid file first: the process must not run unless it is written. */
+  int r = pid_file ? write_pid_file(pid_file, p.pid, err) : 0;
+  r = vmm_proxy_go(&p, r == 0, err);
+  if (r < 0 && pid_file)
+    unlink(pid_file);
   return r;
 }
 
@@ -371,6 +400,12 @@ int vmm_container_exec(const struct nook_exec_opts *o, int *exit_status, nook_er
   int r = -1;
   if (build_request(o, &q, err) < 0 || state_dir_open(o->root, o->id, &dirfd, err) < 0)
     goto out;
+  /* A pod member's process is asked of its sandbox's monitor. */
+  int mon = vmm_pod_monitor_dirfd(o->root, dirfd);
+  if (mon >= 0) {
+    close(dirfd);
+    dirfd = mon;
+  }
   if (o->detach) {
     r = exec_detached(dirfd, &q, console, pid_file, err);
     if (r == 0)

@@ -311,25 +311,22 @@ static void create_in_child(const void *arg)
   child_fail(err);
 }
 
-int guest_ctr_create(struct guest_ctr *c, const char *id, const char *config, int flags,
-                     char **warnings, nook_error_t *err)
+/* The guest nook's create of the bundle at `bundle` (the share's, or a
+ * member's within it) with the host's config text, the process's stdio
+ * from s (opened for sock: the console socket with a terminal), its pid
+ * written to pid_file. */
+static int run_create(const char *id, const char *bundle, const char *config, int flags,
+                      const char *sock, const char *pid_file, struct proc_stdio *s, char **warnings,
+                      nook_error_t *err)
 {
-  if (c->id != NULL)
-    return nook_error(err, EEXIST, "the VM already holds container \"%s\"", c->id);
-  bool terminal = flags & CHAN_CREATE_TTY;
-  struct proc_stdio s;
-  if (stdio_open(&s, terminal ? GUEST_CONSOLE_SOCK : NULL, err) < 0)
-    return -1;
-  cleanup_free char *bundle = NULL;
-  xasprintf(&bundle, "%s/%s", VMM_GUEST_SHARES_DIR, VMM_CTR_TAG);
   /* no_pivot: the guest's root is the initramfs (rootfs), which pivot_root
    * cannot move away from; the old root the container could reach by
    * chroot holds only nook and modules, inside the VM. */
   struct nook_create_opts o = {.root = GUEST_STATE_ROOT,
                                .id = id,
                                .bundle = bundle,
-                               .console_socket = terminal ? GUEST_CONSOLE_SOCK : NULL,
-                               .pid_file = GUEST_PID_FILE,
+                               .console_socket = sock,
+                               .pid_file = pid_file,
                                .no_pivot = true,
                                .config_json = config,
                                .config_len = config ? strlen(config) : 0,
@@ -343,8 +340,23 @@ int guest_ctr_create(struct guest_ctr *c, const char *id, const char *config, in
   }
   /* The container's init inherits these ends, as it inherits the fds an
    * engine gives `create` on the host. */
-  int r =
-      run_child("nook create", create_in_child, &o, s.in[0], s.out[1], s.errp[1], warnings, err);
+  return run_child("nook create", create_in_child, &o, s->in[0], s->out[1], s->errp[1], warnings,
+                   err);
+}
+
+int guest_ctr_create(struct guest_ctr *c, const char *id, const char *config, int flags,
+                     char **warnings, nook_error_t *err)
+{
+  if (c->id != NULL)
+    return nook_error(err, EEXIST, "the VM already holds container \"%s\"", c->id);
+  bool terminal = flags & CHAN_CREATE_TTY;
+  struct proc_stdio s;
+  if (stdio_open(&s, terminal ? GUEST_CONSOLE_SOCK : NULL, err) < 0)
+    return -1;
+  cleanup_free char *bundle = NULL;
+  xasprintf(&bundle, "%s/%s", VMM_GUEST_SHARES_DIR, VMM_CTR_TAG);
+  int r = run_create(id, bundle, config, flags, terminal ? GUEST_CONSOLE_SOCK : NULL,
+                     GUEST_PID_FILE, &s, warnings, err);
   if (stdio_finish(&s, r, GUEST_PID_FILE, c->procs[0], err) < 0)
     return -1;
   c->id = xstrdup(id);
@@ -352,6 +364,52 @@ int guest_ctr_create(struct guest_ctr *c, const char *id, const char *config, in
    * runs: the host then tears the VM down on an error. */
   if (c->net != NULL && net_vm_link_apply(c->net, c->procs[0]->pid, err) < 0)
     return nook_error_wrap(err, "the container's network interface %s", c->net->name);
+  return 0;
+}
+
+/* CHAN_MEMBER: a pod's member container, created beside ours (its
+ * config joins our container's namespaces by guest paths) from its share
+ * at /mnt/ctr/members/ID; its init is a process with the id the monitor
+ * gave it, relayed and reaped as an exec'd one is. */
+int guest_ctr_member(struct guest_ctr *c, const struct chan_msg *m, pid_t *pid, char **warnings,
+                     nook_error_t *err)
+{
+  int32_t proc;
+  if (m->len < sizeof(proc) + 2)
+    return nook_error(err, EPROTO, "member: a %u-byte request", m->len);
+  memcpy(&proc, m->data, sizeof(proc));
+  const char *id = m->data + sizeof(proc);
+  size_t rest = m->len - sizeof(proc), id_len = strnlen(id, rest);
+  if (id_len == rest || nook_validate_id(id, NULL) < 0)
+    return nook_error(err, EPROTO, "member: no valid id");
+  const char *config = id_len + 1 < rest ? id + id_len + 1 : NULL;
+  if (c->id == NULL)
+    return nook_error(err, ENOENT, "no container in the VM to be the pod's sandbox");
+  if (strcmp(id, c->id) == 0)
+    return nook_error(err, EEXIST, "container \"%s\" is the VM's own", id);
+  if (proc <= CHAN_PROC_INIT || guest_ctr_proc(c, proc) != NULL)
+    return nook_error(err, EPROTO, "member: process id %d is in use", proc);
+  if (c->n_procs > GUEST_MAX_EXECS)
+    return nook_error(err, EAGAIN, "too many processes in the VM (at most %d at once)",
+                      GUEST_MAX_EXECS);
+  cleanup_free char *bundle = NULL, *pid_file = NULL, *sock = NULL;
+  xasprintf(&bundle, "%s/%s/" VMM_MEMBERS_DIR "/%s", VMM_GUEST_SHARES_DIR, VMM_CTR_TAG, id);
+  xasprintf(&pid_file, GUEST_EXEC_FILE, proc, "pid");
+  if (m->value & CHAN_CREATE_TTY)
+    xasprintf(&sock, GUEST_EXEC_FILE, proc, "sock");
+  struct proc_stdio s;
+  if (stdio_open(&s, sock, err) < 0)
+    return -1;
+  int r = run_create(id, bundle, config, m->value, sock, pid_file, &s, warnings, err);
+  struct guest_proc *p = xmalloc(sizeof(*p));
+  guest_proc_init(p, proc);
+  if (stdio_finish(&s, r, pid_file, p, err) < 0) {
+    free(p);
+    return -1;
+  }
+  c->procs = xrealloc(c->procs, (c->n_procs + 1) * sizeof(*c->procs));
+  c->procs[c->n_procs++] = p;
+  *pid = p->pid;
   return 0;
 }
 
@@ -415,15 +473,33 @@ int guest_ctr_nook(struct guest_ctr *c, char *const *argv, const char *in, size_
   cleanup_close int null = devnull();
   if (run_nook(c, (const char *const *)argv, infd, outfd, null, warnings, err) < 0)
     return -1;
+  /* A pod member deleted (pod.h): its share goes from the 9p export, but
+   * the share's cache=loose dentries stay, their fids naming paths gone on
+   * the host; a later member bound from the same host directories (one
+   * image's rootfs, a volume) would get its directories spliced onto
+   * them, and ENOENT.  Unused dentries and inodes dropped: now they are. */
+  if (strcmp(argv[0], "delete") == 0)
+    write_file_at(AT_FDCWD, "/proc/sys/vm/drop_caches", O_TRUNC, 0, "2", 1, NULL);
   if (lseek(outfd, 0, SEEK_SET) < 0)
     return nook_error(err, errno, "lseek");
   return read_fd_all(outfd, out, out_len, err);
 }
 
-int guest_ctr_stats(struct guest_ctr *c, struct cgroup_stats *out, nook_error_t *err)
+int guest_ctr_stats(struct guest_ctr *c, const char *member, struct cgroup_stats *out,
+                    nook_error_t *err)
 {
   if (c->id == NULL)
     return nook_error(err, ENOENT, "no container in the VM");
+  /* A pod member's: found anew each time (members come and go; the
+   * kubelet asks every few seconds, not every millisecond). */
+  if (member != NULL) {
+    struct nook_stats_source *src = NULL;
+    if (nook_stats_open(GUEST_STATE_ROOT, member, &src, err) < 0)
+      return -1;
+    int r = nook_stats_read(src, out, err);
+    nook_stats_close(src);
+    return r;
+  }
   /* We reap the init, so its end is known here first; the guest nook's
    * state says the same once it is reaped. */
   if (c->procs[0]->exited)
@@ -481,7 +557,10 @@ int guest_ctr_exec(struct guest_ctr *c, const char *data, size_t len, pid_t *pid
   /* The request has the process's options; where things are is ours. */
   e.opts.root = GUEST_STATE_ROOT;
   e.opts.seccomp_cache = GUEST_SECCOMP_CACHE;
-  e.opts.id = c->id;
+  /* The VM's container, or a pod member beside it: the guest's nook
+   * knows them all. */
+  if (e.opts.id == NULL)
+    e.opts.id = c->id;
   e.opts.detach = true;
   xasprintf(&pid_file, GUEST_EXEC_FILE, e.proc, "pid");
   e.opts.pid_file = pid_file;

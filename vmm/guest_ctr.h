@@ -59,6 +59,11 @@ int guest_ctr_create(struct guest_ctr *c, const char *id, const char *config, in
                      char **warnings, nook_error_t *err);
 int guest_ctr_start(struct guest_ctr *c, char **warnings, nook_error_t *err);
 
+/* CHAN_MEMBER from the host (channel.h): `nook create` of a pod's member
+ * beside the container, its init a process of id proc; *pid its guest pid. */
+int guest_ctr_member(struct guest_ctr *c, const struct chan_msg *m, pid_t *pid, char **warnings,
+                     nook_error_t *err);
+
 /* CHAN_NET, before the create: text is net_vm_link_encode()'s. */
 int guest_ctr_network(struct guest_ctr *c, const char *text, nook_error_t *err);
 int guest_ctr_kill(struct guest_ctr *c, int sig, bool all, char **warnings, nook_error_t *err);
@@ -72,8 +77,10 @@ int guest_ctr_nook(struct guest_ctr *c, char *const *argv, const char *in, size_
 
 /* CHAN_STATS: the container's usage figures, read here rather than by a
  * forked guest nook (channel.h); the same code and errors as namespace
- * mode's `events --stats`.  cgroup_stats_clear() frees *out. */
-int guest_ctr_stats(struct guest_ctr *c, struct cgroup_stats *out, nook_error_t *err);
+ * mode's `events --stats`; member: a pod member's instead (pod.h), or
+ * NULL.  cgroup_stats_clear() frees *out. */
+int guest_ctr_stats(struct guest_ctr *c, const char *member, struct cgroup_stats *out,
+                    nook_error_t *err);
 
 /* CHAN_CTR_EXEC: `nook exec -d --pid-file` of the request, its stdio
  * pipes of ours (or, with a terminal, a pty whose master its console socket

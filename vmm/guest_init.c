@@ -471,13 +471,13 @@ static int serve_nook(struct guest_ctr *c, int chan, const struct chan_msg *m, n
 }
 
 /* CHAN_STATS: answered OK with the figures (stats_wire.h), or the error. */
-static int serve_stats(struct guest_ctr *c, int chan, nook_error_t *err)
+static int serve_stats(struct guest_ctr *c, int chan, const struct chan_msg *m, nook_error_t *err)
 {
   nook_error_t req_err = NULL;
   struct cgroup_stats s = {0};
   cleanup_free char *buf = NULL;
   size_t len = 0;
-  int r = guest_ctr_stats(c, &s, &req_err);
+  int r = guest_ctr_stats(c, m->len > 0 ? m->data : NULL, &s, &req_err);
   if (r == 0)
     stats_wire_encode(&s, &buf, &len);
   cgroup_stats_clear(&s);
@@ -504,15 +504,17 @@ static int reap(struct guest_ctr *c, int chan, nook_error_t *err)
   return 0;
 }
 
-/* CHAN_CTR_EXEC: answered OK with the process's guest pid, or the guest
- * nook's error. */
+/* CHAN_CTR_EXEC and CHAN_MEMBER: answered OK with the process's guest
+ * pid, or the guest nook's error. */
 static int serve_ctr_exec(struct guest_ctr *c, int chan, const struct chan_msg *m,
                           nook_error_t *err)
 {
   nook_error_t req_err = NULL;
   cleanup_free char *warnings = NULL;
   pid_t pid = 0;
-  if (guest_ctr_exec(c, m->data, m->len, &pid, &warnings, &req_err) < 0) {
+  int r = m->type == CHAN_MEMBER ? guest_ctr_member(c, m, &pid, &warnings, &req_err)
+                                 : guest_ctr_exec(c, m->data, m->len, &pid, &warnings, &req_err);
+  if (r < 0) {
     chan_send_error(chan, req_err);
     nook_error_free(&req_err);
     return 0;
@@ -609,7 +611,7 @@ static int serve(int chan, struct boot_marks *b, vmm_nook_main_fn *nook_main, no
                           CHAN_BIT(CHAN_CREATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
                           CHAN_BIT(CHAN_STDIN) | CHAN_BIT(CHAN_ACK) | CHAN_BIT(CHAN_WINSIZE) |
                           CHAN_BIT(CHAN_NOOK) | CHAN_BIT(CHAN_CTR_EXEC) | CHAN_BIT(CHAN_STATS) |
-                          CHAN_BIT(CHAN_NET);
+                          CHAN_BIT(CHAN_NET) | CHAN_BIT(CHAN_MEMBER);
   struct pollfd *p = NULL;
   size_t cap = 0;
   int r = 0;
@@ -646,6 +648,7 @@ static int serve(int chan, struct boot_marks *b, vmm_nook_main_fn *nook_main, no
       r = serve_proc(&c, chan, msg, err);
       break;
     case CHAN_CTR_EXEC:
+    case CHAN_MEMBER:
       r = serve_ctr_exec(&c, chan, msg, err);
       break;
     case CHAN_EXEC: {
@@ -661,7 +664,7 @@ static int serve(int chan, struct boot_marks *b, vmm_nook_main_fn *nook_main, no
       r = serve_nook(&c, chan, msg, err);
       break;
     case CHAN_STATS:
-      r = serve_stats(&c, chan, err);
+      r = serve_stats(&c, chan, msg, err);
       break;
     default:
       r = serve_ctr(&c, chan, msg, err);

@@ -29,8 +29,10 @@
 #include "lifecycle.h"
 #include "mode.h"
 #include "monitor.h"
+#include "pod.h"
 
-static char *state_json(const struct oci_config *c, const struct nook_state *st, const char *status)
+char *vmm_hook_state_json(const struct oci_config *c, const struct nook_state *st,
+                          const char *status)
 {
   struct oci_state s = {.oci_version = "1.3.0",
                         .id = st->id,
@@ -81,6 +83,29 @@ int vmm_monitor_request(int dirfd, enum chan_type type, int value, const void *d
   return chan_recv(fd, CHAN_BIT(CHAN_OK), reply, err);
 }
 
+int vmm_monitor_nook(int dirfd, char *const *argv, const char *in, size_t in_len, char **out,
+                     size_t *out_len, nook_error_t *err)
+{
+  struct chan_nook n = {.argv = argv, .in = in, .in_len = in_len};
+  cleanup_free char *buf = NULL;
+  size_t len;
+  if (chan_nook_encode(&n, &buf, &len, err) < 0)
+    return -1;
+  cleanup_free struct chan_msg *msg = xmalloc(sizeof(*msg));
+  int r = vmm_monitor_request(dirfd, CHAN_NOOK, 0, buf, len, msg, err);
+  if (r < 0)
+    return r;
+  /* The answer: the guest nook's warnings, a NUL, its stdout. */
+  size_t w_len = strnlen(msg->data, msg->len);
+  vmm_warn_lines(msg->data, w_len);
+  if (out != NULL) {
+    size_t skip = w_len < msg->len ? w_len + 1 : w_len;
+    *out_len = msg->len - skip;
+    *out = xstrndup(msg->data + skip, *out_len);
+  }
+  return 0;
+}
+
 /* One request to the container's monitor; *reply gets CHAN_OK's value,
  * and the guest's warnings are logged.  -2 (err set) when there is no
  * monitor to answer. */
@@ -98,7 +123,7 @@ static int monitor_call(int dirfd, enum chan_type type, int value, const char *d
 }
 
 static int refuse_unsupported(const struct nook_create_opts *o, const struct oci_config *c,
-                              nook_error_t *err)
+                              bool member, nook_error_t *err)
 {
   /* Namespace mode's checks and words; run in the foreground brings its
    * own console socket (vmm_container_run). */
@@ -118,7 +143,7 @@ static int refuse_unsupported(const struct nook_create_opts *o, const struct oci
   /* A namespace path names a host namespace, which a process in the
    * guest cannot join.  The network namespace is the exception: QEMU joins
    * it and the guest takes over its interface (net/vmnet.h). */
-  for (size_t i = 0; i < c->linux_.n_namespaces; i++) {
+  for (size_t i = 0; i < c->linux_.n_namespaces && !member; i++) {
     const struct oci_namespace *ns = &c->linux_.namespaces[i];
     if (ns->path != NULL && ns->type != OCI_NS_NETWORK)
       return nook_error(err, 0,
@@ -248,6 +273,24 @@ static int prepare_confine(const struct nook_create_opts *o, const struct oci_co
   return 0;
 }
 
+int vmm_state_begin(const char *root, const char *id, const char *bundle, const char *rootfs,
+                    const char *backend, const char *text, size_t len, struct state_new *sn,
+                    struct nook_state *st, nook_error_t *err)
+{
+  if (state_dir_create(root, id, sn, err) < 0)
+    return -1;
+  /* Kept for the hooks the host runs later (poststart, poststop). */
+  if (write_file_at(sn->dirfd, "config.json", O_CREAT | O_TRUNC, 0600, text, len, err) < 0)
+    return -1;
+  st->id = xstrdup(id);
+  st->bundle = xstrdup(bundle);
+  st->rootfs = xstrdup(rootfs);
+  st->created = now_rfc3339();
+  st->owner = xstrdup("");
+  st->vm = xstrdup(backend);
+  return 0;
+}
+
 int vmm_container_create(const struct nook_create_opts *o, bool invoked_as_vm, pid_t *monitor,
                          nook_error_t *err)
 {
@@ -268,26 +311,25 @@ int vmm_container_create(const struct nook_create_opts *o, bool invoked_as_vm, p
   struct vmm_mode mode;
   struct vmm_spec settings;
   struct vmm_confinement confine = {.netns_fd = -1};
+  cleanup_free char *sandbox = NULL;
+  int member = 0;
   if (nook_validate_id(o->id, err) < 0)
     return -1;
   if (read_config(o, bundle, &text, &len, &c, err) < 0 ||
-      select_mode(c, invoked_as_vm, &mode, &settings, err) < 0 || refuse_unsupported(o, c, err) < 0)
+      select_mode(c, invoked_as_vm, &mode, &settings, err) < 0 ||
+      (member = vmm_pod_sandbox(root, c, &sandbox, err)) < 0 ||
+      refuse_unsupported(o, c, member, err) < 0)
     goto out;
   if (nook_check_root_path(c, bundle, err) < 0 ||
       (rootfs = resolve_rootfs(bundle, c->root_path, err)) == NULL)
     goto out;
-  if (state_dir_create(root, o->id, &sn, err) < 0)
+  /* A pod's member: a container in its sandbox's VM (pod.h). */
+  if (member) {
+    ret = vmm_pod_create(o, c, text, len, bundle, rootfs, sandbox, mode.backend, monitor, err);
     goto out;
-  /* Kept for the hooks the host runs later (poststart, poststop). */
-  if (write_file_at(sn.dirfd, "config.json", O_CREAT | O_TRUNC, 0600, text, len, err) < 0)
-    goto out;
-  st.id = xstrdup(o->id);
-  st.bundle = xstrdup(bundle);
-  st.rootfs = xstrdup(rootfs);
-  st.created = now_rfc3339();
-  st.owner = xstrdup("");
-  st.vm = xstrdup(mode.backend);
-  if (state_write(sn.dirfd, &st, err) < 0 || state_dir_publish(&sn, o->id, err) < 0)
+  }
+  if (vmm_state_begin(root, o->id, bundle, rootfs, mode.backend, text, len, &sn, &st, err) < 0 ||
+      state_write(sn.dirfd, &st, err) < 0 || state_dir_publish(&sn, o->id, err) < 0)
     goto out;
   /* Only once the id is ours (a create that lost the race for it must not
    * remove the winner's cgroup), and in the state before anything runs in
@@ -344,7 +386,7 @@ int vmm_container_create(const struct nook_create_opts *o, bool invoked_as_vm, p
   }
   vmm_warn_lines(msg->data, msg->len);
   if (c->has_hooks) {
-    json = state_json(c, &st, "created");
+    json = vmm_hook_state_json(c, &st, "created");
     if (hooks_run("createRuntime", c->hooks.create_runtime, c->hooks.n_create_runtime, json, err) <
             0 ||
         hooks_run("prestart", c->hooks.prestart, c->hooks.n_prestart, json, err) < 0)
@@ -394,12 +436,29 @@ static struct oci_config *saved_config(int dirfd)
   return c;
 }
 
+/* A pod member's start: the guest nook's, through its sandbox's monitor;
+ * start.sock goes as a namespace container's does, so the status says
+ * running (pod.h). */
+static int member_start(int dirfd, int mon, const char *id, nook_error_t *err)
+{
+  char *argv[] = {"start", (char *)id, NULL};
+  int r = vmm_monitor_nook(mon, argv, NULL, 0, NULL, NULL, err);
+  if (r == -2) {
+    nook_error_free(err);
+    return nook_error(err, 0, "cannot start a container that has stopped");
+  }
+  if (r == 0)
+    unlinkat(dirfd, "start.sock", 0);
+  return r;
+}
+
 int vmm_container_start(const char *root, const char *id, nook_error_t *err)
 {
   cleanup_close int dirfd = -1;
   struct nook_state st;
   if (state_dir_open_locked(root, id, &dirfd, err) < 0 || state_read(dirfd, &st, err) < 0)
     return -1;
+  cleanup_close int mon = vmm_pod_monitor_dirfd(root, dirfd);
   enum nook_status s = state_status(dirfd, &st);
   int r;
   if (s == NOOK_STOPPED)
@@ -408,6 +467,8 @@ int vmm_container_start(const char *root, const char *id, nook_error_t *err)
     r = nook_error(err, 0, "cannot start an already running container");
   else if (s != NOOK_CREATED)
     r = nook_error(err, 0, "cannot start a container in the %s state", nook_status_name(s));
+  else if (mon >= 0)
+    r = member_start(dirfd, mon, id, err);
   else if ((r = monitor_call(dirfd, CHAN_START, 0, NULL, NULL, err)) == -2) {
     nook_error_free(err);
     r = nook_error(err, 0, "cannot start a container that has stopped");
@@ -415,7 +476,7 @@ int vmm_container_start(const char *root, const char *id, nook_error_t *err)
   if (r == 0) {
     struct oci_config *c = saved_config(dirfd);
     if (c && c->has_hooks && c->hooks.n_poststart > 0) {
-      cleanup_free char *json = state_json(c, &st, "running");
+      cleanup_free char *json = vmm_hook_state_json(c, &st, "running");
       hooks_run_warn("poststart", c->hooks.poststart, c->hooks.n_poststart, json);
     }
     oci_config_free(c);
@@ -430,11 +491,21 @@ int vmm_container_kill(const char *root, const char *id, int sig, bool all, nook
   struct nook_state st;
   if (state_dir_open(root, id, &dirfd, err) < 0 || state_read(dirfd, &st, err) < 0)
     return -1;
+  cleanup_close int mon = vmm_pod_monitor_dirfd(root, dirfd);
   enum nook_status s = state_status(dirfd, &st);
   state_clear(&st);
   if (s == NOOK_STOPPED || s == NOOK_CREATING)
     return nook_error(err, 0, "container not running");
-  int r = monitor_call(dirfd, CHAN_KILL, sig, all ? "all" : NULL, NULL, err);
+  int r;
+  if (mon >= 0) {
+    char signum[16];
+    snprintf(signum, sizeof(signum), "%d", sig);
+    char *argv[] = {"kill", all ? "--all" : (char *)id, all ? (char *)id : signum,
+                    all ? signum : NULL, NULL};
+    r = vmm_monitor_nook(mon, argv, NULL, 0, NULL, NULL, err);
+  } else {
+    r = monitor_call(dirfd, CHAN_KILL, sig, all ? "all" : NULL, NULL, err);
+  }
   if (r == -2) {
     nook_error_free(err);
     return nook_error(err, 0, "container not running");
@@ -470,13 +541,23 @@ int vmm_container_delete(const char *root, const char *id, bool force, nook_erro
   struct nook_state st;
   if (nook_validate_id(id, NULL) == 0 && state_dir_open(root, id, &dirfd, NULL) == 0 &&
       state_read(dirfd, &st, NULL) >= 0) {
+    cleanup_close int mon = vmm_pod_monitor_dirfd(root, dirfd);
     enum nook_status s = state_status(dirfd, &st);
-    if (s == NOOK_CREATED || (force && s != NOOK_STOPPED)) {
+    if (mon >= 0 && (force || s != NOOK_RUNNING)) {
+      /* A member: out of the sandbox's guest, its share unmounted; a
+       * sandbox that is gone took it with it.  Its proxy ends with its
+       * init; whatever is left of it goes as a killed container's. */
+      char *argv[] = {"delete", "--force", (char *)id, NULL};
+      nook_error_t e = NULL;
+      vmm_monitor_nook(mon, argv, NULL, 0, NULL, NULL, &e);
+      nook_error_free(&e);
+      force = true;
+    } else if (mon < 0 && (s == NOOK_CREATED || (force && s != NOOK_STOPPED))) {
       nook_error_t e = NULL;
       monitor_call(dirfd, CHAN_POWEROFF, 0, NULL, NULL, &e);
       nook_error_free(&e);
     }
-    if (force || s == NOOK_CREATED || s == NOOK_STOPPED)
+    if (mon < 0 && (force || s == NOOK_CREATED || s == NOOK_STOPPED))
       release_network(dirfd);
     state_clear(&st);
   }
@@ -488,6 +569,10 @@ static enum nook_status ask_monitor(const char *root, const char *id, enum nook_
 {
   cleanup_close int dirfd = -1;
   if (state_dir_open(root, id, &dirfd, NULL) < 0)
+    return computed;
+  /* A member's proxy stands for its init: the computed status (pod.h). */
+  cleanup_free char *sandbox = vmm_pod_sandbox_of(dirfd);
+  if (sandbox != NULL)
     return computed;
   int value = 0;
   nook_error_t e = NULL;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/fdpass.h"
 #include "../base/log.h"
 #include "../base/syscalls.h"
 #include "../base/utils.h"
@@ -26,6 +27,7 @@
 #include "execmux.h"
 #include "guest_ctr.h"
 #include "mode.h"
+#include "pod.h"
 #include "relay.h"
 #include "session.h"
 #include "share.h"
@@ -57,6 +59,15 @@ struct monitor {
   bool has_link;
   struct net_vm_link link;
   int netns_fd; /* the confinement's */
+  /* A pod's sandbox (pod.h): the share's path on the host, the container's
+   * guest pid, and the members in the VM with their init's process id. */
+  char *share;
+  int guest_pid;
+  struct member {
+    char *id;
+    int32_t proc;
+  } * members;
+  size_t n_members;
 };
 
 void vmm_forwarded_signals(sigset_t *set)
@@ -358,17 +369,36 @@ static bool nook_command_ok(char *const *argv)
   return false;
 }
 
+/* What a member's CLI asks of the guest nook on the member (pod.h). */
+static bool member_command_ok(char *const *argv)
+{
+  static const char *const ok[] = {"start", "kill", "delete", "ps", "update", "pause", "resume"};
+  for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+    if (strcmp(argv[0], ok[i]) == 0)
+      return true;
+  }
+  return false;
+}
+
+static struct member *member_named(struct monitor *m, char *const *argv);
+static void member_forget(struct monitor *m, const char *id);
+
 static void serve_nook(struct monitor *m, int fd, const struct chan_msg *req)
 {
   nook_error_t err = NULL;
   struct chan_nook n;
   cleanup_free char **argv = NULL;
+  struct member *member = NULL;
   int r = chan_nook_decode(req->data, req->len, &n, &argv, &err);
   if (r < 0)
     ;
   else if (m->status == NOOK_STOPPED)
     r = nook_error(&err, 0, "container not running");
-  else if (strcmp(argv[0], "pause") == 0)
+  else if ((member = member_named(m, argv)) != NULL && member_command_ok(argv)) {
+    r = guest_call_raw(m, CHAN_NOOK, 0, req->data, req->len, &err);
+    if (r == 0 && strcmp(argv[0], "delete") == 0)
+      member_forget(m, member->id);
+  } else if (strcmp(argv[0], "pause") == 0)
     r = pause_vm(m, &err);
   else if (strcmp(argv[0], "resume") == 0)
     r = resume_vm(m, &err);
@@ -386,12 +416,18 @@ static void serve_nook(struct monitor *m, int fd, const struct chan_msg *req)
 }
 
 /* CHAN_STATS: the guest init's answer as it is (the CLI checks it). */
-static void serve_stats(struct monitor *m, int fd)
+static struct member *member_find(struct monitor *m, const char *id);
+
+static void serve_stats(struct monitor *m, const struct chan_msg *req, int fd)
 {
   nook_error_t err = NULL;
-  int r = m->status == NOOK_STOPPED
-              ? nook_error(&err, 0, "container with id %s is not running", m->id)
-              : guest_call_raw(m, CHAN_STATS, 0, NULL, 0, &err);
+  /* A pod member's, named (pod.h), or the VM's container's. */
+  bool member = req->len > 0;
+  int r = m->status == NOOK_STOPPED ? nook_error(&err, 0, "container with id %s is not running",
+                                                 member ? req->data : m->id)
+          : member && member_find(m, req->data) == NULL
+              ? nook_error(&err, 0, "container with id %s is not running", req->data)
+              : guest_call_raw(m, CHAN_STATS, 0, req->data, req->len, &err);
   if (r < 0) {
     chan_send_error(fd, err);
     nook_error_free(&err);
@@ -439,6 +475,79 @@ static bool serve_exec(struct monitor *m, int fd, struct chan_msg *req)
   return r == 0;
 }
 
+/* ---- a pod's members (pod.h) ---- */
+
+static struct member *member_find(struct monitor *m, const char *id)
+{
+  for (size_t i = 0; i < m->n_members; i++)
+    if (strcmp(m->members[i].id, id) == 0)
+      return &m->members[i];
+  return NULL;
+}
+
+static void member_forget(struct monitor *m, const char *id)
+{
+  struct member *e = member_find(m, id);
+  if (e == NULL)
+    return;
+  vmm_pod_detach(m->s.vm.pid, m->share, e->id);
+  free(e->id);
+  *e = m->members[--m->n_members];
+}
+
+/* CHAN_MEMBER: mount the member's share, then its create in the guest; the
+ * connection carries its init's stdio and exit from then on, as an exec's
+ * (execmux.h).  True when the connection is the member's now. */
+static bool serve_member(struct monitor *m, int fd, struct chan_msg *req)
+{
+  nook_error_t err = NULL;
+  cleanup_free char *said = NULL, *data = NULL;
+  cleanup_close int tree = -1;
+  char byte;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  const char *id = req->data;
+  int r = 0, pid = 0;
+  int32_t proc = 0;
+  if (fdpass_recv(fd, &iov, 1, 0, &tree) != 1 || tree < 0)
+    r = nook_error(&err, EPROTO, "member: no mount tree with the request");
+  else if (strnlen(id, req->len) == req->len || nook_validate_id(id, &err) < 0)
+    r = nook_error(&err, EPROTO, "member: no valid id");
+  else if (m->status == NOOK_STOPPED || m->paused)
+    r = nook_error(&err, 0, "the pod's sandbox \"%s\" is %s", m->id,
+                   m->paused ? "paused" : "stopped");
+  else if (member_find(m, id) != NULL)
+    r = nook_error(&err, EEXIST, "container \"%s\" is already in the pod", id);
+  if (r == 0)
+    r = vmm_pod_attach(m->s.vm.pid, m->share, id, tree, &err);
+  if (r == 0) {
+    proc = vmm_execs_new_id(&m->execs);
+    data = xmalloc(sizeof(proc) + req->len);
+    memcpy(data, &proc, sizeof(proc));
+    memcpy(data + sizeof(proc), req->data, req->len);
+    r = guest_request(m, CHAN_MEMBER, req->value, data, sizeof(proc) + req->len, &pid, &said, &err);
+    if (r < 0) {
+      vmm_pod_detach(m->s.vm.pid, m->share, id);
+    } else {
+      nook_debug("vm: pod member %s created, process %d, guest pid %d", id, proc, pid);
+      m->members = xrealloc(m->members, (m->n_members + 1) * sizeof(*m->members));
+      m->members[m->n_members++] = (struct member){.id = xstrdup(id), .proc = proc};
+      vmm_execs_add(&m->execs, fd, proc);
+    }
+  }
+  reply(fd, r, proc, said, &err);
+  return r == 0;
+}
+
+/* The member a guest nook command names (its first argument that is not
+ * an option), or NULL. */
+static struct member *member_named(struct monitor *m, char *const *argv)
+{
+  for (size_t i = 1; argv[i] != NULL; i++)
+    if (argv[i][0] != '-')
+      return member_find(m, argv[i]);
+  return NULL;
+}
+
 static void serve_client(struct monitor *m)
 {
   cleanup_close int fd = accept4(m->lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -452,7 +561,7 @@ static void serve_client(struct monitor *m)
   int r = chan_recv(fd,
                     CHAN_BIT(CHAN_STATE) | CHAN_BIT(CHAN_START) | CHAN_BIT(CHAN_KILL) |
                         CHAN_BIT(CHAN_POWEROFF) | CHAN_BIT(CHAN_NOOK) | CHAN_BIT(CHAN_CTR_EXEC) |
-                        CHAN_BIT(CHAN_STATS),
+                        CHAN_BIT(CHAN_STATS) | CHAN_BIT(CHAN_MEMBER),
                     req, &err);
   if (r < 0) {
     nook_error_free(&err);
@@ -464,6 +573,10 @@ static void serve_client(struct monitor *m)
     if (serve_exec(m, fd, req))
       fd = -1; /* the exec's now */
     break;
+  case CHAN_MEMBER:
+    if (serve_member(m, fd, req))
+      fd = -1; /* the member's now */
+    break;
   case CHAN_STATE:
     reply(fd, 0, (int)(m->paused ? NOOK_PAUSED : m->status), NULL, &err);
     break;
@@ -471,7 +584,7 @@ static void serve_client(struct monitor *m)
     serve_nook(m, fd, req);
     break;
   case CHAN_STATS:
-    serve_stats(m, fd);
+    serve_stats(m, req, fd);
     break;
   case CHAN_POWEROFF:
     /* delete: the machine is switched off, not shut down (that takes
@@ -578,11 +691,24 @@ static int create_request(struct monitor *m, const char *id, const char *config,
 {
   size_t id_len = strlen(id) + 1, config_len = strlen(config) + 1;
   if (id_len + config_len > CHAN_MAX_DATA)
-    return guest_request(m, CHAN_CREATE, flags, id, id_len, NULL, said, err);
+    return guest_request(m, CHAN_CREATE, flags, id, id_len, &m->guest_pid, said, err);
   cleanup_free char *data = xmalloc(id_len + config_len);
   memcpy(data, id, id_len);
   memcpy(data + id_len, config, config_len);
-  return guest_request(m, CHAN_CREATE, flags, data, id_len + config_len, NULL, said, err);
+  return guest_request(m, CHAN_CREATE, flags, data, id_len + config_len, &m->guest_pid, said, err);
+}
+
+/* Where a member's CLI finds the guest pid its config joins. */
+static int record_guest_pid(struct monitor *m, nook_error_t *err)
+{
+  char text[32];
+  int n = snprintf(text, sizeof(text), "%d\n", m->guest_pid);
+  if (write_file_at(m->dirfd, VMM_POD_GUEST_PID ".tmp", O_CREAT | O_TRUNC, 0600, text, (size_t)n,
+                    err) < 0)
+    return -1;
+  if (renameat(m->dirfd, VMM_POD_GUEST_PID ".tmp", m->dirfd, VMM_POD_GUEST_PID) < 0)
+    return nook_error(err, errno, "rename `%s.tmp`", VMM_POD_GUEST_PID);
+  return 0;
 }
 
 /* The network namespace an engine gave the container: its interface is
@@ -686,8 +812,10 @@ static int bring_up(struct monitor *m, const struct vmm_monitor_opts *o, char **
     close(steal_fd(&tap));
   int flags = (master >= 0 ? CHAN_CREATE_TTY : 0) |
               (o->config->linux_.has_seccomp ? CHAN_CREATE_SECCOMP : 0);
-  if (send_network(m, err) < 0 || create_request(m, o->id, config, flags, said, err) < 0)
+  if (send_network(m, err) < 0 || create_request(m, o->id, config, flags, said, err) < 0 ||
+      record_guest_pid(m, err) < 0)
     return -1;
+  m->share = xstrdup(share);
   if (net_warning != NULL) {
     char *all = NULL;
     xasprintf(&all, "%s%s%s", *said ? *said : "", *said ? "\n" : "", net_warning);

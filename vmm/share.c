@@ -151,13 +151,16 @@ int vmm_share_prepare(const struct vmm_share_opts *o, char **path, char **guest_
     /* Namespace mode's words for the same mount. */
     if ((r = bind_into(src, dst, rec, false, err)) < 0)
       nook_error_wrap(err, "mounts[%zu] (%s on %s)", i, m->type ? m->type : "bind", m->destination);
-    xasprintf(&sources[i], "%s/%s/mounts/%zu", VMM_GUEST_SHARES_DIR, VMM_CTR_TAG, i);
+    if (o->guest_dir != NULL)
+      xasprintf(&sources[i], "%s/mounts/%zu", o->guest_dir, i);
+    else
+      xasprintf(&sources[i], "%s/%s/mounts/%zu", VMM_GUEST_SHARES_DIR, VMM_CTR_TAG, i);
   }
   cleanup_free char *text = NULL;
   if (r == 0)
     r = oci_config_for_guest(o->config_text, o->config_len, "config.json",
                              disk ? VMM_GUEST_DISK_DIR : "rootfs", sources, n, o->drop_annotation,
-                             &text, err);
+                             o->join_pid, &text, err);
   for (size_t i = 0; i < n; i++)
     free(sources[i]);
   free(sources);

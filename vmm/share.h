@@ -31,6 +31,11 @@ struct vmm_share_opts {
   size_t config_len;
   const char *drop_annotation; /* the annotation that chose VM mode */
   const char *seccomp_cache;   /* the host's (seccomp_cache_dir()); NULL: none */
+  /* A pod's member (pod.h): its share's place in the sandbox's guest
+   * (/mnt/ctr/members/ID; NULL: /mnt/ctr) and the guest pid whose
+   * namespaces its config's paths become (0: none). */
+  const char *guest_dir;
+  int join_pid;
 };
 
 /* Enter a new mount namespace (private propagation) and build the share

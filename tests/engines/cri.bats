@@ -455,7 +455,7 @@ rm_ctr() {
   assert_failure
 }
 
-@test "cri: a pod sandbox with the nook-vm handler runs in a VM that owns the pod's interface; the pod's containers are refused, naming the field; nothing is left" {
+@test "cri: a pod with the nook-vm handler runs in one VM that owns the pod's interface; its containers run in that VM, in the pod's namespaces; nothing is left" {
   [ -n "${RT_VM:-}" ] || fail "no nook-vm handler (the runtime under test is $(basename "$ENGINE_RUNTIME"), not nook)"
   HANDLER=$HANDLER_VM run_pod pv
   local id ip state bundle netns cpid
@@ -484,13 +484,24 @@ rm_ctr() {
   run nsenter --net="/proc/$cpid/ns/net" busybox ping -c 1 -W 10 "$ip"
   nsenter --net="/proc/$cpid/ns/net" ip addr del 192.0.2.254/24 dev nookcri0
   [ "$status" -eq 0 ] || fail "the pod's address $ip does not answer: $output"
-  # A container of the pod joins the sandbox's namespaces by host path,
-  # which no guest can: refused before any VM boots, naming the field.
-  # (containerd runs the runtime's create at StartContainer.)
-  create_ctr pv c1 'true'
-  run cri StartContainer "{\"container_id\":\"$(ctr_id pv c1)\"}"
-  assert_failure
-  assert_output --regexp 'linux\.namespaces\[[0-9]+\]\.path: VM mode cannot join the host.s (ipc|uts|pid) namespace'
+  # A container of the pod joins the sandbox's namespaces by host path:
+  # it runs in the pod's VM, in the sandbox's uts, ipc and network
+  # namespaces there (vmm/pod.h), and exits with its own status.
+  local spid qemu
+  spid=$(jq -r .pid <<<"$state")
+  qemu=$(pgrep -P "$spid" -f qemu-system-x86_64) || fail "no QEMU under the sandbox's monitor $spid"
+  create_ctr pv c1 'echo host=$(hostname); ip -o -4 addr show eth0; exit 3'
+  start_ctr pv c1
+  wait_exited pv c1
+  [ "$(jq -r .status.exit_code <<<"$output")" = 3 ] || fail "$output"
+  run cat "$ENGINE_TMP/pods/pv/c1.log"
+  assert_line --partial "host=pv"
+  assert_line --partial "inet $ip/"
+  # One VM for the pod.
+  [ "$(pgrep -c -f qemu-system-x86_64 -P "$spid")" = 1 ] || fail "more than one QEMU for the pod"
+  rm_ctr pv c1
+  [ ! -e "$CRI_RUNC_ROOT/k8s.io/$(ctr_id pv c1)" ] || fail "runtime state of c1 left"
+  ! grep -q "/members/" "/proc/$qemu/mountinfo" || fail "c1's share is still mounted for QEMU"
   run cri StopPodSandbox "{\"pod_sandbox_id\":\"$id\"}"
   assert_success
   run cri RemovePodSandbox "{\"pod_sandbox_id\":\"$id\"}"

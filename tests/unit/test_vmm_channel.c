@@ -22,10 +22,10 @@ static const struct {
   enum chan_type type;
   const char *enum_name;
 } types[] = {
-    TYPE(READY),  TYPE(EXEC),   TYPE(STDOUT),  TYPE(STDERR), TYPE(EXIT), TYPE(POWEROFF),
-    TYPE(SIGNAL), TYPE(ERROR),  TYPE(CREATE),  TYPE(START),  TYPE(KILL), TYPE(STATE),
-    TYPE(STDIN),  TYPE(OK),     TYPE(WINSIZE), TYPE(ACK),    TYPE(NOOK), TYPE(CTR_EXEC),
-    TYPE(STATS),  TYPE(PARKED), TYPE(UNPARK),  TYPE(NET),
+    TYPE(READY),  TYPE(EXEC),   TYPE(STDOUT),  TYPE(STDERR), TYPE(EXIT),   TYPE(POWEROFF),
+    TYPE(SIGNAL), TYPE(ERROR),  TYPE(CREATE),  TYPE(START),  TYPE(KILL),   TYPE(STATE),
+    TYPE(STDIN),  TYPE(OK),     TYPE(WINSIZE), TYPE(ACK),    TYPE(NOOK),   TYPE(CTR_EXEC),
+    TYPE(STATS),  TYPE(PARKED), TYPE(UNPARK),  TYPE(NET),    TYPE(MEMBER),
 };
 
 static bool pair(int sv[2])
@@ -344,7 +344,8 @@ TEST(a_ctr_exec_request_round_trips_and_takes_its_id)
   char *env[] = {"A=", "B=x=y"};
   char *caps[] = {"CAP_SYS_ADMIN"};
   char *args[] = {"sh", "-c", ""};
-  /* The host's own fields never travel. */
+  /* The host's own fields never travel; the id does (the VM's container
+   * or a pod member beside it). */
   struct chan_ctr_exec e = {.flags = CHAN_CTR_EXEC_TTY,
                             .opts = {.root = "/run/host",
                                      .id = "c1",
@@ -373,7 +374,8 @@ TEST(a_ctr_exec_request_round_trips_and_takes_its_id)
   CHECK_INT_EQ(d.proc, 42);
   CHECK_INT_EQ(d.flags, CHAN_CTR_EXEC_TTY);
   CHECK(d.process == NULL);
-  CHECK(d.opts.root == NULL && d.opts.id == NULL && d.opts.pid_file == NULL && !d.opts.detach);
+  CHECK(d.opts.root == NULL && d.opts.pid_file == NULL && !d.opts.detach);
+  CHECK_STR_EQ(d.opts.id, "c1");
   CHECK_STR_EQ(d.opts.cwd, "/tmp");
   CHECK_STR_EQ(d.opts.user, "tester:tester");
   CHECK(d.opts.tty && d.opts.no_new_privs && !d.opts.ignore_paused);

@@ -35,7 +35,7 @@ TEST(guest_config_paths_hooks_and_annotation)
   char *out = NULL;
   nook_error_t err = NULL;
   CHECK_INT_EQ(oci_config_for_guest(config, strlen(config), "config.json", "rootfs", sources, 2,
-                                    "nook.vm", &out, &err),
+                                    "nook.vm", 0, &out, &err),
                0);
   yajl_val root = yajl_tree_parse(out, NULL, 0);
   CHECK(root != NULL);
@@ -82,7 +82,38 @@ TEST(guest_config_refuses_what_is_not_an_object)
 {
   char *out = NULL;
   nook_error_t err = NULL;
-  CHECK(oci_config_for_guest("[1]", 3, "config.json", "rootfs", NULL, 0, NULL, &out, &err) < 0);
+  CHECK(oci_config_for_guest("[1]", 3, "config.json", "rootfs", NULL, 0, NULL, 0, &out, &err) < 0);
   CHECK(err != NULL && strstr(err->msg, "not a JSON object") != NULL);
   nook_error_free(&err);
+}
+
+TEST(guest_config_member_joins_the_sandbox_guest_namespaces)
+{
+  static const char member[] = "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"},"
+                               "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\"},"
+                               "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"mount\"},"
+                               "{\"type\":\"ipc\",\"path\":\"/proc/4242/ns/ipc\"},"
+                               "{\"type\":\"uts\",\"path\":\"/proc/4242/ns/uts\"},"
+                               "{\"type\":\"network\",\"path\":\"/run/netns/pod\"}]}}";
+  char *out = NULL;
+  nook_error_t err = NULL;
+  CHECK_INT_EQ(oci_config_for_guest(member, strlen(member), "config.json", "rootfs", NULL, 0,
+                                    "nook.vm", 17, &out, &err),
+               0);
+  yajl_val root = yajl_tree_parse(out, NULL, 0);
+  CHECK(root != NULL);
+  const char *nsp[] = {"linux", "namespaces", NULL}, *path[] = {"path", NULL};
+  yajl_val ns = yajl_tree_get(root, nsp, yajl_t_array);
+  CHECK(ns != NULL && YAJL_GET_ARRAY(ns)->len == 5);
+  if (ns != NULL && YAJL_GET_ARRAY(ns)->len == 5) {
+    yajl_val *v = YAJL_GET_ARRAY(ns)->values;
+    /* New ones stay new; every path becomes the guest sandbox's. */
+    CHECK(yajl_tree_get(v[0], path, yajl_t_any) == NULL);
+    CHECK(yajl_tree_get(v[1], path, yajl_t_any) == NULL);
+    CHECK_STR_EQ(str_at(v[2], path), "/proc/17/ns/ipc");
+    CHECK_STR_EQ(str_at(v[3], path), "/proc/17/ns/uts");
+    CHECK_STR_EQ(str_at(v[4], path), "/proc/17/ns/net");
+  }
+  yajl_tree_free(root);
+  free(out);
 }
