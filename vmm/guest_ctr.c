@@ -367,6 +367,17 @@ int guest_ctr_create(struct guest_ctr *c, const char *id, const char *config, in
   return 0;
 }
 
+/* A pod member's share goes from the 9p export (its delete, or a create
+ * that failed: pod.h), but the share's cache=loose dentries stay, their
+ * fids naming paths gone on the host; a later member bound from the same
+ * host directories (one image's rootfs, a volume) would get its
+ * directories spliced onto them, and ENOENT.  Unused dentries and inodes
+ * dropped: now they are. */
+static void forget_member_share(void)
+{
+  write_file_at(AT_FDCWD, "/proc/sys/vm/drop_caches", O_TRUNC, 0, "2", 1, NULL);
+}
+
 /* CHAN_MEMBER: a pod's member container, created beside ours (its
  * config joins our container's namespaces by guest paths) from its share
  * at /mnt/ctr/members/ID; its init is a process with the id the monitor
@@ -405,6 +416,7 @@ int guest_ctr_member(struct guest_ctr *c, const struct chan_msg *m, pid_t *pid, 
   guest_proc_init(p, proc);
   if (stdio_finish(&s, r, pid_file, p, err) < 0) {
     free(p);
+    forget_member_share();
     return -1;
   }
   c->procs = xrealloc(c->procs, (c->n_procs + 1) * sizeof(*c->procs));
@@ -473,13 +485,8 @@ int guest_ctr_nook(struct guest_ctr *c, char *const *argv, const char *in, size_
   cleanup_close int null = devnull();
   if (run_nook(c, (const char *const *)argv, infd, outfd, null, warnings, err) < 0)
     return -1;
-  /* A pod member deleted (pod.h): its share goes from the 9p export, but
-   * the share's cache=loose dentries stay, their fids naming paths gone on
-   * the host; a later member bound from the same host directories (one
-   * image's rootfs, a volume) would get its directories spliced onto
-   * them, and ENOENT.  Unused dentries and inodes dropped: now they are. */
   if (strcmp(argv[0], "delete") == 0)
-    write_file_at(AT_FDCWD, "/proc/sys/vm/drop_caches", O_TRUNC, 0, "2", 1, NULL);
+    forget_member_share();
   if (lseek(outfd, 0, SEEK_SET) < 0)
     return nook_error(err, errno, "lseek");
   return read_fd_all(outfd, out, out_len, err);

@@ -361,12 +361,20 @@ int vmm_pod_create(const struct nook_create_opts *o, const struct oci_config *c,
   ret = 0;
   goto out;
 out_kill:
+  /* Created in the guest: out of it again, its share unmounted, before
+   * its proxy goes (which would only kill its process). */
+  {
+    char *argv[] = {"delete", "--force", (char *)o->id, NULL};
+    nook_error_t e = NULL;
+    vmm_monitor_nook(sdir, argv, NULL, 0, NULL, NULL, &e);
+    nook_error_free(&e);
+  }
   kill(p.pid, SIGKILL);
   while (waitpid(p.pid, NULL, 0) < 0 && errno == EINTR)
     ;
 out:
-  if (ret < 0 && sn.dirfd >= 0)
-    state_dir_abandon(&sn, o->id);
+  /* Removed unless created; the root's fd closed either way. */
+  state_dir_abandon(&sn, o->id);
   state_clear(&st);
   return ret;
 }

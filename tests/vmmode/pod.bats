@@ -104,6 +104,16 @@ member_config() {
   assert_output --partial "/no/such/program"
   [ ! -e "$ROOT/m3" ] || fail "m3's state is left"
   ! grep -q "/members/m3 " "/proc/$qemu/mountinfo" || fail "members/m3 is still mounted for QEMU"
+  # One the host fails after the guest made it (a createRuntime hook): out
+  # of the guest again, so the id is free there.
+  member_config "$spid" '.process.args = ["true"] | .hooks.createRuntime = [{"path": "/bin/false"}]'
+  run -1 nook create --bundle "$M" m4 </dev/null
+  assert_output --partial createRuntime
+  [ ! -e "$ROOT/m4" ] || fail "m4's state is left"
+  ! grep -q "/members/m4 " "/proc/$qemu/mountinfo" || fail "members/m4 is still mounted for QEMU"
+  member_config "$spid" 'del(.hooks)'
+  nook create --bundle "$M" m4 </dev/null >/dev/null 2>&1 || fail "m4 again: the guest kept the first"
+  nook delete --force m4
   [ "$(nook state sb | jq -r .status)" = running ]
 }
 
