@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -307,6 +308,23 @@ int cloexec_fds_from(int from, nook_error_t *err)
   if (sys_close_range((unsigned)from, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
     return 0;
   return for_each_fd_from(from, set_cloexec, err);
+}
+
+pid_t fork_with_socket(int *sock, const char *what, nook_error_t *err)
+{
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return nook_error(err, errno, "socketpair for %s", what);
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    close(sv[0]);
+    close(sv[1]);
+    return nook_error(err, e, "fork %s", what);
+  }
+  close(sv[pid == 0 ? 0 : 1]);
+  *sock = sv[pid == 0 ? 1 : 0];
+  return pid;
 }
 
 int close_fds_from(int from, nook_error_t *err)

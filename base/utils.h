@@ -92,6 +92,11 @@ int cloexec_fds_from(int from, nook_error_t *err);
  * exec, which FD_CLOEXEC alone would not protect. */
 int close_fds_from(int from, nook_error_t *err);
 
+/* fork() with a unix stream socket pair between parent and child: *sock is
+ * the caller's end in each (the other end closed there).  Returns the pid
+ * as fork() does, or -1 with *err naming `what`. */
+pid_t fork_with_socket(int *sock, const char *what, nook_error_t *err);
+
 /* fds 0, 1 and 2 on /dev/null: for a process that outlives the command
  * whose stdio it inherited and must not hold it open (an engine may read
  * that output to EOF). */

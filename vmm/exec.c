@@ -326,27 +326,20 @@ __attribute__((noreturn)) static void proxy_main(int report, int dirfd, bool tty
 int vmm_proxy_fork(int dirfd, bool tty, const char *console, vmm_proxy_request_fn *fn, void *arg,
                    const int *drop, size_t n_drop, struct vmm_proxy *p, nook_error_t *err)
 {
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-    return nook_error(err, errno, "socketpair");
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(sv[0]);
-    close(sv[1]);
-    return nook_error(err, errno, "fork the proxy");
-  }
+  int sock;
+  pid_t pid = fork_with_socket(&sock, "the proxy", err);
+  if (pid < 0)
+    return -1;
   if (pid == 0) {
-    close(sv[0]);
     /* The caller's, such as a state directory's lock, which we would
      * otherwise hold for as long as we live. */
     for (size_t i = 0; i < n_drop; i++)
       if (drop[i] >= 0)
         close(drop[i]);
-    proxy_main(sv[1], dirfd, tty, console, fn, arg);
+    proxy_main(sock, dirfd, tty, console, fn, arg);
   }
-  close(sv[1]);
   p->pid = pid;
-  p->report = sv[0];
+  p->report = sock;
   return 0;
 }
 

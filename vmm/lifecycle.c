@@ -213,18 +213,12 @@ static int spawn_monitor(const struct vmm_monitor_opts *mo, struct state_new *sn
                          bool die_with_runtime, pid_t *pid, nook_error_t *err)
 {
   pid_t parent = getpid();
-  int p[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
-    return nook_error(err, errno, "socketpair");
-  *pid = fork();
-  if (*pid < 0) {
-    close(p[0]);
-    close(p[1]);
-    return nook_error(err, errno, "fork the VM monitor");
-  }
+  int sock;
+  *pid = fork_with_socket(&sock, "the VM monitor", err);
+  if (*pid < 0)
+    return -1;
   if (*pid == 0) {
     /* The lock is the CLI's; the monitor must not keep it once we exit. */
-    close(p[0]);
     close(sn->dirfd);
     close(sn->rootfd);
     /* nook job: the container (the monitor, and with it QEMU) must not
@@ -232,11 +226,10 @@ static int spawn_monitor(const struct vmm_monitor_opts *mo, struct state_new *sn
     if (die_with_runtime && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
       _exit(1);
     struct vmm_monitor_opts child = *mo;
-    child.report_fd = p[1];
+    child.report_fd = sock;
     vmm_monitor_main(&child);
   }
-  close(p[1]);
-  return p[0];
+  return sock;
 }
 
 /* The config's VM mode and settings. */

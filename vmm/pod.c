@@ -173,17 +173,11 @@ int vmm_pod_monitor_dirfd(const char *root, int dirfd)
  * and the tree outlives it. */
 static int build_share(const struct vmm_share_opts *so, int *tree, char **config, nook_error_t *err)
 {
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-    return nook_error(err, errno, "socketpair");
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(sv[0]);
-    close(sv[1]);
-    return nook_error(err, errno, "fork");
-  }
+  int sock;
+  pid_t pid = fork_with_socket(&sock, "the member's share builder", err);
+  if (pid < 0)
+    return -1;
   if (pid == 0) {
-    close(sv[0]);
     nook_error_t e = NULL;
     char *path = NULL, *text = NULL;
     int t = -1;
@@ -193,18 +187,17 @@ static int build_share(const struct vmm_share_opts *so, int *tree, char **config
         nook_error(&e, errno, "open_tree `%s`", path);
     }
     if (t < 0) {
-      chan_send_error(sv[1], e);
+      chan_send_error(sock, e);
       _exit(1);
     }
     struct iovec iov = {.iov_base = "t", .iov_len = 1};
     size_t n = strlen(text) + 1;
-    if (chan_send(sv[1], CHAN_OK, 0, NULL, 0, NULL) < 0 || fdpass_send(sv[1], &iov, 1, t) != 1 ||
-        chan_send(sv[1], CHAN_OK, 0, text, n > CHAN_MAX_DATA ? 0 : n, NULL) < 0)
+    if (chan_send(sock, CHAN_OK, 0, NULL, 0, NULL) < 0 || fdpass_send(sock, &iov, 1, t) != 1 ||
+        chan_send(sock, CHAN_OK, 0, text, n > CHAN_MAX_DATA ? 0 : n, NULL) < 0)
       _exit(1);
     _exit(0);
   }
-  close(sv[1]);
-  cleanup_close int s = sv[0];
+  cleanup_close int s = sock;
   struct chan_msg *msg = xmalloc(sizeof(*msg));
   char byte;
   struct iovec iov = {.iov_base = &byte, .iov_len = 1};
